@@ -1,0 +1,69 @@
+"""Run dbt in-process (dbtRunner) against a bizstats target."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from bizstats.config import MySQLSettings, Target, project_dir
+from bizstats.db import mysql_flavour
+from bizstats.errors import BizstatsError
+
+
+@dataclass
+class DbtOutcome:
+    """What one dbt invocation did: node name -> status, and the failures' messages."""
+
+    statuses: dict[str, str]
+    failures: list[str]
+
+
+def _target_env(target: Target) -> dict[str, str]:
+    env = {"BIZSTATS_TARGET": target.name}
+    if target.name == "duckdb":
+        env["BIZSTATS_DUCKDB_PATH"] = str(target.duckdb_path)
+    else:
+        env["BIZSTATS_MYSQL_ADAPTER"] = mysql_flavour(MySQLSettings.from_env())
+    return env
+
+
+def run_dbt(
+    target: Target,
+    command: Sequence[str],
+    dbt_vars: dict[str, Any] | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> DbtOutcome:
+    """Invoke `dbt <command>` for `target`; raise BizstatsError naming what failed."""
+    from dbt.cli.main import dbtRunner
+
+    os.environ.update(_target_env(target))
+    root = str(project_dir())
+    args = [*command, "--project-dir", root, "--profiles-dir", root, "--target", target.name]
+    if dbt_vars:
+        args += ["--vars", json.dumps(dbt_vars)]
+
+    def on_event(event: Any) -> None:
+        if progress and event.info.name in ("LogModelResult", "LogTestResult", "LogSeedResult"):
+            progress(event.info.msg)
+
+    result = dbtRunner(callbacks=[on_event]).invoke(
+        [*args, "--quiet"] if progress is None else args
+    )
+    if result.exception is not None:
+        raise BizstatsError(f"dbt {' '.join(command)} failed: {result.exception}")
+    statuses: dict[str, str] = {}
+    failures: list[str] = []
+    for res in result.result or []:
+        node = getattr(res, "node", None)
+        name = node.name if node is not None else str(res)
+        status = str(res.status)
+        statuses[name] = status
+        if status in ("error", "fail", "runtime error"):
+            failures.append(f"{name}: {res.message}")
+    if not result.success:
+        detail = "; ".join(failures) or "see the dbt log above"
+        raise BizstatsError(f"dbt {' '.join(command)} failed: {detail}")
+    return DbtOutcome(statuses, failures)

@@ -1,0 +1,24 @@
+{#- Business tables are append-only: a row delivered again (a status change, a re-export)
+    supersedes the earlier one. Select the latest delivery of each key. -#}
+{% macro latest_version(table_name, key) -%}
+    select *
+    from (
+        select
+            src.*,
+            row_number() over (
+                partition by src.{{ key }}
+                order by src._loaded_at desc
+            ) as version_rank
+        from {{ source('raw', table_name) }} as src
+    ) as versions
+    where versions.version_rank = 1
+{%- endmacro %}
+
+{#- lower(trim(x)) when it is one of `allowed`, else 'other' (NULL too). -#}
+{% macro normalise_enum(column, allowed) -%}
+    case
+        when lower(trim({{ column }})) in ('{{ allowed | join("', '") }}')
+            then lower(trim({{ column }}))
+        else 'other'
+    end
+{%- endmacro %}

@@ -1,0 +1,140 @@
+{#- Page views of the period range, one row each, with the visitor key, local day/hour and
+    the visit duration rule of METRICS.md:
+      duration = first page_leave (by extra_data.page_view_id) - view time,
+                 else gap to the next page_view of the same session (event_time, event_id),
+                 else 1; clamped to [1, 86400];
+      outlier  = duration above the day's continuous quantile (quantile_cont, 99.9th). -#}
+{%- set r = period_range() %}
+{%- set q = var('duration_outlier_quantile_permille') | int %}
+
+with
+
+range_views as (
+    select
+        e.event_id,
+        e.user_id,
+        e.device_id,
+        e.session_id,
+        e.channel,
+        e.device_type,
+        e.event_time
+    from {{ ref('stg_event_logs') }} as e
+    where
+        e.event_type = 'page_view'
+        and {{ local_days_between('e.event_time', r.start, r.end) }}
+),
+
+session_views as (
+    select
+        e.event_id,
+        e.session_id,
+        e.event_time
+    from {{ ref('stg_event_logs') }} as e
+    where
+        e.event_type = 'page_view'
+        and e.session_id in (
+            select rv.session_id from range_views as rv where rv.session_id is not null
+        )
+),
+
+next_views as (
+    select
+        sv.event_id,
+        lead(sv.event_time) over (
+            partition by sv.session_id
+            order by sv.event_time, sv.event_id
+        ) as next_view_time
+    from session_views as sv
+),
+
+leaves as (
+    select
+        e.page_view_id,
+        min(e.event_time) as leave_time
+    from {{ ref('stg_event_logs') }} as e
+    where
+        e.event_type = 'page_leave'
+        and e.page_view_id in (select rv.event_id from range_views as rv)
+    group by e.page_view_id
+),
+
+durations as (
+    select
+        rv.event_id,
+        {{ local_date('rv.event_time') }} as stat_date,
+        {{ local_hour('rv.event_time') }} as stat_hour,
+        case
+            when rv.user_id is not null then rv.user_id
+            when rv.device_id is not null then concat('d:', rv.device_id)
+        end as visitor_key,
+        rv.session_id,
+        rv.channel,
+        rv.device_type,
+        rv.event_time,
+        least(
+            greatest(
+                coalesce(
+                    {{ seconds_between('rv.event_time', 'lv.leave_time') }},
+                    {{ seconds_between('rv.event_time', 'nv.next_view_time') }},
+                    1
+                ),
+                1
+            ),
+            86400
+        ) as duration_seconds
+    from range_views as rv
+    left join leaves as lv on rv.event_id = lv.page_view_id
+    left join next_views as nv on rv.event_id = nv.event_id
+),
+
+ranked as (
+    select
+        d.stat_date,
+        d.duration_seconds,
+        row_number() over (partition by d.stat_date order by d.duration_seconds) as rank_in_day,
+        count(*) over (partition by d.stat_date) as views_in_day
+    from durations as d
+),
+
+quantile_position as (
+    -- quantile_cont(q) interpolates between the values at 0-based positions
+    -- floor((n - 1) * q) and the next one, with weight frac((n - 1) * q).
+    select
+        rk.stat_date,
+        rk.duration_seconds,
+        rk.rank_in_day,
+        {{ int_div('(rk.views_in_day - 1) * ' ~ q, 1000) }} + 1 as low_rank,
+        least({{ int_div('(rk.views_in_day - 1) * ' ~ q, 1000) }} + 2, rk.views_in_day) as high_rank,
+        ((rk.views_in_day - 1) * {{ q }}) % 1000 as weight_permille
+    from ranked as rk
+),
+
+day_threshold as (
+    -- threshold_x1000 = 1000 * quantile, exact in integers.
+    select
+        qp.stat_date,
+        1000 * max(case when qp.rank_in_day = qp.low_rank then qp.duration_seconds end)
+        + max(qp.weight_permille) * (
+            max(case when qp.rank_in_day = qp.high_rank then qp.duration_seconds end)
+            - max(case when qp.rank_in_day = qp.low_rank then qp.duration_seconds end)
+        ) as threshold_x1000
+    from quantile_position as qp
+    group by qp.stat_date
+)
+
+select
+    {{ as_string('d.event_id', 64) }} as event_id,
+    d.stat_date,
+    {{ as_int('d.stat_hour') }} as stat_hour,
+    {{ as_string('d.visitor_key', 102) }} as visitor_key,
+    {{ as_string('d.session_id', 100) }} as session_id,
+    d.channel,
+    d.device_type,
+    d.event_time,
+    {{ as_int('d.duration_seconds') }} as duration_seconds,
+    {{ as_int('case when 1000 * d.duration_seconds > t.threshold_x1000 then 1 else 0 end') }}
+        as is_duration_outlier,
+    {{ as_int('case when 1000 * d.duration_seconds > t.threshold_x1000 then 0 else d.duration_seconds end') }}
+        as counted_duration_seconds
+from durations as d
+inner join day_threshold as t on d.stat_date = t.stat_date
