@@ -1,15 +1,15 @@
 {#- Secondary indexes for MySQL/MariaDB tables built by dbt (dbt-mysql creates none).
-    Used as a post-hook: {{ create_indexes(['event_id', 'event_time']) }}. No-op on DuckDB,
+    Used as a post-hook: {{ ensure_indexes(['event_id', 'event_time']) }}. No-op on DuckDB,
     whose zone maps serve range scans. -#}
-{% macro create_indexes(columns) -%}
-    {{ return(adapter.dispatch('create_indexes', 'bizstats')(columns)) }}
+{% macro ensure_indexes(columns) -%}
+    {{ return(adapter.dispatch('ensure_indexes', 'bizstats')(columns)) }}
 {%- endmacro %}
 
-{% macro default__create_indexes(columns) -%}
+{% macro default__ensure_indexes(columns) -%}
     select 1 as no_index_needed
 {%- endmacro %}
 
-{% macro mysql__create_indexes(columns) -%}
+{% macro mysql__ensure_indexes(columns) -%}
     {%- if execute -%}
         {%- set existing = run_query(
             "select distinct index_name from information_schema.statistics"
@@ -26,6 +26,6 @@
     select 1 as indexes_ready
 {%- endmacro %}
 
-{% macro mariadb__create_indexes(columns) -%}
-    {{ mysql__create_indexes(columns) }}
+{% macro mariadb__ensure_indexes(columns) -%}
+    {{ mysql__ensure_indexes(columns) }}
 {%- endmacro %}

@@ -1,7 +1,7 @@
 {{
     config(
         unique_key=['stat_date', 'channel', 'device_type'],
-        post_hook=["{{ create_indexes([['stat_date', 'channel', 'device_type'], 'channel']) }}"]
+        post_hook=["{{ ensure_indexes([['stat_date', 'channel', 'device_type'], 'channel']) }}"]
     )
 }}
 {#- 日统计表 daily_stats (seed §5.2.1): one row per local day x channel x device_type, a

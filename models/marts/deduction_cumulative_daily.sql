@@ -1,7 +1,7 @@
 {{
     config(
         unique_key=['stat_date', 'channel', 'device_type'],
-        post_hook=["{{ create_indexes([['stat_date', 'channel', 'device_type']]) }}"]
+        post_hook=["{{ ensure_indexes([['stat_date', 'channel', 'device_type']]) }}"]
     )
 }}
 {#- Cumulative deduction snapshot: for each local day and slice, the net amounts

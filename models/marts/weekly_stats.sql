@@ -1,0 +1,8 @@
+{{
+    config(
+        unique_key=['week_start', 'channel', 'device_type'],
+        post_hook=["{{ ensure_indexes([['week_start', 'channel', 'device_type']]) }}"]
+    )
+}}
+{#- 周统计 weekly_stats: ISO weeks (Monday start) x slice. See macros/period_stats.sql. -#}
+{{ period_stats('week') }}
