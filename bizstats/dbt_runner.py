@@ -49,9 +49,8 @@ def run_dbt(
         if progress and event.info.name in ("LogModelResult", "LogTestResult", "LogSeedResult"):
             progress(event.info.msg)
 
-    result = dbtRunner(callbacks=[on_event]).invoke(
-        [*args, "--quiet"] if progress is None else args
-    )
+    # dbt's own console output is silenced; progress lines come through the callback
+    result = dbtRunner(callbacks=[on_event]).invoke([*args, "--quiet", "--no-use-colors"])
     if result.exception is not None:
         raise BizstatsError(f"dbt {' '.join(command)} failed: {result.exception}")
     statuses: dict[str, str] = {}

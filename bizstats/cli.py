@@ -1,0 +1,171 @@
+"""`bizstats` command line: a thin layer over the library (load, build, export, demo)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+
+from bizstats.config import DEFAULT_TARGET, TARGETS, Target
+from bizstats.errors import BizstatsError
+
+
+def _date(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}") from None
+
+
+def _positive(value: str) -> int:
+    if not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def _progress(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="bizstats",
+        description=(
+            "Business-analytics warehouse: raw events and business tables to daily numbers "
+            "(PV, UV, visit duration, verifications, card binds, members, credit orders, "
+            "deductions) by channel and device. Targets: duckdb (embedded, default; file "
+            "BIZSTATS_DUCKDB_PATH) and mysql (MySQL 8 / MariaDB; BIZSTATS_MYSQL_HOST, _PORT, "
+            "_USER, _PASSWORD, _SCHEMA)."
+        ),
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def with_target(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        p.add_argument(
+            "--target", choices=TARGETS, default=DEFAULT_TARGET,
+            help=f"warehouse to use (default {DEFAULT_TARGET})",
+        )
+        return p
+
+    load = with_target(sub.add_parser(
+        "load", help="append <table>.csv files of the raw contract to the raw tables",
+        description="Append the <table>.csv files of DIR (event_logs, users, real_name_auths, "
+        "bank_cards, member_orders, orders, deductions, refunds) to the raw tables, creating "
+        "them. Bad rows are reported with file, line and reason and kept in _rejected_rows; "
+        "good rows still load; a file that fails midway leaves nothing behind.",
+    ))
+    load.add_argument("directory", type=Path, metavar="DIR")
+
+    build = with_target(sub.add_parser(
+        "build", help="build the models for a day (nightly) or a range (backfill)",
+        description="Without options: the nightly run for yesterday (UTC+8), including the "
+        "lookback window and every day touched by data loaded since the last build. "
+        "--date D: the same for day D. --start/--end: rebuild exactly that range.",
+    ))
+    build.add_argument("--date", type=_date, help="day to build (default: yesterday, UTC+8)")
+    build.add_argument("--start", type=_date, help="first day of a backfill range")
+    build.add_argument("--end", type=_date, help="last day of a backfill range")
+    build.add_argument("--full-refresh", action="store_true",
+                       help="drop and recreate incremental tables (staging and marts)")
+
+    export = with_target(sub.add_parser(
+        "export", help="print a mart's rows for a date range to stdout",
+        description="Print daily_stats rows (the seed's columns, stat_date as YYYY-MM-DD) "
+        "for [--start, --end] as CSV or JSON.",
+    ))
+    export.add_argument("table", choices=("daily_stats",))
+    export.add_argument("--start", type=_date, required=True)
+    export.add_argument("--end", type=_date, required=True)
+    export.add_argument("--format", choices=("csv", "json"), default="csv")
+
+    demo = with_target(sub.add_parser(
+        "demo", help="generate demo data, load it, build, and print a report",
+        description="Generate realistic demo data (seasonality, funnel, refunds, a few dirty "
+        "rows), load it into the target (the embedded DuckDB by default), build all days and "
+        "print a report of the last days.",
+    ))
+    demo.add_argument("--days", type=_positive, default=30, help="days of data (default 30)")
+    demo.add_argument("--events-per-day", type=_positive, default=5000,
+                      help="approximate event_logs rows per day (default 5000)")
+    demo.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
+    demo.add_argument("--report-days", type=_positive, default=7,
+                      help="days shown in the report (default 7)")
+    return parser
+
+
+def _cmd_load(args: argparse.Namespace) -> int:
+    from bizstats.loader import load_dir
+
+    report = load_dir(Target(args.target), args.directory, progress=_progress)
+    for bad in report.rejected:
+        _progress(f"rejected {bad.file}:{bad.line} [{bad.field or '-'}] {bad.reason}")
+    print(
+        f"loaded {report.loaded} rows from {len(report.files)} files into {args.target}; "
+        f"{len(report.rejected)} rejected (kept in _rejected_rows), "
+        f"{report.duplicates} duplicate event deliveries"
+    )
+    return 0
+
+
+def _cmd_build(args: argparse.Namespace) -> int:
+    from bizstats.build import build
+
+    result = build(
+        Target(args.target), day=args.date, start=args.start, end=args.end,
+        full_refresh=args.full_refresh, progress=_progress,
+    )
+    print(f"built {result.start} .. {result.end} ({result.days} days) on {args.target}")
+    return 0
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from bizstats.export import read_daily_stats, write_rows
+
+    if args.start > args.end:
+        raise BizstatsError(f"--start {args.start} is after --end {args.end}")
+    write_rows(read_daily_stats(Target(args.target), args.start, args.end), args.format, sys.stdout)
+    return 0
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from bizstats.build import build, yesterday_local
+    from bizstats.demo_data import DemoConfig, generate
+    from bizstats.loader import load_dir
+    from bizstats.report import render_report
+
+    target = Target(args.target)
+    end = yesterday_local()
+    config = DemoConfig(days=args.days, events_per_day=args.events_per_day, end_date=end,
+                        seed=args.seed)
+    with tempfile.TemporaryDirectory(prefix="bizstats-demo-") as tmp:
+        _progress(f"generating {args.days} days of demo data (seed {args.seed})")
+        counts = generate(config, Path(tmp), progress=_progress)
+        _progress("generated " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
+        report = load_dir(target, Path(tmp), progress=_progress)
+    _progress(f"loaded {report.loaded:,} rows; {len(report.rejected)} dirty rows rejected "
+              "(kept in _rejected_rows)")
+    build(target, day=end, progress=_progress)
+    print(render_report(target, end, days=min(args.report_days, args.days)))
+    return 0
+
+
+_COMMANDS = {"load": _cmd_load, "build": _cmd_build, "export": _cmd_export, "demo": _cmd_demo}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return _COMMANDS[args.command](args)
+    except BizstatsError as exc:
+        print(f"bizstats: error: {exc}", file=sys.stderr)
+        return 1
+    except BrokenPipeError:  # stdout closed early (e.g. piped into head)
+        sys.stderr.close()
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
