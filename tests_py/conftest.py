@@ -6,9 +6,11 @@ Tests that need MariaDB/MySQL or Redis skip when the server is absent, except on
 
 from __future__ import annotations
 
+import csv
 import os
 import uuid
 from collections.abc import Iterator
+from datetime import date
 
 import pymysql
 import pytest
@@ -62,3 +64,62 @@ def mysql_target(monkeypatch) -> Iterator[Target]:
 def target(request) -> Target:
     """Each test using this runs once per target."""
     return request.getfixturevalue(f"{request.param}_target")
+
+
+class Warehouse:
+    """A target plus the few verbs the metric tests need: load rows, build, read marts."""
+
+    def __init__(self, target: Target, tmp_path) -> None:
+        self.target = target
+        self._tmp = tmp_path
+        self._loads = 0
+
+    def load(self, **tables: list[dict]) -> None:
+        """Write each table's rows to <table>.csv (header = union of keys) and load them."""
+        from bizstats.loader import load_dir
+
+        self._loads += 1
+        folder = self._tmp / f"load{self._loads}"
+        folder.mkdir()
+        for name, rows in tables.items():
+            columns = list(dict.fromkeys(k for row in rows for k in row))
+            with open(folder / f"{name}.csv", "w", newline="", encoding="utf-8") as fh:
+                writer = csv.writer(fh)
+                writer.writerow(columns)
+                for row in rows:
+                    writer.writerow(["" if row.get(c) is None else row[c] for c in columns])
+        report = load_dir(self.target, folder)
+        assert not report.rejected, report.rejected
+
+    def build(self, start: str | None = None, end: str | None = None, day: str | None = None):
+        from bizstats.build import build
+
+        as_date = lambda v: date.fromisoformat(v) if v else None  # noqa: E731
+        return build(self.target, day=as_date(day), start=as_date(start), end=as_date(end))
+
+    def query(self, sql: str) -> list[tuple]:
+        from bizstats.db import connect, fetch_all
+
+        with connect(self.target) as con:
+            return fetch_all(con, sql.replace("{schema}", self.target.models_schema))
+
+    def daily(self, day: str, channel: str = "all", device: str = "all") -> dict:
+        from bizstats.export import read_daily_stats
+
+        rows = read_daily_stats(self.target, date.fromisoformat(day), date.fromisoformat(day))
+        [row] = [r for r in rows if r["channel"] == channel and r["device_type"] == device]
+        return row
+
+    def daily_table(self, start: str, end: str) -> list[dict]:
+        """All daily_stats rows of the range, without the timestamps."""
+        from bizstats.export import read_daily_stats
+
+        rows = read_daily_stats(self.target, date.fromisoformat(start), date.fromisoformat(end))
+        return [
+            {k: v for k, v in r.items() if k not in ("created_at", "updated_at")} for r in rows
+        ]
+
+
+@pytest.fixture
+def wh(target, tmp_path) -> Warehouse:
+    return Warehouse(target, tmp_path)
