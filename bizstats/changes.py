@@ -34,7 +34,9 @@ def _min_queries(raw: str, since: str) -> list[str]:
     """SELECTs each giving the earliest UTC datetime a late row can affect."""
     queries = []
     for table in TABLES.values():
-        late_keys = f"select n.{table.key} from {raw}.{table.name} as n where n.{LOADED_AT} > {since}"
+        late_keys = (
+            f"select n.{table.key} from {raw}.{table.name} as n where n.{LOADED_AT} > {since}"
+        )
         for col in table.time_columns:
             # every version of a late row's key: an update can move or remove the old day
             queries.append(
@@ -74,16 +76,14 @@ def earliest_changed_date(
 def current_watermark(target: Target) -> datetime | None:
     """The highest `_loaded_at` over all raw tables."""
     raw = target.raw_schema
-    union = " union all ".join(
-        f"select max({LOADED_AT}) as m from {raw}.{name}" for name in TABLES
-    )
+    union = " union all ".join(f"select max({LOADED_AT}) as m from {raw}.{name}" for name in TABLES)
     with connect(target) as con:
         (value,) = fetch_all(con, f"select max(u.m) from ({union}) as u")[0]
     return value
 
 
 def _ensure_log(con: Any, target: Target) -> None:
-    ts = "timestamp" if target.name == "duckdb" else "datetime"
+    ts = "timestamp" if target.name == "duckdb" else "datetime(6)"
     cur = con.cursor()
     cur.execute(
         f"create table if not exists {target.models_schema}.{BUILD_LOG} ("

@@ -45,54 +45,76 @@ def _parser() -> argparse.ArgumentParser:
 
     def with_target(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
         p.add_argument(
-            "--target", choices=TARGETS, default=DEFAULT_TARGET,
+            "--target",
+            choices=TARGETS,
+            default=DEFAULT_TARGET,
             help=f"warehouse to use (default {DEFAULT_TARGET})",
         )
         return p
 
-    load = with_target(sub.add_parser(
-        "load", help="append <table>.csv files of the raw contract to the raw tables",
-        description="Append the <table>.csv files of DIR (event_logs, users, real_name_auths, "
-        "bank_cards, member_orders, orders, deductions, refunds) to the raw tables, creating "
-        "them. Bad rows are reported with file, line and reason and kept in _rejected_rows; "
-        "good rows still load; a file that fails midway leaves nothing behind.",
-    ))
+    load = with_target(
+        sub.add_parser(
+            "load",
+            help="append <table>.csv files of the raw contract to the raw tables",
+            description="Append the <table>.csv files of DIR (event_logs, users, real_name_auths, "
+            "bank_cards, member_orders, orders, deductions, refunds) to the raw tables, creating "
+            "them. Bad rows are reported with file, line and reason and kept in _rejected_rows; "
+            "good rows still load; a file that fails midway leaves nothing behind.",
+        )
+    )
     load.add_argument("directory", type=Path, metavar="DIR")
 
-    build = with_target(sub.add_parser(
-        "build", help="build the models for a day (nightly) or a range (backfill)",
-        description="Without options: the nightly run for yesterday (UTC+8), including the "
-        "lookback window and every day touched by data loaded since the last build. "
-        "--date D: the same for day D. --start/--end: rebuild exactly that range.",
-    ))
+    build = with_target(
+        sub.add_parser(
+            "build",
+            help="build the models for a day (nightly) or a range (backfill)",
+            description="Without options: the nightly run for yesterday (UTC+8), including the "
+            "lookback window and every day touched by data loaded since the last build. "
+            "--date D: the same for day D. --start/--end: rebuild exactly that range.",
+        )
+    )
     build.add_argument("--date", type=_date, help="day to build (default: yesterday, UTC+8)")
     build.add_argument("--start", type=_date, help="first day of a backfill range")
     build.add_argument("--end", type=_date, help="last day of a backfill range")
-    build.add_argument("--full-refresh", action="store_true",
-                       help="drop and recreate incremental tables (staging and marts)")
+    build.add_argument(
+        "--full-refresh",
+        action="store_true",
+        help="drop and recreate incremental tables (staging and marts)",
+    )
 
-    export = with_target(sub.add_parser(
-        "export", help="print a mart's rows for a date range to stdout",
-        description="Print daily_stats rows (the seed's columns, stat_date as YYYY-MM-DD) "
-        "for [--start, --end] as CSV or JSON.",
-    ))
+    export = with_target(
+        sub.add_parser(
+            "export",
+            help="print a mart's rows for a date range to stdout",
+            description="Print daily_stats rows (the seed's columns, stat_date as YYYY-MM-DD) "
+            "for [--start, --end] as CSV or JSON.",
+        )
+    )
     export.add_argument("table", choices=("daily_stats",))
     export.add_argument("--start", type=_date, required=True)
     export.add_argument("--end", type=_date, required=True)
     export.add_argument("--format", choices=("csv", "json"), default="csv")
 
-    demo = with_target(sub.add_parser(
-        "demo", help="generate demo data, load it, build, and print a report",
-        description="Generate realistic demo data (seasonality, funnel, refunds, a few dirty "
-        "rows), load it into the target (the embedded DuckDB by default), build all days and "
-        "print a report of the last days.",
-    ))
+    demo = with_target(
+        sub.add_parser(
+            "demo",
+            help="generate demo data, load it, build, and print a report",
+            description="Generate realistic demo data (seasonality, funnel, refunds, a few dirty "
+            "rows), load it into the target (the embedded DuckDB by default), build all days and "
+            "print a report of the last days.",
+        )
+    )
     demo.add_argument("--days", type=_positive, default=30, help="days of data (default 30)")
-    demo.add_argument("--events-per-day", type=_positive, default=5000,
-                      help="approximate event_logs rows per day (default 5000)")
+    demo.add_argument(
+        "--events-per-day",
+        type=_positive,
+        default=5000,
+        help="approximate event_logs rows per day (default 5000)",
+    )
     demo.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
-    demo.add_argument("--report-days", type=_positive, default=7,
-                      help="days shown in the report (default 7)")
+    demo.add_argument(
+        "--report-days", type=_positive, default=7, help="days shown in the report (default 7)"
+    )
     return parser
 
 
@@ -114,8 +136,12 @@ def _cmd_build(args: argparse.Namespace) -> int:
     from bizstats.build import build
 
     result = build(
-        Target(args.target), day=args.date, start=args.start, end=args.end,
-        full_refresh=args.full_refresh, progress=_progress,
+        Target(args.target),
+        day=args.date,
+        start=args.start,
+        end=args.end,
+        full_refresh=args.full_refresh,
+        progress=_progress,
     )
     print(f"built {result.start} .. {result.end} ({result.days} days) on {args.target}")
     return 0
@@ -138,15 +164,18 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
     target = Target(args.target)
     end = yesterday_local()
-    config = DemoConfig(days=args.days, events_per_day=args.events_per_day, end_date=end,
-                        seed=args.seed)
+    config = DemoConfig(
+        days=args.days, events_per_day=args.events_per_day, end_date=end, seed=args.seed
+    )
     with tempfile.TemporaryDirectory(prefix="bizstats-demo-") as tmp:
         _progress(f"generating {args.days} days of demo data (seed {args.seed})")
         counts = generate(config, Path(tmp), progress=_progress)
         _progress("generated " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
         report = load_dir(target, Path(tmp), progress=_progress)
-    _progress(f"loaded {report.loaded:,} rows; {len(report.rejected)} dirty rows rejected "
-              "(kept in _rejected_rows)")
+    _progress(
+        f"loaded {report.loaded:,} rows; {len(report.rejected)} dirty rows rejected "
+        "(kept in _rejected_rows)"
+    )
     build(target, day=end, progress=_progress)
     print(render_report(target, end, days=min(args.report_days, args.days)))
     return 0

@@ -166,4 +166,5 @@ TABLES: dict[str, RawTable] = {
     )
 }
 
-LOADED_AT = "_loaded_at"  # added to every raw table: when the row was stored (UTC)
+LOADED_AT = "_loaded_at"  # added to every raw table: when the row was stored (UTC, microseconds)
+ROW_ID = "_row_id"  # surrogate of the business tables: store order within a load

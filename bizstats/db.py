@@ -10,7 +10,7 @@ import duckdb
 import pymysql
 
 from bizstats.config import MySQLSettings, Target
-from bizstats.contract import LOADED_AT, TABLES, Column, RawTable
+from bizstats.contract import LOADED_AT, ROW_ID, TABLES, Column, RawTable
 from bizstats.errors import BizstatsError
 
 
@@ -90,20 +90,21 @@ def create_table_sql(target: Target, table: RawTable) -> list[str]:
         f"{quote(target, c.name)} {_column_type(target, c)}{'' if c.nullable else ' not null'}"
         for c in table.columns
     ]
+    # event_logs has the seed's surrogate `id`; the business tables get `_row_id`: with
+    # `_loaded_at` (microseconds) it orders the deliveries of a key, latest last.
+    row_id = "id" if table.name == "event_logs" else ROW_ID
     if target.name == "duckdb":
         cols.append(f"{LOADED_AT} timestamp not null default (now() at time zone 'UTC')")
-        stmts = []
-        if table.name == "event_logs":
-            seq = f"{schema}.event_logs_id_seq"
-            stmts.append(f"create sequence if not exists {seq}")
-            cols.insert(0, f"id bigint primary key default nextval('{seq}')")
-        stmts.append(f"create table if not exists {schema}.{table.name} ({', '.join(cols)})")
-        return stmts
-    cols.append(f"`{LOADED_AT}` datetime not null default current_timestamp")
-    keys = [f"key idx_{LOADED_AT.strip('_')} (`{LOADED_AT}`)"]
+        seq = f"{schema}.{table.name}_{row_id.strip('_')}_seq"
+        cols.insert(0, f"{row_id} bigint primary key default nextval('{seq}')")
+        return [
+            f"create sequence if not exists {seq}",
+            f"create table if not exists {schema}.{table.name} ({', '.join(cols)})",
+        ]
+    cols.append(f"`{LOADED_AT}` datetime(6) not null default current_timestamp(6)")
+    cols.insert(0, f"`{row_id}` bigint not null auto_increment")
+    keys = [f"primary key (`{row_id}`)", f"key idx_{LOADED_AT.strip('_')} (`{LOADED_AT}`)"]
     if table.name == "event_logs":
-        cols.insert(0, "`id` bigint not null auto_increment")
-        keys.insert(0, "primary key (`id`)")
         keys.append("unique key uk_event_id (`event_id`)")
     else:
         keys.append(f"key idx_{table.key} (`{table.key}`)")
@@ -123,7 +124,10 @@ def ensure_raw_tables(target: Target) -> None:
             cur.execute(f"create schema if not exists {target.raw_schema}")
         else:
             for schema in (target.raw_schema, target.models_schema):
-                cur.execute(f"create database if not exists `{schema}` character set utf8mb4 collate utf8mb4_bin")
+                cur.execute(
+                    f"create database if not exists `{schema}` "
+                    "character set utf8mb4 collate utf8mb4_bin"
+                )
         for table in TABLES.values():
             for stmt in create_table_sql(target, table):
                 cur.execute(stmt)

@@ -36,8 +36,17 @@ def render_report(target: Target, end: date, days: int = 7) -> str:
         lines += _format(
             ["channel", "PV", "UV", "avg s", "members", "member fee"],
             [
-                [str(r[c]) for c in ("channel", "pv", "uv", "avg_visit_duration",
-                                     "new_member_count", "daily_member_deduction")]
+                [
+                    str(r[c])
+                    for c in (
+                        "channel",
+                        "pv",
+                        "uv",
+                        "avg_visit_duration",
+                        "new_member_count",
+                        "daily_member_deduction",
+                    )
+                ]
                 for r in last
             ],
         )
@@ -46,8 +55,11 @@ def render_report(target: Target, end: date, days: int = 7) -> str:
 
 def _format(header: list[str], rows: list[list[str]]) -> list[str]:
     widths = [max(len(x) for x in col) for col in zip(header, *rows, strict=False)]
+
     def line(cells: list[str]) -> str:
         return "  ".join(
-            c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+            c.ljust(w) if i == 0 else c.rjust(w)
+            for i, (c, w) in enumerate(zip(cells, widths, strict=True))
         )
+
     return [line(header), "  ".join("-" * w for w in widths), *[line(r) for r in rows]]

@@ -7,7 +7,7 @@
             src.*,
             row_number() over (
                 partition by src.{{ key }}
-                order by src._loaded_at desc
+                order by src._loaded_at desc, src._row_id desc
             ) as version_rank
         from {{ source('raw', table_name) }} as src
     ) as versions

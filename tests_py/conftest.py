@@ -50,6 +50,11 @@ def mysql_target(monkeypatch) -> Iterator[Target]:
     schema = f"{base}_t{uuid.uuid4().hex[:10]}"
     monkeypatch.setenv("BIZSTATS_MYSQL_SCHEMA", schema)
     yield Target("mysql")
+    drop_mysql_schemas(schema)
+
+
+def drop_mysql_schemas(schema: str) -> None:
+    """Drop a test's models database and its _raw twin."""
     s = MySQLSettings.from_env()
     con = pymysql.connect(host=s.host, port=s.port, user=s.user, password=s.password)
     try:
@@ -103,6 +108,13 @@ class Warehouse:
         with connect(self.target) as con:
             return fetch_all(con, sql.replace("{schema}", self.target.models_schema))
 
+    def execute(self, sql: str) -> None:
+        from bizstats.db import connect
+
+        with connect(self.target) as con:
+            con.cursor().execute(sql.replace("{schema}", self.target.models_schema))
+            con.commit()
+
     def daily(self, day: str, channel: str = "all", device: str = "all") -> dict:
         from bizstats.export import read_daily_stats
 
@@ -115,9 +127,7 @@ class Warehouse:
         from bizstats.export import read_daily_stats
 
         rows = read_daily_stats(self.target, date.fromisoformat(start), date.fromisoformat(end))
-        return [
-            {k: v for k, v in r.items() if k not in ("created_at", "updated_at")} for r in rows
-        ]
+        return [{k: v for k, v in r.items() if k not in ("created_at", "updated_at")} for r in rows]
 
 
 @pytest.fixture

@@ -35,9 +35,13 @@ def test_business_metrics(built):
     for key, expected in BUSINESS_EXPECTED.items():
         row = built.daily(*key)
         got = (
-            row["real_name_count"], row["bind_card_count"], row["new_member_count"],
-            row["credit_order_count"], row["daily_member_deduction"],
-            row["history_member_deduction"], row["total_deduction"],
+            row["real_name_count"],
+            row["bind_card_count"],
+            row["new_member_count"],
+            row["credit_order_count"],
+            row["daily_member_deduction"],
+            row["history_member_deduction"],
+            row["total_deduction"],
         )
         assert got == (*expected[:4], *(Decimal(x) for x in expected[4:])), key
 
@@ -54,9 +58,13 @@ def test_dense_grid_of_30_rows_a_day(built):
 
 
 def test_rerun_changes_nothing(built):
-    before = built.query("select * from {schema}.daily_stats order by stat_date, channel, device_type")
+    before = built.query(
+        "select * from {schema}.daily_stats order by stat_date, channel, device_type"
+    )
     built.build(start="2024-03-09", end="2024-03-12")
-    after = built.query("select * from {schema}.daily_stats order by stat_date, channel, device_type")
+    after = built.query(
+        "select * from {schema}.daily_stats order by stat_date, channel, device_type"
+    )
     assert after == before  # timestamps included: unchanged rows keep created_at/updated_at
 
 

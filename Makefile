@@ -1,0 +1,25 @@
+# The two commands of the README: `make demo` (main job on the embedded DuckDB with demo
+# data) and `make test` (lint + the whole test suite). Both create .venv on first use.
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: demo test lint bench docs
+
+$(BIN)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+demo: $(BIN)/.installed
+	$(BIN)/bizstats demo
+
+lint: $(BIN)/.installed
+	$(BIN)/ruff check bizstats tests_py flows benchmarks
+	$(BIN)/sqlfluff lint models macros tests
+
+test: lint
+	$(BIN)/pytest
+
+bench: $(BIN)/.installed
+	$(BIN)/python benchmarks/bench_build.py
