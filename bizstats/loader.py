@@ -1,0 +1,527 @@
+"""`bizstats load DIR`: a folder of `<table>.csv` files into the raw tables.
+
+Every row is checked against the raw contract (bizstats.contract). Good rows are appended
+to their raw table; bad rows go to the quarantine table `<raw schema>._rejected_rows` with
+the reason. One file is one transaction: either all of it (good and quarantined rows) is
+stored or nothing is. On MySQL, event_logs keeps one row per event_id: the delivery with
+the earliest created_at.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import json
+import re
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, NamedTuple, TextIO
+
+import duckdb
+import pandas as pd
+import pymysql
+
+from bizstats.config import Target
+from bizstats.contract import LOADED_AT, TABLES, RawTable
+from bizstats.db import _column_type, connect, ensure_raw_tables, quote
+from bizstats.errors import BizstatsError
+
+Progress = Callable[[str], None]
+Check = Callable[[str], str | None]  # a value's problem, None when it is fine
+
+REJECTED_TABLE = "_rejected_rows"
+DUCKDB_BATCH_ROWS = 50_000
+MYSQL_BATCH_ROWS = 5_000
+PROGRESS_EVERY = 100_000
+JSON_MAX_DEPTH = 31  # MariaDB's JSON_VALID rejects deeper documents
+TEXT_MAX_BYTES = 65_535  # MySQL TEXT
+DB_ERRORS = (duckdb.Error, pymysql.err.MySQLError)
+
+# name, DuckDB type, MySQL type; every column but `field` is not null
+_QUARANTINE_COLUMNS = (
+    ("source_table", "varchar", "varchar(64)"),
+    ("file", "varchar", "text"),
+    ("line", "bigint", "bigint"),
+    ("field", "varchar", "varchar(64)"),
+    ("reason", "varchar", "text"),
+    ("raw_values", "varchar", "longtext"),
+    (LOADED_AT, "timestamp", "datetime(6)"),
+)
+_DUCKDB_VIEW = "_bizstats_load_batch"
+
+_DATETIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}")
+_DECIMAL = re.compile(r"[+-]?([0-9]+)(?:\.[0-9]{1,2})?")
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+@dataclass
+class RejectedRow:
+    """A CSV row that was not loaded into its raw table, and why."""
+
+    table: str
+    file: str
+    line: int  # physical line the row starts on; the header is line 1
+    field: str | None  # the offending column; None when the row itself is malformed
+    reason: str
+
+
+@dataclass
+class FileResult:
+    """The outcome of loading one CSV file."""
+
+    table: str
+    file: str
+    loaded: int = 0  # good rows written (duplicate deliveries included)
+    rejected: list[RejectedRow] = dataclass_field(default_factory=list)
+    duplicates: int = 0  # event_logs rows whose event_id was already stored or repeated
+
+
+@dataclass
+class LoadReport:
+    """The outcome of loading a folder, file by file."""
+
+    files: list[FileResult]
+
+    @property
+    def loaded(self) -> int:
+        return sum(f.loaded for f in self.files)
+
+    @property
+    def rejected(self) -> list[RejectedRow]:
+        return [r for f in self.files for r in f.rejected]
+
+    @property
+    def duplicates(self) -> int:
+        return sum(f.duplicates for f in self.files)
+
+
+class _Slot(NamedTuple):
+    """How to take one contract column from a CSV row."""
+
+    name: str
+    index: int  # position in the row; -1 when the file lacks the (nullable) column
+    nullable: bool
+    max_chars: int  # a string column's length; 0 for the other kinds, which use `check`
+    check: Check | None
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """Where a table's contract columns sit in one file, with each column's check."""
+
+    table: RawTable
+    path: Path
+    header: list[str]
+    slots: list[_Slot]
+
+
+class _BadRow(Exception):
+    """A row that breaks the contract: the column (None for the whole row) and why."""
+
+    def __init__(self, field: str | None, reason: str) -> None:
+        super().__init__(reason)
+        self.field = field
+        self.reason = reason
+
+
+def load_dir(target: Target, directory: Path, progress: Progress | None = None) -> LoadReport:
+    """Load every `<table>.csv` of `directory`, in contract order, one transaction per file.
+
+    File names and headers are all checked before anything is loaded. A file that fails in
+    the database is rolled back and raises BizstatsError; files loaded before it stay.
+    """
+    layouts = [_layout(TABLES[path.stem], path) for path in _csv_files(Path(directory))]
+    loaded_at = _now()
+    ensure_raw_tables(target)
+    with connect(target) as con:
+        _ensure_quarantine(con, target)
+        return LoadReport([_load(con, target, lay, loaded_at, progress) for lay in layouts])
+
+
+def load_file(target: Target, table_name: str, path: Path, progress: Progress | None = None) -> FileResult:
+    """Load one CSV file into the raw table `table_name`, in one transaction."""
+    if table_name not in TABLES:
+        raise BizstatsError(f"unknown table {table_name!r}: choose one of {', '.join(TABLES)}")
+    layout = _layout(TABLES[table_name], Path(path))
+    ensure_raw_tables(target)
+    with connect(target) as con:
+        _ensure_quarantine(con, target)
+        return _load(con, target, layout, _now(), progress)
+
+
+def _now() -> datetime:
+    """A load's `_loaded_at`: the current UTC time, naive, to the microsecond (the contract's
+    precision, so that a load right after a build is still later than its watermark)."""
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def _csv_files(directory: Path) -> list[Path]:
+    """The folder's CSV files in contract order; any that names no raw table is an error."""
+    if not directory.is_dir():
+        raise BizstatsError(f"{directory} is not a directory")
+    files = [p for p in directory.iterdir() if p.is_file() and p.suffix.lower() == ".csv"]
+    if not files:
+        raise BizstatsError(f"no .csv files in {directory}")
+    unknown = sorted(p.name for p in files if p.stem not in TABLES)
+    if unknown:
+        accepted = ", ".join(f"{name}.csv" for name in TABLES)
+        raise BizstatsError(
+            f"unknown CSV file(s) in {directory}: {', '.join(unknown)} (accepted names: {accepted})"
+        )
+    order = list(TABLES)
+    return sorted(files, key=lambda p: (order.index(p.stem), p.name))
+
+
+def _open(path: Path) -> TextIO:
+    try:
+        return open(path, newline="", encoding="utf-8-sig")  # noqa: SIM115 - caller closes
+    except OSError as exc:
+        raise BizstatsError(f"cannot read {path}: {exc.strerror}") from exc
+
+
+def _read_header(path: Path) -> list[str]:
+    with _open(path) as fh:
+        try:
+            header = next(csv.reader(fh), None)
+        except (csv.Error, UnicodeDecodeError) as exc:
+            raise BizstatsError(f"{path}: unreadable header row: {exc}") from exc
+    if not header:
+        raise BizstatsError(f"{path}: no header row (the first line must name the columns)")
+    return header
+
+
+def _layout(table: RawTable, path: Path) -> _Layout:
+    """Match the file's header to the contract; a missing required column is an error."""
+    header = _read_header(path)
+    names = [h.strip() for h in header]
+    for col in table.columns:
+        if names.count(col.name) > 1:
+            raise BizstatsError(f"{path}: column {col.name!r} appears more than once")
+        if not col.nullable and col.name not in names:
+            raise BizstatsError(f"{path}: required column {col.name!r} is missing from the header")
+    slots = [
+        _Slot(
+            col.name,
+            names.index(col.name) if col.name in names else -1,
+            col.nullable,
+            (col.length or 0) if col.kind == "string" else 0,
+            None if col.kind == "string" else _CHECKS[col.kind],
+        )
+        for col in table.columns
+    ]
+    return _Layout(table, path, header, slots)
+
+
+def _shown(value: str) -> str:
+    """A value quoted for a message, cut to a readable length."""
+    return repr(value if len(value) <= 40 else value[:40] + "...")
+
+
+def _check_text(value: str) -> str | None:
+    if len(value) > TEXT_MAX_BYTES // 4 and len(value.encode()) > TEXT_MAX_BYTES:
+        return f"longer than {TEXT_MAX_BYTES:,} bytes (MySQL TEXT)"
+    return None
+
+
+def _check_datetime(value: str) -> str | None:
+    if _DATETIME.fullmatch(value):
+        try:
+            datetime.fromisoformat(value)
+            return None
+        except ValueError:
+            pass
+    return f"not a date-time YYYY-MM-DD HH:MM:SS: {_shown(value)}"
+
+
+def _check_decimal(value: str) -> str | None:
+    match = _DECIMAL.fullmatch(value)
+    if match is None:
+        return f"not a decimal number with at most 2 decimal places: {_shown(value)}"
+    if len(match.group(1).lstrip("0")) > 16:
+        return f"more than 16 integer digits (DECIMAL(18,2)): {_shown(value)}"
+    return None
+
+
+def _no_constant(name: str) -> None:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _check_json(value: str) -> str | None:
+    """Valid JSON that MySQL and MariaDB both accept (no NaN, depth, lone surrogates)."""
+    try:
+        doc = json.loads(value, parse_constant=_no_constant)
+    except (ValueError, RecursionError) as exc:
+        return f"not valid JSON ({exc}): {_shown(value)}"
+    if value.count("[") + value.count("{") > JSON_MAX_DEPTH and _depth(doc) > JSON_MAX_DEPTH:
+        return f"JSON nested deeper than {JSON_MAX_DEPTH} levels"
+    if _SURROGATE_ESCAPE.search(value):
+        try:
+            json.dumps(doc, ensure_ascii=False).encode()
+        except UnicodeEncodeError:
+            return "JSON holds an unpaired UTF-16 surrogate escape"
+    return None
+
+
+def _depth(doc: Any) -> int:
+    if isinstance(doc, dict):
+        return 1 + max(map(_depth, doc.values()), default=0)
+    if isinstance(doc, list):
+        return 1 + max(map(_depth, doc), default=0)
+    return 0
+
+
+# the checks of non-empty values by column kind (strings only have their length checked)
+_CHECKS: dict[str, Check] = {
+    "text": _check_text,
+    "json": _check_json,
+    "datetime": _check_datetime,
+    "decimal": _check_decimal,
+}
+
+
+def _values(layout: _Layout, fields: list[str]) -> list[str | None]:
+    """The row's contract values (empty or all-blank = NULL), or _BadRow. The hot loop."""
+    if len(fields) != len(layout.header):
+        raise _BadRow(None, f"{len(fields)} fields where the header has {len(layout.header)}")
+    values: list[str | None] = []
+    for name, index, nullable, max_chars, check in layout.slots:
+        value: str | None = fields[index] if index >= 0 else ""
+        if not value or value.isspace():
+            if not nullable:
+                raise _BadRow(name, "required value is missing")
+            value = None
+        elif max_chars:
+            if len(value) > max_chars:
+                raise _BadRow(name, f"longer than {max_chars} characters: {len(value)}")
+        elif check and (reason := check(value)) is not None:
+            raise _BadRow(name, reason)
+        values.append(value)
+    return values
+
+
+def _records(path: Path) -> Iterator[tuple[int, list[str]]]:
+    """Each data row of a CSV file with the physical line it starts on; blank lines skipped."""
+    with _open(path) as fh:
+        reader = csv.reader(fh)
+        try:
+            next(reader, None)
+            start = reader.line_num + 1
+            for fields in reader:
+                if fields:
+                    yield start, fields
+                start = reader.line_num + 1
+        except csv.Error as exc:
+            raise BizstatsError(f"{path} line {reader.line_num}: malformed CSV: {exc}") from exc
+        except UnicodeDecodeError as exc:
+            raise BizstatsError(f"{path}: not UTF-8 text: {exc}") from exc
+
+
+def _quarantine_row(
+    reject: RejectedRow, header: list[str], fields: list[str], loaded_at: datetime
+) -> list[Any]:
+    """A `_rejected_rows` row: the raw values as a JSON object by header (a list if misaligned)."""
+    raw = dict(zip(header, fields, strict=True)) if len(fields) == len(header) else fields
+    return [
+        reject.table,
+        reject.file,
+        reject.line,
+        reject.field,
+        reject.reason,
+        json.dumps(raw, ensure_ascii=False),
+        loaded_at,
+    ]
+
+
+def _batches(
+    layout: _Layout, result: FileResult, loaded_at: datetime, size: int, progress: Progress | None
+) -> Iterator[tuple[list[list[Any]], list[list[Any]]]]:
+    """(good rows, quarantine rows) in batches of about `size`; rejects go to `result`."""
+    rows: list[list[Any]] = []
+    rejects: list[list[Any]] = []
+    count = 0
+    for count, (line, fields) in enumerate(_records(layout.path), start=1):
+        try:
+            rows.append([*_values(layout, fields), loaded_at])
+        except _BadRow as bad:
+            reject = RejectedRow(layout.table.name, result.file, line, bad.field, bad.reason)
+            result.rejected.append(reject)
+            rejects.append(_quarantine_row(reject, layout.header, fields, loaded_at))
+        if len(rows) + len(rejects) >= size:
+            yield rows, rejects
+            rows, rejects = [], []
+        if progress and count % PROGRESS_EVERY == 0:
+            progress(f"{layout.path.name}: {count:,} rows")
+    if rows or rejects:
+        yield rows, rejects
+    if progress:
+        summary = f"{count:,} rows, {result.loaded:,} loaded, {len(result.rejected):,} rejected"
+        if layout.table.name == "event_logs":
+            summary += f", {result.duplicates:,} duplicate event_ids"
+        progress(f"{layout.path.name}: {summary}")
+
+
+def _load(
+    con: Any, target: Target, layout: _Layout, loaded_at: datetime, progress: Progress | None
+) -> FileResult:
+    """Load one file in one transaction; on a database error roll it all back and raise."""
+    result = FileResult(layout.table.name, str(layout.path))
+    writer: _DuckDBWriter | _MySQLWriter
+    if target.name == "duckdb":
+        writer, size = _DuckDBWriter(con, target, layout.table), DUCKDB_BATCH_ROWS
+    else:
+        writer, size = _MySQLWriter(con, target, layout.table), MYSQL_BATCH_ROWS
+    try:
+        con.begin()
+        for rows, rejects in _batches(layout, result, loaded_at, size, progress):
+            result.duplicates += writer.write(rows, rejects)
+            result.loaded += len(rows)
+        con.commit()
+    except DB_ERRORS as exc:
+        _rollback(con)
+        raise BizstatsError(
+            f"{layout.path}: database error, nothing of this file was loaded "
+            f"(files loaded before it stay loaded): {exc}"
+        ) from exc
+    except BaseException:
+        _rollback(con)
+        raise
+    return result
+
+
+def _rollback(con: Any) -> None:
+    """Roll back, ignoring a connection that is already gone (its work is lost anyway)."""
+    with contextlib.suppress(*DB_ERRORS):
+        con.rollback()
+
+
+def _ensure_quarantine(con: Any, target: Target) -> None:
+    """Create `<raw schema>._rejected_rows` if missing."""
+    duck = target.name == "duckdb"
+    cols = ", ".join(
+        f"{quote(target, name)} {duck_type if duck else mysql_type}{'' if name == 'field' else ' not null'}"
+        for name, duck_type, mysql_type in _QUARANTINE_COLUMNS
+    )
+    if duck:
+        sql = f"create table if not exists {target.raw_schema}.{REJECTED_TABLE} ({cols})"
+    else:
+        sql = (
+            f"create table if not exists `{target.raw_schema}`.`{REJECTED_TABLE}` ({cols}, "
+            f"key idx_loaded_at (`{LOADED_AT}`)) "
+            "engine=InnoDB default charset=utf8mb4 collate=utf8mb4_bin"
+        )
+    con.cursor().execute(sql)
+
+
+class _DuckDBWriter:
+    """Appends batches through a registered pandas DataFrame, cast to the column types."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, target: Target, table: RawTable) -> None:
+        self.con = con
+        columns = [(c.name, _column_type(target, c)) for c in table.columns]
+        columns.append((LOADED_AT, "timestamp"))
+        self.columns = [name for name, _ in columns]
+        self.insert = _duckdb_insert(f"{target.raw_schema}.{table.name}", columns)
+        self.quarantine = _duckdb_insert(
+            f"{target.raw_schema}.{REJECTED_TABLE}", [(n, t) for n, t, _ in _QUARANTINE_COLUMNS]
+        )
+        self.duplicates_sql = (
+            f"select (select count(*) - count(distinct event_id) from {_DUCKDB_VIEW})"
+            f" + (select count(distinct event_id) from {_DUCKDB_VIEW} where event_id in"
+            f" (select event_id from {target.raw_schema}.event_logs))"
+            if table.name == "event_logs"
+            else None
+        )
+
+    def write(self, rows: list[list[Any]], rejects: list[list[Any]]) -> int:
+        """Insert the batch; the number of its event_ids already stored or repeated."""
+        duplicates = 0
+        if rows:
+            self._register(rows, self.columns)
+            if self.duplicates_sql:
+                duplicates = self.con.execute(self.duplicates_sql).fetchone()[0]
+            self.con.execute(self.insert)
+        if rejects:
+            self._register(rejects, [name for name, _, _ in _QUARANTINE_COLUMNS])
+            self.con.execute(self.quarantine)
+        self.con.unregister(_DUCKDB_VIEW)
+        return duplicates
+
+    def _register(self, rows: list[list[Any]], columns: list[str]) -> None:
+        # All text, so DuckDB sees VARCHAR whatever its type sniffing would make of a sample;
+        # the insert casts each column to its type (a datetime's str() is its SQL literal).
+        frame = pd.DataFrame(rows, columns=columns, dtype="string")
+        self.con.register(_DUCKDB_VIEW, frame)
+
+
+def _duckdb_insert(qualified: str, columns: Sequence[tuple[str, str]]) -> str:
+    """Insert from the registered batch, each column cast to its type."""
+    names = ", ".join(f'"{name}"' for name, _ in columns)
+    casts = ", ".join(f'cast("{name}" as {type_}) as "{name}"' for name, type_ in columns)
+    return f"insert into {qualified} ({names}) select {casts} from {_DUCKDB_VIEW}"
+
+
+class _MySQLWriter:
+    """Inserts batches with executemany (multi-row INSERTs); event_logs keeps the earliest."""
+
+    def __init__(self, con: pymysql.Connection, target: Target, table: RawTable) -> None:
+        self.cur = con.cursor()
+        self.schema = target.raw_schema
+        self.insert = _mysql_insert(self.schema, table.name, [*table.column_names, LOADED_AT])
+        if table.name == "event_logs":
+            self.insert += _keep_earliest(table)
+        self.quarantine = _mysql_insert(
+            self.schema, REJECTED_TABLE, [name for name, _, _ in _QUARANTINE_COLUMNS]
+        )
+        self.key_index = table.column_names.index("event_id") if table.name == "event_logs" else None
+
+    def write(self, rows: list[list[Any]], rejects: list[list[Any]]) -> int:
+        """Insert the batch; the number of its event_ids already stored or repeated."""
+        duplicates = 0
+        if rows:
+            if self.key_index is not None:
+                duplicates = self._duplicates([row[self.key_index] for row in rows])
+            self.cur.executemany(self.insert, rows)
+        if rejects:
+            self.cur.executemany(self.quarantine, rejects)
+        return duplicates
+
+    def _duplicates(self, event_ids: list[str]) -> int:
+        # utf8mb4_bin pads with spaces: 'a' and 'a ' are the same key to the unique index.
+        keys = [e.rstrip(" ") for e in event_ids]
+        distinct = list(dict.fromkeys(keys))
+        self.cur.execute(
+            f"select event_id from `{self.schema}`.`event_logs` where event_id in "
+            f"({', '.join(['%s'] * len(distinct))})",
+            distinct,
+        )
+        seen = {stored.rstrip(" ") for (stored,) in self.cur.fetchall()}
+        repeats = 0
+        for key in keys:
+            if key in seen:
+                repeats += 1
+            seen.add(key)
+        return repeats
+
+
+def _mysql_insert(schema: str, table: str, columns: Sequence[str]) -> str:
+    names = ", ".join(f"`{c}`" for c in columns)
+    return f"insert into `{schema}`.`{table}` ({names}) values ({', '.join(['%s'] * len(columns))})"
+
+
+def _keep_earliest(table: RawTable) -> str:
+    """ON DUPLICATE KEY UPDATE keeping the delivery with the earliest created_at.
+
+    A new delivery wins only with a non-NULL created_at earlier than the stored one (or the
+    stored one NULL); then it replaces every column and takes this load's `_loaded_at`.
+    MySQL assigns left to right, so `created_at` goes last and the test sees the old value.
+    """
+    newer = (
+        "values(`created_at`) is not null and (`created_at` is null or values(`created_at`) < `created_at`)"
+    )
+    columns = [c for c in table.column_names if c not in ("event_id", "created_at")]
+    columns += [LOADED_AT, "created_at"]
+    sets = ", ".join(f"`{c}` = if({newer}, values(`{c}`), `{c}`)" for c in columns)
+    return f" on duplicate key update {sets}"

@@ -1,0 +1,428 @@
+"""bizstats.loader against real DuckDB and MariaDB/MySQL databases (the `target` fixture)."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+from pathlib import Path
+
+import pymysql
+import pytest
+
+from bizstats import loader
+from bizstats.config import Target
+from bizstats.contract import TABLES
+from bizstats.db import connect, create_table_sql, ensure_raw_tables, fetch_all, quote
+from bizstats.errors import BizstatsError
+from bizstats.loader import load_dir, load_file
+
+EVENT_HEADER = "event_id,event_type,user_id,amount,extra_data,event_time,created_at"
+GOOD_EVENT = "{id},page_view,u1,,,2024-01-01 00:00:00,2024-01-01 00:00:01"
+
+
+def _write(directory: Path, name: str, *lines: str) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / name
+    path.write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
+    return path
+
+
+def _raw(target: Target, table: str) -> str:
+    return f"{quote(target, target.raw_schema)}.{quote(target, table)}"
+
+
+def _query(target: Target, sql: str) -> list[tuple]:
+    with connect(target) as con:
+        return fetch_all(con, sql)
+
+
+def _execute(target: Target, sql: str) -> None:
+    with connect(target) as con:
+        con.cursor().execute(sql)
+        con.commit()
+
+
+def _count(target: Target, table: str) -> int:
+    return _query(target, f"select count(*) from {_raw(target, table)}")[0][0]
+
+
+def _quarantined(target: Target) -> list[tuple]:
+    return _query(
+        target,
+        "select source_table, file, line, field from "
+        f"{_raw(target, '_rejected_rows')} order by source_table, line",
+    )
+
+
+def test_loads_good_rows_with_exact_values(target: Target, tmp_path: Path) -> None:
+    deep_json = "[" * 31 + "]" * 31  # the deepest document MariaDB accepts
+    _write(
+        tmp_path,
+        "orders.csv",
+        "order_id,user_id,pay_method,status,amount,created_at",
+        "o1,u1,wechat,success,9999999999999999.99,2024-02-29 23:59:59",
+        "o2, u2 ,ALIPAY,failed,-0.05,2024-01-01 00:00:00",
+        "o3,   ,credit,success,+7,",
+        "o4,u4,bank_card,cancelled,0012.3,1970-01-01 00:00:00",
+    )
+    _write(
+        tmp_path,
+        "event_logs.csv",
+        EVENT_HEADER,
+        f'e1,page_leave,{"u" * 50},0.10,"{{""page_view_id"": ""e0"", ""duration_ms"": 5}}",'
+        "2024-03-01 12:34:56,2024-03-01 12:34:57",
+        f'e2,page_view,,,"{deep_json}",2024-03-01 00:00:00,',
+    )
+    before = datetime.now(timezone.utc).replace(tzinfo=None)
+
+    report = load_dir(target, tmp_path)
+
+    assert [(f.table, f.loaded, f.rejected) for f in report.files] == [
+        ("event_logs", 2, []),
+        ("orders", 4, []),
+    ]
+    assert report.loaded == 6
+    assert report.rejected == []
+    assert _query(
+        target,
+        "select order_id, user_id, pay_method, status, amount, created_at "
+        f"from {_raw(target, 'orders')} order by order_id",
+    ) == [
+        ("o1", "u1", "wechat", "success", Decimal("9999999999999999.99"),
+         datetime(2024, 2, 29, 23, 59, 59)),
+        ("o2", " u2 ", "ALIPAY", "failed", Decimal("-0.05"), datetime(2024, 1, 1)),
+        ("o3", None, "credit", "success", Decimal("7.00"), None),
+        ("o4", "u4", "bank_card", "cancelled", Decimal("12.30"), datetime(1970, 1, 1)),
+    ]  # fmt: skip
+    events = _query(
+        target,
+        "select event_id, user_id, amount, extra_data, event_time, created_at "
+        f"from {_raw(target, 'event_logs')} order by event_id",
+    )
+    assert [(e[0], e[1], e[2], e[4], e[5]) for e in events] == [
+        ("e1", "u" * 50, Decimal("0.10"), datetime(2024, 3, 1, 12, 34, 56),
+         datetime(2024, 3, 1, 12, 34, 57)),
+        ("e2", None, None, datetime(2024, 3, 1), None),
+    ]  # fmt: skip
+    assert json.loads(events[0][3]) == {"page_view_id": "e0", "duration_ms": 5}
+    assert json.loads(events[1][3]) == json.loads(deep_json)
+
+    stamps = _query(
+        target,
+        f"select distinct _loaded_at from {_raw(target, 'orders')} union "
+        f"select distinct _loaded_at from {_raw(target, 'event_logs')}",
+    )
+    assert len(stamps) == 1, "one _loaded_at for every file of a load"
+    (loaded_at,) = stamps[0]
+    assert before <= loaded_at <= before + timedelta(seconds=60)
+
+
+BAD_VALUES = [
+    ("event_time", "2024-02-30 00:00:00", "not a date-time"),
+    ("event_time", "2024-01-01T00:00:00", "not a date-time"),
+    ("event_time", "2024-01-01 00:00", "not a date-time"),
+    ("event_time", "2024-01-01 24:00:00", "not a date-time"),
+    ("created_at", " 2024-01-01 00:00:00", "not a date-time"),
+    ("amount", "1.234", "not a decimal"),
+    ("amount", "1e3", "not a decimal"),
+    ("amount", "12,50", "not a decimal"),
+    ("amount", "NaN", "not a decimal"),
+    ("amount", "12345678901234567", "more than 16 integer digits"),
+    ("user_id", "u" * 51, "longer than 50 characters"),
+    ("user_agent", "\u00e9" * 32768, "longer than 65,535 bytes"),
+    ("extra_data", "{bad", "not valid JSON"),
+    ("extra_data", "NaN", "not valid JSON"),
+    ("extra_data", "[" * 32 + "]" * 32, "nested deeper than 31"),
+    ("extra_data", '"\\ud800"', "unpaired UTF-16 surrogate"),
+    ("event_id", "", "required value is missing"),
+    ("event_id", "   ", "required value is missing"),
+    ("event_type", "", "required value is missing"),
+]
+
+
+@pytest.mark.parametrize(("column", "value", "reason"), BAD_VALUES)
+def test_bad_value_is_quarantined_and_good_rows_load(
+    target: Target, tmp_path: Path, column: str, value: str, reason: str
+) -> None:
+    good = dict(
+        event_id="bad",
+        event_type="click",
+        user_id="u9",
+        amount="1.00",
+        extra_data="{}",
+        user_agent="Mozilla/5.0",
+        event_time="2024-01-01 00:00:00",
+        created_at="2024-01-01 00:00:01",
+    )
+
+    def line(values: dict[str, str]) -> str:
+        return ",".join('"' + v.replace('"', '""') + '"' for v in values.values())
+
+    path = _write(
+        tmp_path,
+        "event_logs.csv",
+        ",".join(good),
+        line({**good, "event_id": "g1"}),
+        line({**good, column: value}),
+        line({**good, "event_id": "g2"}),
+    )
+
+    (result,) = load_dir(target, tmp_path).files
+
+    assert result.loaded == 2
+    assert [(r.table, r.file, r.line, r.field) for r in result.rejected] == [
+        ("event_logs", str(path), 3, column)
+    ]
+    assert reason in result.rejected[0].reason
+    assert _query(target, f"select event_id from {_raw(target, 'event_logs')} order by 1") == [
+        ("g1",),
+        ("g2",),
+    ]
+    assert _quarantined(target) == [("event_logs", str(path), 3, column)]
+    (raw_values,) = _query(target, f"select raw_values from {_raw(target, '_rejected_rows')}")[0]
+    assert json.loads(raw_values) == {**good, column: value}
+
+
+def test_rejected_rows_keep_physical_line_numbers(target: Target, tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        "event_logs.csv",
+        EVENT_HEADER,
+        GOOD_EVENT.format(id="g1"),
+        'g2,page_view,u1,,"{""note"":',  # a quoted value spanning lines 3-4
+        ' ""two lines""}",2024-01-01 00:00:00,',
+        "",  # a blank line is skipped
+        "short,row",
+        "g3,page_view,u1,,,2024-01-01 00:00:00,,surplus",
+        "g4,page_view,u1,,,2024-13-01 00:00:00,",
+        GOOD_EVENT.format(id="g5"),
+    )
+
+    (result,) = load_dir(target, tmp_path).files
+
+    assert [(r.line, r.field) for r in result.rejected] == [(6, None), (7, None), (8, "event_time")]
+    assert result.rejected[0].reason == "2 fields where the header has 7"
+    assert result.loaded == 3
+    assert _quarantined(target) == [
+        ("event_logs", str(path), 6, None),
+        ("event_logs", str(path), 7, None),
+        ("event_logs", str(path), 8, "event_time"),
+    ]
+    rows = _query(target, f"select event_id, extra_data from {_raw(target, 'event_logs')} order by 1")
+    assert [r[0] for r in rows] == ["g1", "g2", "g5"]
+    assert json.loads(rows[1][1]) == {"note": "two lines"}
+    (raw_values,) = _query(target, f"select raw_values from {_raw(target, '_rejected_rows')} where line = 6")[
+        0
+    ]
+    assert json.loads(raw_values) == ["short", "row"]
+
+
+def test_missing_nullable_column_is_null_and_extra_column_ignored(target: Target, tmp_path: Path) -> None:
+    _write(tmp_path, "users.csv", "nickname,user_id,channel", "Ann,u1,wechat", "Bob,u2,")
+
+    report = load_dir(target, tmp_path)
+
+    assert report.loaded == 2
+    assert _query(
+        target,
+        f"select user_id, registered_at, channel, device_type from {_raw(target, 'users')} order by user_id",
+    ) == [("u1", None, "wechat", None), ("u2", None, None, None)]
+
+
+def test_missing_required_column_loads_nothing(target: Target, tmp_path: Path) -> None:
+    ensure_raw_tables(target)
+    _write(tmp_path, "users.csv", "user_id", "u1")
+    _write(tmp_path, "event_logs.csv", "event_id,event_type,created_at", "e1,click,")
+
+    with pytest.raises(BizstatsError, match=r"event_logs\.csv.*'event_time'"):
+        load_dir(target, tmp_path)
+
+    assert _count(target, "users") == 0
+    assert _count(target, "event_logs") == 0
+
+
+def test_unknown_file_name_loads_nothing(target: Target, tmp_path: Path) -> None:
+    ensure_raw_tables(target)
+    _write(tmp_path, "users.csv", "user_id", "u1")
+    _write(tmp_path, "user.csv", "user_id", "u2")
+
+    with pytest.raises(BizstatsError, match=r"user\.csv.*accepted names: event_logs\.csv, users"):
+        load_dir(target, tmp_path)
+
+    assert _count(target, "users") == 0
+
+
+def test_folder_without_csv_files_is_an_error(duckdb_target: Target, tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("no data here")
+    with pytest.raises(BizstatsError, match="no .csv files"):
+        load_dir(duckdb_target, tmp_path)
+
+
+def test_file_without_header_is_an_error(duckdb_target: Target, tmp_path: Path) -> None:
+    _write(tmp_path, "users.csv")
+    with pytest.raises(BizstatsError, match=r"users\.csv: no header row"):
+        load_dir(duckdb_target, tmp_path)
+
+
+def test_load_file_loads_one_table(target: Target, tmp_path: Path) -> None:
+    path = _write(tmp_path, "anything.csv", "refund_id,amount", "r1,3.50", "r2,oops")
+
+    result = load_file(target, "refunds", path)
+
+    assert (result.table, result.file, result.loaded) == ("refunds", str(path), 1)
+    assert [(r.line, r.field) for r in result.rejected] == [(3, "amount")]
+    assert _query(target, f"select refund_id, amount from {_raw(target, 'refunds')}") == [
+        ("r1", Decimal("3.50"))
+    ]
+    with pytest.raises(BizstatsError, match="unknown table 'refund'"):
+        load_file(target, "refund", path)
+
+
+EARLIEST_WINS = [
+    # created_at of the stored delivery, of the new delivery, which one is kept
+    ("2024-01-01 10:00:00", "2024-01-01 09:00:00", "new"),
+    ("2024-01-01 09:00:00", "2024-01-01 10:00:00", "stored"),
+    ("", "2024-01-01 10:00:00", "new"),
+    ("2024-01-01 10:00:00", "", "stored"),
+    ("2024-01-01 10:00:00", "2024-01-01 10:00:00", "stored"),
+    ("", "", "stored"),
+]
+
+
+@pytest.mark.parametrize(("stored_at", "new_at", "kept"), EARLIEST_WINS)
+def test_duplicate_delivery_keeps_the_earliest(
+    target: Target, tmp_path: Path, stored_at: str, new_at: str, kept: str
+) -> None:
+    header = "event_id,event_type,user_id,amount,event_time,created_at"
+    _write(
+        tmp_path / "a",
+        "event_logs.csv",
+        header,
+        f"e1,view,stored,1.00,2024-01-01 00:00:00,{stored_at}",
+    )
+    _write(tmp_path / "b", "event_logs.csv", header, f"e1,click,new,,2024-01-02 00:00:00,{new_at}")
+    assert load_dir(target, tmp_path / "a").duplicates == 0
+    _execute(target, f"update {_raw(target, 'event_logs')} set _loaded_at = '2000-01-01 00:00:00'")
+
+    assert load_dir(target, tmp_path / "b").duplicates == 1
+
+    rows = _query(
+        target,
+        "select user_id, event_type, amount, event_time, created_at, _loaded_at "
+        f"from {_raw(target, 'event_logs')} order by id",
+    )
+    if target.name == "duckdb":  # no unique key there: every delivery is appended
+        assert [r[0] for r in rows] == ["stored", "new"]
+        return
+    assert len(rows) == 1
+    user_id, event_type, amount, event_time, created_at, loaded_at = rows[0]
+    winner_at = stored_at if kept == "stored" else new_at
+    assert user_id == kept
+    assert created_at == (datetime.fromisoformat(winner_at) if winner_at else None)
+    if kept == "new":
+        assert (event_type, amount, event_time) == ("click", None, datetime(2024, 1, 2))
+        assert loaded_at > datetime(2000, 1, 1), "a replacing delivery takes the new _loaded_at"
+    else:
+        assert (event_type, amount, event_time) == ("view", Decimal("1.00"), datetime(2024, 1, 1))
+        assert loaded_at == datetime(2000, 1, 1)
+
+
+@pytest.mark.parametrize("batch_rows", [5_000, 2], ids=["one-insert", "batches-of-2"])
+def test_duplicates_within_one_file(
+    target: Target, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, batch_rows: int
+) -> None:
+    monkeypatch.setattr(loader, "DUCKDB_BATCH_ROWS", batch_rows)
+    monkeypatch.setattr(loader, "MYSQL_BATCH_ROWS", batch_rows)
+    _write(
+        tmp_path,
+        "event_logs.csv",
+        "event_id,event_type,user_id,event_time,created_at",
+        "e1,view,late,2024-01-01 00:00:00,2024-01-01 10:00:00",
+        "e1,view,early,2024-01-01 00:00:00,2024-01-01 09:00:00",
+        "e2,view,only,2024-01-01 00:00:00,2024-01-01 12:00:00",
+        "e1,view,later,2024-01-01 00:00:00,2024-01-01 11:00:00",
+        "e3,view,null,2024-01-01 00:00:00,",
+        "e3,view,dated,2024-01-01 00:00:00,2024-01-01 08:00:00",
+        "e1,view,tie,2024-01-01 00:00:00,2024-01-01 09:00:00",
+    )
+
+    (result,) = load_dir(target, tmp_path).files
+
+    assert (result.loaded, result.duplicates) == (7, 4)
+    rows = _query(target, f"select event_id, user_id from {_raw(target, 'event_logs')} order by event_id, id")
+    if target.name == "duckdb":
+        assert len(rows) == 7
+    else:
+        assert rows == [("e1", "early"), ("e2", "only"), ("e3", "dated")]
+
+
+def test_mysql_event_insert_is_rewritten_into_multi_row_inserts() -> None:
+    """pymysql batches executemany only when the statement matches its INSERT pattern."""
+    table = TABLES["event_logs"]
+    sql = loader._mysql_insert("raw", table.name, [*table.column_names, "_loaded_at"])
+    assert pymysql.cursors.RE_INSERT_VALUES.match(sql + loader._keep_earliest(table))
+
+
+def _forbid_user(target: Target, table: str, user_id: str) -> None:
+    """Make the database itself refuse rows of `table` with this user_id (a CHECK)."""
+    ensure_raw_tables(target)
+    if target.name == "duckdb":  # DuckDB cannot add a constraint: recreate the table
+        create = create_table_sql(target, TABLES[table])[-1]
+        _execute(target, f"drop table {_raw(target, table)}")
+        _execute(target, f"{create[:-1]}, check (user_id <> '{user_id}'))")
+    else:
+        check = f"constraint chk_test check (user_id <> '{user_id}')"
+        _execute(target, f"alter table {_raw(target, table)} add {check}")
+
+
+def test_database_failure_rolls_back_the_whole_file(
+    target: Target, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(loader, "DUCKDB_BATCH_ROWS", 2)
+    monkeypatch.setattr(loader, "MYSQL_BATCH_ROWS", 2)
+    _forbid_user(target, "orders", "boom")
+    _write(tmp_path, "users.csv", "user_id", "u1", "u2", "u3")
+    header = "order_id,user_id,amount"
+    orders = ["o1,u1,1.00", "o2,u1,bad", "o3,u2,3.00", "o4,u2,4.00", "o5,boom,5.00", "o6,u3,6"]
+    _write(tmp_path, "orders.csv", header, *orders)
+
+    with pytest.raises(BizstatsError, match=r"orders\.csv: database error, nothing of this file"):
+        load_dir(target, tmp_path)
+
+    assert _count(target, "users") == 3, "files loaded before the failure stay loaded"
+    assert _count(target, "orders") == 0
+    assert _quarantined(target) == [], "the file's quarantined rows are rolled back too"
+
+    _write(tmp_path, "orders.csv", header, *[o for o in orders if "boom" not in o])
+    tmp_path.joinpath("users.csv").unlink()
+    assert load_dir(target, tmp_path).loaded == 4
+
+
+def test_unreadable_file_rolls_back(target: Target, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(loader, "DUCKDB_BATCH_ROWS", 100)
+    monkeypatch.setattr(loader, "MYSQL_BATCH_ROWS", 100)
+    # more than the text decoder's first chunk, so the bad bytes come after some batches
+    path = _write(tmp_path, "users.csv", "user_id", *(f"user{i:05}" for i in range(2000)))
+    path.write_bytes(path.read_bytes() + b"u\xff\xfe5\n")
+
+    with pytest.raises(BizstatsError, match=r"users\.csv: not UTF-8"):
+        load_dir(target, tmp_path)
+
+    assert _count(target, "users") == 0
+
+
+def test_progress_reports_rows(
+    duckdb_target: Target, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(loader, "PROGRESS_EVERY", 2)
+    _write(tmp_path, "users.csv", "user_id", "u1", "u2", "u3", "", "u4", "u5")
+    messages: list[str] = []
+
+    load_dir(duckdb_target, tmp_path, messages.append)
+
+    assert messages == [
+        "users.csv: 2 rows",
+        "users.csv: 4 rows",
+        "users.csv: 5 rows, 5 loaded, 0 rejected",
+    ]
