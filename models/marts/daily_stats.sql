@@ -1,7 +1,10 @@
 {{
     config(
         unique_key=['stat_date', 'channel', 'device_type'],
-        post_hook=["{{ ensure_indexes([['stat_date', 'channel', 'device_type'], 'channel']) }}"]
+        post_hook=["{{ ensure_indexes(['stat_date', 'channel'],
+            unique=[['stat_date', 'channel', 'device_type']],
+            int_columns=['pv', 'uv', 'avg_visit_duration', 'real_name_count', 'bind_card_count',
+                'new_member_count', 'credit_order_count']) }}"]
     )
 }}
 {#- 日统计表 daily_stats (seed §5.2.1): one row per local day x channel x device_type, a

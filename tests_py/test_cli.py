@@ -1,0 +1,69 @@
+"""The CLI end to end on DuckDB: load -> build -> export, help, and one-line errors."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from bizstats.cli import main
+from tests_py.conftest import Warehouse
+from tests_py.fixtures import BUSINESS, TRAFFIC_EVENTS
+
+
+def test_help_explains_each_command(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["--help"])
+    assert exit_.value.code == 0
+    out = capsys.readouterr().out
+    for command in ("load", "build", "export", "demo"):
+        assert command in out
+    with pytest.raises(SystemExit):
+        main(["build", "--help"])
+    assert "yesterday" in capsys.readouterr().out
+
+
+def test_load_build_export(duckdb_target, tmp_path, capsys):
+    Warehouse(duckdb_target, tmp_path).load(event_logs=TRAFFIC_EVENTS, **BUSINESS)
+    capsys.readouterr()
+    assert main(["build", "--start", "2024-03-10", "--end", "2024-03-11"]) == 0
+    assert "built 2024-03-10 .. 2024-03-11 (2 days) on duckdb" in capsys.readouterr().out
+
+    assert main(["export", "daily_stats", "--start", "2024-03-10", "--end", "2024-03-10"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == (
+        "stat_date,pv,uv,avg_visit_duration,real_name_count,bind_card_count,new_member_count,"
+        "credit_order_count,daily_member_deduction,history_member_deduction,total_deduction,"
+        "channel,device_type,created_at,updated_at"
+    )
+    assert len(lines) == 1 + 30
+    all_all = next(line for line in lines if ",all,all," in line)
+    assert all_all.startswith("2024-03-10,7,5,9,1,1,1,3,30.00,30.00,42.34,all,all,")
+
+    assert main(
+        ["export", "daily_stats", "--start", "2024-03-11", "--end", "2024-03-11", "--format", "json"]
+    ) == 0
+    records = json.loads(capsys.readouterr().out)
+    [row] = [r for r in records if r["channel"] == "other" and r["device_type"] == "other"]
+    assert row["stat_date"] == "2024-03-11"
+    assert (row["pv"], row["real_name_count"], row["daily_member_deduction"]) == (1, 1, 20.0)
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["build", "--date", "2024-02-30"], "not a date"),
+        (["export", "daily_stats", "--start", "2024-03-02", "--end", "2024-03-01"], "after"),
+        (["build", "--start", "2024-03-01"], "both --start and --end"),
+        (["load", "/nonexistent/dir"], "not a directory"),
+        (["export", "daily_stats", "--start", "2024-03-01", "--end", "2024-03-01"], "bizstats build"),
+    ],
+)
+def test_errors_exit_non_zero_with_one_clear_line(duckdb_target, argv, message, capsys):
+    try:
+        code = main(argv)
+    except SystemExit as exit_:  # argparse errors exit 2
+        code = exit_.code
+    assert code != 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert message in err[-1]
