@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -67,3 +68,25 @@ def test_errors_exit_non_zero_with_one_clear_line(duckdb_target, argv, message, 
     assert code != 0
     err = capsys.readouterr().err.strip().splitlines()
     assert message in err[-1]
+
+
+def test_demo_loads_builds_and_reports(duckdb_target, capsys):
+    assert main(["demo", "--days", "3", "--events-per-day", "400", "--report-days", "2"]) == 0
+    captured = capsys.readouterr()
+    assert "bizstats daily_stats, all channels / all devices" in captured.out
+    assert "by channel (all devices)" in captured.out
+    # the generator's malformed rows are rejected and reported, not lost
+    reported = re.search(r"(\d+) dirty rows rejected", captured.err)
+    assert reported is not None
+    from bizstats.db import connect, fetch_all
+
+    with connect(duckdb_target) as con:
+        [(rejected,)] = fetch_all(con, "select count(*) from main_raw._rejected_rows")
+        [(days, rows, pv)] = fetch_all(
+            con,
+            "select count(distinct stat_date), count(*), sum(case when channel = 'all' "
+            "and device_type = 'all' then pv else 0 end) from main.daily_stats",
+        )
+    assert rejected == int(reported.group(1)) > 0
+    assert rows == days * 30 and days >= 3
+    assert pv > 0
