@@ -54,11 +54,14 @@ def build(
     end: date | None = None,
     full_refresh: bool = False,
     progress: Callable[[str], None] | None = None,
+    with_tests: bool = True,
 ) -> BuildResult:
     """Run `dbt build` (models and their tests) for a range of local days.
 
     With `start` and `end`: exactly that range (backfill / rebuild). Otherwise the nightly
-    run for `day` (see plan_range). Records the build so the next one sees late data."""
+    run for `day` (see plan_range). `with_tests=False` skips dbt's tests (the test suite
+    uses it for speed; production builds always test). Records the build so the next one
+    sees late data."""
     if (start is None) != (end is None):
         raise BizstatsError("give both --start and --end, or neither")
     if start is not None and day is not None:
@@ -72,6 +75,8 @@ def build(
     if progress:
         progress(f"building {start} .. {end} ({(end - start).days + 1} days) on {target.name}")
     command = ["build", "--full-refresh"] if full_refresh else ["build"]
+    if not with_tests:
+        command += ["--exclude", "resource_type:test"]
     outcome = run_dbt(
         target,
         command,

@@ -96,11 +96,21 @@ class Warehouse:
         report = load_dir(self.target, folder)
         assert not report.rejected, report.rejected
 
-    def build(self, start: str | None = None, end: str | None = None, day: str | None = None):
+    def build(
+        self,
+        start: str | None = None,
+        end: str | None = None,
+        day: str | None = None,
+        with_tests: bool = False,
+    ):
+        """Build without dbt's tests unless asked: test_dbt_tests.py runs them."""
         from bizstats.build import build
 
         as_date = lambda v: date.fromisoformat(v) if v else None  # noqa: E731
-        return build(self.target, day=as_date(day), start=as_date(start), end=as_date(end))
+        return build(
+            self.target, day=as_date(day), start=as_date(start), end=as_date(end),
+            with_tests=with_tests,
+        )
 
     def query(self, sql: str) -> list[tuple]:
         from bizstats.db import connect, fetch_all

@@ -1,10 +1,20 @@
-{#- Page views of the period range, one row each, with the visitor key, local day/hour and
-    the visit duration rule of METRICS.md:
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='stat_date',
+        post_hook=["{{ ensure_indexes(['stat_date', 'visitor_key']) }}"]
+    )
+}}
+{#- Page views, one row each, with the visitor key, local day/hour and the visit duration
+    rule of METRICS.md. Incremental by local day: a run replaces the days of its build range,
+    so weekly and monthly marts read the earlier days of their periods from here instead of
+    recomputing them. Rules:
       duration = first page_leave (by extra_data.page_view_id) - view time,
                  else gap to the next page_view of the same session (event_time, event_id),
                  else 1; clamped to [1, 86400];
       outlier  = duration above the day's continuous quantile (quantile_cont, 99.9th). -#}
-{%- set r = period_range() %}
+{%- set r = build_range() %}
 {%- set q = var('duration_outlier_quantile_permille') | int %}
 
 with
@@ -30,11 +40,12 @@ session_views as (
         e.session_id,
         e.event_time
     from {{ ref('stg_event_logs') }} as e
-    where
-        e.event_type = 'page_view'
-        and e.session_id in (
-            select rv.session_id from range_views as rv where rv.session_id is not null
-        )
+    -- joins, not IN (subquery): MariaDB then drives from the range and uses the indexes
+    inner join (
+        select distinct rv.session_id from range_views as rv
+        where rv.session_id is not null
+    ) as range_sessions on e.session_id = range_sessions.session_id
+    where e.event_type = 'page_view'
 ),
 
 next_views as (
@@ -52,9 +63,8 @@ leaves as (
         e.page_view_id,
         min(e.event_time) as leave_time
     from {{ ref('stg_event_logs') }} as e
-    where
-        e.event_type = 'page_leave'
-        and e.page_view_id in (select rv.event_id from range_views as rv)
+    inner join range_views as rv on e.page_view_id = rv.event_id
+    where e.event_type = 'page_leave'
     group by e.page_view_id
 ),
 

@@ -8,7 +8,7 @@
     )
 }}
 {#- Each visitor's first-ever page view (visitor key = user_id, else 'd:' + device_id).
-    The first build scans all page views; later builds merge the period range's page views
+    The first build scans all page views; later builds merge the build range's page views
     with the stored first views of the same visitors, so the cost follows the range. -#}
 
 with
@@ -19,7 +19,7 @@ views as (
         pv.visitor_key,
         pv.event_time
     from {{ ref('int_page_views') }} as pv
-    where pv.visitor_key is not null
+    where pv.visitor_key is not null and pv.stat_date >= {{ date_literal(build_range().start) }}
 
     union all
 
@@ -27,16 +27,18 @@ views as (
         cur.visitor_key,
         cur.first_view_at as event_time
     from {{ this }} as cur
-    where cur.visitor_key in (
-        select pv.visitor_key from {{ ref('int_page_views') }} as pv where pv.visitor_key is not null
-    )
+    where
+        cur.visitor_key in (
+            select pv.visitor_key from {{ ref('int_page_views') }} as pv
+            where pv.visitor_key is not null and pv.stat_date >= {{ date_literal(build_range().start) }}
+        )
     {%- else %}
     select
+        e.event_time,
         case
             when e.user_id is not null then e.user_id
             when e.device_id is not null then concat('d:', e.device_id)
-        end as visitor_key,
-        e.event_time
+        end as visitor_key
     from {{ ref('stg_event_logs') }} as e
     where e.event_type = 'page_view' and (e.user_id is not null or e.device_id is not null)
     {%- endif %}
