@@ -6,7 +6,7 @@
         select
             src.*,
             row_number() over (
-                partition by src.{{ key }}
+                partition by trim(src.{{ key }})
                 order by src._loaded_at desc, src._row_id desc
             ) as version_rank
         from {{ source('raw', table_name) }} as src

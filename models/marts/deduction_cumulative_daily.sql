@@ -14,10 +14,10 @@
 {%- set prev_day = r.start - modules.datetime.timedelta(days=1) %}
 {%- set base_from_snapshot = false %}
 {%- if is_incremental() and execute %}
-    {%- set found = run_query(
-        "select count(*) from " ~ this ~ " where stat_date = " ~ date_literal(prev_day)
-    ).columns[0].values()[0] %}
-    {%- set base_from_snapshot = (found | int) > 0 %}
+{%- set found = run_query(
+    "select count(*) from " ~ this ~ " where stat_date = " ~ date_literal(prev_day)
+).columns[0].values()[0] %}
+{%- set base_from_snapshot = (found | int) > 0 %}
 {%- endif %}
 
 with
@@ -52,24 +52,24 @@ day_movements as (
 
 base as (
     {%- if base_from_snapshot %}
-        select
-            prev.channel,
-            prev.device_type,
-            prev.history_member_deduction as base_member,
-            prev.total_deduction as base_total
-        from {{ this }} as prev
-        where prev.stat_date = {{ date_literal(prev_day) }}
+    select
+        prev.channel,
+        prev.device_type,
+        prev.history_member_deduction as base_member,
+        prev.total_deduction as base_total
+    from {{ this }} as prev
+    where prev.stat_date = {{ date_literal(prev_day) }}
     {%- else %}
-        select
-            {{ slice_channel('mv.channel') }} as channel,
-            {{ slice_device('mv.device_type') }} as device_type,
-            sum(case when mv.service_type = 'member' then mv.signed_amount else 0 end) as base_member,
-            sum(mv.signed_amount) as base_total
-        from ({{ with_user_slice(deduction_movements(none, prev_day)) }}) as mv
-        {{ slice_rollup_join() }}
-        group by
-            {{ slice_channel('mv.channel') }},
-            {{ slice_device('mv.device_type') }}
+    select
+        {{ slice_channel('mv.channel') }} as channel,
+        {{ slice_device('mv.device_type') }} as device_type,
+        sum(case when mv.service_type = 'member' then mv.signed_amount else 0 end) as base_member,
+        sum(mv.signed_amount) as base_total
+    from ({{ with_user_slice(deduction_movements(none, prev_day)) }}) as mv
+    {{ slice_rollup_join() }}
+    group by
+        {{ slice_channel('mv.channel') }},
+        {{ slice_device('mv.device_type') }}
     {%- endif %}
 ),
 

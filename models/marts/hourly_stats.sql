@@ -13,7 +13,10 @@ with
 
 hours as (
     {%- for h in range(24) %}
-    select {{ h }} as stat_hour{% if not loop.last %} union all{% endif %}
+    select {{ h }} as stat_hour
+    {%- if not loop.last %}
+    union all
+    {%- endif %}
     {%- endfor %}
 ),
 
@@ -112,11 +115,12 @@ select
     -- value at the end of the hour = end of day minus the movements of the later hours
     cast(
         n.day_end_member - (
-            sum(n.member_net_amount) over (
-                partition by n.stat_date, n.channel, n.device_type
-                order by n.stat_hour
-                rows between unbounded preceding and unbounded following
-            )
+            sum(n.member_net_amount)
+                over (
+                    partition by n.stat_date, n.channel, n.device_type
+                    order by n.stat_hour
+                    rows between unbounded preceding and unbounded following
+                )
             - sum(n.member_net_amount) over (
                 partition by n.stat_date, n.channel, n.device_type
                 order by n.stat_hour
@@ -126,11 +130,12 @@ select
     ) as history_member_deduction,
     cast(
         n.day_end_total - (
-            sum(n.total_net_amount) over (
-                partition by n.stat_date, n.channel, n.device_type
-                order by n.stat_hour
-                rows between unbounded preceding and unbounded following
-            )
+            sum(n.total_net_amount)
+                over (
+                    partition by n.stat_date, n.channel, n.device_type
+                    order by n.stat_hour
+                    rows between unbounded preceding and unbounded following
+                )
             - sum(n.total_net_amount) over (
                 partition by n.stat_date, n.channel, n.device_type
                 order by n.stat_hour

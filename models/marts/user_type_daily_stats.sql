@@ -20,7 +20,8 @@ grid as (
     from {{ ref('int_calendar') }} as cal
     cross join (
         select 'new' as user_type
-        union all select 'old' as user_type
+        union all
+        select 'old' as user_type
     ) as ut
     where cal.stat_date between {{ date_literal(r.start) }} and {{ date_literal(r.end) }}
 ),
