@@ -37,8 +37,10 @@
 {% macro default__as_string(expr, width) -%}
     cast({{ expr }} as varchar({{ width }}))
 {%- endmacro %}
+{#- Binary collation, as the raw tables: ids compare case- and space-exactly, as on DuckDB
+    (the connection's default utf8mb4_general_ci would merge 'U1' and 'u1'). -#}
 {% macro mysql__as_string(expr, width) -%}
-    cast({{ expr }} as char({{ width }}))
+    cast({{ expr }} as char({{ width }}) character set utf8mb4) collate utf8mb4_bin
 {%- endmacro %}
 {% macro mariadb__as_string(expr, width) -%}
     {{ mysql__as_string(expr, width) }}

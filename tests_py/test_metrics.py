@@ -13,6 +13,7 @@ from tests_py.fixtures import (
     BUSINESS_EXPECTED,
     TRAFFIC_EVENTS,
     TRAFFIC_EXPECTED,
+    view,
 )
 
 
@@ -122,3 +123,17 @@ def test_breakdowns_and_user_types(built):
         "select user_type, pv, uv, real_name_count, new_member_count, credit_order_count "
         "from {schema}.user_type_daily_stats where stat_date = '2024-03-10' order by user_type"
     ) == [("new", 7, 5, 1, 0, 2), ("old", 0, 0, 0, 1, 1)]
+
+
+def test_ids_are_case_and_space_exact_on_every_target(wh):
+    # 'U1' and 'u1' are two visitors (MySQL's default collation would merge them);
+    # ' u2 ' is trimmed to 'u2' in staging, the same visitor as 'u2'
+    wh.load(event_logs=[
+        view("c1", "2024-03-10 01:00:00", user="U1", channel="app", dtype="pc"),
+        view("c2", "2024-03-10 01:00:01", user="u1", channel="app", dtype="pc"),
+        view("c3", "2024-03-10 01:00:02", user=" u2 ", channel="app", dtype="pc"),
+        view("c4", "2024-03-10 01:00:03", user="u2", channel="app", dtype="pc"),
+    ])
+    wh.build(start="2024-03-10", end="2024-03-10")
+    row = wh.daily("2024-03-10", "app", "pc")
+    assert (row["pv"], row["uv"]) == (4, 3)

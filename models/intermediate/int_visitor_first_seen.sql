@@ -27,11 +27,11 @@ views as (
         cur.visitor_key,
         cur.first_view_at as event_time
     from {{ this }} as cur
-    where
-        cur.visitor_key in (
-            select pv.visitor_key from {{ ref('int_page_views') }} as pv
-            where pv.visitor_key is not null and pv.stat_date >= {{ date_literal(build_range().start) }}
-        )
+    -- a join, not IN (subquery): MariaDB runs the latter once per stored visitor
+    inner join (
+        select distinct pv.visitor_key from {{ ref('int_page_views') }} as pv
+        where pv.visitor_key is not null and pv.stat_date >= {{ date_literal(build_range().start) }}
+    ) as range_visitors on cur.visitor_key = range_visitors.visitor_key
     {%- else %}
     select
         e.event_time,
