@@ -17,7 +17,13 @@ def test_dbt_tests_pass_and_catch_a_broken_slice(wh):
     result = wh.build(start="2024-03-09", end="2024-03-12", with_tests=True)
     tests = {name: status for name, status in result.statuses.items() if status in ("pass", "warn")}
     assert len(tests) > 50  # dbt build ran the yml and singular tests, all passing or warning
-    assert "daily_stats_slices_add_up" in tests
+    for name in (
+        "daily_stats_slices_add_up",
+        "weekly_stats_match_daily_stats",
+        "monthly_stats_match_daily_stats",
+        "daily_stats_all_row_matches_contract",
+    ):
+        assert tests.get(name) == "pass", name
 
     # one slice's pv no longer sums to the `all` row
     wh.execute(
