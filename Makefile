@@ -23,3 +23,8 @@ test: lint
 
 bench: $(BIN)/.installed
 	$(BIN)/python benchmarks/bench_build.py
+
+# The metric catalogue: dbt docs for the embedded DuckDB (run `make demo` first).
+docs: $(BIN)/.installed
+	$(BIN)/dbt docs generate --project-dir . --profiles-dir .
+	$(BIN)/dbt docs serve --project-dir . --profiles-dir . --port 8080
