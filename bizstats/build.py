@@ -32,13 +32,16 @@ def yesterday_local() -> date:
     return changes.local_date(changes.utc_now(), UTC_OFFSET_HOURS) - timedelta(days=1)
 
 
-def plan_range(target: Target, day: date | None = None) -> tuple[date, date]:
+def plan_range(
+    target: Target, day: date | None = None, from_scratch: bool = False
+) -> tuple[date, date]:
     """The nightly range for `day` (default yesterday, UTC+8): [day - lookback, day],
     widened back to the earliest day touched by rows loaded since the last build. The first
-    build covers all data."""
+    build (or one `from_scratch`) covers all data."""
     end = day or yesterday_local()
     start = end - timedelta(days=LOOKBACK_DAYS)
     built_before, watermark = changes.last_watermark(target)
+    built_before = built_before and not from_scratch
     changed = changes.earliest_changed_date(
         target, watermark if built_before else None, UTC_OFFSET_HOURS
     )
@@ -59,7 +62,8 @@ def build(
     """Run `dbt build` (models and their tests) for a range of local days.
 
     With `start` and `end`: exactly that range (backfill / rebuild). Otherwise the nightly
-    run for `day` (see plan_range). `with_tests=False` skips dbt's tests (the test suite
+    run for `day` (see plan_range); with `full_refresh`, the tables are recreated from the
+    first day of data. `with_tests=False` skips dbt's tests (the test suite
     uses it for speed; production builds always test). Records the build so the next one
     sees late data."""
     if (start is None) != (end is None):
@@ -69,7 +73,7 @@ def build(
     ensure_raw_tables(target)
     watermark = changes.current_watermark(target)
     if start is None or end is None:
-        start, end = plan_range(target, day)
+        start, end = plan_range(target, day, from_scratch=full_refresh)
     if start > end:
         raise BizstatsError(f"--start {start} is after --end {end}")
     if progress:

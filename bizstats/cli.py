@@ -79,7 +79,8 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument(
         "--full-refresh",
         action="store_true",
-        help="drop and recreate incremental tables (staging and marts)",
+        help="drop and recreate the incremental tables; without --start/--end they are "
+        "rebuilt from the first day of data",
     )
 
     export = with_target(

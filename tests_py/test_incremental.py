@@ -128,3 +128,15 @@ def test_duckdb_and_mariadb_give_identical_daily_stats(duckdb_target, mysql_targ
     assert tables[0] == tables[1]
     assert len(tables[0]) == 120
     assert any(r["pv"] > 0 for r in tables[0] if str(r["stat_date"]) == day)
+
+
+def test_full_refresh_rebuilds_from_the_first_day(duckdb_target, tmp_path):
+    w = Warehouse(duckdb_target, tmp_path)
+    w.load(event_logs=TRAFFIC_EVENTS, **BUSINESS)
+    w.build(start="2024-03-09", end="2024-03-12")
+    from bizstats.build import build
+
+    result = build(duckdb_target, day=date(2024, 3, 12), full_refresh=True, with_tests=False)
+    assert result.start == date(2024, 3, 1)  # not just the lookback: every day is kept
+    assert len(w.daily_table("2024-03-01", "2024-03-12")) == 12 * 30
+    assert w.daily("2024-03-12")["total_deduction"] == Decimal("37.89")
