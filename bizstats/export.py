@@ -30,7 +30,6 @@ DAILY_STATS_COLUMNS = (
     "created_at",
     "updated_at",
 )
-EXPORTABLE = {"daily_stats": DAILY_STATS_COLUMNS}
 FORMATS = ("csv", "json")
 
 
