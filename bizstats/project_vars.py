@@ -1,0 +1,37 @@
+"""Warehouse rules that live in the dbt project (`vars:` of dbt_project.yml), read by Python.
+
+The dbt project is their one home: the time zone offset and the lookback window are dbt vars,
+so the models, the build planner, the report and the demo generator all agree by construction.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+import yaml
+
+from bizstats.config import project_dir
+from bizstats.errors import BizstatsError
+
+
+@dataclass(frozen=True)
+class ProjectVars:
+    utc_offset_hours: int  # var stats_utc_offset_hours: the statistics time zone
+    lookback_days: int  # var lookback_days: a build for day D rebuilds at least [D - lookback, D]
+
+
+@functools.cache
+def project_vars() -> ProjectVars:
+    """The vars of dbt_project.yml (cached: the file does not change while we run)."""
+    path = project_dir() / "dbt_project.yml"
+    try:
+        values = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("vars") or {}
+        return ProjectVars(
+            utc_offset_hours=int(values["stats_utc_offset_hours"]),
+            lookback_days=int(values["lookback_days"]),
+        )
+    except (OSError, yaml.YAMLError, KeyError, TypeError, ValueError) as exc:
+        raise BizstatsError(
+            f"cannot read vars stats_utc_offset_hours and lookback_days from {path}: {exc}"
+        ) from exc
