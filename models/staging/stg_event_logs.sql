@@ -16,7 +16,11 @@ with
 changed_events as (
     select distinct src.event_id
     from {{ source('raw', 'event_logs') }} as src
-    where src._loaded_at >= (select max(cur._loaded_at) from {{ this }} as cur)
+    -- coalesce: after a build on empty raw tables the table is empty and max() is NULL
+    where src._loaded_at >= (
+        select coalesce(max(cur._loaded_at), {{ utc_start_of(modules.datetime.date(1900, 1, 1)) }})
+        from {{ this }} as cur
+    )
 ),
 {% endif %}
 
