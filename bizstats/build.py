@@ -1,9 +1,16 @@
-"""Build the warehouse: pick the range (nightly run, late data, backfill) and run dbt."""
+"""Build the warehouse: plan the range (nightly run, late data, backfill) and run dbt.
+
+Every build leaves the warehouse as a full rebuild of the same data would:
+- it starts at the earliest pending day (a day touched by rows loaded since it was last built
+  successfully, see changes.py) when that is before the requested start;
+- it ends at the last day already built when that is after the requested end, so the
+  cumulative amounts and the weekly/monthly rows after a backfilled range move with it.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from bizstats import changes
@@ -11,9 +18,38 @@ from bizstats.config import Target
 from bizstats.db import ensure_raw_tables
 from bizstats.dbt_runner import run_dbt
 from bizstats.errors import BizstatsError
+from bizstats.project_vars import project_vars
 
-UTC_OFFSET_HOURS = 8  # the dbt var stats_utc_offset_hours; keep them equal
-LOOKBACK_DAYS = 3  # the dbt var lookback_days
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class BuildPlan:
+    """The local days a build covers, and why."""
+
+    start: date
+    end: date
+    requested_start: date
+    requested_end: date
+    pending: tuple[date, ...]  # days pulled in by late rows (within [start, end])
+    has_data: bool  # False: the raw tables are empty
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    def describe(self) -> str:
+        text = f"{self.start} .. {self.end} ({self.days} days)"
+        reasons = []
+        if self.start < self.requested_start:
+            reasons.append(f"{len(self.pending)} days with rows loaded since they were last built")
+        if self.end > self.requested_end:
+            reasons.append(f"days already built after {self.requested_end} carried forward")
+        if not reasons:
+            return text
+        return f"{text}: requested {self.requested_start} .. {self.requested_end}, plus " + (
+            " and ".join(reasons)
+        )
 
 
 @dataclass(frozen=True)
@@ -21,6 +57,7 @@ class BuildResult:
     start: date
     end: date
     statuses: dict[str, str]
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def days(self) -> int:
@@ -28,26 +65,48 @@ class BuildResult:
 
 
 def yesterday_local() -> date:
-    """Yesterday in the statistics time zone (UTC+8)."""
-    return changes.local_date(changes.utc_now(), UTC_OFFSET_HOURS) - timedelta(days=1)
+    """Yesterday in the statistics time zone (dbt var stats_utc_offset_hours)."""
+    return changes.local_date(changes.utc_now(), project_vars().utc_offset_hours) - timedelta(days=1)
 
 
-def plan_range(
-    target: Target, day: date | None = None, from_scratch: bool = False
-) -> tuple[date, date]:
-    """The nightly range for `day` (default yesterday, UTC+8): [day - lookback, day],
-    widened back to the earliest day touched by rows loaded since the last build. The first
-    build (or one `from_scratch`) covers all data."""
-    end = day or yesterday_local()
-    start = end - timedelta(days=LOOKBACK_DAYS)
-    built_before, watermark = changes.last_watermark(target)
-    built_before = built_before and not from_scratch
-    changed = changes.earliest_changed_date(
-        target, watermark if built_before else None, UTC_OFFSET_HOURS
+def plan_build(
+    target: Target,
+    day: date | None = None,
+    start: date | None = None,
+    end: date | None = None,
+    full_refresh: bool = False,
+) -> BuildPlan:
+    """The range of the next build. Nightly (no start/end): [day - lookback, day], day
+    defaulting to yesterday. Backfill: [start, end]. Full refresh: from the first day of data.
+    Then widened to the pending days and to the last day already built (module docstring).
+    Examines the rows loaded since the last build first (they become pending days)."""
+    settings = project_vars()
+    if start is None or end is None:
+        end = day or yesterday_local()
+        start = end - timedelta(days=settings.lookback_days)
+    if start > end:
+        raise BizstatsError(f"--start {start} is after --end {end}")
+    requested_start, requested_end = start, end
+    ensure_raw_tables(target)
+    newest = changes.scan_new_rows(target, settings.utc_offset_hours)
+    if full_refresh:
+        first = changes.first_data_day(target, settings.utc_offset_hours)
+        if first is not None and first < start:
+            start = first
+    last_built = changes.last_built_day(target)
+    if last_built is not None and last_built > end:
+        end = last_built
+    pending = tuple(d for d in changes.pending_days(target) if d <= end)
+    if pending and pending[0] < start:
+        start = pending[0]
+    return BuildPlan(
+        start=start,
+        end=end,
+        requested_start=requested_start,
+        requested_end=requested_end,
+        pending=tuple(d for d in pending if d >= start),
+        has_data=newest is not None,
     )
-    if changed is not None and changed < start:
-        start = changed
-    return start, end
 
 
 def build(
@@ -56,36 +115,47 @@ def build(
     start: date | None = None,
     end: date | None = None,
     full_refresh: bool = False,
-    progress: Callable[[str], None] | None = None,
+    select: str | None = None,
+    progress: Progress | None = None,
     with_tests: bool = True,
 ) -> BuildResult:
-    """Run `dbt build` (models and their tests) for a range of local days.
+    """Run `dbt build` (models and their tests) over the planned range (see plan_build).
 
-    With `start` and `end`: exactly that range (backfill / rebuild). Otherwise the nightly
-    run for `day` (see plan_range); with `full_refresh`, the tables are recreated from the
-    first day of data. `with_tests=False` skips dbt's tests (the test suite
-    uses it for speed; production builds always test). Records the build so the next one
-    sees late data."""
+    `select` (with `full_refresh`): rebuild one model over all days with data, e.g. after
+    changing its columns; the window tables it reads are rebuilt with it. `with_tests=False`
+    skips dbt's tests (the test suite uses it for speed; production builds always test).
+    Days stay pending until a build that covers every model succeeds."""
     if (start is None) != (end is None):
         raise BizstatsError("give both --start and --end, or neither")
     if start is not None and day is not None:
         raise BizstatsError("give either --date or --start/--end, not both")
-    ensure_raw_tables(target)
-    watermark = changes.current_watermark(target)
-    if start is None or end is None:
-        start, end = plan_range(target, day, from_scratch=full_refresh)
-    if start > end:
-        raise BizstatsError(f"--start {start} is after --end {end}")
-    if progress:
-        progress(f"building {start} .. {end} ({(end - start).days + 1} days) on {target.name}")
+    if select and not full_refresh:
+        raise BizstatsError("--select rebuilds one model over all history: use it with --full-refresh")
+    say = progress or (lambda _message: None)
+    plan = plan_build(target, day, start, end, full_refresh=full_refresh)
+    warnings = []
+    if not plan.has_data:
+        warnings.append(
+            f"the raw tables on {target.name} are empty: the build writes zero rows; "
+            "load data with `bizstats load DIR` (format: docs/sources.md)"
+        )
+        say(f"warning: {warnings[-1]}")
+    say(f"building {plan.describe()} on {target.name}")
     command = ["build", "--full-refresh"] if full_refresh else ["build"]
+    if select:
+        # the model, and the tables it reads that hold only the last run's window
+        command += ["--select", select, f"+{select},config.materialized:table"]
     if not with_tests:
         command += ["--exclude", "resource_type:test"]
-    outcome = run_dbt(
-        target,
-        command,
-        {"start_date": start.isoformat(), "end_date": end.isoformat()},
-        progress=progress,
-    )
-    changes.record_build(target, start, end, watermark)
-    return BuildResult(start, end, outcome.statuses)
+    started_at = changes.utc_now()
+    dbt_vars = {"start_date": plan.start.isoformat(), "end_date": plan.end.isoformat()}
+    try:
+        outcome = run_dbt(target, command, dbt_vars, progress=progress)
+    except BizstatsError:
+        changes.log_build(target, started_at, plan.start, plan.end, select, "failed")
+        raise
+    changes.log_build(target, started_at, plan.start, plan.end, select, "success")
+    if not select:
+        changes.clear_pending(target, plan.pending)
+    warnings += outcome.warnings
+    return BuildResult(plan.start, plan.end, outcome.statuses, warnings)

@@ -1,23 +1,34 @@
-"""Late data: which local days changed since the last build, and the build log behind it.
+"""Late data: which local days must be rebuilt, and the build state that remembers them.
 
-Every raw row carries `_loaded_at` (UTC). A build records the highest `_loaded_at` it saw
-(the watermark); the next build finds the rows loaded after it and the earliest local day
-they can affect, so that day and every later one is rebuilt.
+Every raw row carries `_loaded_at` (UTC, when it was stored). Two small tables in the models
+schema hold what is pending, so that no late row is ever lost whatever runs in between:
+
+- `bizstats_build_state`: `scanned_to`, the highest `_loaded_at` whose rows have been
+  examined. Each build first examines the rows loaded after it (`scan_new_rows`).
+- `bizstats_pending_days`: the local days those rows touch. A day leaves the set only when a
+  build that covered it succeeds (`clear_pending`); a failed build, a backfill of another
+  range or a build of a past date leaves it there for the next build.
+
+`bizstats_builds` logs every build (range, outcome, timings).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 from bizstats.config import Target
 from bizstats.contract import LOADED_AT, TABLES
-from bizstats.db import connect, fetch_all, placeholder
+from bizstats.db import connect, fetch_all, placeholder, qualified
 
-BUILD_LOG = "bizstats_build_log"
+STATE = "bizstats_build_state"
+PENDING = "bizstats_pending_days"
+BUILDS = "bizstats_builds"
+LEGACY_LOG = "bizstats_build_log"  # earlier versions: one watermark per build
 
-# Business tables keyed by user, for late `users` rows (a new acquisition slice moves the
-# user's business metrics on every day they happened).
+# Business tables keyed by user: a late `users` row (a new acquisition slice) moves the
+# user's business facts on every day they happened.
 _USER_TABLES = ("real_name_auths", "bank_cards", "member_orders", "orders", "deductions")
 
 
@@ -30,88 +41,228 @@ def local_date(ts: datetime, offset_hours: int) -> date:
     return (ts + timedelta(hours=offset_hours)).date()
 
 
-def _min_queries(raw: str, since: str) -> list[str]:
-    """SELECTs each giving the earliest UTC datetime a late row can affect."""
-    queries = []
-    for table in TABLES.values():
-        late_keys = (
-            f"select n.{table.key} from {raw}.{table.name} as n where n.{LOADED_AT} > {since}"
+def _ts_type(target: Target) -> str:
+    return "timestamp" if target.name == "duckdb" else "datetime(6)"
+
+
+def _json_page_view_id(target: Target, column: str) -> str:
+    if target.name == "duckdb":
+        return (
+            f"case when json_valid({column}) "
+            f"then json_extract_string({column}, '$.page_view_id') end"
         )
-        for col in table.time_columns:
-            # every version of a late row's key: an update can move or remove the old day
-            queries.append(
-                f"select min(r.{col}) from {raw}.{table.name} as r "
-                f"where r.{table.key} in ({late_keys})"
-            )
-    # a late page view or leave changes the durations of its session's other views
-    queries.append(
-        f"select min(r.event_time) from {raw}.event_logs as r where r.session_id in "
-        f"(select n.session_id from {raw}.event_logs as n where n.{LOADED_AT} > {since})"
+    return f"json_unquote(json_extract({column}, '$.page_view_id'))"
+
+
+def _affected_days_queries(target: Target, offset_hours: int) -> list[str]:
+    """SELECTs of the local days touched by the rows loaded in a window (two placeholders:
+    after, up to). A row touches the days of every version of its key (an update can move or
+    remove the old day), plus the days its change reaches through another table."""
+    ph = placeholder(target)
+
+    def raw(name: str) -> str:
+        return qualified(target, target.raw_schema, name)
+
+    def day(column: str) -> str:
+        return f"cast({column} + interval {offset_hours} hour as date)"
+
+    def late(name: str, column: str) -> str:
+        return (
+            f"select distinct late.{column} as k from {raw(name)} as late "
+            f"where late.{LOADED_AT} > {ph} and late.{LOADED_AT} <= {ph} "
+            f"and late.{column} is not null"
+        )
+
+    def days_of(name: str, column: str, key: str, late_keys: str) -> str:
+        return (
+            f"select distinct {day('r.' + column)} as d from {raw(name)} as r "
+            f"inner join ({late_keys}) as lk on r.{key} = lk.k where r.{column} is not null"
+        )
+
+    queries = [
+        days_of(table.name, col, table.key, late(table.name, table.key))
+        for table in TABLES.values()
+        for col in table.time_columns
+    ]
+    # a late page view or leave changes the durations of its session's other page views
+    queries.append(days_of("event_logs", "event_time", "session_id", late("event_logs", "session_id")))
+    # a late page_leave sets the duration of its page view, whatever day the view is on
+    leave_targets = (
+        f"select distinct {_json_page_view_id(target, 'late.extra_data')} as k "
+        f"from {raw('event_logs')} as late "
+        f"where late.{LOADED_AT} > {ph} and late.{LOADED_AT} <= {ph} and late.extra_data is not null"
     )
-    late_users = f"select n.user_id from {raw}.users as n where n.{LOADED_AT} > {since}"
+    queries.append(days_of("event_logs", "event_time", "event_id", leave_targets))
+    # a late user moves that user's business facts, refunds included (through the deduction)
+    late_users = late("users", "user_id")
     for name in _USER_TABLES:
-        for col in TABLES[name].time_columns:
-            queries.append(
-                f"select min(r.{col}) from {raw}.{name} as r where r.user_id in ({late_users})"
-            )
+        queries += [days_of(name, col, "user_id", late_users) for col in TABLES[name].time_columns]
+    user_deductions = (
+        f"select distinct dd.deduction_id as k from {raw('deductions')} as dd "
+        f"inner join ({late_users}) as lu on dd.user_id = lu.k"
+    )
+    queries.append(days_of("refunds", "refunded_at", "deduction_id", user_deductions))
+    # a late deduction (e.g. failed -> success) decides whether its refunds count
+    queries.append(days_of("refunds", "refunded_at", "deduction_id", late("deductions", "deduction_id")))
     return queries
 
 
-def earliest_changed_date(
-    target: Target, watermark: datetime | None, offset_hours: int
-) -> date | None:
-    """Earliest local day affected by rows loaded after `watermark` (None: no build yet,
-    so every row counts); None when nothing was loaded since."""
+def _affected_days(
+    con: Any, target: Target, after: datetime, upto: datetime, offset_hours: int
+) -> set[date]:
     ph = placeholder(target)
-    since = watermark or datetime(1900, 1, 1)
-    found: list[datetime] = []
-    with connect(target) as con:
-        for sql in _min_queries(target.raw_schema, ph):
-            (value,) = fetch_all(con, sql, [since] * sql.count(ph))[0]
-            if value is not None:
-                found.append(value)
-    return local_date(min(found), offset_hours) if found else None
+    found: set[date] = set()
+    for sql in _affected_days_queries(target, offset_hours):
+        params = [after, upto] * (sql.count(ph) // 2)
+        found.update(_as_date(value) for (value,) in fetch_all(con, sql, params))
+    return found
 
 
-def current_watermark(target: Target) -> datetime | None:
-    """The highest `_loaded_at` over all raw tables."""
-    raw = target.raw_schema
-    union = " union all ".join(f"select max({LOADED_AT}) as m from {raw}.{name}" for name in TABLES)
-    with connect(target) as con:
-        (value,) = fetch_all(con, f"select max(u.m) from ({union}) as u")[0]
-    return value
+def _as_date(value: Any) -> date:
+    return value.date() if isinstance(value, datetime) else value
 
 
-def _ensure_log(con: Any, target: Target) -> None:
-    ts = "timestamp" if target.name == "duckdb" else "datetime(6)"
+def _ensure_state_tables(con: Any, target: Target) -> None:
+    schema = target.models_schema
+    ts = _ts_type(target)
     cur = con.cursor()
     cur.execute(
-        f"create table if not exists {target.models_schema}.{BUILD_LOG} ("
-        f"finished_at {ts} not null, start_date date not null, end_date date not null, "
-        f"source_watermark {ts})"
+        f"create table if not exists {qualified(target, schema, STATE)} "
+        f"(state_key varchar(20) not null primary key, scanned_to {ts})"
+    )
+    cur.execute(
+        f"create table if not exists {qualified(target, schema, PENDING)} "
+        "(stat_date date not null primary key)"
+    )
+    cur.execute(
+        f"create table if not exists {qualified(target, schema, BUILDS)} ("
+        f"started_at {ts} not null, finished_at {ts}, start_date date not null, "
+        "end_date date not null, models varchar(200), outcome varchar(20) not null)"
     )
 
 
-def last_watermark(target: Target) -> tuple[bool, datetime | None]:
-    """(whether any build was recorded, the watermark of the latest one)."""
-    with connect(target) as con:
-        _ensure_log(con, target)
-        rows = fetch_all(
-            con,
-            f"select source_watermark from {target.models_schema}.{BUILD_LOG} "
-            "order by finished_at desc limit 1",
-        )
-        con.commit()
-    return (bool(rows), rows[0][0] if rows else None)
+def _table_exists(con: Any, target: Target, schema: str, name: str) -> bool:
+    ph = placeholder(target)
+    rows = fetch_all(
+        con,
+        "select count(*) from information_schema.tables "
+        f"where table_schema = {ph} and table_name = {ph}",
+        (schema, name),
+    )
+    return rows[0][0] > 0
 
 
-def record_build(target: Target, start: date, end: date, watermark: datetime | None) -> None:
+def _scanned_to(con: Any, target: Target) -> tuple[bool, datetime | None]:
+    """(whether rows were ever scanned, up to which `_loaded_at`). A warehouse built by an
+    earlier version continues from the watermark of its last logged build."""
+    state = qualified(target, target.models_schema, STATE)
+    rows = fetch_all(con, f"select scanned_to from {state} where state_key = 'raw'")
+    if rows:
+        return True, rows[0][0]
+    if _table_exists(con, target, target.models_schema, LEGACY_LOG):
+        legacy = qualified(target, target.models_schema, LEGACY_LOG)
+        rows = fetch_all(con, f"select max(source_watermark) from {legacy}")
+        if rows and rows[0][0] is not None:
+            return True, rows[0][0]
+    return False, None
+
+
+def current_watermark(con: Any, target: Target) -> datetime | None:
+    """The highest `_loaded_at` over all raw tables (None: nothing loaded yet)."""
+    union = " union all ".join(
+        f"select max({LOADED_AT}) as m from {qualified(target, target.raw_schema, name)}"
+        for name in TABLES
+    )
+    (value,) = fetch_all(con, f"select max(u.m) from ({union}) as u")[0]
+    return value
+
+
+def scan_new_rows(target: Target, offset_hours: int) -> datetime | None:
+    """Add the local days touched by rows loaded since the last scan to the pending days and
+    move `scanned_to` up to the newest row, in one transaction. Before the first scan every
+    row is new. Returns the newest `_loaded_at` (None: the raw tables are empty)."""
     ph = placeholder(target)
     with connect(target) as con:
-        _ensure_log(con, target)
+        _ensure_state_tables(con, target)
+        con.commit()
+        scanned, after = _scanned_to(con, target)
+        upto = current_watermark(con, target)
+        if upto is None or (scanned and after is not None and upto <= after):
+            return upto
+        days = _affected_days(con, target, after or datetime(1900, 1, 1), upto, offset_hours)
+        cur = con.cursor()
+        pending = qualified(target, target.models_schema, PENDING)
+        known = {_as_date(d) for (d,) in fetch_all(con, f"select stat_date from {pending}")}
+        new_days = sorted(days - known)
+        if new_days:
+            cur.executemany(f"insert into {pending} (stat_date) values ({ph})", [(d,) for d in new_days])
+        state = qualified(target, target.models_schema, STATE)
+        cur.execute(f"delete from {state} where state_key = 'raw'")
+        cur.execute(f"insert into {state} (state_key, scanned_to) values ('raw', {ph})", (upto,))
+        con.commit()
+    return upto
+
+
+def pending_days(target: Target) -> list[date]:
+    """The local days waiting for a successful build, oldest first."""
+    with connect(target) as con:
+        _ensure_state_tables(con, target)
+        con.commit()
+        pending = qualified(target, target.models_schema, PENDING)
+        rows = fetch_all(con, f"select stat_date from {pending} order by stat_date")
+    return [_as_date(d) for (d,) in rows]
+
+
+def clear_pending(target: Target, days: Iterable[date]) -> None:
+    """A successful build covered these days: they are no longer pending."""
+    ph = placeholder(target)
+    rows = [(d,) for d in days]
+    if not rows:
+        return
+    with connect(target) as con:
+        pending = qualified(target, target.models_schema, PENDING)
+        con.cursor().executemany(f"delete from {pending} where stat_date = {ph}", rows)
+        con.commit()
+
+
+def last_built_day(target: Target) -> date | None:
+    """The last local day stored in daily_stats (None before the first build)."""
+    with connect(target) as con:
+        if not _table_exists(con, target, target.models_schema, "daily_stats"):
+            return None
+        daily = qualified(target, target.models_schema, "daily_stats")
+        (value,) = fetch_all(con, f"select max(stat_date) from {daily}")[0]
+    return None if value is None else _as_date(value)
+
+
+def first_data_day(target: Target, offset_hours: int) -> date | None:
+    """The first local day any published number can fall on (the earliest fact time)."""
+    union = " union all ".join(
+        f"select min({col}) as m from {qualified(target, target.raw_schema, table.name)}"
+        for table in TABLES.values()
+        for col in table.time_columns
+    )
+    with connect(target) as con:
+        (value,) = fetch_all(con, f"select min(u.m) from ({union}) as u")[0]
+    return None if value is None else local_date(value, offset_hours)
+
+
+def log_build(
+    target: Target,
+    started_at: datetime,
+    start: date,
+    end: date,
+    models: str | None,
+    outcome: str,
+) -> None:
+    """Record one build's range and outcome ('success' or 'failed')."""
+    ph = placeholder(target)
+    with connect(target) as con:
+        _ensure_state_tables(con, target)
         con.cursor().execute(
-            f"insert into {target.models_schema}.{BUILD_LOG} "
-            f"(finished_at, start_date, end_date, source_watermark) values ({ph}, {ph}, {ph}, {ph})",
-            (utc_now(), start, end, watermark),
+            f"insert into {qualified(target, target.models_schema, BUILDS)} "
+            "(started_at, finished_at, start_date, end_date, models, outcome) "
+            f"values ({ph}, {ph}, {ph}, {ph}, {ph}, {ph})",
+            (started_at, utc_now(), start, end, models, outcome),
         )
         con.commit()

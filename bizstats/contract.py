@@ -1,4 +1,4 @@
-"""The raw source contract (shared/SOURCES.md) as data: tables, columns, keys, time columns."""
+"""The raw input contract (docs/sources.md) as data: tables, columns, keys, time columns."""
 
 from __future__ import annotations
 
@@ -18,7 +18,9 @@ class RawTable:
     name: str
     columns: tuple[Column, ...]
     key: str  # the business key: event_id or the table's primary key
-    time_columns: tuple[str, ...]  # datetimes that place a row on a day
+    # datetimes that put one of the row's published numbers on a local day (a late row
+    # changes those days); registration, submission and order-creation times put none
+    time_columns: tuple[str, ...]
     indexes: tuple[str, ...] = ()  # extra single-column indexes (MySQL)
 
     @property
@@ -74,7 +76,8 @@ TABLES: dict[str, RawTable] = {
                 _s("device_type", 20),
             ),
             key="user_id",
-            time_columns=("registered_at",),
+            time_columns=(),
+            indexes=("registered_at",),
         ),
         RawTable(
             "real_name_auths",
@@ -87,8 +90,8 @@ TABLES: dict[str, RawTable] = {
                 _dt("approved_at"),
             ),
             key="auth_id",
-            time_columns=("approved_at", "submitted_at"),
-            indexes=("user_id",),
+            time_columns=("approved_at",),
+            indexes=("user_id", "submitted_at"),
         ),
         RawTable(
             "bank_cards",
@@ -118,8 +121,8 @@ TABLES: dict[str, RawTable] = {
                 _dt("effective_at"),
             ),
             key="member_order_id",
-            time_columns=("effective_at", "paid_at", "created_at"),
-            indexes=("user_id",),
+            time_columns=("effective_at", "paid_at"),
+            indexes=("user_id", "created_at"),
         ),
         RawTable(
             "orders",

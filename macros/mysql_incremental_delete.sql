@@ -3,8 +3,13 @@
     `where (key) in (select key from tmp)`, which MariaDB < 11.1 runs as a dependent
     subquery per target row: minutes for a 100k-row table. A multi-table DELETE joining the
     (small) temp table drives from it and uses the target's index on the key, so the cost
-    follows the rows being replaced, not the table. -#}
+    follows the rows being replaced, not the table. It first does what the `replace_range`
+    strategy adds (replace_range.sql): the column check and the delete of the build range. -#}
 {% macro incremental_delete(tmp_relation, target_relation, unique_key=none, statement_name="pre_main") %}
+    {%- do check_columns_unchanged(tmp_relation, target_relation) -%}
+    {%- if config.get('range_column') -%}
+        {%- do run_query(range_delete_sql(target_relation)) -%}
+    {%- endif -%}
     {%- if unique_key is not none and unique_key | length -%}
         {%- set keys = [unique_key] if unique_key is string else unique_key -%}
     delete {{ target_relation }}

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 
-from bizstats.build import plan_range
+from bizstats.build import plan_build
 from bizstats.errors import BizstatsError
 from tests_py.conftest import Warehouse, drop_mysql_schemas
 from tests_py.fixtures import BUSINESS, TRAFFIC_EVENTS, view
@@ -48,7 +48,8 @@ def test_nightly_build_after_late_rows_equals_full_rebuild(wh, monkeypatch, tmp_
     wh.load(event_logs=LATE_EVENTS, deductions=LATE_DEDUCTIONS)
     wh.load(deductions=D2_SUCCEEDED)
     # the nightly run for 03-12 reaches back to the late rows' day
-    assert plan_range(wh.target, date(2024, 3, 12)) == (date(2024, 3, 5), date(2024, 3, 12))
+    plan = plan_build(wh.target, date(2024, 3, 12))
+    assert (plan.start, plan.end) == (date(2024, 3, 5), date(2024, 3, 12))
     result = wh.build(day="2024-03-12")
     assert result.start == date(2024, 3, 5)
     assert wh.daily("2024-03-05")["pv"] == 1
@@ -58,7 +59,8 @@ def test_nightly_build_after_late_rows_equals_full_rebuild(wh, monkeypatch, tmp_
     assert wh.daily("2024-03-12")["history_member_deduction"] == Decimal("27.77")
     incremental = wh.daily_table("2024-03-01", "2024-03-12")
     # the next nightly run has nothing new: back to the lookback window
-    assert plan_range(wh.target, date(2024, 3, 12)) == (date(2024, 3, 9), date(2024, 3, 12))
+    plan = plan_build(wh.target, date(2024, 3, 12))
+    assert (plan.start, plan.end) == (date(2024, 3, 9), date(2024, 3, 12))
 
     old_schema = wh.target.models_schema
     _switch_to_fresh_warehouse(wh.target, monkeypatch, tmp_path)
@@ -76,9 +78,11 @@ def test_nightly_build_after_late_rows_equals_full_rebuild(wh, monkeypatch, tmp_
 
 def test_first_nightly_build_covers_all_data(wh):
     wh.load(event_logs=TRAFFIC_EVENTS, **BUSINESS)
-    result = wh.build(day="2024-03-12")
-    # earliest row: u2 and u3 registered 2024-03-01 00:00 UTC = local 03-01 08:00
-    assert result.start == date(2024, 3, 1)
+    result = wh.build(day="2024-03-20")
+    # earliest fact: page view v1 at 2024-03-09 16:00 UTC = local 03-10, before the lookback
+    # window [03-17, 03-20]; registrations (u2, u3 on local 03-01) and a verification
+    # submitted on 03-09 put no number on a day
+    assert (result.start, result.end) == (date(2024, 3, 10), date(2024, 3, 20))
     assert wh.daily("2024-03-12")["total_deduction"] == Decimal("37.89")
 
 

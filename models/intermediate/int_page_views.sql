@@ -1,13 +1,14 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='stat_date',
-        post_hook=["{{ ensure_indexes(['stat_date', 'visitor_key']) }}"]
+        incremental_strategy='replace_range',
+        range_column='stat_date',
+        unique_key='event_id',
+        post_hook=["{{ ensure_indexes(['stat_date', 'visitor_key', 'event_id']) }}"]
     )
 }}
 {#- Page views, one row each, with the visitor key, local day/hour and the visit duration
-    rule of METRICS.md. Incremental by local day: a run replaces the days of its build range,
+    rule of METRICS.md. Incremental by local day: a run replaces every day of its build range (replace_range),
     so weekly and monthly marts read the earlier days of their periods from here instead of
     recomputing them. Rules:
       duration = first page_leave (by extra_data.page_view_id) - view time,

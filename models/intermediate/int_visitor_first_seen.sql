@@ -1,52 +1,49 @@
--- depends_on: {{ ref('int_page_views') }}
 {{
     config(
         materialized='incremental',
-        incremental_strategy='delete+insert',
+        incremental_strategy='replace_range',
+        range_column='first_view_date',
         unique_key='visitor_key',
-        post_hook=["{{ ensure_indexes(['visitor_key']) }}"]
+        post_hook=["{{ ensure_indexes(['visitor_key', 'first_view_date']) }}"]
     )
 }}
-{#- Each visitor's first-ever page view (visitor key = user_id, else 'd:' + device_id).
-    The first build scans all page views; later builds merge the build range's page views
-    with the stored first views of the same visitors, so the cost follows the range. -#}
+{#- Each visitor's first-ever page view (visitor key = user_id, else 'd:' + device_id), over
+    every built day of int_page_views. A run recomputes the visitors seen in the build range
+    and those whose stored first view falls in it, from all their page views: a first view can
+    move earlier (a late view) or later (a re-delivery changed the dedup winner), and a
+    visitor left without any view is dropped (replace_range deletes the range's rows). -#}
+{%- set r = build_range() %}
 
 with
 
-views as (
+range_visitors as (
+    select pv.visitor_key
+    from {{ ref('int_page_views') }} as pv
+    where
+        pv.visitor_key is not null
+        and pv.stat_date between {{ date_literal(r.start) }} and {{ date_literal(r.end) }}
     {%- if is_incremental() %}
+
+    union
+
+    select cur.visitor_key
+    from {{ this }} as cur
+    where cur.first_view_date between {{ date_literal(r.start) }} and {{ date_literal(r.end) }}
+    {%- endif %}
+),
+
+first_views as (
     select
         pv.visitor_key,
-        pv.event_time
+        min(pv.event_time) as first_view_at
     from {{ ref('int_page_views') }} as pv
-    where pv.visitor_key is not null and pv.stat_date >= {{ date_literal(build_range().start) }}
-
-    union all
-
-    select
-        cur.visitor_key,
-        cur.first_view_at as event_time
-    from {{ this }} as cur
-    -- a join, not IN (subquery): MariaDB runs the latter once per stored visitor
-    inner join (
-        select distinct pv.visitor_key from {{ ref('int_page_views') }} as pv
-        where pv.visitor_key is not null and pv.stat_date >= {{ date_literal(build_range().start) }}
-    ) as range_visitors on cur.visitor_key = range_visitors.visitor_key
-    {%- else %}
-    select
-        e.event_time,
-        case
-            when e.user_id is not null then e.user_id
-            when e.device_id is not null then concat('d:', e.device_id)
-        end as visitor_key
-    from {{ ref('stg_event_logs') }} as e
-    where e.event_type = 'page_view' and (e.user_id is not null or e.device_id is not null)
-    {%- endif %}
+    -- a join, not IN (subquery): MariaDB then looks the visitors up by index
+    inner join range_visitors as rv on pv.visitor_key = rv.visitor_key
+    group by pv.visitor_key
 )
 
 select
-    {{ as_string('v.visitor_key', 102) }} as visitor_key,
-    min(v.event_time) as first_view_at,
-    {{ local_date('min(v.event_time)') }} as first_view_date
-from views as v
-group by v.visitor_key
+    {{ as_string('fv.visitor_key', 102) }} as visitor_key,
+    fv.first_view_at,
+    {{ local_date('fv.first_view_at') }} as first_view_date
+from first_views as fv

@@ -1,5 +1,6 @@
 {{
     config(
+        range_column='stat_date',
         unique_key=['stat_date', 'channel', 'device_type', 'dimension', 'dimension_value'],
         post_hook=["{{ ensure_indexes([['stat_date', 'channel', 'device_type', 'dimension']]) }}"]
     )

@@ -1,5 +1,6 @@
 {{
     config(
+        range_column='stat_date',
         unique_key=['stat_date', 'channel', 'device_type'],
         post_hook=["{{ ensure_indexes(['stat_date', 'channel'],
             unique=[['stat_date', 'channel', 'device_type']],

@@ -1,6 +1,7 @@
 {{
     config(
         materialized='incremental',
+        incremental_strategy='replace_range',
         unique_key='event_id',
         post_hook=["{{ ensure_indexes(['event_id', ['event_type', 'event_time'], 'session_id', 'page_view_id', '_loaded_at']) }}"]
     )

@@ -1,0 +1,57 @@
+{#- Incremental strategy `replace_range`, used by every incremental model: a run replaces the
+    whole build range of the model, not only the keys its new rows happen to contain.
+    - With config `range_column` (a local date), every stored row whose range_column falls
+      on a day of the build range is deleted first: a day that lost all its rows (a page
+      view whose dedup winner moved to another day) is emptied, and a value removed from a
+      seed disappears. Then, as delete+insert, the rows sharing a `unique_key` with the new
+      ones are replaced (a key that moved into the range from a day outside it).
+    - The new rows must have the stored table's columns (check_columns_unchanged): history
+      is kept, so a changed model is rebuilt deliberately, never silently half-applied.
+
+    DuckDB calls get_incremental_replace_range_sql (dbt's hook for custom strategies).
+    dbt-mysql's materialization has no strategy hook: it calls incremental_delete (see
+    mysql_incremental_delete.sql), which does the same first. Both run inside the model's
+    transaction: a failed insert keeps the old rows. -#}
+{% macro get_incremental_replace_range_sql(arg_dict) -%}
+    {%- do check_columns_unchanged(arg_dict['temp_relation'], arg_dict['target_relation']) -%}
+    {%- if config.get('range_column') %}
+    {{ range_delete_sql(arg_dict['target_relation']) }};
+    {%- endif %}
+    {{ get_delete_insert_merge_sql(
+        arg_dict['target_relation'],
+        arg_dict['temp_relation'],
+        arg_dict['unique_key'],
+        arg_dict['dest_columns'],
+        arg_dict['incremental_predicates']
+    ) }}
+{%- endmacro %}
+
+{#- Fails the model when its new rows (`new_relation`) and the stored table differ in
+    columns, naming the command that rebuilds it over all days with data. -#}
+{% macro check_columns_unchanged(new_relation, stored_relation) -%}
+    {%- set new_columns = adapter.get_columns_in_relation(new_relation) | map(attribute='name') | map('lower') | list -%}
+    {%- set stored_columns = adapter.get_columns_in_relation(stored_relation) | map(attribute='name') | map('lower') | list -%}
+    {%- set added = new_columns | reject('in', stored_columns) | list -%}
+    {%- set removed = stored_columns | reject('in', new_columns) | list -%}
+    {%- if added or removed -%}
+        {{ exceptions.raise_compiler_error(
+            this.identifier ~ ": the model's columns changed (added: " ~ (added | join(', ') or 'none')
+            ~ "; removed: " ~ (removed | join(', ') or 'none') ~ "). It is incremental and keeps its "
+            ~ "history, so it is not altered in place: rebuild it over all days with data with "
+            ~ "`bizstats build --full-refresh --select " ~ this.identifier ~ "`"
+        ) }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- DELETE of the stored rows of `relation` whose `range_column` (a local date) lies in the
+    build range. -#}
+{% macro range_delete_sql(relation) -%}
+    {%- set column = config.get('range_column') -%}
+    {%- if not column -%}
+        {{ exceptions.raise_compiler_error(
+            "incremental_strategy 'replace_range' needs config range_column in " ~ this) }}
+    {%- endif -%}
+    {%- set r = build_range() -%}
+    delete from {{ relation }}
+    where {{ column }} between {{ date_literal(r.start) }} and {{ date_literal(r.end) }}
+{%- endmacro %}
