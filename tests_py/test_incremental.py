@@ -137,10 +137,12 @@ def test_duckdb_and_mariadb_give_identical_daily_stats(duckdb_target, mysql_targ
 def test_full_refresh_rebuilds_from_the_first_day(duckdb_target, tmp_path):
     w = Warehouse(duckdb_target, tmp_path)
     w.load(event_logs=TRAFFIC_EVENTS, **BUSINESS)
-    w.build(start="2024-03-09", end="2024-03-12")
+    w.build(start="2024-03-09", end="2024-03-20")
     from bizstats.build import build
 
-    result = build(duckdb_target, day=date(2024, 3, 12), full_refresh=True, with_tests=False)
-    assert result.start == date(2024, 3, 1)  # not just the lookback: every day is kept
-    assert len(w.daily_table("2024-03-01", "2024-03-12")) == 12 * 30
+    result = build(duckdb_target, day=date(2024, 3, 20), full_refresh=True, with_tests=False)
+    # not just the lookback [03-17, 03-20]: from the first day of data (local 03-10)
+    assert (result.start, result.end) == (date(2024, 3, 10), date(2024, 3, 20))
+    assert len(w.daily_table("2024-03-01", "2024-03-20")) == 11 * 30
     assert w.daily("2024-03-12")["total_deduction"] == Decimal("37.89")
+    assert w.daily("2024-03-20")["total_deduction"] == Decimal("37.89")
