@@ -5,10 +5,11 @@ BIN := $(VENV)/bin
 
 .PHONY: demo test lint bench docs
 
-$(BIN)/.installed: pyproject.toml
+# constraints.txt pins every package to the version tested; pyproject.toml holds the ranges.
+$(BIN)/.installed: pyproject.toml constraints.txt
 	python3 -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $@
 
 demo: $(BIN)/.installed

@@ -26,7 +26,7 @@ from bizstats.build import build
 from bizstats.config import MySQLSettings, Target
 from bizstats.contract import TABLES
 from bizstats.db import connect, fetch_all, mysql_connect
-from bizstats.demo_data import DemoConfig, generate
+from bizstats.demo.generator import DemoConfig, generate
 from bizstats.loader import load_dir
 
 OFFSET = timedelta(hours=8)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
@@ -56,10 +55,12 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_parser(
             "load",
             help="append <table>.csv files of the raw contract to the raw tables",
-            description="Append the <table>.csv files of DIR (event_logs, users, real_name_auths, "
-            "bank_cards, member_orders, orders, deductions, refunds) to the raw tables, creating "
-            "them. Bad rows are reported with file, line and reason and kept in _rejected_rows; "
-            "good rows still load; a file that fails midway leaves nothing behind.",
+            description="Append the <table>.csv files of DIR to the raw tables. Tables: "
+            "event_logs, users, real_name_auths, bank_cards, member_orders, orders, deductions, "
+            "refunds. Input format (columns, types, header row, UTC datetimes YYYY-MM-DD "
+            "HH:MM:SS, keys): docs/sources.md in the repository and the dbt docs site (`make "
+            "docs`); `bizstats demo --out DIR` writes example files. Bad rows are reported and "
+            "kept in _rejected_rows; good rows still load.",
         )
     )
     load.add_argument("directory", type=Path, metavar="DIR")
@@ -99,10 +100,12 @@ def _parser() -> argparse.ArgumentParser:
     demo = with_target(
         sub.add_parser(
             "demo",
-            help="generate demo data, load it, build, and print a report",
+            help="generate demo data, load it, build, and print a report (or --out: write CSVs)",
             description="Generate realistic demo data (seasonality, funnel, refunds, a few dirty "
-            "rows), load it into the target (the embedded DuckDB by default), build all days and "
-            "print a report of the last days.",
+            "rows) for the days up to yesterday, load it into the target (the embedded DuckDB "
+            "by default), build all days and print a report of the last days. With --out DIR: "
+            "only write the <table>.csv files into DIR, as templates of the input format for "
+            "`bizstats load`; nothing is loaded or built.",
         )
     )
     demo.add_argument("--days", type=_positive, default=30, help="days of data (default 30)")
@@ -115,6 +118,13 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
     demo.add_argument(
         "--report-days", type=_positive, default=7, help="days shown in the report (default 7)"
+    )
+    demo.add_argument(
+        "--out",
+        type=Path,
+        metavar="DIR",
+        help="only write the CSV files into DIR (created if needed; existing files are never "
+        "overwritten), then load them with `bizstats load DIR`",
     )
     return parser
 
@@ -158,27 +168,18 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from bizstats.build import build, yesterday_local
-    from bizstats.demo_data import DemoConfig, generate
-    from bizstats.loader import load_dir
-    from bizstats.report import render_report
+    from bizstats.demo import run_demo
 
-    target = Target(args.target)
-    end = yesterday_local()
-    config = DemoConfig(
-        days=args.days, events_per_day=args.events_per_day, end_date=end, seed=args.seed
+    text = run_demo(
+        Target(args.target),
+        days=args.days,
+        events_per_day=args.events_per_day,
+        seed=args.seed,
+        report_days=args.report_days,
+        out=args.out,
+        progress=_progress,
     )
-    with tempfile.TemporaryDirectory(prefix="bizstats-demo-") as tmp:
-        _progress(f"generating {args.days} days of demo data (seed {args.seed})")
-        counts = generate(config, Path(tmp), progress=_progress)
-        _progress("generated " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
-        report = load_dir(target, Path(tmp), progress=_progress)
-    _progress(
-        f"loaded {report.loaded:,} rows; {len(report.rejected)} dirty rows rejected "
-        "(kept in _rejected_rows)"
-    )
-    build(target, day=end, progress=_progress)
-    print(render_report(target, end, days=min(args.report_days, args.days)))
+    print(text)
     return 0
 
 

@@ -1,5 +1,5 @@
 {#- daily_stats, days of the build range: the all / all row recomputed straight from staging
-    with the plain wording of the metric contract (shared/METRICS.md), independently of the
+    with the plain wording of the metric contract (docs/metrics.md), independently of the
     intermediate models — pv, uv, the three first-ever counts (min over all history of the
     qualifying rows), credit_order_count, daily_member_deduction and the two cumulative net
     amounts. (avg_visit_duration is left to the unit tests: its duration and percentile rules

@@ -15,7 +15,9 @@ from pathlib import Path
 import pytest
 
 from bizstats.contract import TABLES, RawTable
-from bizstats.demo_data import DemoConfig, generate
+from bizstats.demo import generator
+from bizstats.demo.generator import DemoConfig, generate
+from bizstats.project_vars import ProjectVars, project_vars
 
 END = date(2024, 3, 10)  # a Sunday
 CONFIG = DemoConfig(days=14, events_per_day=3000, end_date=END, seed=7)
@@ -95,8 +97,8 @@ def utc(text: str) -> datetime:
 
 
 def local(text: str) -> datetime:
-    """A stored UTC datetime in the statistics time zone (UTC+8)."""
-    return utc(text) + timedelta(hours=8)
+    """A stored UTC datetime in the statistics time zone (dbt var, UTC+8 by default)."""
+    return utc(text) + timedelta(hours=project_vars().utc_offset_hours)
 
 
 def rows_of(out: Path) -> Counter[tuple[str, str]]:
@@ -201,11 +203,23 @@ def test_config_is_checked(tmp_path: Path) -> None:
         generate(DemoConfig(events_per_day=-1), tmp_path)
 
 
-def test_default_window_ends_yesterday_in_utc_plus_8() -> None:
-    today = (datetime.now(timezone.utc) + timedelta(hours=8)).date()
+def test_default_window_ends_yesterday_in_the_statistics_time_zone() -> None:
+    offset = timedelta(hours=project_vars().utc_offset_hours)
+    today = (datetime.now(timezone.utc) + offset).date()
     first, last = DemoConfig(days=30).window()
     assert last == today - timedelta(days=1)
     assert first == last - timedelta(days=29)
+
+
+def test_local_days_follow_the_dbt_var(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The generator has no time zone of its own: with the var at 0, local days are UTC days."""
+    monkeypatch.setattr(generator, "project_vars", lambda: ProjectVars(0, 3))
+    generate(DemoConfig(days=2, events_per_day=800, end_date=END, seed=3, dirty=False), tmp_path)
+    registered = [row["registered_at"] for row in read(tmp_path, ["users"])["users"]]
+    assert registered
+    first_utc_midnight, last_utc_second = f"{END - timedelta(days=1)} 00:00:00", f"{END} 23:59:59"
+    assert all(first_utc_midnight <= at <= last_utc_second for at in registered)
+    assert min(registered) < f"{END - timedelta(days=1)} 08:00:00"  # UTC+8 would start at 16:00
 
 
 def test_clean_rows_parse_with_the_contract_types_and_enums(clean: Rows) -> None:

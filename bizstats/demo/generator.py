@@ -1,6 +1,7 @@
 """Realistic, reproducible demo data: one `<table>.csv` per raw table of the source contract.
 
-The generator simulates a consumer finance/membership site, one local (UTC+8) day at a time:
+The generator simulates a consumer finance/membership site, one local day at a time (the
+statistics time zone: dbt var `stats_utc_offset_hours`, UTC+8 by default):
 
 - Traffic: visitors arrive in sessions with a daily profile (busy local evenings, quiet
   nights), a weekly profile (weekends busier) and a slow growth trend. A session is a run of
@@ -42,12 +43,12 @@ from pathlib import Path
 from typing import Generic, TextIO, TypeVar
 
 from bizstats.contract import TABLES
+from bizstats.project_vars import project_vars
 
 T = TypeVar("T")
 
 DAY = 86_400
 HOUR = 3_600
-LOCAL_OFFSET = 8 * HOUR  # statistics time zone UTC+8
 EPOCH = date(1970, 1, 1)
 SECONDS = tuple(f"{second:02d}" for second in range(60))
 
@@ -179,7 +180,7 @@ class DemoConfig:
 
     days: int = 30
     events_per_day: int = 5000  # approximate number of event_logs rows per day
-    end_date: date | None = None  # last local (UTC+8) day of data; None = yesterday in UTC+8
+    end_date: date | None = None  # last local day of data; None = yesterday (local)
     seed: int = 42
     dirty: bool = True  # include a few dirty rows (see the module docstring)
 
@@ -187,7 +188,7 @@ class DemoConfig:
         """The first and last local day of the data."""
         end = self.end_date
         if end is None:
-            end = (datetime.now(timezone.utc) + timedelta(seconds=LOCAL_OFFSET)).date()
+            end = (datetime.now(timezone.utc) + timedelta(seconds=_local_offset())).date()
             end -= timedelta(days=1)
         return end - timedelta(days=self.days - 1), end
 
@@ -225,9 +226,14 @@ def _as_uuid(bits: int) -> str:
     return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-a{h[17:20]}-{h[20:]}"
 
 
-def _utc_midnight_of_local(day: date) -> int:
-    """Epoch seconds of local (UTC+8) midnight starting `day`."""
-    return (day - EPOCH).days * DAY - LOCAL_OFFSET
+def _local_offset() -> int:
+    """Seconds from UTC to the statistics time zone (dbt var `stats_utc_offset_hours`)."""
+    return project_vars().utc_offset_hours * HOUR
+
+
+def _utc_midnight_of_local(day: date, offset: int) -> int:
+    """Epoch seconds of the local midnight starting `day`, `offset` seconds ahead of UTC."""
+    return (day - EPOCH).days * DAY - offset
 
 
 class _Picker(Generic[T]):
@@ -246,7 +252,8 @@ class _Picker(Generic[T]):
 class _Clock:
     """Formats epoch seconds as UTC `YYYY-MM-DD HH:MM:SS`, caching the minute prefixes."""
 
-    def __init__(self) -> None:
+    def __init__(self, offset: int) -> None:
+        self.offset = offset  # seconds from UTC to local time, for `local_day`
         self._minutes: dict[int, str] = {}
         self._local_days: dict[int, str] = {}
 
@@ -259,8 +266,8 @@ class _Clock:
         return prefix + SECONDS[second]
 
     def local_day(self, t: int) -> str:
-        """The local (UTC+8) date of `t` as `YYYYMMDD`, for readable business ids."""
-        day = (t + LOCAL_OFFSET) // DAY
+        """The local date of `t` as `YYYYMMDD`, for readable business ids."""
+        day = (t + self.offset) // DAY
         text = self._local_days.get(day)
         if text is None:
             text = self._local_days[day] = (EPOCH + timedelta(days=day)).strftime("%Y%m%d")
@@ -389,10 +396,11 @@ class _Generator:
         self.tables = tables
         self.progress = progress
         self.rng = random.Random(config.seed)
-        self.clock = _Clock()
+        self.offset = _local_offset()
+        self.clock = _Clock(self.offset)
         self.first_day, self.last_day = config.window()
-        self.start = _utc_midnight_of_local(self.first_day)
-        self.end = _utc_midnight_of_local(self.last_day) + DAY - 1  # last second, inclusive
+        self.start = _utc_midnight_of_local(self.first_day, self.offset)
+        self.end = _utc_midnight_of_local(self.last_day, self.offset) + DAY - 1  # inclusive
         self.dirt = _Dirt(config.seed, self.clock) if config.dirty else None
         self.channel = _Picker(CHANNELS)
         self.device_by_channel = {c: _Picker(d) for c, d in DEVICES_BY_CHANNEL.items()}
@@ -437,7 +445,7 @@ class _Generator:
     def _day(self, day: date, view_budget: int) -> None:
         """Simulate the sessions of one local day and write its events."""
         rng = self.rng
-        start = _utc_midnight_of_local(day)
+        start = _utc_midnight_of_local(day, self.offset)
         hours = self.weekend_hours if day.weekday() >= 5 else self.weekday_hours
         rows: list[TimedRow] = []
         views = 0

@@ -1,0 +1,86 @@
+"""`bizstats demo`: generate demo data, then load, build and report it — or only write the CSVs."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from bizstats.build import build
+from bizstats.config import Target
+from bizstats.contract import TABLES
+from bizstats.demo.generator import DemoConfig, generate
+from bizstats.errors import BizstatsError
+from bizstats.loader import load_dir
+from bizstats.report import render_report
+
+Progress = Callable[[str], None]
+
+
+def run_demo(
+    target: Target,
+    days: int = 30,
+    events_per_day: int = 5000,
+    seed: int = 42,
+    report_days: int = 7,
+    out: Path | None = None,
+    progress: Progress | None = None,
+) -> str:
+    """Generate `days` local days of demo data ending yesterday and return the text to show.
+
+    Without `out`: load the data into `target`, build every day and return the report of the
+    last `report_days` days. With `out`: only write one `<table>.csv` per raw table into that
+    folder (templates of the input format, docs/sources.md) and return where they are; the
+    target is not touched. Files already there are never overwritten.
+    """
+    if days < 1 or events_per_day < 1 or report_days < 1:
+        raise BizstatsError("days, events per day and report days must be positive")
+    end = DemoConfig(days=days).window()[1]  # yesterday in the statistics time zone
+    config = DemoConfig(days=days, events_per_day=events_per_day, end_date=end, seed=seed)
+    say = progress or _quiet
+    if out is not None:
+        return _write_templates(config, out, say, progress)
+    with tempfile.TemporaryDirectory(prefix="bizstats-demo-") as tmp:
+        say(f"generating {days} days of demo data (seed {seed})")
+        counts = generate(config, Path(tmp), progress=progress)
+        say("generated " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
+        loaded = load_dir(target, Path(tmp), progress=progress)
+    say(
+        f"loaded {loaded.loaded:,} rows; {len(loaded.rejected)} dirty rows rejected "
+        "(kept in _rejected_rows)"
+    )
+    build(target, day=end, progress=progress)
+    return render_report(target, end, days=min(report_days, days))
+
+
+def _quiet(message: str) -> None:
+    """Progress nobody asked for."""
+
+
+def _write_templates(
+    config: DemoConfig, out: Path, say: Progress, progress: Progress | None
+) -> str:
+    """Write the CSVs into `out` (never over existing files) and describe them."""
+    clashes = sorted(f"{name}.csv" for name in TABLES if (out / f"{name}.csv").exists())
+    if clashes:
+        raise BizstatsError(
+            f"{out} already holds {', '.join(clashes)}; remove them or choose another folder"
+        )
+    first, last = config.window()
+    say(f"generating {config.days} days of demo data (seed {config.seed}) into {out}")
+    try:
+        counts = generate(config, out, progress=progress)
+    except OSError as exc:
+        raise BizstatsError(f"cannot write the demo CSVs into {out}: {exc}") from exc
+    width = max(len(name) for name in counts) + len(".csv")
+    lines = [
+        f"wrote {len(counts)} demo CSV files into {out} (local days {first} .. {last}):",
+        *(f"  {name + '.csv':<{width}}  {rows:>9,} rows" for name, rows in counts.items()),
+        "",
+        "They follow the raw input contract (docs/sources.md): a header row, UTC datetimes",
+        "YYYY-MM-DD HH:MM:SS, money with two decimals, an empty field for NULL. A few rows are",
+        "dirty on purpose (odd channel/device spellings, duplicate event deliveries, a few",
+        "malformed rows that the loader rejects and reports).",
+        f"Load and build them with:  bizstats load {out} && bizstats build",
+    ]
+    return "\n".join(lines)
