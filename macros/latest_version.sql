@@ -13,12 +13,3 @@
     ) as versions
     where versions.version_rank = 1
 {%- endmacro %}
-
-{#- lower(trim(x)) when it is one of `allowed`, else 'other' (NULL too). -#}
-{% macro normalise_enum(column, allowed) -%}
-    case
-        when lower(trim({{ column }})) in ('{{ allowed | join("', '") }}')
-            then lower(trim({{ column }}))
-        else 'other'
-    end
-{%- endmacro %}

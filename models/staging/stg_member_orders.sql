@@ -1,16 +1,25 @@
-with member_orders as (
+{#- Enum lists: seeds breakdown_values (member_type, member_payment_method) and enum_values
+    (status). -#}
+with
+
+member_orders as (
     {{ latest_version('member_orders', 'member_order_id') }}
 )
 
 select
-    {{ as_string('mo.member_order_id', 50) }} as member_order_id,
-    {{ as_string("nullif(trim(mo.user_id), '')", 50) }} as user_id,
-    {{ as_string(normalise_enum('mo.member_type', ['monthly', 'quarterly', 'yearly']), 20) }} as member_type,
-    {{ as_string(normalise_enum('mo.payment_method', ['wechat', 'alipay', 'bank_card']), 20) }} as payment_method,
-    cast(mo.amount as decimal(18, 2)) as amount,
-    {{ as_string(normalise_enum('mo.status', ['paid', 'failed', 'cancelled']), 20) }} as status,
-    mo.created_at,
-    mo.paid_at,
-    mo.effective_at,
-    coalesce(mo.effective_at, mo.paid_at) as service_start_at
-from member_orders as mo
+    {{ as_string('member_orders.member_order_id', 50) }} as member_order_id,
+    {{ as_string("nullif(trim(member_orders.user_id), '')", 50) }} as user_id,
+    {{ as_string("coalesce(member_types.dimension_value, 'other')", 20) }} as member_type,
+    {{ as_string("coalesce(payment_methods.dimension_value, 'other')", 20) }} as payment_method,
+    cast(member_orders.amount as decimal(18, 2)) as amount,
+    {{ as_string("coalesce(order_statuses.dimension_value, 'other')", 20) }} as status,
+    member_orders.created_at,
+    member_orders.paid_at,
+    member_orders.effective_at,
+    coalesce(member_orders.effective_at, member_orders.paid_at) as service_start_at
+from member_orders
+{{ join_enum_values('member_orders.member_type', ref('breakdown_values'), 'member_type', 'member_types') }}
+{{ join_enum_values(
+    'member_orders.payment_method', ref('breakdown_values'), 'member_payment_method', 'payment_methods'
+) }}
+{{ join_enum_values('member_orders.status', ref('enum_values'), 'member_orders.status', 'order_statuses') }}

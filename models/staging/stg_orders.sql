@@ -1,12 +1,18 @@
-with orders as (
+{#- Enum lists: seeds enum_values (pay_method) and breakdown_values (status, the dimension
+    credit_order_status). -#}
+with
+
+orders as (
     {{ latest_version('orders', 'order_id') }}
 )
 
 select
-    {{ as_string('o.order_id', 50) }} as order_id,
-    {{ as_string("nullif(trim(o.user_id), '')", 50) }} as user_id,
-    {{ as_string(normalise_enum('o.pay_method', ['credit', 'wechat', 'alipay', 'bank_card']), 20) }} as pay_method,
-    {{ as_string(normalise_enum('o.status', ['success', 'failed', 'cancelled']), 20) }} as status,
-    cast(o.amount as decimal(18, 2)) as amount,
-    o.created_at
-from orders as o
+    {{ as_string('orders.order_id', 50) }} as order_id,
+    {{ as_string("nullif(trim(orders.user_id), '')", 50) }} as user_id,
+    {{ as_string("coalesce(pay_methods.dimension_value, 'other')", 20) }} as pay_method,
+    {{ as_string("coalesce(order_statuses.dimension_value, 'other')", 20) }} as status,
+    cast(orders.amount as decimal(18, 2)) as amount,
+    orders.created_at
+from orders
+{{ join_enum_values('orders.pay_method', ref('enum_values'), 'orders.pay_method', 'pay_methods') }}
+{{ join_enum_values('orders.status', ref('breakdown_values'), 'credit_order_status', 'order_statuses') }}
