@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from bizstats.config import MySQLSettings, Target, project_dir
@@ -15,10 +15,13 @@ from bizstats.errors import BizstatsError
 
 @dataclass
 class DbtOutcome:
-    """What one dbt invocation did: node name -> status, and the failures' messages."""
+    """What one dbt invocation did: node name -> status, the failures' messages and the
+    warnings' messages ("test_name: Got N results, ..."): tests of severity `warn`
+    (plausibility checks) that found rows, reported without failing the build."""
 
     statuses: dict[str, str]
     failures: list[str]
+    warnings: list[str] = field(default_factory=list)
 
 
 def _target_env(target: Target) -> dict[str, str]:
@@ -36,7 +39,10 @@ def run_dbt(
     dbt_vars: dict[str, Any] | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> DbtOutcome:
-    """Invoke `dbt <command>` for `target`; raise BizstatsError naming what failed."""
+    """Invoke `dbt <command>` for `target`; raise BizstatsError naming what failed.
+
+    Tests that warned are returned in `warnings` and each is also sent to `progress` as a
+    line starting with "warning:"."""
     from dbt.cli.main import dbtRunner
 
     os.environ.update(_target_env(target))
@@ -55,6 +61,7 @@ def run_dbt(
         raise BizstatsError(f"dbt {' '.join(command)} failed: {result.exception}")
     statuses: dict[str, str] = {}
     failures: list[str] = []
+    warnings: list[str] = []
     for res in result.result or []:
         node = getattr(res, "node", None)
         name = node.name if node is not None else str(res)
@@ -62,7 +69,12 @@ def run_dbt(
         statuses[name] = status
         if status in ("error", "fail", "runtime error"):
             failures.append(f"{name}: {res.message}")
+        elif status == "warn":
+            warnings.append(f"{name}: {res.message}")
+    if progress:
+        for warning in warnings:
+            progress(f"warning: {warning}")
     if not result.success:
         detail = "; ".join(failures) or "see the dbt log above"
         raise BizstatsError(f"dbt {' '.join(command)} failed: {detail}")
-    return DbtOutcome(statuses, failures)
+    return DbtOutcome(statuses, failures, warnings)

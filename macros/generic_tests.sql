@@ -82,7 +82,10 @@
     where parent.parent_1 is null
 {% endtest %}
 
-{#- The column lies in [min_value, max_value] (bounds inclusive; either may be omitted). -#}
+{#- The column lies in [min_value, max_value] (bounds inclusive; either may be omitted).
+    Error only when the bounds follow from a definition (an hour is 0-23, the per-view
+    clamp); a plausibility range (avg_visit_duration <= 86400) is configured
+    `severity: warn` where it is used. -#}
 {% test value_between(model, column_name, min_value=none, max_value=none) %}
     {%- if min_value is none and max_value is none %}
         {{ exceptions.raise_compiler_error("value_between needs min_value or max_value") }}
@@ -141,7 +144,8 @@
 {% endtest %}
 
 {#- Row-wise order of two columns: column <= other_column (e.g. the member part of the
-    cumulative deductions never exceeds the cumulative over every service type). -#}
+    cumulative deductions against the cumulative over every service type: plausible, not
+    guaranteed, since a refund may exceed its deduction, so it warns). -#}
 {% test column_not_greater_than(model, column_name, other_column) %}
     select
         {{ column_name }} as failing_value,

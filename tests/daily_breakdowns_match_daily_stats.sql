@@ -7,6 +7,8 @@
     and the two views of member deductions (by mode, by status) cover the same deductions.
     A value missing from the seed breakdown_values would be dropped from the dense grid and
     show up here. One failing row per (row, check). -#}
+{#- Severity error: holds for any input (every item has exactly one normalised value,
+    `other` included, and the same date and slice as its metric). -#}
 {%- set r = build_range() %}
 {#- check name -> (expression over daily_breakdowns rows `bd`, daily_stats column or none) -#}
 {%- set checks = [

@@ -3,7 +3,8 @@
     intermediate models — pv, uv, the three first-ever counts (min over all history of the
     qualifying rows), credit_order_count, daily_member_deduction and the two cumulative net
     amounts. (avg_visit_duration is left to the unit tests: its duration and percentile rules
-    do not have a short independent form.) One failing row per (day, metric). -#}
+    do not have a short independent form.) One failing row per (day, metric).
+    Severity error: the contract itself, for any input. -#}
 {%- set r = build_range() %}
 {%- set metrics = [
     'pv', 'uv', 'real_name_count', 'bind_card_count', 'new_member_count', 'credit_order_count',

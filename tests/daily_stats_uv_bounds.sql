@@ -3,7 +3,9 @@
       - uv <= pv (every visitor has at least one page view);
       - avg_visit_duration = 0 when uv = 0;
       - an `all` row's uv lies between the largest uv of its slices (a visitor of a slice is a
-        visitor of the whole) and their sum (a visitor seen in two slices counts once). -#}
+        visitor of the whole) and their sum (a visitor seen in two slices counts once).
+    Severity error: these follow from the definitions for any input. (There is no upper
+    bound on avg_visit_duration: the 86400 s clamp is per page view.) -#}
 {%- set r = build_range() %}
 
 with

@@ -3,6 +3,9 @@
     day and earlier days are never rewritten), including the first day of the range against
     the stored day before it; and the day's net member movement never exceeds the gross
     daily_member_deduction of daily_stats (refunds only subtract). -#}
+{#- Severity error: both hold for any input (refund amounts are >= 0 by docs/sources.md). A
+    refund larger than its deduction makes the cumulative negative, which is only warned
+    about (not_negative in _marts.yml). -#}
 {%- set r = build_range() %}
 
 with

@@ -2,6 +2,8 @@
     business fact belongs to exactly one user type on its day, so new + old equals the day's
     all / all row of daily_stats for pv, uv and every business metric. One failing row per
     (day, metric). -#}
+{#- Severity error: holds for any input (a visitor's views of a day share one user type,
+    so uv adds up too). -#}
 {%- set r = build_range() %}
 {%- set metrics = [
     'pv', 'uv', 'real_name_count', 'bind_card_count', 'new_member_count', 'credit_order_count',
