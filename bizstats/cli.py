@@ -196,6 +196,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # stdout closed early (e.g. piped into head)
         sys.stderr.close()
         return 0
+    except Exception as exc:
+        # bizstats.db.connect already turns database errors into BizstatsError; this is the
+        # net for one raised outside a `with connect(...)` block
+        from bizstats.db import DB_ERRORS, database_error
+
+        if not isinstance(exc, DB_ERRORS):
+            raise
+        print(f"bizstats: error: {database_error(Target(args.target), exc)}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""Connections to the two targets and the raw tables' DDL."""
+"""Connections to the two targets, their errors as one-line BizstatsErrors, and the raw
+tables' DDL."""
 
 from __future__ import annotations
 
@@ -13,25 +14,139 @@ from bizstats.config import MySQLSettings, Target
 from bizstats.contract import LOADED_AT, ROW_ID, TABLES, Column, RawTable
 from bizstats.errors import BizstatsError
 
+# Everything the two drivers raise: `connect` turns these into BizstatsError.
+DB_ERRORS = (duckdb.Error, pymysql.err.MySQLError)
+
+_NOTHING_BUILT = "run `bizstats build` first"
+_NOTHING_LOADED = "run `bizstats demo`, or `bizstats load DIR` and `bizstats build`, first"
+_SCHEMA_CHANGED = (
+    "the table's columns are not the ones this bizstats expects: rebuild it with "
+    "`bizstats build --full-refresh`"
+)
+_BUG = "this looks like a bizstats bug: please report it with the command you ran"
+_RETRY = "if it happens again, report it with the command you ran"
+_MYSQL_SERVER = "is the server running? check BIZSTATS_MYSQL_HOST/_PORT/_USER/_PASSWORD"
+_MYSQL_ACCESS = "check BIZSTATS_MYSQL_USER/_PASSWORD and the user's grants"
+_MYSQL_LOCKED = "another process holds a lock on the table: retry when it has finished"
+# MySQL/MariaDB error codes -> what to do
+_MYSQL_HINTS = {
+    1040: "the server has too many connections: retry later",
+    1044: _MYSQL_ACCESS,
+    1045: _MYSQL_ACCESS,
+    1049: _NOTHING_LOADED,
+    1054: _SCHEMA_CHANGED,
+    1064: _BUG,
+    1142: _MYSQL_ACCESS,
+    1146: _NOTHING_BUILT,
+    1205: _MYSQL_LOCKED,
+    1213: _MYSQL_LOCKED,
+    1227: _MYSQL_ACCESS,
+    1698: _MYSQL_ACCESS,
+    2002: _MYSQL_SERVER,
+    2003: _MYSQL_SERVER,
+    2005: _MYSQL_SERVER,
+    2006: "the server closed the connection: " + _MYSQL_SERVER,
+    2013: "the connection to the server was lost: " + _MYSQL_SERVER,
+}
+
+
+def describe(target: Target) -> str:
+    """The target as a user knows it: `duckdb <file>` or `mysql <host>:<port>/<schema>`."""
+    if target.name == "duckdb":
+        return f"duckdb {target.duckdb_path}"
+    return _describe_mysql(MySQLSettings.from_env())
+
+
+def _describe_mysql(settings: MySQLSettings) -> str:
+    return f"mysql {settings.host}:{settings.port}/{settings.schema}"
+
+
+def database_error(target: Target, exc: BaseException) -> BizstatsError:
+    """A driver exception as one line: the target, the database's first line, what to do."""
+    return _translate(describe(target), exc)
+
+
+def _translate(where: str, exc: BaseException) -> BizstatsError:
+    if isinstance(exc, pymysql.err.MySQLError):
+        code = exc.args[0] if exc.args and isinstance(exc.args[0], int) else None
+        text = str(exc.args[-1]) if exc.args else ""
+        first = f"({code}) {_first_line(text)}" if code else _first_line(text)
+        if isinstance(exc, pymysql.err.InterfaceError):
+            hint = "the connection to the server was lost: " + _MYSQL_SERVER
+        else:
+            hint = _MYSQL_HINTS.get(code or 0, _RETRY)
+    else:
+        first = _first_line(str(exc))
+        hint = _duckdb_hint(exc, first)
+    return BizstatsError(f"{where}: {first or type(exc).__name__}; {hint}")
+
+
+def _first_line(text: str) -> str:
+    return next((line.strip() for line in text.splitlines() if line.strip()), "")
+
+
+def _duckdb_hint(exc: BaseException, first: str) -> str:
+    if isinstance(exc, duckdb.IOException):
+        if "lock" in first.lower():
+            return "another bizstats (or dbt) process holds the file: wait for it to finish"
+        if "not a valid duckdb database" in first.lower():
+            return "BIZSTATS_DUCKDB_PATH must name a DuckDB database file"
+        return "check the file's path and permissions (BIZSTATS_DUCKDB_PATH)"
+    if isinstance(exc, duckdb.CatalogException) and "does not exist" in first:
+        return _NOTHING_LOADED if "schema" in first.lower() else _NOTHING_BUILT
+    if isinstance(exc, duckdb.BinderException) and "not found" in first:
+        return _SCHEMA_CHANGED
+    if isinstance(exc, duckdb.ParserException):
+        return _BUG
+    if isinstance(exc, duckdb.OutOfMemoryException):
+        return "DuckDB ran out of memory: free some memory or build a shorter range"
+    return _RETRY
+
 
 @contextlib.contextmanager
-def connect(target: Target, schema: str | None = None) -> Iterator[Any]:
-    """A DB-API connection to the target; closed on exit, never autocommitting on MySQL."""
+def connect(target: Target, schema: str | None = None, create: bool = True) -> Iterator[Any]:
+    """A DB-API connection to the target; closed on exit, never autocommitting on MySQL.
+
+    Database errors raised while connecting or inside the `with` block leave it as one
+    BizstatsError naming the target (the driver's exception chained). `create=False` is for
+    commands that only read: a missing DuckDB file is an error instead of a new empty
+    database (MySQL creates nothing on connect either way).
+    """
     if target.name == "duckdb":
-        target.duckdb_path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            con = duckdb.connect(str(target.duckdb_path))
-        except duckdb.IOException as exc:
-            raise BizstatsError(f"cannot open {target.duckdb_path}: {exc}") from exc
+        con = _duckdb_connect(target, create)
     else:
         con = mysql_connect(MySQLSettings.from_env(), schema)
     try:
         yield con
+    except DB_ERRORS as exc:
+        raise database_error(target, exc) from exc
     finally:
-        con.close()
+        with contextlib.suppress(*DB_ERRORS):  # e.g. pymysql's "Already closed"
+            con.close()
+
+
+def _duckdb_connect(target: Target, create: bool) -> duckdb.DuckDBPyConnection:
+    path = target.duckdb_path
+    if not create and not path.is_file():
+        raise BizstatsError(
+            f"{describe(target)}: the database file does not exist; {_NOTHING_LOADED} "
+            "(or point BIZSTATS_DUCKDB_PATH at your warehouse)"
+        )
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise BizstatsError(
+            f"{describe(target)}: cannot create the folder {path.parent}: {exc.strerror}; "
+            "check BIZSTATS_DUCKDB_PATH"
+        ) from exc
+    try:
+        return duckdb.connect(str(path))
+    except duckdb.Error as exc:
+        raise database_error(target, exc) from exc
 
 
 def mysql_connect(settings: MySQLSettings, schema: str | None = None) -> pymysql.Connection:
+    """A pymysql connection (no autocommit, UTC session); errors as one BizstatsError."""
     try:
         return pymysql.connect(
             host=settings.host,
@@ -44,11 +159,8 @@ def mysql_connect(settings: MySQLSettings, schema: str | None = None) -> pymysql
             init_command="SET time_zone = '+00:00'",
             local_infile=False,
         )
-    except pymysql.err.OperationalError as exc:
-        raise BizstatsError(
-            f"cannot connect to MySQL at {settings.host}:{settings.port} as {settings.user}: "
-            f"{exc.args[-1]} (set BIZSTATS_MYSQL_HOST/_PORT/_USER/_PASSWORD)"
-        ) from exc
+    except pymysql.err.MySQLError as exc:
+        raise _translate(_describe_mysql(settings), exc) from exc
 
 
 def mysql_flavour(settings: MySQLSettings) -> str:
@@ -58,8 +170,11 @@ def mysql_flavour(settings: MySQLSettings) -> str:
         with con.cursor() as cur:
             cur.execute("select version()")
             (version,) = cur.fetchone()
+    except pymysql.err.MySQLError as exc:
+        raise _translate(_describe_mysql(settings), exc) from exc
     finally:
-        con.close()
+        with contextlib.suppress(pymysql.err.MySQLError):
+            con.close()
     return "mariadb" if "mariadb" in version.lower() else "mysql"
 
 
@@ -68,7 +183,15 @@ def placeholder(target: Target) -> str:
 
 
 def quote(target: Target, name: str) -> str:
-    return f'"{name}"' if target.name == "duckdb" else f"`{name}`"
+    """An identifier quoted for the target (a quote inside it doubled)."""
+    mark = '"' if target.name == "duckdb" else "`"
+    return f"{mark}{name.replace(mark, mark * 2)}{mark}"
+
+
+def qualified(target: Target, schema: str, table: str) -> str:
+    """`schema`.`table` (MySQL) / "schema"."table" (DuckDB): safe for any schema name,
+    e.g. a BIZSTATS_MYSQL_SCHEMA with a dash."""
+    return f"{quote(target, schema)}.{quote(target, table)}"
 
 
 def _column_type(target: Target, col: Column) -> str:
@@ -85,21 +208,22 @@ def _column_type(target: Target, col: Column) -> str:
 
 def create_table_sql(target: Target, table: RawTable) -> list[str]:
     """Statements creating one raw table (idempotent), with the seed's indexes on MySQL."""
-    schema = target.raw_schema
     cols = [
         f"{quote(target, c.name)} {_column_type(target, c)}{'' if c.nullable else ' not null'}"
         for c in table.columns
     ]
+    raw_table = qualified(target, target.raw_schema, table.name)
     # event_logs has the seed's surrogate `id`; the business tables get `_row_id`: with
     # `_loaded_at` (microseconds) it orders the deliveries of a key, latest last.
     row_id = "id" if table.name == "event_logs" else ROW_ID
     if target.name == "duckdb":
         cols.append(f"{LOADED_AT} timestamp not null default (now() at time zone 'UTC')")
-        seq = f"{schema}.{table.name}_{row_id.strip('_')}_seq"
-        cols.insert(0, f"{row_id} bigint primary key default nextval('{seq}')")
+        seq = qualified(target, target.raw_schema, f"{table.name}_{row_id.strip('_')}_seq")
+        seq_literal = seq.replace("'", "''")
+        cols.insert(0, f"{row_id} bigint primary key default nextval('{seq_literal}')")
         return [
             f"create sequence if not exists {seq}",
-            f"create table if not exists {schema}.{table.name} ({', '.join(cols)})",
+            f"create table if not exists {raw_table} ({', '.join(cols)})",
         ]
     cols.append(f"`{LOADED_AT}` datetime(6) not null default current_timestamp(6)")
     cols.insert(0, f"`{row_id}` bigint not null auto_increment")
@@ -111,7 +235,7 @@ def create_table_sql(target: Target, table: RawTable) -> list[str]:
     keys += [f"key idx_{c} (`{c}`)" for c in table.indexes]
     keys += [f"key idx_{c} (`{c}`)" for c in table.time_columns if c not in table.indexes]
     return [
-        f"create table if not exists `{schema}`.`{table.name}` ({', '.join(cols + keys)}) "
+        f"create table if not exists {raw_table} ({', '.join(cols + keys)}) "
         "engine=InnoDB default charset=utf8mb4 collate=utf8mb4_bin"
     ]
 
@@ -121,11 +245,11 @@ def ensure_raw_tables(target: Target) -> None:
     with connect(target) as con:
         cur = con.cursor()
         if target.name == "duckdb":
-            cur.execute(f"create schema if not exists {target.raw_schema}")
+            cur.execute(f"create schema if not exists {quote(target, target.raw_schema)}")
         else:
             for schema in (target.raw_schema, target.models_schema):
                 cur.execute(
-                    f"create database if not exists `{schema}` "
+                    f"create database if not exists {quote(target, schema)} "
                     "character set utf8mb4 collate utf8mb4_bin"
                 )
         for table in TABLES.values():
@@ -135,6 +259,8 @@ def ensure_raw_tables(target: Target) -> None:
 
 
 def fetch_all(con: Any, sql: str, params: tuple | list = ()) -> list[tuple]:
+    """All rows of a query on a connection from `connect` (whose `with` block turns a
+    database error into a BizstatsError)."""
     cur = con.cursor()
     cur.execute(sql, params)
     return list(cur.fetchall())

@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import IO, Any
 
 from bizstats.config import Target
-from bizstats.db import connect, fetch_all, placeholder
+from bizstats.db import connect, fetch_all, placeholder, qualified
 from bizstats.errors import BizstatsError
 
 # The seed's daily_stats columns (§5.2.1), in its order, minus the surrogate id.
@@ -30,6 +30,7 @@ DAILY_STATS_COLUMNS = (
     "created_at",
     "updated_at",
 )
+MONEY_COLUMNS = ("daily_member_deduction", "history_member_deduction", "total_deduction")
 FORMATS = ("csv", "json")
 
 
@@ -44,34 +45,32 @@ def _text(value: Any) -> Any:
 
 
 def read_daily_stats(target: Target, start: date, end: date) -> list[dict[str, Any]]:
-    """daily_stats rows with stat_date in [start, end], ordered by date, channel, device."""
+    """daily_stats rows with stat_date in [start, end], ordered by date, channel, device.
+
+    Reads only: a missing DuckDB file is an error (nothing is created), and a database
+    error (daily_stats not built yet, server unreachable, ...) is one BizstatsError
+    naming the target and what to do."""
     ph = placeholder(target)
     sql = (
-        f"select {', '.join(DAILY_STATS_COLUMNS)} from {target.models_schema}.daily_stats "
+        f"select {', '.join(DAILY_STATS_COLUMNS)} "
+        f"from {qualified(target, target.models_schema, 'daily_stats')} "
         f"where stat_date between {ph} and {ph} order by stat_date, channel, device_type"
     )
-    with connect(target) as con:
-        try:
-            rows = fetch_all(con, sql, (start, end))
-        except Exception as exc:  # the table is missing: nothing built yet
-            raise BizstatsError(
-                f"cannot read daily_stats on {target.name} ({exc}); run `bizstats build` first"
-            ) from exc
+    with connect(target, create=False) as con:
+        rows = fetch_all(con, sql, (start, end))
     return [dict(zip(DAILY_STATS_COLUMNS, row, strict=True)) for row in rows]
 
 
 def write_rows(rows: list[dict[str, Any]], fmt: str, out: IO[str]) -> None:
-    """CSV with a header, or a JSON array; dates as YYYY-MM-DD, money as exact decimals."""
+    """CSV with a header, or a JSON array; dates as YYYY-MM-DD, money as exact decimals
+    (in JSON a string such as "12.30", never a float)."""
     if fmt == "csv":
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(DAILY_STATS_COLUMNS)
         for row in rows:
             writer.writerow([_text(row[c]) for c in DAILY_STATS_COLUMNS])
     elif fmt == "json":
-        records = [
-            {k: (float(v) if isinstance(v, Decimal) else _text(v)) for k, v in row.items()}
-            for row in rows
-        ]
+        records = [{k: _text(v) for k, v in row.items()} for row in rows]
         json.dump(records, out, ensure_ascii=False, indent=1)
         out.write("\n")
     else:

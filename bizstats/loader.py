@@ -26,7 +26,15 @@ import pymysql
 
 from bizstats.config import Target
 from bizstats.contract import LOADED_AT, TABLES, RawTable
-from bizstats.db import _column_type, connect, ensure_raw_tables, quote
+from bizstats.db import (
+    DB_ERRORS,
+    _column_type,
+    connect,
+    database_error,
+    ensure_raw_tables,
+    qualified,
+    quote,
+)
 from bizstats.errors import BizstatsError
 
 Progress = Callable[[str], None]
@@ -38,7 +46,6 @@ MYSQL_BATCH_ROWS = 5_000
 PROGRESS_EVERY = 100_000
 JSON_MAX_DEPTH = 31  # MariaDB's JSON_VALID rejects deeper documents
 TEXT_MAX_BYTES = 65_535  # MySQL TEXT
-DB_ERRORS = (duckdb.Error, pymysql.err.MySQLError)
 
 # name, DuckDB type, MySQL type; every column but `field` is not null
 _QUARANTINE_COLUMNS = (
@@ -51,6 +58,7 @@ _QUARANTINE_COLUMNS = (
     (LOADED_AT, "timestamp", "datetime(6)"),
 )
 _DUCKDB_VIEW = "_bizstats_load_batch"
+_MYSQL = Target("mysql")
 
 _DATETIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}")
 _DECIMAL = re.compile(r"[+-]?([0-9]+)(?:\.[0-9]{1,2})?")
@@ -383,7 +391,7 @@ def _load(
         _rollback(con)
         raise BizstatsError(
             f"{layout.path}: database error, nothing of this file was loaded "
-            f"(files loaded before it stay loaded): {exc}"
+            f"(files loaded before it stay loaded): {database_error(target, exc)}"
         ) from exc
     except BaseException:
         _rollback(con)
@@ -404,11 +412,12 @@ def _ensure_quarantine(con: Any, target: Target) -> None:
         f"{quote(target, name)} {duck_type if duck else mysql_type}{'' if name == 'field' else ' not null'}"
         for name, duck_type, mysql_type in _QUARANTINE_COLUMNS
     )
+    table = qualified(target, target.raw_schema, REJECTED_TABLE)
     if duck:
-        sql = f"create table if not exists {target.raw_schema}.{REJECTED_TABLE} ({cols})"
+        sql = f"create table if not exists {table} ({cols})"
     else:
         sql = (
-            f"create table if not exists `{target.raw_schema}`.`{REJECTED_TABLE}` ({cols}, "
+            f"create table if not exists {table} ({cols}, "
             f"key idx_loaded_at (`{LOADED_AT}`)) "
             "engine=InnoDB default charset=utf8mb4 collate=utf8mb4_bin"
         )
@@ -423,14 +432,15 @@ class _DuckDBWriter:
         columns = [(c.name, _column_type(target, c)) for c in table.columns]
         columns.append((LOADED_AT, "timestamp"))
         self.columns = [name for name, _ in columns]
-        self.insert = _duckdb_insert(f"{target.raw_schema}.{table.name}", columns)
+        self.insert = _duckdb_insert(qualified(target, target.raw_schema, table.name), columns)
         self.quarantine = _duckdb_insert(
-            f"{target.raw_schema}.{REJECTED_TABLE}", [(n, t) for n, t, _ in _QUARANTINE_COLUMNS]
+            qualified(target, target.raw_schema, REJECTED_TABLE),
+            [(n, t) for n, t, _ in _QUARANTINE_COLUMNS],
         )
         self.duplicates_sql = (
             f"select (select count(*) - count(distinct event_id) from {_DUCKDB_VIEW})"
             f" + (select count(distinct event_id) from {_DUCKDB_VIEW} where event_id in"
-            f" (select event_id from {target.raw_schema}.event_logs))"
+            f" (select event_id from {qualified(target, target.raw_schema, 'event_logs')}))"
             if table.name == "event_logs"
             else None
         )
@@ -456,11 +466,11 @@ class _DuckDBWriter:
         self.con.register(_DUCKDB_VIEW, frame)
 
 
-def _duckdb_insert(qualified: str, columns: Sequence[tuple[str, str]]) -> str:
+def _duckdb_insert(qualified_table: str, columns: Sequence[tuple[str, str]]) -> str:
     """Insert from the registered batch, each column cast to its type."""
     names = ", ".join(f'"{name}"' for name, _ in columns)
     casts = ", ".join(f'cast("{name}" as {type_}) as "{name}"' for name, type_ in columns)
-    return f"insert into {qualified} ({names}) select {casts} from {_DUCKDB_VIEW}"
+    return f"insert into {qualified_table} ({names}) select {casts} from {_DUCKDB_VIEW}"
 
 
 class _MySQLWriter:
@@ -468,12 +478,13 @@ class _MySQLWriter:
 
     def __init__(self, con: pymysql.Connection, target: Target, table: RawTable) -> None:
         self.cur = con.cursor()
-        self.schema = target.raw_schema
-        self.insert = _mysql_insert(self.schema, table.name, [*table.column_names, LOADED_AT])
+        schema = target.raw_schema
+        self.event_logs = qualified(target, schema, "event_logs")
+        self.insert = _mysql_insert(schema, table.name, [*table.column_names, LOADED_AT])
         if table.name == "event_logs":
             self.insert += _keep_earliest(table)
         self.quarantine = _mysql_insert(
-            self.schema, REJECTED_TABLE, [name for name, _, _ in _QUARANTINE_COLUMNS]
+            schema, REJECTED_TABLE, [name for name, _, _ in _QUARANTINE_COLUMNS]
         )
         self.key_index = table.column_names.index("event_id") if table.name == "event_logs" else None
 
@@ -493,7 +504,7 @@ class _MySQLWriter:
         keys = [e.rstrip(" ") for e in event_ids]
         distinct = list(dict.fromkeys(keys))
         self.cur.execute(
-            f"select event_id from `{self.schema}`.`event_logs` where event_id in "
+            f"select event_id from {self.event_logs} where event_id in "
             f"({', '.join(['%s'] * len(distinct))})",
             distinct,
         )
@@ -508,7 +519,8 @@ class _MySQLWriter:
 
 def _mysql_insert(schema: str, table: str, columns: Sequence[str]) -> str:
     names = ", ".join(f"`{c}`" for c in columns)
-    return f"insert into `{schema}`.`{table}` ({names}) values ({', '.join(['%s'] * len(columns))})"
+    into = qualified(_MYSQL, schema, table)
+    return f"insert into {into} ({names}) values ({', '.join(['%s'] * len(columns))})"
 
 
 def _keep_earliest(table: RawTable) -> str:

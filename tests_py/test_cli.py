@@ -44,10 +44,13 @@ def test_load_build_export(duckdb_target, tmp_path, capsys):
     assert main(
         ["export", "daily_stats", "--start", "2024-03-11", "--end", "2024-03-11", "--format", "json"]
     ) == 0
-    records = json.loads(capsys.readouterr().out)
+    text = capsys.readouterr().out
+    records = json.loads(text)
     [row] = [r for r in records if r["channel"] == "other" and r["device_type"] == "other"]
     assert row["stat_date"] == "2024-03-11"
-    assert (row["pv"], row["real_name_count"], row["daily_member_deduction"]) == (1, 1, 20.0)
+    # money is an exact decimal string, never a float
+    assert (row["pv"], row["real_name_count"], row["daily_member_deduction"]) == (1, 1, "20.00")
+    assert '"daily_member_deduction": "20.00",' in text
 
 
 @pytest.mark.parametrize(
@@ -57,7 +60,7 @@ def test_load_build_export(duckdb_target, tmp_path, capsys):
         (["export", "daily_stats", "--start", "2024-03-02", "--end", "2024-03-01"], "after"),
         (["build", "--start", "2024-03-01"], "both --start and --end"),
         (["load", "/nonexistent/dir"], "not a directory"),
-        (["export", "daily_stats", "--start", "2024-03-01", "--end", "2024-03-01"], "bizstats build"),
+        (["export", "daily_stats", "--start", "2024-03-01", "--end", "2024-03-01"], "does not exist"),
     ],
 )
 def test_errors_exit_non_zero_with_one_clear_line(duckdb_target, argv, message, capsys):
@@ -68,6 +71,21 @@ def test_errors_exit_non_zero_with_one_clear_line(duckdb_target, argv, message, 
     assert code != 0
     err = capsys.readouterr().err.strip().splitlines()
     assert message in err[-1]
+    if code == 1:  # our errors (not argparse's usage + error) are exactly one line
+        assert len(err) == 1 and err[0].startswith("bizstats: error: ")
+    if argv[0] == "export":  # export reads only: it never leaves an empty database behind
+        assert not duckdb_target.duckdb_path.exists()
+
+
+def test_export_before_any_build_says_build_first(duckdb_target, tmp_path, capsys):
+    Warehouse(duckdb_target, tmp_path).load(users=[{"user_id": "u1"}])
+    capsys.readouterr()
+    assert main(["export", "daily_stats", "--start", "2024-03-01", "--end", "2024-03-01"]) == 1
+    err = capsys.readouterr().err
+    assert err == (
+        f"bizstats: error: duckdb {duckdb_target.duckdb_path}: Catalog Error: Table with name "
+        "daily_stats does not exist!; run `bizstats build` first\n"
+    )
 
 
 def test_demo_loads_builds_and_reports(duckdb_target, capsys):
