@@ -28,8 +28,9 @@ from bizstats.contract import TABLES
 from bizstats.db import connect, fetch_all, mysql_connect
 from bizstats.demo.generator import DemoConfig, generate
 from bizstats.loader import load_dir
+from bizstats.project_vars import project_vars
 
-OFFSET = timedelta(hours=8)
+OFFSET = timedelta(hours=project_vars().utc_offset_hours)
 
 
 def split_last_day(src: Path, last_day: date, history: Path, tail: Path) -> None:

@@ -79,6 +79,7 @@ def plan_build(
     """The range of the next build. Nightly (no start/end): [day - lookback, day], day
     defaulting to yesterday. Backfill: [start, end]. Full refresh: from the first day of data.
     Then widened to the pending days and to the last day already built (module docstring).
+    A full refresh starts no later than the first day of data (the tables are recreated).
     Examines the rows loaded since the last build first (they become pending days)."""
     settings = project_vars()
     if start is None or end is None:

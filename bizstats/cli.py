@@ -69,19 +69,27 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_parser(
             "build",
             help="build the models for a day (nightly) or a range (backfill)",
-            description="Without options: the nightly run for yesterday (UTC+8), including the "
-            "lookback window and every day touched by data loaded since the last build. "
-            "--date D: the same for day D. --start/--end: rebuild exactly that range.",
+            description="Without options: the nightly run for yesterday (local time), with the "
+            "lookback window (dbt var lookback_days). --date D: the same for day D. "
+            "--start/--end: a backfill of that range. Every build also rebuilds the days touched "
+            "by rows loaded since they were last built successfully, and carries the days "
+            "already built after its range forward, so the warehouse always equals a full "
+            "rebuild of the same data.",
         )
     )
-    build.add_argument("--date", type=_date, help="day to build (default: yesterday, UTC+8)")
+    build.add_argument("--date", type=_date, help="day to build (default: yesterday, local time)")
     build.add_argument("--start", type=_date, help="first day of a backfill range")
     build.add_argument("--end", type=_date, help="last day of a backfill range")
     build.add_argument(
         "--full-refresh",
         action="store_true",
-        help="drop and recreate the incremental tables; without --start/--end they are "
-        "rebuilt from the first day of data",
+        help="drop and recreate the incremental tables, rebuilt from the first day of data",
+    )
+    build.add_argument(
+        "--select",
+        metavar="MODEL",
+        help="with --full-refresh: rebuild only MODEL (and the window tables it reads) over "
+        "all days with data, e.g. after changing its columns; the other marts keep their rows",
     )
 
     export = with_target(
@@ -152,9 +160,13 @@ def _cmd_build(args: argparse.Namespace) -> int:
         start=args.start,
         end=args.end,
         full_refresh=args.full_refresh,
+        select=args.select,
         progress=_progress,
     )
-    print(f"built {result.start} .. {result.end} ({result.days} days) on {args.target}")
+    print(
+        f"built {result.start} .. {result.end} ({result.days} days) on {args.target}"
+        + (f"; {len(result.warnings)} warnings (above)" if result.warnings else "")
+    )
     return 0
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bizstats.config import MySQLSettings, Target, project_dir
-from bizstats.db import mysql_flavour
+from bizstats.db import describe, mysql_flavour
 from bizstats.errors import BizstatsError
 
 
@@ -57,8 +57,9 @@ def run_dbt(
 
     # dbt's own console output is silenced; progress lines come through the callback
     result = dbtRunner(callbacks=[on_event]).invoke([*args, "--quiet", "--no-use-colors"])
+    what = f"dbt {' '.join(command)} on {describe(target)} failed"
     if result.exception is not None:
-        raise BizstatsError(f"dbt {' '.join(command)} failed: {result.exception}")
+        raise BizstatsError(f"{what}: {_one_line(result.exception)}")
     statuses: dict[str, str] = {}
     failures: list[str] = []
     warnings: list[str] = []
@@ -68,13 +69,18 @@ def run_dbt(
         status = str(res.status)
         statuses[name] = status
         if status in ("error", "fail", "runtime error"):
-            failures.append(f"{name}: {res.message}")
+            failures.append(f"{name}: {_one_line(res.message)}")
         elif status == "warn":
-            warnings.append(f"{name}: {res.message}")
+            warnings.append(f"{name}: {_one_line(res.message)}")
     if progress:
         for warning in warnings:
             progress(f"warning: {warning}")
     if not result.success:
-        detail = "; ".join(failures) or "see the dbt log above"
-        raise BizstatsError(f"dbt {' '.join(command)} failed: {detail}")
+        detail = "; ".join(failures) or f"see {project_dir() / 'logs' / 'dbt.log'}"
+        raise BizstatsError(f"{what}: {detail}")
     return DbtOutcome(statuses, failures, warnings)
+
+
+def _one_line(message: object) -> str:
+    """dbt's multi-line messages (model, file, database error) as one line."""
+    return " ".join(str(message).split())

@@ -6,6 +6,7 @@ from datetime import date, timedelta
 
 from bizstats.config import Target
 from bizstats.export import read_daily_stats
+from bizstats.project_vars import project_vars
 
 _COLUMNS = (
     ("stat_date", "date"),
@@ -28,7 +29,8 @@ def render_report(target: Target, end: date, days: int = 7) -> str:
     rows = read_daily_stats(target, end - timedelta(days=days - 1), end)
     totals = [r for r in rows if r["channel"] == "all" and r["device_type"] == "all"]
     table = [[str(r[c]) for c, _ in _COLUMNS] for r in totals]
-    lines = [f"bizstats daily_stats, all channels / all devices (UTC+8 days up to {end})", ""]
+    offset = project_vars().utc_offset_hours
+    lines = [f"bizstats daily_stats, all channels / all devices (UTC{offset:+d} days up to {end})", ""]
     lines += _format([h for _, h in _COLUMNS], table)
     last = [r for r in rows if r["stat_date"] == end and r["device_type"] == "all"]
     if last:

@@ -1,5 +1,6 @@
 """The nightly build as a Prefect 3 flow: at 02:00 Asia/Shanghai (seed §4.2.3, §6.1) build
-yesterday (UTC+8) with the lookback window and any late data.
+yesterday (local time, dbt var stats_utc_offset_hours) with the lookback window and every
+day touched by rows loaded since it was last built.
 
 Serve it on one machine with `python -m flows.nightly` (a long-running process that runs
 the schedule), or run it once with `python -m flows.nightly --once [--date D]`.
@@ -28,7 +29,7 @@ def build_day(target_name: str, day: date | None) -> BuildResult:
 
 @flow(name="bizstats-nightly", log_prints=True)
 def nightly(target: str = DEFAULT_TARGET, day: date | None = None) -> dict[str, str]:
-    """Build `day` (default: yesterday in UTC+8) and return the range that was rebuilt."""
+    """Build `day` (default: yesterday, local time) and return the range that was rebuilt."""
     result = build_day(target, day)
     return {"start": result.start.isoformat(), "end": result.end.isoformat()}
 
