@@ -33,6 +33,7 @@ class BuildPlan:
     requested_end: date
     pending: tuple[date, ...]  # days pulled in by late rows (within [start, end])
     has_data: bool  # False: the raw tables are empty
+    first_build: bool  # nothing built yet: every day with data is pending
 
     @property
     def days(self) -> int:
@@ -41,7 +42,9 @@ class BuildPlan:
     def describe(self) -> str:
         text = f"{self.start} .. {self.end} ({self.days} days)"
         reasons = []
-        if self.start < self.requested_start:
+        if self.start < self.requested_start and self.first_build:
+            reasons.append("every earlier day with data (first build)")
+        elif self.start < self.requested_start:
             reasons.append(f"{len(self.pending)} days with rows loaded since they were last built")
         if self.end > self.requested_end:
             reasons.append(f"days already built after {self.requested_end} carried forward")
@@ -107,6 +110,7 @@ def plan_build(
         requested_end=requested_end,
         pending=tuple(d for d in pending if d >= start),
         has_data=newest is not None,
+        first_build=last_built is None,
     )
 
 
