@@ -2,7 +2,8 @@
 
 Every build leaves the warehouse as a full rebuild of the same data would:
 - it starts at the earliest pending day (a day touched by rows loaded since it was last built
-  successfully, see changes.py) when that is before the requested start;
+  successfully, see changes.py) when that is before the requested start, and no later than
+  the day after the last day built (the built days never have a gap, empty days included);
 - it ends at the last day already built when that is after the requested end, so the
   cumulative amounts and the weekly/monthly rows after a backfilled range move with it.
 """
@@ -45,7 +46,10 @@ class BuildPlan:
         if self.start < self.requested_start and self.first_build:
             reasons.append("every earlier day with data (first build)")
         elif self.start < self.requested_start:
-            reasons.append(f"{len(self.pending)} days with rows loaded since they were last built")
+            reasons.append(
+                f"the earlier days not built yet or with rows loaded since they were last built "
+                f"({len(self.pending)} pending)"
+            )
         if self.end > self.requested_end:
             reasons.append(f"days already built after {self.requested_end} carried forward")
         if not reasons:
@@ -100,6 +104,8 @@ def plan_build(
     last_built = changes.last_built_day(target)
     if last_built is not None and last_built > end:
         end = last_built
+    if last_built is not None and last_built + timedelta(days=1) < start:
+        start = last_built + timedelta(days=1)  # no gap after the days built so far
     pending = tuple(d for d in changes.pending_days(target) if d <= end)
     if pending and pending[0] < start:
         start = pending[0]

@@ -266,3 +266,13 @@ def test_plan_of_a_past_date_extends_to_the_last_built_day(wh):
     plan = plan_build(wh.target, day=date(2024, 3, 12))
     assert (plan.start, plan.end) == (date(2024, 3, 9), date(2024, 3, 20))
     assert "carried forward" in plan.describe()
+
+
+def test_a_nightly_after_days_without_builds_leaves_no_gap(wh):
+    wh.load(event_logs=TRAFFIC_EVENTS, **BUSINESS)
+    wh.build(day="2024-03-12")
+    # no build ran for a week: the days 03-13..03-16 have no data but still get their rows
+    result = wh.build(day="2024-03-20")
+    assert (result.start, result.end) == (date(2024, 3, 13), date(2024, 3, 20))
+    assert wh.query("select count(*) from {schema}.daily_stats") == [((20 - 9 + 1) * 30,)]
+    assert wh.daily("2024-03-15")["total_deduction"] == Decimal("37.89")
