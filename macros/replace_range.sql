@@ -10,7 +10,7 @@
 
     DuckDB calls get_incremental_replace_range_sql (dbt's hook for custom strategies).
     dbt-mysql's materialization has no strategy hook: it calls incremental_delete (see
-    mysql_incremental_delete.sql), which does the same first. Both run inside the model's
+    macros/incremental_delete.sql), which does the same first. Both run inside the model's
     transaction: a failed insert keeps the old rows. -#}
 {% macro get_incremental_replace_range_sql(arg_dict) -%}
     {%- do check_columns_unchanged(arg_dict['temp_relation'], arg_dict['target_relation']) -%}

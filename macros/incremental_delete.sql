@@ -4,7 +4,7 @@
     subquery per target row: minutes for a 100k-row table. A multi-table DELETE joining the
     (small) temp table drives from it and uses the target's index on the key, so the cost
     follows the rows being replaced, not the table. It first does what the `replace_range`
-    strategy adds (replace_range.sql): the column check and the delete of the build range. -#}
+    strategy adds (macros/replace_range.sql): the column check and the delete of the build range. -#}
 {% macro incremental_delete(tmp_relation, target_relation, unique_key=none, statement_name="pre_main") %}
     {%- do check_columns_unchanged(tmp_relation, target_relation) -%}
     {%- if config.get('range_column') -%}
@@ -16,10 +16,10 @@
     from {{ target_relation }}
     inner join (
         select distinct {{ keys | join(', ') }} from {{ tmp_relation }}
-    ) as tmp_
+    ) as replaced_keys
         on
         {%- for key in keys %}
-            {% if not loop.first %}and {% endif %}{{ target_relation }}.{{ key }} = tmp_.{{ key }}
+            {% if not loop.first %}and {% endif %}{{ target_relation }}.{{ key }} = replaced_keys.{{ key }}
         {%- endfor %}
     {%- endif %}
 {%- endmacro %}
