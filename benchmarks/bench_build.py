@@ -25,7 +25,7 @@ from pathlib import Path
 from bizstats.build import build
 from bizstats.config import MySQLSettings, Target
 from bizstats.contract import TABLES
-from bizstats.db import connect, fetch_all, mysql_connect
+from bizstats.db import connect, fetch_all, mysql_connect, qualified
 from bizstats.demo.generator import DemoConfig, generate
 from bizstats.loader import load_dir
 from bizstats.project_vars import project_vars
@@ -65,7 +65,7 @@ def plain_query_seconds(target: Target, day: date) -> float:
     end = start + timedelta(days=1)
     sql = (
         f"select count(*), count(distinct coalesce(user_id, device_id)) "
-        f"from {target.raw_schema}.event_logs where event_type = 'page_view' "
+        f"from {qualified(target, target.raw_schema, 'event_logs')} where event_type = 'page_view' "
         f"and event_time >= '{start:%Y-%m-%d %H:%M:%S}' and event_time < '{end:%Y-%m-%d %H:%M:%S}'"
     )
     with connect(target) as con:
