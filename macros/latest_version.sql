@@ -4,12 +4,12 @@
     select *
     from (
         select
-            src.*,
+            raw_rows.*,
             row_number() over (
-                partition by trim(src.{{ key }})
-                order by src._loaded_at desc, src._row_id desc
+                partition by trim(raw_rows.{{ key }})
+                order by raw_rows._loaded_at desc, raw_rows._row_id desc
             ) as version_rank
-        from {{ source('raw', table_name) }} as src
-    ) as versions
-    where versions.version_rank = 1
+        from {{ source('raw', table_name) }} as raw_rows
+    ) as ranked_rows
+    where ranked_rows.version_rank = 1
 {%- endmacro %}

@@ -5,18 +5,18 @@ users as (
 ),
 
 channels as (
-    select ch.channel from {{ ref('channels') }} as ch
+    select channel_seed.channel from {{ ref('channels') }} as channel_seed
 ),
 
 device_types as (
-    select dt.device_type from {{ ref('device_types') }} as dt
+    select device_type_seed.device_type from {{ ref('device_types') }} as device_type_seed
 )
 
 select
-    {{ as_string("nullif(trim(u.user_id), '')", 50) }} as user_id,
-    u.registered_at,
-    {{ as_string("coalesce(ch.channel, 'other')", 50) }} as channel,
-    {{ as_string("coalesce(dt.device_type, 'other')", 20) }} as device_type
-from users as u
-left join channels as ch on lower(trim(u.channel)) = ch.channel
-left join device_types as dt on lower(trim(u.device_type)) = dt.device_type
+    {{ as_string("nullif(trim(users.user_id), '')", 50) }} as user_id,
+    users.registered_at,
+    {{ as_string("coalesce(channels.channel, 'other')", 50) }} as channel,
+    {{ as_string("coalesce(device_types.device_type, 'other')", 20) }} as device_type
+from users
+left join channels on lower(trim(users.channel)) = channels.channel
+left join device_types on lower(trim(users.device_type)) = device_types.device_type
