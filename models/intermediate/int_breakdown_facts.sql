@@ -1,103 +1,53 @@
-{#- Facts behind the breakdowns the seed asks to record, for the build range, attributed to
-    the user's acquisition slice:
-      auth_method               real_name_count by the method of the first approval
-      card_type                 bind_card_count by the card type of the first successful bind
-      member_type               new_member_count (and amount) by the first paid membership's type
-      member_payment_method     new_member_count (and amount) by its payment method
-      credit_order_status       credit orders (and amount) by status
-      member_deduction_mode     member deductions of every status (and amount) by mode
-      member_deduction_status   member deductions (and amount) by status -#}
+{{ config(materialized='ephemeral') }}
+{#- Facts behind daily_breakdowns, for the build range, one row per item of a dimension,
+    attributed to the user's acquisition slice. Ephemeral: inlined into daily_breakdowns, the
+    one model that reads it. -#}
 {%- set r = build_range() %}
+{#- Each dimension: its population is the rows of `source` (a model) whose `filter_column`
+    equals `filter_value`, dated by `time_column`; an item's value is `value_column`, its
+    amount `amount_column` (none: no amount).
+      dimension                 source               time_column  value_column    amount_column  filter -#}
+{%- set dimensions = [
+    ('auth_method',             'int_user_milestones', 'achieved_at', 'auth_method',    none,     'milestone', 'real_name'),
+    ('card_type',               'int_user_milestones', 'achieved_at', 'card_type',      none,     'milestone', 'bind_card'),
+    ('member_type',             'int_user_milestones', 'achieved_at', 'member_type',    'amount', 'milestone', 'new_member'),
+    ('member_payment_method',   'int_user_milestones', 'achieved_at', 'payment_method', 'amount', 'milestone', 'new_member'),
+    ('credit_order_status',     'stg_orders',          'created_at',  'status',         'amount', 'pay_method', 'credit'),
+    ('member_deduction_mode',   'stg_deductions',      'deducted_at', 'mode',           'amount', 'service_type', 'member'),
+    ('member_deduction_status', 'stg_deductions',      'deducted_at', 'status',         'amount', 'service_type', 'member'),
+] %}
 
 with
 
-facts as (
+range_items as (
+    {%- for dimension, source, time_column, value_column, amount_column, filter_column, filter_value in dimensions %}
     select
-        m.user_id,
-        m.achieved_at as fact_at,
-        'auth_method' as dimension,
-        m.auth_method as dimension_value,
-        cast(null as decimal(18, 2)) as amount
-    from {{ ref('int_user_milestones') }} as m
-    where m.milestone = 'real_name' and {{ local_days_between('m.achieved_at', r.start, r.end) }}
+        {{ source }}.user_id,
+        {{ source }}.{{ time_column }} as item_at,
+        '{{ dimension }}' as dimension,
+        {{ source }}.{{ value_column }} as dimension_value,
+        cast({{ source ~ '.' ~ amount_column if amount_column else 'null' }} as decimal(18, 2)) as amount
+    from {{ ref(source) }} as {{ source }}
+    where
+        {{ source }}.{{ filter_column }} = '{{ filter_value }}'
+        and {{ local_days_between(source ~ '.' ~ time_column, r.start, r.end) }}
+    {%- if not loop.last %}
 
     union all
-
-    select
-        m.user_id,
-        m.achieved_at as fact_at,
-        'card_type' as dimension,
-        m.card_type as dimension_value,
-        null as amount
-    from {{ ref('int_user_milestones') }} as m
-    where m.milestone = 'bind_card' and {{ local_days_between('m.achieved_at', r.start, r.end) }}
-
-    union all
-
-    select
-        m.user_id,
-        m.achieved_at as fact_at,
-        'member_type' as dimension,
-        m.member_type as dimension_value,
-        m.amount
-    from {{ ref('int_user_milestones') }} as m
-    where m.milestone = 'new_member' and {{ local_days_between('m.achieved_at', r.start, r.end) }}
-
-    union all
-
-    select
-        m.user_id,
-        m.achieved_at as fact_at,
-        'member_payment_method' as dimension,
-        m.payment_method as dimension_value,
-        m.amount
-    from {{ ref('int_user_milestones') }} as m
-    where m.milestone = 'new_member' and {{ local_days_between('m.achieved_at', r.start, r.end) }}
-
-    union all
-
-    select
-        o.user_id,
-        o.created_at as fact_at,
-        'credit_order_status' as dimension,
-        o.status as dimension_value,
-        o.amount
-    from {{ ref('stg_orders') }} as o
-    where o.pay_method = 'credit' and {{ local_days_between('o.created_at', r.start, r.end) }}
-
-    union all
-
-    select
-        d.user_id,
-        d.deducted_at as fact_at,
-        'member_deduction_mode' as dimension,
-        d.mode as dimension_value,
-        d.amount
-    from {{ ref('stg_deductions') }} as d
-    where d.service_type = 'member' and {{ local_days_between('d.deducted_at', r.start, r.end) }}
-
-    union all
-
-    select
-        d.user_id,
-        d.deducted_at as fact_at,
-        'member_deduction_status' as dimension,
-        d.status as dimension_value,
-        d.amount
-    from {{ ref('stg_deductions') }} as d
-    where d.service_type = 'member' and {{ local_days_between('d.deducted_at', r.start, r.end) }}
+    {%- endif %}
+    {%- endfor %}
 ),
 
-sliced as (
-    {{ with_user_slice('select f.* from facts as f') }}
+sliced_items as (
+    {{ with_user_slice('range_items', ref('stg_users')) }}
 )
 
 select
-    {{ as_string('s.user_id', 50) }} as user_id,
-    {{ local_date('s.fact_at') }} as stat_date,
-    {{ as_string('s.dimension', 30) }} as dimension,
-    {{ as_string("coalesce(s.dimension_value, 'other')", 20) }} as dimension_value,
-    {{ as_string('s.channel', 50) }} as channel,
-    {{ as_string('s.device_type', 20) }} as device_type,
-    cast(s.amount as decimal(18, 2)) as amount
-from sliced as s
+    {{ as_string('sliced_items.user_id', 50) }} as user_id,
+    {{ local_date('sliced_items.item_at') }} as stat_date,
+    {{ as_string('sliced_items.dimension', 30) }} as dimension,
+    {{ as_string("coalesce(sliced_items.dimension_value, 'other')", 20) }} as dimension_value,
+    {{ as_string('sliced_items.channel', 50) }} as channel,
+    {{ as_string('sliced_items.device_type', 20) }} as device_type,
+    sliced_items.amount
+from sliced_items

@@ -2,19 +2,21 @@
 with
 
 channels as (
-    select {{ as_string('ch.channel', 50) }} as channel from {{ ref('channels') }} as ch
+    select {{ as_string('channel_seed.channel', 50) }} as channel
+    from {{ ref('channels') }} as channel_seed
     union all
     select {{ as_string("'all'", 50) }} as channel
 ),
 
 device_types as (
-    select {{ as_string('dt.device_type', 20) }} as device_type from {{ ref('device_types') }} as dt
+    select {{ as_string('device_type_seed.device_type', 20) }} as device_type
+    from {{ ref('device_types') }} as device_type_seed
     union all
     select {{ as_string("'all'", 20) }} as device_type
 )
 
 select
-    c.channel,
-    d.device_type
-from channels as c
-cross join device_types as d
+    channels.channel,
+    device_types.device_type
+from channels
+cross join device_types

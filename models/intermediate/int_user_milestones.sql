@@ -8,68 +8,71 @@ with
 
 candidates as (
     select
-        a.user_id,
+        auths.user_id,
         'real_name' as milestone,
-        a.approved_at as achieved_at,
-        a.auth_id as source_id,
-        a.auth_method,
+        auths.approved_at as achieved_at,
+        auths.auth_id as source_id,
+        auths.auth_method,
         {{ as_string('null', 20) }} as card_type,
         {{ as_string('null', 20) }} as member_type,
         {{ as_string('null', 20) }} as payment_method,
         cast(null as decimal(18, 2)) as amount
-    from {{ ref('stg_real_name_auths') }} as a
-    where a.status = 'approved' and a.approved_at is not null and a.user_id is not null
+    from {{ ref('stg_real_name_auths') }} as auths
+    where auths.status = 'approved' and auths.approved_at is not null and auths.user_id is not null
 
     union all
 
     select
-        b.user_id,
+        binds.user_id,
         'bind_card' as milestone,
-        b.bound_at as achieved_at,
-        b.bind_id as source_id,
+        binds.bound_at as achieved_at,
+        binds.bind_id as source_id,
         null as auth_method,
-        b.card_type,
+        binds.card_type,
         null as member_type,
         null as payment_method,
         null as amount
-    from {{ ref('stg_bank_cards') }} as b
-    where b.bind_status = 'success' and b.bound_at is not null and b.user_id is not null
+    from {{ ref('stg_bank_cards') }} as binds
+    where binds.bind_status = 'success' and binds.bound_at is not null and binds.user_id is not null
 
     union all
 
     select
-        mo.user_id,
+        member_orders.user_id,
         'new_member' as milestone,
-        mo.service_start_at as achieved_at,
-        mo.member_order_id as source_id,
+        member_orders.service_start_at as achieved_at,
+        member_orders.member_order_id as source_id,
         null as auth_method,
         null as card_type,
-        mo.member_type,
-        mo.payment_method,
-        mo.amount
-    from {{ ref('stg_member_orders') }} as mo
-    where mo.status = 'paid' and mo.service_start_at is not null and mo.user_id is not null
+        member_orders.member_type,
+        member_orders.payment_method,
+        member_orders.amount
+    from {{ ref('stg_member_orders') }} as member_orders
+    where
+        member_orders.status = 'paid'
+        and member_orders.service_start_at is not null
+        and member_orders.user_id is not null
 ),
 
-ranked as (
+ranked_candidates as (
     select
-        c.*,
+        candidates.*,
         row_number() over (
-            partition by c.user_id, c.milestone
-            order by c.achieved_at, c.source_id
+            partition by candidates.user_id, candidates.milestone
+            order by candidates.achieved_at, candidates.source_id
         ) as milestone_rank
-    from candidates as c
+    from candidates
 )
 
 select
-    {{ as_string('rk.user_id', 50) }} as user_id,
-    {{ as_string('rk.milestone', 20) }} as milestone,
-    rk.achieved_at,
-    {{ as_string('rk.source_id', 50) }} as source_id,
-    {{ as_string('rk.auth_method', 20) }} as auth_method,
-    {{ as_string('rk.card_type', 20) }} as card_type,
-    {{ as_string('rk.member_type', 20) }} as member_type,
-    {{ as_string('rk.payment_method', 20) }} as payment_method,
-    rk.amount
-from ranked as rk
-where rk.milestone_rank = 1
+    {{ as_string('ranked_candidates.user_id', 50) }} as user_id,
+    {{ as_string('ranked_candidates.milestone', 20) }} as milestone,
+    ranked_candidates.achieved_at,
+    {{ as_string('ranked_candidates.source_id', 50) }} as source_id,
+    {{ as_string('ranked_candidates.auth_method', 20) }} as auth_method,
+    {{ as_string('ranked_candidates.card_type', 20) }} as card_type,
+    {{ as_string('ranked_candidates.member_type', 20) }} as member_type,
+    {{ as_string('ranked_candidates.payment_method', 20) }} as payment_method,
+    ranked_candidates.amount
+from ranked_candidates
+where ranked_candidates.milestone_rank = 1

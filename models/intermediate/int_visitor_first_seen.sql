@@ -17,33 +17,33 @@
 with
 
 range_visitors as (
-    select pv.visitor_key
-    from {{ ref('int_page_views') }} as pv
+    select page_views.visitor_key
+    from {{ ref('int_page_views') }} as page_views
     where
-        pv.visitor_key is not null
-        and pv.stat_date between {{ date_literal(r.start) }} and {{ date_literal(r.end) }}
+        page_views.visitor_key is not null
+        and page_views.stat_date between {{ date_literal(r.start) }} and {{ date_literal(r.end) }}
     {%- if is_incremental() %}
 
     union
 
-    select cur.visitor_key
-    from {{ this }} as cur
-    where cur.first_view_date between {{ date_literal(r.start) }} and {{ date_literal(r.end) }}
+    select stored_first_views.visitor_key
+    from {{ this }} as stored_first_views
+    where stored_first_views.first_view_date between {{ date_literal(r.start) }} and {{ date_literal(r.end) }}
     {%- endif %}
 ),
 
 first_views as (
     select
-        pv.visitor_key,
-        min(pv.event_time) as first_view_at
-    from {{ ref('int_page_views') }} as pv
+        page_views.visitor_key,
+        min(page_views.event_time) as first_view_at
+    from {{ ref('int_page_views') }} as page_views
     -- a join, not IN (subquery): MariaDB then looks the visitors up by index
-    inner join range_visitors as rv on pv.visitor_key = rv.visitor_key
-    group by pv.visitor_key
+    inner join range_visitors on page_views.visitor_key = range_visitors.visitor_key
+    group by page_views.visitor_key
 )
 
 select
-    {{ as_string('fv.visitor_key', 102) }} as visitor_key,
-    fv.first_view_at,
-    {{ local_date('fv.first_view_at') }} as first_view_date
-from first_views as fv
+    {{ as_string('first_views.visitor_key', 102) }} as visitor_key,
+    first_views.first_view_at,
+    {{ local_date('first_views.first_view_at') }} as first_view_date
+from first_views

@@ -15,49 +15,49 @@ with
 
 grid as (
     select
-        cal.stat_date,
-        sl.channel,
-        sl.device_type,
-        bv.dimension,
-        bv.dimension_value
-    from {{ ref('int_calendar') }} as cal
-    cross join {{ ref('int_slices') }} as sl
-    cross join {{ ref('breakdown_values') }} as bv
-    where cal.stat_date between {{ date_literal(r.start) }} and {{ date_literal(r.end) }}
+        calendar.stat_date,
+        slices.channel,
+        slices.device_type,
+        breakdown_values.dimension,
+        breakdown_values.dimension_value
+    from {{ ref('int_calendar') }} as calendar
+    cross join {{ ref('int_slices') }} as slices
+    cross join {{ ref('breakdown_values') }} as breakdown_values
+    where calendar.stat_date between {{ date_literal(r.start) }} and {{ date_literal(r.end) }}
 ),
 
-counted as (
+slice_totals as (
     select
-        f.stat_date,
-        {{ slice_channel('f.channel') }} as channel,
-        {{ slice_device('f.device_type') }} as device_type,
-        f.dimension,
-        f.dimension_value,
+        breakdown_facts.stat_date,
+        {{ slice_channel('fact_slices', 'breakdown_facts.channel') }} as channel,
+        {{ slice_device('fact_slices', 'breakdown_facts.device_type') }} as device_type,
+        breakdown_facts.dimension,
+        breakdown_facts.dimension_value,
         count(*) as item_count,
-        sum(f.amount) as amount
-    from {{ ref('int_breakdown_facts') }} as f
-    {{ slice_rollup_join() }}
+        sum(breakdown_facts.amount) as amount
+    from {{ ref('int_breakdown_facts') }} as breakdown_facts
+    {{ slice_rollup_join('fact_slices') }}
     group by
-        f.stat_date,
-        {{ slice_channel('f.channel') }},
-        {{ slice_device('f.device_type') }},
-        f.dimension,
-        f.dimension_value
+        breakdown_facts.stat_date,
+        {{ slice_channel('fact_slices', 'breakdown_facts.channel') }},
+        {{ slice_device('fact_slices', 'breakdown_facts.device_type') }},
+        breakdown_facts.dimension,
+        breakdown_facts.dimension_value
 )
 
 select
-    g.stat_date,
-    {{ as_string('g.channel', 50) }} as channel,
-    {{ as_string('g.device_type', 20) }} as device_type,
-    {{ as_string('g.dimension', 30) }} as dimension,
-    {{ as_string('g.dimension_value', 20) }} as dimension_value,
-    {{ as_int('coalesce(c.item_count, 0)') }} as item_count,
-    cast(coalesce(c.amount, 0) as decimal(18, 2)) as amount
-from grid as g
-left join counted as c
+    grid.stat_date,
+    {{ as_string('grid.channel', 50) }} as channel,
+    {{ as_string('grid.device_type', 20) }} as device_type,
+    {{ as_string('grid.dimension', 30) }} as dimension,
+    {{ as_string('grid.dimension_value', 20) }} as dimension_value,
+    {{ as_int('coalesce(slice_totals.item_count, 0)') }} as item_count,
+    cast(coalesce(slice_totals.amount, 0) as decimal(18, 2)) as amount
+from grid
+left join slice_totals
     on
-        g.stat_date = c.stat_date
-        and g.channel = c.channel
-        and g.device_type = c.device_type
-        and g.dimension = c.dimension
-        and g.dimension_value = c.dimension_value
+        grid.stat_date = slice_totals.stat_date
+        and grid.channel = slice_totals.channel
+        and grid.device_type = slice_totals.device_type
+        and grid.dimension = slice_totals.dimension
+        and grid.dimension_value = slice_totals.dimension_value

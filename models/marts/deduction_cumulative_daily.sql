@@ -25,89 +25,102 @@ with
 
 grid as (
     select
-        cal.stat_date,
-        sl.channel,
-        sl.device_type
-    from {{ ref('int_calendar') }} as cal
-    cross join {{ ref('int_slices') }} as sl
-    where cal.stat_date between {{ date_literal(r.start) }} and {{ date_literal(r.end) }}
+        calendar.stat_date,
+        slices.channel,
+        slices.device_type
+    from {{ ref('int_calendar') }} as calendar
+    cross join {{ ref('int_slices') }} as slices
+    where calendar.stat_date between {{ date_literal(r.start) }} and {{ date_literal(r.end) }}
 ),
 
 day_movements as (
     select
-        f.stat_date,
-        {{ slice_channel('f.channel') }} as channel,
-        {{ slice_device('f.device_type') }} as device_type,
-        sum(case when f.fact = 'member_net' then f.amount else 0 end) as member_net_amount,
-        sum(case when f.fact = 'total_net' then f.amount else 0 end) as total_net_amount
-    from {{ ref('int_business_facts') }} as f
-    {{ slice_rollup_join() }}
+        business_facts.stat_date,
+        {{ slice_channel('fact_slices', 'business_facts.channel') }} as channel,
+        {{ slice_device('fact_slices', 'business_facts.device_type') }} as device_type,
+        sum(case when business_facts.fact = 'member_net' then business_facts.amount else 0 end) as member_net_amount,
+        sum(case when business_facts.fact = 'total_net' then business_facts.amount else 0 end) as total_net_amount
+    from {{ ref('int_business_facts_in_window') }} as business_facts
+    {{ slice_rollup_join('fact_slices') }}
     where
-        f.fact in ('member_net', 'total_net')
-        and f.stat_date between {{ date_literal(r.start) }} and {{ date_literal(r.end) }}
+        business_facts.fact in ('member_net', 'total_net')
+        and business_facts.stat_date between {{ date_literal(r.start) }} and {{ date_literal(r.end) }}
     group by
-        f.stat_date,
-        {{ slice_channel('f.channel') }},
-        {{ slice_device('f.device_type') }}
+        business_facts.stat_date,
+        {{ slice_channel('fact_slices', 'business_facts.channel') }},
+        {{ slice_device('fact_slices', 'business_facts.device_type') }}
+),
+{%- if base_from_snapshot %}
+
+base as (
+    select
+        stored_day_before.channel,
+        stored_day_before.device_type,
+        stored_day_before.history_member_deduction as base_member,
+        stored_day_before.total_deduction as base_total
+    from {{ this }} as stored_day_before
+    where stored_day_before.stat_date = {{ date_literal(prev_day) }}
+),
+{%- else %}
+
+earlier_movements as (
+    {{ deduction_movements(ref('stg_deductions'), ref('stg_refunds'), none, prev_day) }}
+),
+
+sliced_earlier_movements as (
+    {{ with_user_slice('earlier_movements', ref('stg_users')) }}
 ),
 
 base as (
-    {%- if base_from_snapshot %}
     select
-        prev.channel,
-        prev.device_type,
-        prev.history_member_deduction as base_member,
-        prev.total_deduction as base_total
-    from {{ this }} as prev
-    where prev.stat_date = {{ date_literal(prev_day) }}
-    {%- else %}
-    select
-        {{ slice_channel('mv.channel') }} as channel,
-        {{ slice_device('mv.device_type') }} as device_type,
-        sum(case when mv.service_type = 'member' then mv.signed_amount else 0 end) as base_member,
-        sum(mv.signed_amount) as base_total
-    from ({{ with_user_slice(deduction_movements(none, prev_day)) }}) as mv
-    {{ slice_rollup_join() }}
+        {{ slice_channel('movement_slices', 'sliced_earlier_movements.channel') }} as channel,
+        {{ slice_device('movement_slices', 'sliced_earlier_movements.device_type') }} as device_type,
+        sum(
+            case
+                when sliced_earlier_movements.service_type = 'member' then sliced_earlier_movements.signed_amount
+                else 0
+            end
+        ) as base_member,
+        sum(sliced_earlier_movements.signed_amount) as base_total
+    from sliced_earlier_movements
+    {{ slice_rollup_join('movement_slices') }}
     group by
-        {{ slice_channel('mv.channel') }},
-        {{ slice_device('mv.device_type') }}
-    {%- endif %}
+        {{ slice_channel('movement_slices', 'sliced_earlier_movements.channel') }},
+        {{ slice_device('movement_slices', 'sliced_earlier_movements.device_type') }}
 ),
+{%- endif %}
 
 daily as (
     select
-        g.stat_date,
-        g.channel,
-        g.device_type,
-        coalesce(dm.member_net_amount, 0) as member_net_amount,
-        coalesce(dm.total_net_amount, 0) as total_net_amount,
-        coalesce(b.base_member, 0) as base_member,
-        coalesce(b.base_total, 0) as base_total
-    from grid as g
-    left join day_movements as dm
-        on g.stat_date = dm.stat_date and g.channel = dm.channel and g.device_type = dm.device_type
-    left join base as b
-        on g.channel = b.channel and g.device_type = b.device_type
+        grid.stat_date,
+        grid.channel,
+        grid.device_type,
+        coalesce(day_movements.member_net_amount, 0) as member_net_amount,
+        coalesce(day_movements.total_net_amount, 0) as total_net_amount,
+        coalesce(base.base_member, 0) as base_member,
+        coalesce(base.base_total, 0) as base_total
+    from grid
+    left join day_movements
+        on
+            grid.stat_date = day_movements.stat_date
+            and grid.channel = day_movements.channel
+            and grid.device_type = day_movements.device_type
+    left join base
+        on grid.channel = base.channel and grid.device_type = base.device_type
 )
 
 select
-    dl.stat_date,
-    {{ as_string('dl.channel', 50) }} as channel,
-    {{ as_string('dl.device_type', 20) }} as device_type,
-    cast(dl.member_net_amount as decimal(18, 2)) as member_net_amount,
-    cast(dl.total_net_amount as decimal(18, 2)) as total_net_amount,
-    cast(
-        dl.base_member + sum(dl.member_net_amount) over (
-            partition by dl.channel, dl.device_type
-            order by dl.stat_date
-            rows between unbounded preceding and current row
-        ) as decimal(18, 2)
-    ) as history_member_deduction,
-    cast(
-        dl.base_total + sum(dl.total_net_amount) over (
-            partition by dl.channel, dl.device_type
-            order by dl.stat_date
-            rows between unbounded preceding and current row
-        ) as decimal(18, 2)
-    ) as total_deduction
-from daily as dl
+    daily.stat_date,
+    {{ as_string('daily.channel', 50) }} as channel,
+    {{ as_string('daily.device_type', 20) }} as device_type,
+    cast(daily.member_net_amount as decimal(18, 2)) as member_net_amount,
+    cast(daily.total_net_amount as decimal(18, 2)) as total_net_amount,
+    cast(daily.base_member + sum(daily.member_net_amount) over running_total as decimal(18, 2))
+        as history_member_deduction,
+    cast(daily.base_total + sum(daily.total_net_amount) over running_total as decimal(18, 2)) as total_deduction
+from daily
+window running_total as (
+    partition by daily.channel, daily.device_type
+    order by daily.stat_date
+    rows between unbounded preceding and current row
+)

@@ -6,15 +6,16 @@
     )
 }}
 {#- 小时统计 hourly_stats: one row per local day x hour x slice (dense: 24 x 30 a day).
-    pv and first-time counts sum to the day; uv and avg_visit_duration are the hour's own;
-    cumulative amounts are the value at the end of the hour. -#}
+    pv, the first-ever counts, credit_order_count and member_deduction are the hour's own
+    and add up to the day; uv and avg_visit_duration are the hour's own; cumulative amounts
+    are the value at the end of the hour. The metrics: macros/grain_metrics.sql. -#}
 {%- set r = build_range() %}
 
 with
 
 hours as (
-    {%- for h in range(24) %}
-    select {{ h }} as stat_hour
+    {%- for hour in range(24) %}
+    select {{ hour }} as stat_hour
     {%- if not loop.last %}
     union all
     {%- endif %}
@@ -23,125 +24,79 @@ hours as (
 
 grid as (
     select
-        cal.stat_date,
-        hr.stat_hour,
-        sl.channel,
-        sl.device_type
-    from {{ ref('int_calendar') }} as cal
-    cross join hours as hr
-    cross join {{ ref('int_slices') }} as sl
-    where cal.stat_date between {{ date_literal(r.start) }} and {{ date_literal(r.end) }}
+        calendar.stat_date,
+        hours.stat_hour,
+        slices.channel,
+        slices.device_type
+    from {{ ref('int_calendar') }} as calendar
+    cross join hours
+    cross join {{ ref('int_slices') }} as slices
+    where calendar.stat_date between {{ date_literal(r.start) }} and {{ date_literal(r.end) }}
 ),
 
-traffic as (
+range_page_views as (
     select
-        pv_.stat_date,
-        pv_.stat_hour,
-        {{ slice_channel('pv_.channel') }} as channel,
-        {{ slice_device('pv_.device_type') }} as device_type,
-        {{ traffic_aggregates() }}
-    from {{ ref('int_page_views') }} as pv_
-    {{ slice_rollup_join() }}
-    where pv_.stat_date between {{ date_literal(r.start) }} and {{ date_literal(r.end) }}
-    group by
-        pv_.stat_date,
-        pv_.stat_hour,
-        {{ slice_channel('pv_.channel') }},
-        {{ slice_device('pv_.device_type') }}
+        page_views.stat_date,
+        page_views.stat_hour,
+        page_views.channel,
+        page_views.device_type,
+        page_views.visitor_key,
+        page_views.counted_duration_seconds
+    from {{ ref('int_page_views') }} as page_views
+    where page_views.stat_date between {{ date_literal(r.start) }} and {{ date_literal(r.end) }}
 ),
 
-business as (
+range_business_facts as (
     select
-        f_.stat_date,
-        f_.stat_hour,
-        {{ slice_channel('f_.channel') }} as channel,
-        {{ slice_device('f_.device_type') }} as device_type,
-        {{ business_aggregates() }},
-        sum(case when f_.fact = 'member_net' then f_.amount else 0 end) as member_net_amount,
-        sum(case when f_.fact = 'total_net' then f_.amount else 0 end) as total_net_amount
-    from {{ ref('int_business_facts') }} as f_
-    {{ slice_rollup_join() }}
-    where f_.stat_date between {{ date_literal(r.start) }} and {{ date_literal(r.end) }}
-    group by
-        f_.stat_date,
-        f_.stat_hour,
-        {{ slice_channel('f_.channel') }},
-        {{ slice_device('f_.device_type') }}
+        business_facts.stat_date,
+        business_facts.stat_hour,
+        business_facts.channel,
+        business_facts.device_type,
+        business_facts.fact,
+        business_facts.amount
+    from {{ ref('int_business_facts_in_window') }} as business_facts
+    where business_facts.stat_date between {{ date_literal(r.start) }} and {{ date_literal(r.end) }}
+),
+
+hour_metrics as (
+    {{ grain_metrics('grid', ['stat_date', 'stat_hour'], 'range_page_views', 'range_business_facts') }}
 ),
 
 numbers as (
+    -- cumulative amounts at the end of the hour: the value at the end of the day minus the
+    -- movements of the day's later hours
     select
-        g.stat_date,
-        g.stat_hour,
-        g.channel,
-        g.device_type,
-        coalesce(t.pv, 0) as pv,
-        coalesce(t.uv, 0) as uv,
-        {{ avg_visit_duration('coalesce(t.total_duration, 0)', 'coalesce(t.uv, 0)') }} as avg_visit_duration,
-        coalesce(b.real_name_count, 0) as real_name_count,
-        coalesce(b.bind_card_count, 0) as bind_card_count,
-        coalesce(b.new_member_count, 0) as new_member_count,
-        coalesce(b.credit_order_count, 0) as credit_order_count,
-        coalesce(b.member_deduction, 0) as member_deduction,
-        coalesce(b.member_net_amount, 0) as member_net_amount,
-        coalesce(b.total_net_amount, 0) as total_net_amount,
-        c.history_member_deduction as day_end_member,
-        c.total_deduction as day_end_total
-    from grid as g
-    left join traffic as t
+        hour_metrics.*,
+        day_end.history_member_deduction
+        - coalesce(sum(hour_metrics.member_net_amount) over later_hours, 0) as history_member_deduction,
+        day_end.total_deduction
+        - coalesce(sum(hour_metrics.total_net_amount) over later_hours, 0) as total_deduction
+    from hour_metrics
+    left join {{ ref('deduction_cumulative_daily') }} as day_end
         on
-            g.stat_date = t.stat_date and g.stat_hour = t.stat_hour
-            and g.channel = t.channel and g.device_type = t.device_type
-    left join business as b
-        on
-            g.stat_date = b.stat_date and g.stat_hour = b.stat_hour
-            and g.channel = b.channel and g.device_type = b.device_type
-    left join {{ ref('deduction_cumulative_daily') }} as c
-        on g.stat_date = c.stat_date and g.channel = c.channel and g.device_type = c.device_type
+            hour_metrics.stat_date = day_end.stat_date
+            and hour_metrics.channel = day_end.channel
+            and hour_metrics.device_type = day_end.device_type
+    window later_hours as (
+        partition by hour_metrics.stat_date, hour_metrics.channel, hour_metrics.device_type
+        order by hour_metrics.stat_hour
+        rows between 1 following and unbounded following
+    )
 )
 
 select
-    n.stat_date,
-    {{ as_int('n.stat_hour') }} as stat_hour,
-    {{ as_string('n.channel', 50) }} as channel,
-    {{ as_string('n.device_type', 20) }} as device_type,
-    {{ as_int('n.pv') }} as pv,
-    {{ as_int('n.uv') }} as uv,
-    {{ as_int('n.avg_visit_duration') }} as avg_visit_duration,
-    {{ as_int('n.real_name_count') }} as real_name_count,
-    {{ as_int('n.bind_card_count') }} as bind_card_count,
-    {{ as_int('n.new_member_count') }} as new_member_count,
-    {{ as_int('n.credit_order_count') }} as credit_order_count,
-    cast(n.member_deduction as decimal(18, 2)) as member_deduction,
-    -- value at the end of the hour = end of day minus the movements of the later hours
-    cast(
-        n.day_end_member - (
-            sum(n.member_net_amount)
-                over (
-                    partition by n.stat_date, n.channel, n.device_type
-                    order by n.stat_hour
-                    rows between unbounded preceding and unbounded following
-                )
-            - sum(n.member_net_amount) over (
-                partition by n.stat_date, n.channel, n.device_type
-                order by n.stat_hour
-                rows between unbounded preceding and current row
-            )
-        ) as decimal(18, 2)
-    ) as history_member_deduction,
-    cast(
-        n.day_end_total - (
-            sum(n.total_net_amount)
-                over (
-                    partition by n.stat_date, n.channel, n.device_type
-                    order by n.stat_hour
-                    rows between unbounded preceding and unbounded following
-                )
-            - sum(n.total_net_amount) over (
-                partition by n.stat_date, n.channel, n.device_type
-                order by n.stat_hour
-                rows between unbounded preceding and current row
-            )
-        ) as decimal(18, 2)
-    ) as total_deduction
-from numbers as n
+    numbers.stat_date,
+    {{ as_int('numbers.stat_hour') }} as stat_hour,
+    {{ as_string('numbers.channel', 50) }} as channel,
+    {{ as_string('numbers.device_type', 20) }} as device_type,
+    {{ as_int('numbers.pv') }} as pv,
+    {{ as_int('numbers.uv') }} as uv,
+    {{ as_int('numbers.avg_visit_duration') }} as avg_visit_duration,
+    {{ as_int('numbers.real_name_count') }} as real_name_count,
+    {{ as_int('numbers.bind_card_count') }} as bind_card_count,
+    {{ as_int('numbers.new_member_count') }} as new_member_count,
+    {{ as_int('numbers.credit_order_count') }} as credit_order_count,
+    cast(numbers.daily_member_deduction as decimal(18, 2)) as member_deduction,
+    cast(numbers.history_member_deduction as decimal(18, 2)) as history_member_deduction,
+    cast(numbers.total_deduction as decimal(18, 2)) as total_deduction
+from numbers

@@ -4,5 +4,5 @@
         post_hook=["{{ ensure_indexes([['month_start', 'channel', 'device_type']]) }}"]
     )
 }}
-{#- 月统计 monthly_stats: calendar months x slice. See macros/period_stats.sql. -#}
+{#- 月统计 monthly_stats: calendar months x slice. The body: macros/period_stats.sql. -#}
 {{ period_stats('month') }}

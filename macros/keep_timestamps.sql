@@ -1,0 +1,35 @@
+{#- created_at / updated_at of an incremental mart. A rebuilt row keeps its created_at, and its
+    updated_at unless one of `value_columns` changed, so re-running a build changes nothing.
+    Used together: `keep_timestamps(new_rows, stored_rows, ...)` in the select list over the
+    new rows (alias `new_rows`), and `previous_rows_join(new_rows, stored_rows, ...)` after
+    their FROM, which joins the model's stored rows as `stored_rows` on `key_columns`. -#}
+
+{#- The created_at and updated_at columns (the run's time on a first build). -#}
+{% macro keep_timestamps(new_rows, stored_rows, value_columns, key_columns) -%}
+    {%- if is_incremental() -%}
+    coalesce({{ stored_rows }}.created_at, {{ run_timestamp() }}) as created_at,
+    case
+        when {{ stored_rows }}.{{ key_columns[0] }} is not null
+            {%- for col in value_columns %}
+            and {{ stored_rows }}.{{ col }} = {{ new_rows }}.{{ col }}
+            {%- endfor %}
+            then {{ stored_rows }}.updated_at
+        else {{ run_timestamp() }}
+    end as updated_at
+    {%- else -%}
+    {{ run_timestamp() }} as created_at,
+    {{ run_timestamp() }} as updated_at
+    {%- endif -%}
+{%- endmacro %}
+
+{#- LEFT JOIN of the model's own stored table (`this`) as `stored_rows`, on `key_columns`
+    (nothing on a first build or a full refresh). -#}
+{% macro previous_rows_join(new_rows, stored_rows, key_columns) -%}
+    {%- if is_incremental() %}
+    left join {{ this }} as {{ stored_rows }}
+        on
+        {%- for col in key_columns %}
+            {% if not loop.first %}and {% endif %}{{ new_rows }}.{{ col }} = {{ stored_rows }}.{{ col }}
+        {%- endfor %}
+    {%- endif %}
+{%- endmacro %}
