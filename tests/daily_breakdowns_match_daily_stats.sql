@@ -10,91 +10,115 @@
 {#- Severity error: holds for any input (every item has exactly one normalised value,
     `other` included, and the same date and slice as its metric). -#}
 {%- set r = build_range() %}
-{#- check name -> (expression over daily_breakdowns rows `bd`, daily_stats column or none) -#}
-{%- set checks = [
-    ('auth_method', "case when bd.dimension = 'auth_method' then bd.item_count else 0 end", 'real_name_count'),
-    ('card_type', "case when bd.dimension = 'card_type' then bd.item_count else 0 end", 'bind_card_count'),
-    ('member_type', "case when bd.dimension = 'member_type' then bd.item_count else 0 end", 'new_member_count'),
-    ('member_payment_method',
-        "case when bd.dimension = 'member_payment_method' then bd.item_count else 0 end", 'new_member_count'),
-    ('credit_order_status',
-        "case when bd.dimension = 'credit_order_status' then bd.item_count else 0 end", 'credit_order_count'),
-    ('member_deduction_status success amount',
-        "case when bd.dimension = 'member_deduction_status' and bd.dimension_value = 'success'"
-        ~ " then bd.amount else 0 end", 'daily_member_deduction'),
+{#- Sums of daily_breakdowns per (stat_date, channel, device_type):
+      name -> (dimension, dimension_value or none for all values, summed column) -#}
+{%- set sums = {
+    'auth_method_count': ('auth_method', none, 'item_count'),
+    'card_type_count': ('card_type', none, 'item_count'),
+    'member_type_count': ('member_type', none, 'item_count'),
+    'member_payment_method_count': ('member_payment_method', none, 'item_count'),
+    'credit_order_status_count': ('credit_order_status', none, 'item_count'),
+    'deduction_success_amount': ('member_deduction_status', 'success', 'amount'),
+    'deduction_mode_count': ('member_deduction_mode', none, 'item_count'),
+    'deduction_status_count': ('member_deduction_status', none, 'item_count'),
+    'deduction_mode_amount': ('member_deduction_mode', none, 'amount'),
+    'deduction_status_amount': ('member_deduction_status', none, 'amount'),
+    'member_type_amount': ('member_type', none, 'amount'),
+    'member_payment_method_amount': ('member_payment_method', none, 'amount'),
+} %}
+{#- Each breakdown against its daily_stats metric: (breakdown sum, daily_stats column) -#}
+{%- set against_metric = [
+    ('auth_method_count', 'real_name_count'),
+    ('card_type_count', 'bind_card_count'),
+    ('member_type_count', 'new_member_count'),
+    ('member_payment_method_count', 'new_member_count'),
+    ('credit_order_status_count', 'credit_order_count'),
+    ('deduction_success_amount', 'daily_member_deduction'),
+] %}
+{#- Two breakdowns of the same population: (check name, breakdown sum, breakdown sum) -#}
+{%- set against_each_other = [
+    ('member deductions: by mode vs by status (count)', 'deduction_mode_count', 'deduction_status_count'),
+    ('member deductions: by mode vs by status (amount)', 'deduction_mode_amount', 'deduction_status_amount'),
+    ('first memberships: by type vs by payment method (amount)', 'member_type_amount',
+        'member_payment_method_amount'),
 ] %}
 
 with
 
 breakdown_sums as (
     select
-        bd.stat_date,
-        bd.channel,
-        bd.device_type,
-        {%- for name, expr, metric in checks %}
-        sum({{ expr }}) as check_{{ loop.index }},
+        breakdown_rows.stat_date,
+        breakdown_rows.channel,
+        breakdown_rows.device_type,
+        {%- for name, spec in sums.items() %}
+        {%- set dimension, value, column = spec %}
+        sum(
+            case
+                when
+                    breakdown_rows.dimension = '{{ dimension }}'
+                    {%- if value %} and breakdown_rows.dimension_value = '{{ value }}'{% endif %}
+                    then breakdown_rows.{{ column }}
+                else 0
+            end
+        ) as {{ name }}{% if not loop.last %},{% endif %}
         {%- endfor %}
-        sum(case when bd.dimension = 'member_deduction_mode' then bd.item_count else 0 end) as mode_count,
-        sum(case when bd.dimension = 'member_deduction_status' then bd.item_count else 0 end) as status_count,
-        sum(case when bd.dimension = 'member_deduction_mode' then bd.amount else 0 end) as mode_amount,
-        sum(case when bd.dimension = 'member_deduction_status' then bd.amount else 0 end) as status_amount,
-        sum(case when bd.dimension = 'member_type' then bd.amount else 0 end) as member_type_amount,
-        sum(case when bd.dimension = 'member_payment_method' then bd.amount else 0 end) as payment_method_amount
-    from {{ ref('daily_breakdowns') }} as bd
-    where bd.stat_date between {{ date_literal(r.start) }} and {{ date_literal(r.end) }}
-    group by bd.stat_date, bd.channel, bd.device_type
+    from {{ ref('daily_breakdowns') }} as breakdown_rows
+    where breakdown_rows.stat_date between {{ date_literal(r.start) }} and {{ date_literal(r.end) }}
+    group by breakdown_rows.stat_date, breakdown_rows.channel, breakdown_rows.device_type
 ),
 
 days as (
-    select ds.*
-    from {{ ref('daily_stats') }} as ds
-    where ds.stat_date between {{ date_literal(r.start) }} and {{ date_literal(r.end) }}
+    select daily_rows.*
+    from {{ ref('daily_stats') }} as daily_rows
+    where daily_rows.stat_date between {{ date_literal(r.start) }} and {{ date_literal(r.end) }}
 )
 
 select
     'no breakdown rows' as failed_check,
-    d.stat_date,
-    d.channel,
-    d.device_type,
+    days.stat_date,
+    days.channel,
+    days.device_type,
     cast(null as decimal(18, 2)) as breakdown_value,
     cast(null as decimal(18, 2)) as daily_stats_value
-from days as d
-left join breakdown_sums as s
-    on d.stat_date = s.stat_date and d.channel = s.channel and d.device_type = s.device_type
-where s.stat_date is null
+from days
+left join breakdown_sums
+    on
+        days.stat_date = breakdown_sums.stat_date
+        and days.channel = breakdown_sums.channel
+        and days.device_type = breakdown_sums.device_type
+where breakdown_sums.stat_date is null
 
-{%- for name, expr, metric in checks %}
+{%- for breakdown_sum, metric in against_metric %}
 
 union all
 
 select
-    '{{ name }} vs {{ metric }}' as failed_check,
-    d.stat_date,
-    d.channel,
-    d.device_type,
-    cast(s.check_{{ loop.index }} as decimal(18, 2)) as breakdown_value,
-    cast(d.{{ metric }} as decimal(18, 2)) as daily_stats_value
-from days as d
-inner join breakdown_sums as s
-    on d.stat_date = s.stat_date and d.channel = s.channel and d.device_type = s.device_type
-where s.check_{{ loop.index }} <> d.{{ metric }}
+    '{{ breakdown_sum }} vs {{ metric }}' as failed_check,
+    days.stat_date,
+    days.channel,
+    days.device_type,
+    cast(breakdown_sums.{{ breakdown_sum }} as decimal(18, 2)) as breakdown_value,
+    cast(days.{{ metric }} as decimal(18, 2)) as daily_stats_value
+from days
+inner join breakdown_sums
+    on
+        days.stat_date = breakdown_sums.stat_date
+        and days.channel = breakdown_sums.channel
+        and days.device_type = breakdown_sums.device_type
+where breakdown_sums.{{ breakdown_sum }} <> days.{{ metric }}
 {%- endfor %}
 
-{%- for name, left_col, right_col in [
-    ('member deductions: by mode vs by status (count)', 'mode_count', 'status_count'),
-    ('member deductions: by mode vs by status (amount)', 'mode_amount', 'status_amount'),
-    ('first memberships: by type vs by payment method (amount)', 'member_type_amount', 'payment_method_amount'),
-] %}
+{%- for name, left_sum, right_sum in against_each_other %}
 
 union all
 
 select
     '{{ name }}' as failed_check,
-    s.stat_date,
-    s.channel,
-    s.device_type,
-    cast(s.{{ left_col }} as decimal(18, 2)) as breakdown_value,
-    cast(s.{{ right_col }} as decimal(18, 2)) as daily_stats_value
-from breakdown_sums as s
-where s.{{ left_col }} <> s.{{ right_col }}
+    breakdown_sums.stat_date,
+    breakdown_sums.channel,
+    breakdown_sums.device_type,
+    cast(breakdown_sums.{{ left_sum }} as decimal(18, 2)) as breakdown_value,
+    cast(breakdown_sums.{{ right_sum }} as decimal(18, 2)) as daily_stats_value
+from breakdown_sums
+where breakdown_sums.{{ left_sum }} <> breakdown_sums.{{ right_sum }}
 {%- endfor %}

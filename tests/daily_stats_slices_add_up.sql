@@ -12,61 +12,63 @@
 with
 
 built as (
-    select ds.*
-    from {{ ref('daily_stats') }} as ds
-    where ds.stat_date between {{ date_literal(r.start) }} and {{ date_literal(r.end) }}
+    select daily_rows.*
+    from {{ ref('daily_stats') }} as daily_rows
+    where daily_rows.stat_date between {{ date_literal(r.start) }} and {{ date_literal(r.end) }}
 ),
 
 device_parts as (
     select
-        b.stat_date,
-        b.channel,
+        built.stat_date,
+        built.channel,
         {%- for m in metrics %}
-        sum(b.{{ m }}) as {{ m }}{% if not loop.last %},{% endif %}
+        sum(built.{{ m }}) as {{ m }}{% if not loop.last %},{% endif %}
         {%- endfor %}
-    from built as b
-    where b.device_type <> 'all'
-    group by b.stat_date, b.channel
+    from built
+    where built.device_type <> 'all'
+    group by built.stat_date, built.channel
 ),
 
 channel_parts as (
     select
-        b.stat_date,
-        b.device_type,
+        built.stat_date,
+        built.device_type,
         {%- for m in metrics %}
-        sum(b.{{ m }}) as {{ m }}{% if not loop.last %},{% endif %}
+        sum(built.{{ m }}) as {{ m }}{% if not loop.last %},{% endif %}
         {%- endfor %}
-    from built as b
-    where b.channel <> 'all'
-    group by b.stat_date, b.device_type
+    from built
+    where built.channel <> 'all'
+    group by built.stat_date, built.device_type
 )
 
 {% for m in metrics %}
 select
     'devices' as summed_over,
-    tot.stat_date,
-    tot.channel,
-    tot.device_type,
+    all_rows.stat_date,
+    all_rows.channel,
+    all_rows.device_type,
     '{{ m }}' as metric,
-    cast(tot.{{ m }} as decimal(18, 2)) as all_value,
-    cast(coalesce(dp.{{ m }}, 0) as decimal(18, 2)) as sum_of_parts
-from built as tot
-left join device_parts as dp on tot.stat_date = dp.stat_date and tot.channel = dp.channel
-where tot.device_type = 'all' and tot.{{ m }} <> coalesce(dp.{{ m }}, 0)
+    cast(all_rows.{{ m }} as decimal(18, 2)) as all_value,
+    cast(coalesce(device_parts.{{ m }}, 0) as decimal(18, 2)) as sum_of_parts
+from built as all_rows
+left join device_parts
+    on all_rows.stat_date = device_parts.stat_date and all_rows.channel = device_parts.channel
+where all_rows.device_type = 'all' and all_rows.{{ m }} <> coalesce(device_parts.{{ m }}, 0)
 
 union all
 
 select
     'channels' as summed_over,
-    tot.stat_date,
-    tot.channel,
-    tot.device_type,
+    all_rows.stat_date,
+    all_rows.channel,
+    all_rows.device_type,
     '{{ m }}' as metric,
-    cast(tot.{{ m }} as decimal(18, 2)) as all_value,
-    cast(coalesce(cp.{{ m }}, 0) as decimal(18, 2)) as sum_of_parts
-from built as tot
-left join channel_parts as cp on tot.stat_date = cp.stat_date and tot.device_type = cp.device_type
-where tot.channel = 'all' and tot.{{ m }} <> coalesce(cp.{{ m }}, 0)
+    cast(all_rows.{{ m }} as decimal(18, 2)) as all_value,
+    cast(coalesce(channel_parts.{{ m }}, 0) as decimal(18, 2)) as sum_of_parts
+from built as all_rows
+left join channel_parts
+    on all_rows.stat_date = channel_parts.stat_date and all_rows.device_type = channel_parts.device_type
+where all_rows.channel = 'all' and all_rows.{{ m }} <> coalesce(channel_parts.{{ m }}, 0)
 {% if not loop.last %}
 union all
 {% endif %}

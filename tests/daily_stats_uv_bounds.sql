@@ -11,77 +11,77 @@
 with
 
 built as (
-    select ds.*
-    from {{ ref('daily_stats') }} as ds
-    where ds.stat_date between {{ date_literal(r.start) }} and {{ date_literal(r.end) }}
+    select daily_rows.*
+    from {{ ref('daily_stats') }} as daily_rows
+    where daily_rows.stat_date between {{ date_literal(r.start) }} and {{ date_literal(r.end) }}
 ),
 
 device_parts as (
     select
-        b.stat_date,
-        b.channel,
-        max(b.uv) as max_uv,
-        sum(b.uv) as sum_uv
-    from built as b
-    where b.device_type <> 'all'
-    group by b.stat_date, b.channel
+        built.stat_date,
+        built.channel,
+        max(built.uv) as max_uv,
+        sum(built.uv) as sum_uv
+    from built
+    where built.device_type <> 'all'
+    group by built.stat_date, built.channel
 ),
 
 channel_parts as (
     select
-        b.stat_date,
-        b.device_type,
-        max(b.uv) as max_uv,
-        sum(b.uv) as sum_uv
-    from built as b
-    where b.channel <> 'all'
-    group by b.stat_date, b.device_type
+        built.stat_date,
+        built.device_type,
+        max(built.uv) as max_uv,
+        sum(built.uv) as sum_uv
+    from built
+    where built.channel <> 'all'
+    group by built.stat_date, built.device_type
 )
 
 select
     'uv above pv' as failure,
-    b.stat_date,
-    b.channel,
-    b.device_type,
-    b.uv,
-    b.pv as bound
-from built as b
-where b.uv > b.pv
+    built.stat_date,
+    built.channel,
+    built.device_type,
+    built.uv,
+    built.pv as bound
+from built
+where built.uv > built.pv
 
 union all
 
 select
     'avg_visit_duration without visitors' as failure,
-    b.stat_date,
-    b.channel,
-    b.device_type,
-    b.uv,
-    b.avg_visit_duration as bound
-from built as b
-where b.uv = 0 and b.avg_visit_duration <> 0
+    built.stat_date,
+    built.channel,
+    built.device_type,
+    built.uv,
+    built.avg_visit_duration as bound
+from built
+where built.uv = 0 and built.avg_visit_duration <> 0
 
 union all
 
 select
     'all-device uv outside [max, sum] of its devices' as failure,
-    b.stat_date,
-    b.channel,
-    b.device_type,
-    b.uv,
-    dp.sum_uv as bound
-from built as b
-inner join device_parts as dp on b.stat_date = dp.stat_date and b.channel = dp.channel
-where b.device_type = 'all' and (b.uv < dp.max_uv or b.uv > dp.sum_uv)
+    built.stat_date,
+    built.channel,
+    built.device_type,
+    built.uv,
+    device_parts.sum_uv as bound
+from built
+inner join device_parts on built.stat_date = device_parts.stat_date and built.channel = device_parts.channel
+where built.device_type = 'all' and (built.uv < device_parts.max_uv or built.uv > device_parts.sum_uv)
 
 union all
 
 select
     'all-channel uv outside [max, sum] of its channels' as failure,
-    b.stat_date,
-    b.channel,
-    b.device_type,
-    b.uv,
-    cp.sum_uv as bound
-from built as b
-inner join channel_parts as cp on b.stat_date = cp.stat_date and b.device_type = cp.device_type
-where b.channel = 'all' and (b.uv < cp.max_uv or b.uv > cp.sum_uv)
+    built.stat_date,
+    built.channel,
+    built.device_type,
+    built.uv,
+    channel_parts.sum_uv as bound
+from built
+inner join channel_parts on built.stat_date = channel_parts.stat_date and built.device_type = channel_parts.device_type
+where built.channel = 'all' and (built.uv < channel_parts.max_uv or built.uv > channel_parts.sum_uv)

@@ -10,10 +10,10 @@
 
 with
 
-cur as (
-    select c.*
-    from {{ ref('deduction_cumulative_daily') }} as c
-    where c.stat_date between {{ date_literal(r.start) }} and {{ date_literal(r.end) }}
+range_rows as (
+    select cumulative_rows.*
+    from {{ ref('deduction_cumulative_daily') }} as cumulative_rows
+    where cumulative_rows.stat_date between {{ date_literal(r.start) }} and {{ date_literal(r.end) }}
 )
 
 {% for cumulative_col, movement_col in [
@@ -22,30 +22,33 @@ cur as (
 ] %}
 select
     '{{ cumulative_col }} = previous day + {{ movement_col }}' as failed_check,
-    c.stat_date,
-    c.channel,
-    c.device_type,
-    c.{{ cumulative_col }} as actual_value,
-    prev.{{ cumulative_col }} + c.{{ movement_col }} as expected_value
-from cur as c
-inner join {{ ref('deduction_cumulative_daily') }} as prev
+    range_rows.stat_date,
+    range_rows.channel,
+    range_rows.device_type,
+    range_rows.{{ cumulative_col }} as actual_value,
+    day_before.{{ cumulative_col }} + range_rows.{{ movement_col }} as expected_value
+from range_rows
+inner join {{ ref('deduction_cumulative_daily') }} as day_before
     on
-        c.stat_date = prev.stat_date + interval 1 day
-        and c.channel = prev.channel
-        and c.device_type = prev.device_type
-where c.{{ cumulative_col }} <> prev.{{ cumulative_col }} + c.{{ movement_col }}
+        range_rows.stat_date = day_before.stat_date + interval 1 day
+        and range_rows.channel = day_before.channel
+        and range_rows.device_type = day_before.device_type
+where range_rows.{{ cumulative_col }} <> day_before.{{ cumulative_col }} + range_rows.{{ movement_col }}
 
 union all
 {% endfor %}
 
 select
     'member_net_amount above daily_member_deduction' as failed_check,
-    c.stat_date,
-    c.channel,
-    c.device_type,
-    c.member_net_amount as actual_value,
-    ds.daily_member_deduction as expected_value
-from cur as c
-inner join {{ ref('daily_stats') }} as ds
-    on c.stat_date = ds.stat_date and c.channel = ds.channel and c.device_type = ds.device_type
-where c.member_net_amount > ds.daily_member_deduction
+    range_rows.stat_date,
+    range_rows.channel,
+    range_rows.device_type,
+    range_rows.member_net_amount as actual_value,
+    daily_rows.daily_member_deduction as expected_value
+from range_rows
+inner join {{ ref('daily_stats') }} as daily_rows
+    on
+        range_rows.stat_date = daily_rows.stat_date
+        and range_rows.channel = daily_rows.channel
+        and range_rows.device_type = daily_rows.device_type
+where range_rows.member_net_amount > daily_rows.daily_member_deduction

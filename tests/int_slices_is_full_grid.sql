@@ -5,47 +5,47 @@
 with
 
 channel_axis as (
-    select ch.channel from {{ ref('channels') }} as ch
+    select channel_seed.channel from {{ ref('channels') }} as channel_seed
     union all
     select 'all' as channel
 ),
 
 device_axis as (
-    select dt.device_type from {{ ref('device_types') }} as dt
+    select device_type_seed.device_type from {{ ref('device_types') }} as device_type_seed
     union all
     select 'all' as device_type
 ),
 
 expected_slices as (
     select
-        ca.channel,
-        da.device_type
-    from channel_axis as ca
-    cross join device_axis as da
+        channel_axis.channel,
+        device_axis.device_type
+    from channel_axis
+    cross join device_axis
 )
 
 select
     'missing from int_slices' as failure,
-    ex.channel,
-    ex.device_type
-from expected_slices as ex
+    expected_slices.channel,
+    expected_slices.device_type
+from expected_slices
 where
     not exists (
         select 1 as found
-        from {{ ref('int_slices') }} as sl
-        where sl.channel = ex.channel and sl.device_type = ex.device_type
+        from {{ ref('int_slices') }} as slices
+        where slices.channel = expected_slices.channel and slices.device_type = expected_slices.device_type
     )
 
 union all
 
 select
     'not a seed slice' as failure,
-    sl.channel,
-    sl.device_type
-from {{ ref('int_slices') }} as sl
+    slices.channel,
+    slices.device_type
+from {{ ref('int_slices') }} as slices
 where
     not exists (
         select 1 as found
-        from expected_slices as ex
-        where ex.channel = sl.channel and ex.device_type = sl.device_type
+        from expected_slices
+        where expected_slices.channel = slices.channel and expected_slices.device_type = slices.device_type
     )

@@ -11,23 +11,23 @@ with
 
 build_days as (
     select
-        cal.stat_date,
-        cal.week_start,
-        cal.month_start
-    from {{ ref('int_calendar') }} as cal
-    where cal.stat_date between {{ date_literal(r.start) }} and {{ date_literal(r.end) }}
+        calendar.stat_date,
+        calendar.week_start,
+        calendar.month_start
+    from {{ ref('int_calendar') }} as calendar
+    where calendar.stat_date between {{ date_literal(r.start) }} and {{ date_literal(r.end) }}
 )
 
 {% for mart in daily_marts %}
 select
     '{{ mart }}' as mart,
-    bd.stat_date as missing_period
-from build_days as bd
+    build_days.stat_date as missing_period
+from build_days
 where
     not exists (
         select 1 as found
-        from {{ ref(mart) }} as m
-        where m.stat_date = bd.stat_date
+        from {{ ref(mart) }} as mart_rows
+        where mart_rows.stat_date = build_days.stat_date
     )
 
 union all
@@ -35,24 +35,24 @@ union all
 
 select
     'weekly_stats' as mart,
-    bd.week_start as missing_period
-from build_days as bd
+    build_days.week_start as missing_period
+from build_days
 where
     not exists (
         select 1 as found
-        from {{ ref('weekly_stats') }} as w
-        where w.week_start = bd.week_start
+        from {{ ref('weekly_stats') }} as weekly_rows
+        where weekly_rows.week_start = build_days.week_start
     )
 
 union all
 
 select
     'monthly_stats' as mart,
-    bd.month_start as missing_period
-from build_days as bd
+    build_days.month_start as missing_period
+from build_days
 where
     not exists (
         select 1 as found
-        from {{ ref('monthly_stats') }} as mo
-        where mo.month_start = bd.month_start
+        from {{ ref('monthly_stats') }} as monthly_rows
+        where monthly_rows.month_start = build_days.month_start
     )

@@ -1,2 +1,2 @@
-{#- monthly_stats vs daily_stats: see macros/period_tests.sql. -#}
+{#- monthly_stats vs daily_stats: see macros/period_stats_match_daily.sql. -#}
 {{ period_stats_match_daily('month') }}

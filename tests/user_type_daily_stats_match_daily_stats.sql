@@ -14,33 +14,33 @@ with
 
 typed as (
     select
-        ut.stat_date,
+        user_type_rows.stat_date,
         count(*) as n_types,
         {%- for m in metrics %}
-        sum(ut.{{ m }}) as {{ m }}{% if not loop.last %},{% endif %}
+        sum(user_type_rows.{{ m }}) as {{ m }}{% if not loop.last %},{% endif %}
         {%- endfor %}
-    from {{ ref('user_type_daily_stats') }} as ut
-    where ut.stat_date between {{ date_literal(r.start) }} and {{ date_literal(r.end) }}
-    group by ut.stat_date
+    from {{ ref('user_type_daily_stats') }} as user_type_rows
+    where user_type_rows.stat_date between {{ date_literal(r.start) }} and {{ date_literal(r.end) }}
+    group by user_type_rows.stat_date
 ),
 
 totals as (
-    select ds.*
-    from {{ ref('daily_stats') }} as ds
+    select daily_rows.*
+    from {{ ref('daily_stats') }} as daily_rows
     where
-        ds.stat_date between {{ date_literal(r.start) }} and {{ date_literal(r.end) }}
-        and ds.channel = 'all'
-        and ds.device_type = 'all'
+        daily_rows.stat_date between {{ date_literal(r.start) }} and {{ date_literal(r.end) }}
+        and daily_rows.channel = 'all'
+        and daily_rows.device_type = 'all'
 )
 
 select
     'user types missing' as failed_check,
-    tot.stat_date,
-    cast(coalesce(t.n_types, 0) as decimal(18, 2)) as new_plus_old,
+    totals.stat_date,
+    cast(coalesce(typed.n_types, 0) as decimal(18, 2)) as new_plus_old,
     cast(2 as decimal(18, 2)) as daily_stats_value
-from totals as tot
-left join typed as t on tot.stat_date = t.stat_date
-where t.stat_date is null or t.n_types <> 2
+from totals
+left join typed on totals.stat_date = typed.stat_date
+where typed.stat_date is null or typed.n_types <> 2
 
 {%- for m in metrics %}
 
@@ -48,10 +48,10 @@ union all
 
 select
     '{{ m }}' as failed_check,
-    tot.stat_date,
-    cast(t.{{ m }} as decimal(18, 2)) as new_plus_old,
-    cast(tot.{{ m }} as decimal(18, 2)) as daily_stats_value
-from totals as tot
-inner join typed as t on tot.stat_date = t.stat_date
-where t.{{ m }} <> tot.{{ m }}
+    totals.stat_date,
+    cast(typed.{{ m }} as decimal(18, 2)) as new_plus_old,
+    cast(totals.{{ m }} as decimal(18, 2)) as daily_stats_value
+from totals
+inner join typed on totals.stat_date = typed.stat_date
+where typed.{{ m }} <> totals.{{ m }}
 {%- endfor %}
