@@ -1,6 +1,6 @@
 {#- The body of weekly_stats and monthly_stats (`period`: 'week' or 'month'): one row per
     period x slice for every period that overlaps the build range, as of the range end. pv,
-    the first-ever counts, credit_order_count and member_deduction are sums over the
+    the first-ever counts, credit_order_count and daily_member_deduction are sums over the
     period's days up to as_of_date; uv and avg_visit_duration are recomputed over the period's
     page views (never summed); the cumulative amounts are their value at the end of the
     period's last built day (`as_of_date`). The metrics: macros/grain_metrics.sql. -#}
@@ -95,7 +95,7 @@ select
     {{ as_int('numbers.bind_card_count') }} as bind_card_count,
     {{ as_int('numbers.new_member_count') }} as new_member_count,
     {{ as_int('numbers.credit_order_count') }} as credit_order_count,
-    cast(numbers.daily_member_deduction as decimal(18, 2)) as member_deduction,
+    cast(numbers.daily_member_deduction as decimal(18, 2)) as daily_member_deduction,
     cast(as_of_cumulative.history_member_deduction as decimal(18, 2)) as history_member_deduction,
     cast(as_of_cumulative.total_deduction as decimal(18, 2)) as total_deduction
 from numbers

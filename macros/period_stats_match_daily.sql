@@ -4,7 +4,7 @@
       - as_of_date / days_covered are the last day and the number of days of the period up
         to the end of the build range (int_calendar);
       - additive metrics (pv, the first-ever counts, credit_order_count,
-        member_deduction) equal the sum of daily_stats over the period's days up to
+        daily_member_deduction) equal the sum of daily_stats over the period's days up to
         as_of_date — checked when daily_stats holds all those days (a first build that starts
         mid-period has not built the earlier days);
       - uv is recomputed, never summed: at least the uv of each day, at most their sum;
@@ -13,15 +13,10 @@
 {% macro period_stats_match_daily(period) -%}
 {%- set r = build_range() %}
 {%- set period_start = period ~ '_start' %}
-{#- period column -> daily_stats column -#}
-{%- set additive = {
-    'pv': 'pv',
-    'real_name_count': 'real_name_count',
-    'bind_card_count': 'bind_card_count',
-    'new_member_count': 'new_member_count',
-    'credit_order_count': 'credit_order_count',
-    'member_deduction': 'daily_member_deduction',
-} %}
+{%- set additive = [
+    'pv', 'real_name_count', 'bind_card_count', 'new_member_count', 'credit_order_count',
+    'daily_member_deduction'
+] %}
 
 with
 
@@ -51,8 +46,8 @@ daily_sums as (
         count(*) as days_found,
         max(daily_rows.uv) as max_uv,
         sum(daily_rows.uv) as sum_uv,
-        {%- for col, daily_col in additive.items() %}
-        sum(daily_rows.{{ daily_col }}) as {{ col }}{% if not loop.last %},{% endif %}
+        {%- for col in additive %}
+        sum(daily_rows.{{ col }}) as {{ col }}{% if not loop.last %},{% endif %}
         {%- endfor %}
     from range_periods
     inner join {{ ref('int_calendar') }} as calendar

@@ -1,18 +1,12 @@
 {#- daily_stats vs hourly_stats, days of the build range, every (stat_date, channel,
-    device_type): the additive metrics of the day are the sums of its 24 hours (the day's
-    daily_member_deduction is the sum of the hours' member_deduction); the cumulative
+    device_type): the additive metrics of the day are the sums of its 24 hours; the cumulative
     amounts of the day are the hour-23 values; the day's uv lies between the largest hourly uv
     and the sum of the hourly uv. One failing row per (row, check). -#}
 {%- set r = build_range() %}
-{#- daily_stats column -> hourly_stats column -#}
-{%- set additive = {
-    'pv': 'pv',
-    'real_name_count': 'real_name_count',
-    'bind_card_count': 'bind_card_count',
-    'new_member_count': 'new_member_count',
-    'credit_order_count': 'credit_order_count',
-    'daily_member_deduction': 'member_deduction',
-} %}
+{%- set additive = [
+    'pv', 'real_name_count', 'bind_card_count', 'new_member_count', 'credit_order_count',
+    'daily_member_deduction'
+] %}
 
 with
 
@@ -39,8 +33,8 @@ hours as (
         count(*) as n_hours,
         max(hourly_rows.uv) as max_uv,
         sum(hourly_rows.uv) as sum_uv,
-        {%- for col, hourly_col in additive.items() %}
-        sum(hourly_rows.{{ hourly_col }}) as {{ col }},
+        {%- for col in additive %}
+        sum(hourly_rows.{{ col }}) as {{ col }},
         {%- endfor %}
         max(case when hourly_rows.stat_hour = 23 then hourly_rows.history_member_deduction end)
             as history_member_deduction,
@@ -76,7 +70,7 @@ inner join hours
     on days.stat_date = hours.stat_date and days.channel = hours.channel and days.device_type = hours.device_type
 where days.uv < hours.max_uv or days.uv > hours.sum_uv
 
-{%- for col in additive.keys() | list + ['history_member_deduction', 'total_deduction'] %}
+{%- for col in additive + ['history_member_deduction', 'total_deduction'] %}
 
 union all
 

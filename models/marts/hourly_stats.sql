@@ -6,7 +6,7 @@
     )
 }}
 {#- 小时统计 hourly_stats: one row per local day x hour x slice (dense: 24 x 30 a day).
-    pv, the first-ever counts, credit_order_count and member_deduction are the hour's own
+    pv, the first-ever counts, credit_order_count and daily_member_deduction are the hour's own
     and add up to the day; uv and avg_visit_duration are the hour's own; cumulative amounts
     are the value at the end of the hour. The metrics: macros/grain_metrics.sql. -#}
 {%- set r = build_range() %}
@@ -96,7 +96,7 @@ select
     {{ as_int('numbers.bind_card_count') }} as bind_card_count,
     {{ as_int('numbers.new_member_count') }} as new_member_count,
     {{ as_int('numbers.credit_order_count') }} as credit_order_count,
-    cast(numbers.daily_member_deduction as decimal(18, 2)) as member_deduction,
+    cast(numbers.daily_member_deduction as decimal(18, 2)) as daily_member_deduction,
     cast(numbers.history_member_deduction as decimal(18, 2)) as history_member_deduction,
     cast(numbers.total_deduction as decimal(18, 2)) as total_deduction
 from numbers
