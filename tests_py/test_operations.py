@@ -236,7 +236,8 @@ def test_changing_a_marts_columns_has_one_path_that_keeps_history(wh, monkeypatc
     copy = _project_copy(tmp_path)
     model = copy / "models" / "marts" / "user_type_daily_stats.sql"
     text = model.read_text()
-    model.write_text(text.replace("from grid as g\n", ", 7 as lucky_number\nfrom grid as g\n", 1))
+    assert "\nfrom numbers\n" in text
+    model.write_text(text.replace("\nfrom numbers\n", "\n    , 7 as lucky_number\nfrom numbers\n", 1))
     monkeypatch.setenv("BIZSTATS_PROJECT_DIR", str(copy))
     with pytest.raises(BizstatsError, match=r"--full-refresh --select user_type_daily_stats"):
         wh.build(day="2024-03-12")
