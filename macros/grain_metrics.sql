@@ -7,8 +7,9 @@
       new_member_count, credit_order_count,
       daily_member_deduction                      (gross member deductions of the row's period)
       member_net_amount, total_net_amount         signed movements of the cumulative amounts
-    zeros where nothing happened. uv and avg_visit_duration are computed over the rows'
-    own page views, never summed. The cumulative amounts are each mart's own (the value at the
+    zeros where nothing happened; the published metrics come typed as every mart publishes
+    them (integers, DECIMAL(18,2)). uv and avg_visit_duration are computed over the rows' own
+    page views, never summed. The cumulative amounts are each mart's own (their value at the
     end of its period).
 
     The grain is `grain_columns`, columns of the grid, of `page_views` and of `business_facts`
@@ -24,15 +25,15 @@
     {%- set fact_keys = grain_keys('grain_facts', grain_columns, 'fact_slices' if by_slice else none) -%}
     select
         grid_rows.*,
-        coalesce(traffic.pv, 0) as pv,
-        coalesce(traffic.uv, 0) as uv,
-        {{ avg_visit_duration('coalesce(traffic.total_duration, 0)', 'coalesce(traffic.uv, 0)') }}
+        {{ as_int('coalesce(traffic.pv, 0)') }} as pv,
+        {{ as_int('coalesce(traffic.uv, 0)') }} as uv,
+        {{ as_int(avg_visit_duration('coalesce(traffic.total_duration, 0)', 'coalesce(traffic.uv, 0)')) }}
             as avg_visit_duration,
-        coalesce(business.real_name_count, 0) as real_name_count,
-        coalesce(business.bind_card_count, 0) as bind_card_count,
-        coalesce(business.new_member_count, 0) as new_member_count,
-        coalesce(business.credit_order_count, 0) as credit_order_count,
-        coalesce(business.daily_member_deduction, 0) as daily_member_deduction,
+        {{ as_int('coalesce(business.real_name_count, 0)') }} as real_name_count,
+        {{ as_int('coalesce(business.bind_card_count, 0)') }} as bind_card_count,
+        {{ as_int('coalesce(business.new_member_count, 0)') }} as new_member_count,
+        {{ as_int('coalesce(business.credit_order_count, 0)') }} as credit_order_count,
+        cast(coalesce(business.daily_member_deduction, 0) as decimal(18, 2)) as daily_member_deduction,
         coalesce(business.member_net_amount, 0) as member_net_amount,
         coalesce(business.total_net_amount, 0) as total_net_amount
     from {{ grid }} as grid_rows

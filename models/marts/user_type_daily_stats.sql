@@ -68,12 +68,12 @@ numbers as (
 select
     numbers.stat_date,
     {{ as_string('numbers.user_type', 10) }} as user_type,
-    {{ as_int('numbers.pv') }} as pv,
-    {{ as_int('numbers.uv') }} as uv,
-    {{ as_int('numbers.avg_visit_duration') }} as avg_visit_duration,
-    {{ as_int('numbers.real_name_count') }} as real_name_count,
-    {{ as_int('numbers.bind_card_count') }} as bind_card_count,
-    {{ as_int('numbers.new_member_count') }} as new_member_count,
-    {{ as_int('numbers.credit_order_count') }} as credit_order_count,
-    cast(numbers.daily_member_deduction as decimal(18, 2)) as daily_member_deduction
+    numbers.pv,
+    numbers.uv,
+    numbers.avg_visit_duration,
+    numbers.real_name_count,
+    numbers.bind_card_count,
+    numbers.new_member_count,
+    numbers.credit_order_count,
+    numbers.daily_member_deduction
 from numbers
