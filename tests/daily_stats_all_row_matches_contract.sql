@@ -21,11 +21,13 @@ build_days as (
 
 page_views as (
     select
-        {{ local_date('events.event_time') }} as stat_date,
-        events.event_id,
-        {{ visitor_key('events.user_id', 'events.device_id') }} as visitor_key
-    from {{ ref('stg_event_logs') }} as events
-    where events.event_type = 'page_view' and {{ local_days_between('events.event_time', r.start, r.end) }}
+        {{ local_date('staged_events.event_time') }} as stat_date,
+        staged_events.event_id,
+        {{ visitor_key('staged_events.user_id', 'staged_events.device_id') }} as visitor_key
+    from {{ ref('stg_event_logs') }} as staged_events
+    where
+        staged_events.event_type = 'page_view'
+        and {{ local_days_between('staged_events.event_time', r.start, r.end) }}
 ),
 
 traffic as (

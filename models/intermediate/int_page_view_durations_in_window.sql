@@ -10,31 +10,31 @@ with
 
 range_views as (
     select
-        events.event_id,
-        events.user_id,
-        events.device_id,
-        events.session_id,
-        events.channel,
-        events.device_type,
-        events.event_time
-    from {{ ref('stg_event_logs') }} as events
+        staged_events.event_id,
+        staged_events.user_id,
+        staged_events.device_id,
+        staged_events.session_id,
+        staged_events.channel,
+        staged_events.device_type,
+        staged_events.event_time
+    from {{ ref('stg_event_logs') }} as staged_events
     where
-        events.event_type = 'page_view'
-        and {{ local_days_between('events.event_time', r.start, r.end) }}
+        staged_events.event_type = 'page_view'
+        and {{ local_days_between('staged_events.event_time', r.start, r.end) }}
 ),
 
 session_views as (
     select
-        events.event_id,
-        events.session_id,
-        events.event_time
-    from {{ ref('stg_event_logs') }} as events
+        staged_events.event_id,
+        staged_events.session_id,
+        staged_events.event_time
+    from {{ ref('stg_event_logs') }} as staged_events
     -- joins, not IN (subquery): MariaDB then drives from the range and uses the indexes
     inner join (
         select distinct range_views.session_id from range_views
         where range_views.session_id is not null
-    ) as range_sessions on events.session_id = range_sessions.session_id
-    where events.event_type = 'page_view'
+    ) as range_sessions on staged_events.session_id = range_sessions.session_id
+    where staged_events.event_type = 'page_view'
 ),
 
 next_views as (
@@ -49,12 +49,12 @@ next_views as (
 
 leaves as (
     select
-        events.page_view_id,
-        min(events.event_time) as leave_time
-    from {{ ref('stg_event_logs') }} as events
-    inner join range_views on events.page_view_id = range_views.event_id
-    where events.event_type = 'page_leave'
-    group by events.page_view_id
+        staged_events.page_view_id,
+        min(staged_events.event_time) as leave_time
+    from {{ ref('stg_event_logs') }} as staged_events
+    inner join range_views on staged_events.page_view_id = range_views.event_id
+    where staged_events.event_type = 'page_leave'
+    group by staged_events.page_view_id
 ),
 
 durations as (
