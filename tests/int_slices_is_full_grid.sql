@@ -31,7 +31,7 @@ select
 from expected_slices
 where
     not exists (
-        select 1 as found
+        select 1 as matching_row
         from {{ ref('int_slices') }} as slices
         where slices.channel = expected_slices.channel and slices.device_type = expected_slices.device_type
     )
@@ -45,7 +45,7 @@ select
 from {{ ref('int_slices') }} as slices
 where
     not exists (
-        select 1 as found
+        select 1 as matching_row
         from expected_slices
         where expected_slices.channel = slices.channel and expected_slices.device_type = slices.device_type
     )

@@ -25,7 +25,7 @@ select
 from build_days
 where
     not exists (
-        select 1 as found
+        select 1 as matching_row
         from {{ ref(mart) }} as mart_rows
         where mart_rows.stat_date = build_days.stat_date
     )
@@ -39,7 +39,7 @@ select
 from build_days
 where
     not exists (
-        select 1 as found
+        select 1 as matching_row
         from {{ ref('weekly_stats') }} as weekly_rows
         where weekly_rows.week_start = build_days.week_start
     )
@@ -52,7 +52,7 @@ select
 from build_days
 where
     not exists (
-        select 1 as found
+        select 1 as matching_row
         from {{ ref('monthly_stats') }} as monthly_rows
         where monthly_rows.month_start = build_days.month_start
     )
