@@ -12,9 +12,10 @@
              daily_stats when that is later, so the cumulative amounts and the weekly/monthly
              rows after a backfilled range are carried forward again (a backfill leaves every
              mart as a full rebuild would).
-      start: var start_date; else, on a full refresh or before the first build, the first
-             local day of data (all history: never a silent cut to the lookback window);
-             else end - lookback_days. -#}
+      start: var start_date (the bizstats wrapper always passes it, see bizstats/build.py);
+             else, on a full refresh or before the first build, the first local day of data
+             (all history: never a silent cut to the lookback window); else end -
+             lookback_days, and no later than the day after the last built day (no gap). -#}
 {% macro build_range() -%}
     {%- set td = modules.datetime.timedelta -%}
     {%- if var('end_date') -%}
@@ -23,13 +24,17 @@
         {%- set end = (run_started_at + td(hours=utc_offset_hours())).date() - td(days=1) -%}
     {%- endif -%}
     {%- set last_built = last_built_day() -%}
-    {%- set first_day = first_data_day() if (flags.FULL_REFRESH or last_built is none) else none -%}
     {%- if var('start_date') -%}
         {%- set start = parse_date(var('start_date')) -%}
-    {%- elif first_day is not none and first_day <= end -%}
-        {%- set start = first_day -%}
     {%- else -%}
-        {%- set start = end - td(days=var('lookback_days') | int) -%}
+        {%- set first_day = first_data_day() if (flags.FULL_REFRESH or last_built is none) else none -%}
+        {%- set candidates = [end - td(days=var('lookback_days') | int)] -%}
+        {%- if first_day is not none and first_day <= end -%}
+            {%- do candidates.append(first_day) -%}
+        {%- elif last_built is not none and last_built < end -%}
+            {%- do candidates.append(last_built + td(days=1)) -%}
+        {%- endif -%}
+        {%- set start = candidates | min -%}
     {%- endif -%}
     {%- if start > end -%}
         {{ exceptions.raise_compiler_error("start_date " ~ start ~ " is after end_date " ~ end) }}

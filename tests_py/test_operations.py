@@ -253,6 +253,10 @@ def test_changing_a_marts_columns_has_one_path_that_keeps_history(wh, monkeypatc
 def test_plain_dbt_full_refresh_rebuilds_all_history(wh):
     wh.load(event_logs=TRAFFIC_EVENTS, **BUSINESS)
     wh.build(day="2024-03-12")
+    # a plain nightly without start_date a week later: no gap after the last built day
+    run_dbt(wh.target, ["build", "--exclude", "resource_type:test"], {"end_date": "2024-03-20"})
+    days = wh.query("select min(stat_date), max(stat_date), count(*) from {schema}.daily_stats")
+    assert days == [(date(2024, 3, 9), date(2024, 3, 20), 12 * 30)]
     # no start_date: from the first day of data (local 03-10), never the 4-day lookback
     run_dbt(wh.target, ["build", "--full-refresh", "--exclude", "resource_type:test"],
             {"end_date": "2024-03-20"})
