@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from bizstats.errors import BizstatsError
@@ -69,3 +70,33 @@ class Target:
     @property
     def duckdb_path(self) -> Path:
         return Path(os.environ.get("BIZSTATS_DUCKDB_PATH", "bizstats.duckdb")).resolve()
+
+
+@dataclass(frozen=True)
+class DatetimeWindow:
+    """The datetimes `bizstats load` accepts: [earliest, load time + days_ahead] (the raw
+    contract; a datetime outside it is quarantined). BIZSTATS_MIN_DATETIME (default
+    2000-01-01 00:00:00) and BIZSTATS_MAX_DAYS_AHEAD (default 1), read at each load."""
+
+    earliest: datetime
+    days_ahead: int
+
+    @classmethod
+    def from_env(cls) -> DatetimeWindow:
+        earliest = os.environ.get("BIZSTATS_MIN_DATETIME", "2000-01-01 00:00:00").strip()
+        days = os.environ.get("BIZSTATS_MAX_DAYS_AHEAD", "1").strip()
+        try:
+            start = datetime.strptime(earliest, "%Y-%m-%d %H:%M:%S" if " " in earliest else "%Y-%m-%d")
+        except ValueError:
+            raise BizstatsError(
+                f"BIZSTATS_MIN_DATETIME must be YYYY-MM-DD or YYYY-MM-DD HH:MM:SS, got {earliest!r}"
+            ) from None
+        if not days.isdigit():
+            raise BizstatsError(f"BIZSTATS_MAX_DAYS_AHEAD must be a whole number of days, got {days!r}")
+        return cls(start, int(days))
+
+    def bounds(self, loaded_at: datetime) -> tuple[str, str]:
+        """The window of a load at `loaded_at` (UTC) as `YYYY-MM-DD HH:MM:SS` text, inclusive;
+        the end is cut to the second, so it never admits a later datetime."""
+        latest = loaded_at + timedelta(days=self.days_ahead)
+        return f"{self.earliest:%Y-%m-%d %H:%M:%S}", f"{latest:%Y-%m-%d %H:%M:%S}"

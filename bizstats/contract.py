@@ -12,6 +12,12 @@ class Column:
     length: int | None = None
     nullable: bool = True
 
+    @property
+    def is_id(self) -> bool:
+        """An id (every `*_id` column: event_id, the business keys and the ids that refer to
+        them): trimmed at load and compared case-exact, the same on every target."""
+        return self.kind == "string" and self.name.endswith("_id")
+
 
 @dataclass(frozen=True)
 class RawTable:

@@ -14,7 +14,7 @@ import csv
 import json
 import re
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from dataclasses import field as dataclass_field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -24,7 +24,7 @@ import duckdb
 import pandas as pd
 import pymysql
 
-from bizstats.config import Target
+from bizstats.config import DatetimeWindow, Target
 from bizstats.contract import LOADED_AT, TABLES, RawTable
 from bizstats.db import (
     DB_ERRORS,
@@ -46,6 +46,14 @@ MYSQL_BATCH_ROWS = 5_000
 PROGRESS_EVERY = 100_000
 JSON_MAX_DEPTH = 31  # MariaDB's JSON_VALID rejects deeper documents
 TEXT_MAX_BYTES = 65_535  # MySQL TEXT
+# The csv module refuses a field over 131,072 characters, which took the whole file down:
+# read fields up to 64 Mi characters (beyond what any column stores), so an over-long value
+# is refused by its row's length check, as any other.
+FIELD_MAX_CHARS = 64 * 1024 * 1024
+QUARANTINE_VALUE_CHARS = 65_535  # a longer value is cut in `raw_values` (a packet limit)
+NOT_UTF8_HINT = "save the file as UTF-8"
+
+csv.field_size_limit(max(csv.field_size_limit(), FIELD_MAX_CHARS))
 
 # name, DuckDB type, MySQL type; every column but `field` is not null
 _QUARANTINE_COLUMNS = (
@@ -63,6 +71,8 @@ _MYSQL = Target("mysql")
 _DATETIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}")
 _DECIMAL = re.compile(r"[+-]?([0-9]+)(?:\.[0-9]{1,2})?")
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+# bytes that are not UTF-8, as the `surrogateescape` error handler reads them
+_UNDECODED = re.compile("[\udc80-\udcff]+")
 
 
 @dataclass
@@ -92,6 +102,7 @@ class LoadReport:
     """The outcome of loading a folder, file by file."""
 
     files: list[FileResult]
+    skipped: list[str] = dataclass_field(default_factory=list)  # files of the folder not .csv
 
     @property
     def loaded(self) -> int:
@@ -112,6 +123,7 @@ class _Slot(NamedTuple):
     name: str
     index: int  # position in the row; -1 when the file lacks the (nullable) column
     nullable: bool
+    trim: bool  # an id: surrounding whitespace removed (the contract's one identity per id)
     max_chars: int  # a string column's length; 0 for the other kinds, which use `check`
     check: Check | None
 
@@ -124,6 +136,7 @@ class _Layout:
     path: Path
     header: list[str]
     slots: list[_Slot]
+    window: DatetimeWindow  # the accepted datetimes, bound to the load time by _within_window
 
 
 class _BadRow(Exception):
@@ -141,12 +154,13 @@ def load_dir(target: Target, directory: Path, progress: Progress | None = None) 
     File names and headers are all checked before anything is loaded. A file that fails in
     the database is rolled back and raises BizstatsError; files loaded before it stay.
     """
-    layouts = [_layout(TABLES[path.stem], path) for path in _csv_files(Path(directory))]
+    files, skipped = _csv_files(Path(directory), progress)
+    layouts = [_layout(table, path) for table, path in files]
     loaded_at = _now()
     ensure_raw_tables(target)
     with connect(target) as con:
         _ensure_quarantine(con, target)
-        return LoadReport([_load(con, target, lay, loaded_at, progress) for lay in layouts])
+        return LoadReport([_load(con, target, lay, loaded_at, progress) for lay in layouts], skipped)
 
 
 def load_file(target: Target, table_name: str, path: Path, progress: Progress | None = None) -> FileResult:
@@ -166,26 +180,47 @@ def _now() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
-def _csv_files(directory: Path) -> list[Path]:
-    """The folder's CSV files in contract order; any that names no raw table is an error."""
+def _csv_files(
+    directory: Path, progress: Progress | None = None
+) -> tuple[list[tuple[RawTable, Path]], list[str]]:
+    """The folder's CSV files with their tables, in contract order, and the names of the
+    files it skips (not `.csv`, reported). Names match case-insensitively; a `.csv` file that
+    names no raw table, or two files of one table, is an error."""
     if not directory.is_dir():
         raise BizstatsError(f"{directory} is not a directory")
-    files = [p for p in directory.iterdir() if p.is_file() and p.suffix.lower() == ".csv"]
+    entries = sorted(p for p in directory.iterdir() if p.is_file())
+    files = [p for p in entries if p.suffix.lower() == ".csv"]
+    skipped = [p.name for p in entries if p.suffix.lower() != ".csv"]
     if not files:
         raise BizstatsError(f"no .csv files in {directory}")
-    unknown = sorted(p.name for p in files if p.stem not in TABLES)
+    unknown = [p.name for p in files if p.stem.lower() not in TABLES]
     if unknown:
         accepted = ", ".join(f"{name}.csv" for name in TABLES)
         raise BizstatsError(
             f"unknown CSV file(s) in {directory}: {', '.join(unknown)} (accepted names: {accepted})"
         )
-    order = list(TABLES)
-    return sorted(files, key=lambda p: (order.index(p.stem), p.name))
+    by_table: dict[str, list[Path]] = {}
+    for path in files:
+        by_table.setdefault(path.stem.lower(), []).append(path)
+    twice = [paths for paths in by_table.values() if len(paths) > 1]
+    if twice:
+        names = "; ".join(" and ".join(p.name for p in paths) for paths in twice)
+        raise BizstatsError(
+            f"{directory}: one table in two files ({names}): keep one file per table; "
+            "nothing was loaded"
+        )
+    for name in skipped:
+        if progress:
+            progress(f"{name}: skipped, not a .csv file")
+    return [(TABLES[name], by_table[name][0]) for name in TABLES if name in by_table], skipped
 
 
 def _open(path: Path) -> TextIO:
+    # Bytes that are not UTF-8 are read as lone surrogates: their row is refused, not the file.
     try:
-        return open(path, newline="", encoding="utf-8-sig")  # noqa: SIM115 - caller closes
+        return open(  # noqa: SIM115 - caller closes
+            path, newline="", encoding="utf-8-sig", errors="surrogateescape"
+        )
     except OSError as exc:
         raise BizstatsError(f"cannot read {path}: {exc.strerror}") from exc
 
@@ -194,7 +229,7 @@ def _read_header(path: Path) -> list[str]:
     with _open(path) as fh:
         try:
             header = next(csv.reader(fh), None)
-        except (csv.Error, UnicodeDecodeError) as exc:
+        except csv.Error as exc:
             raise BizstatsError(f"{path}: unreadable header row: {exc}") from exc
     if not header:
         raise BizstatsError(f"{path}: no header row (the first line must name the columns)")
@@ -215,12 +250,13 @@ def _layout(table: RawTable, path: Path) -> _Layout:
             col.name,
             names.index(col.name) if col.name in names else -1,
             col.nullable,
+            col.is_id,
             (col.length or 0) if col.kind == "string" else 0,
             None if col.kind == "string" else _CHECKS[col.kind],
         )
         for col in table.columns
     ]
-    return _Layout(table, path, header, slots)
+    return _Layout(table, path, header, slots, DatetimeWindow.from_env())
 
 
 def _shown(value: str) -> str:
@@ -244,12 +280,31 @@ def _check_datetime(value: str) -> str | None:
     return f"not a date-time YYYY-MM-DD HH:MM:SS: {_shown(value)}"
 
 
+def _check_datetime_within(earliest: str, latest: str) -> Check:
+    """_check_datetime, and the value inside [earliest, latest] (both `YYYY-MM-DD HH:MM:SS`:
+    as text of that one width they compare like the datetimes)."""
+
+    def check(value: str) -> str | None:
+        if (reason := _check_datetime(value)) is not None:
+            return reason
+        if value < earliest or value > latest:
+            return (
+                f"outside the accepted window [{earliest}, {latest}] (BIZSTATS_MIN_DATETIME, "
+                f"BIZSTATS_MAX_DAYS_AHEAD): {value}"
+            )
+        return None
+
+    return check
+
+
 def _check_decimal(value: str) -> str | None:
     match = _DECIMAL.fullmatch(value)
     if match is None:
         return f"not a decimal number with at most 2 decimal places: {_shown(value)}"
     if len(match.group(1).lstrip("0")) > 16:
         return f"more than 16 integer digits (DECIMAL(18,2)): {_shown(value)}"
+    if value[0] == "-" and value.strip("-0.") != "":
+        return f"negative amount (every amount is >= 0; a refund is a row of its own): {value}"
     return None
 
 
@@ -295,19 +350,33 @@ def _values(layout: _Layout, fields: list[str]) -> list[str | None]:
     if len(fields) != len(layout.header):
         raise _BadRow(None, f"{len(fields)} fields where the header has {len(layout.header)}")
     values: list[str | None] = []
-    for name, index, nullable, max_chars, check in layout.slots:
+    for name, index, nullable, trim, max_chars, check in layout.slots:
         value: str | None = fields[index] if index >= 0 else ""
+        if trim:
+            value = value.strip()
         if not value or value.isspace():
             if not nullable:
                 raise _BadRow(name, "required value is missing")
             value = None
-        elif max_chars:
-            if len(value) > max_chars:
-                raise _BadRow(name, f"longer than {max_chars} characters: {len(value)}")
-        elif check and (reason := check(value)) is not None:
-            raise _BadRow(name, reason)
+        else:
+            if not value.isascii() and (reason := _check_utf8(value)) is not None:
+                raise _BadRow(name, reason)
+            if max_chars:
+                if len(value) > max_chars:
+                    raise _BadRow(name, f"longer than {max_chars} characters: {len(value)}")
+            elif check and (reason := check(value)) is not None:
+                raise _BadRow(name, reason)
         values.append(value)
     return values
+
+
+def _check_utf8(value: str) -> str | None:
+    """A value read with bytes that are not UTF-8 (see _open): the first of them, and the fix."""
+    bad = _UNDECODED.search(value)
+    if bad is None:
+        return None
+    byte = ord(bad.group()[0]) - 0xDC00
+    return f"not UTF-8 (byte 0x{byte:02x} at character {bad.start() + 1}): {NOT_UTF8_HINT}"
 
 
 def _records(path: Path) -> Iterator[tuple[int, list[str]]]:
@@ -323,15 +392,17 @@ def _records(path: Path) -> Iterator[tuple[int, list[str]]]:
                 start = reader.line_num + 1
         except csv.Error as exc:
             raise BizstatsError(f"{path} line {reader.line_num}: malformed CSV: {exc}") from exc
-        except UnicodeDecodeError as exc:
-            raise BizstatsError(f"{path}: not UTF-8 text: {exc}") from exc
 
 
 def _quarantine_row(
     reject: RejectedRow, header: list[str], fields: list[str], loaded_at: datetime
 ) -> list[Any]:
     """A `_rejected_rows` row: the raw values as a JSON object by header (a list if misaligned)."""
-    raw = dict(zip(header, fields, strict=True)) if len(fields) == len(header) else fields
+    fields = [_storable(value) for value in fields]
+    if len(fields) == len(header):
+        raw: Any = dict(zip(map(_storable, header), fields, strict=True))
+    else:
+        raw = fields
     return [
         reject.table,
         reject.file,
@@ -343,10 +414,28 @@ def _quarantine_row(
     ]
 
 
+def _storable(value: str) -> str:
+    """A raw value as the quarantine can store it: bytes that are not UTF-8 written as
+    `\\xNN`, a value longer than QUARANTINE_VALUE_CHARS cut (saying so)."""
+    if not value.isascii():
+        value = value.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    if len(value) > QUARANTINE_VALUE_CHARS:
+        value = value[:QUARANTINE_VALUE_CHARS] + f"... [cut: {len(value):,} characters]"
+    return value
+
+
+def _within_window(layout: _Layout, loaded_at: datetime) -> _Layout:
+    """The layout with its datetime checks bound to the window of a load at `loaded_at`."""
+    check = _check_datetime_within(*layout.window.bounds(loaded_at))
+    slots = [s._replace(check=check) if s.check is _check_datetime else s for s in layout.slots]
+    return replace(layout, slots=slots)
+
+
 def _batches(
     layout: _Layout, result: FileResult, loaded_at: datetime, size: int, progress: Progress | None
 ) -> Iterator[tuple[list[list[Any]], list[list[Any]]]]:
     """(good rows, quarantine rows) in batches of about `size`; rejects go to `result`."""
+    layout = _within_window(layout, loaded_at)
     rows: list[list[Any]] = []
     rejects: list[list[Any]] = []
     count = 0

@@ -62,9 +62,9 @@ def test_loads_good_rows_with_exact_values(target: Target, tmp_path: Path) -> No
         "orders.csv",
         "order_id,user_id,pay_method,status,amount,created_at",
         "o1,u1,wechat,success,9999999999999999.99,2024-02-29 23:59:59",
-        "o2, u2 ,ALIPAY,failed,-0.05,2024-01-01 00:00:00",
+        "o2, u2 ,ALIPAY,failed,-0.00,2024-01-01 00:00:00",
         "o3,   ,credit,success,+7,",
-        "o4,u4,bank_card,cancelled,0012.3,1970-01-01 00:00:00",
+        "o4,u4,bank_card,cancelled,0012.3,2000-01-01 00:00:00",
     )
     _write(
         tmp_path,
@@ -91,9 +91,9 @@ def test_loads_good_rows_with_exact_values(target: Target, tmp_path: Path) -> No
     ) == [
         ("o1", "u1", "wechat", "success", Decimal("9999999999999999.99"),
          datetime(2024, 2, 29, 23, 59, 59)),
-        ("o2", " u2 ", "ALIPAY", "failed", Decimal("-0.05"), datetime(2024, 1, 1)),
+        ("o2", "u2", "ALIPAY", "failed", Decimal("0.00"), datetime(2024, 1, 1)),
         ("o3", None, "credit", "success", Decimal("7.00"), None),
-        ("o4", "u4", "bank_card", "cancelled", Decimal("12.30"), datetime(1970, 1, 1)),
+        ("o4", "u4", "bank_card", "cancelled", Decimal("12.30"), datetime(2000, 1, 1)),
     ]  # fmt: skip
     events = _query(
         target,
@@ -399,17 +399,24 @@ def test_database_failure_rolls_back_the_whole_file(
     assert load_dir(target, tmp_path).loaded == 4
 
 
-def test_unreadable_file_rolls_back(target: Target, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_bytes_not_utf8_refuse_their_row_only(
+    target: Target, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(loader, "DUCKDB_BATCH_ROWS", 100)
     monkeypatch.setattr(loader, "MYSQL_BATCH_ROWS", 100)
     # more than the text decoder's first chunk, so the bad bytes come after some batches
     path = _write(tmp_path, "users.csv", "user_id", *(f"user{i:05}" for i in range(2000)))
-    path.write_bytes(path.read_bytes() + b"u\xff\xfe5\n")
+    path.write_bytes(path.read_bytes() + b"u\xff\xfe5\n" + b"last\n")
 
-    with pytest.raises(BizstatsError, match=r"users\.csv: not UTF-8"):
-        load_dir(target, tmp_path)
+    (result,) = load_dir(target, tmp_path).files
 
-    assert _count(target, "users") == 0
+    assert result.loaded == 2001
+    assert [(r.line, r.field, r.reason) for r in result.rejected] == [
+        (2002, "user_id", "not UTF-8 (byte 0xff at character 2): save the file as UTF-8")
+    ]
+    assert _count(target, "users") == 2001
+    (raw_values,) = _query(target, f"select raw_values from {_raw(target, '_rejected_rows')}")[0]
+    assert json.loads(raw_values) == {"user_id": "u\\xff\\xfe5"}
 
 
 def test_progress_reports_rows(
@@ -426,3 +433,264 @@ def test_progress_reports_rows(
         "users.csv: 4 rows",
         "users.csv: 5 rows, 5 loaded, 0 rejected",
     ]
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
+
+
+def test_datetimes_outside_the_window_are_quarantined(target: Target, tmp_path: Path) -> None:
+    soon = f"{_now() + timedelta(hours=23):%Y-%m-%d %H:%M:%S}"
+    later = f"{_now() + timedelta(days=1, minutes=5):%Y-%m-%d %H:%M:%S}"
+    path = _write(
+        tmp_path,
+        "event_logs.csv",
+        "event_id,event_type,event_time,created_at",
+        "g1,page_view,2000-01-01 00:00:00,",  # the window's first second
+        "b1,page_view,1999-12-31 23:59:59,",
+        "b2,page_view,1900-01-01 00:00:00,",
+        "b3,page_view,0001-01-01 00:00:00,",
+        "b4,page_view,9999-12-31 23:59:59,",
+        f"b5,page_view,{later},",
+        f"g2,page_view,{soon},{soon}",  # within load time + 1 day
+        "b6,page_view,2024-01-01 00:00:00,1900-01-01 00:00:00",  # a nullable datetime too
+    )
+    _write(
+        tmp_path,
+        "users.csv",
+        "user_id,registered_at",
+        "u1,2024-01-01 00:00:00",
+        "u2,9999-12-31 23:59:59",
+    )
+
+    report = load_dir(target, tmp_path)
+
+    assert [(f.table, f.loaded) for f in report.files] == [("event_logs", 2), ("users", 1)]
+    assert [(r.table, r.line, r.field) for r in report.rejected] == [
+        ("event_logs", 3, "event_time"),
+        ("event_logs", 4, "event_time"),
+        ("event_logs", 5, "event_time"),
+        ("event_logs", 6, "event_time"),
+        ("event_logs", 7, "event_time"),
+        ("event_logs", 9, "created_at"),
+        ("users", 3, "registered_at"),
+    ]
+    assert report.rejected[0].reason.startswith("outside the accepted window [2000-01-01 00:00:00, ")
+    assert report.rejected[0].reason.endswith(
+        "(BIZSTATS_MIN_DATETIME, BIZSTATS_MAX_DAYS_AHEAD): 1999-12-31 23:59:59"
+    )
+    assert len(_quarantined(target)) == 7
+    assert _query(target, f"select event_id from {_raw(target, 'event_logs')} order by 1") == [
+        ("g1",),
+        ("g2",),
+    ]
+    assert str(path) == report.rejected[0].file
+
+
+def test_datetime_window_is_a_setting(
+    duckdb_target: Target, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BIZSTATS_MIN_DATETIME", "2024-03-01")
+    monkeypatch.setenv("BIZSTATS_MAX_DAYS_AHEAD", "0")
+    soon = f"{_now() + timedelta(hours=1):%Y-%m-%d %H:%M:%S}"
+    _write(
+        tmp_path,
+        "users.csv",
+        "user_id,registered_at",
+        "u1,2024-02-29 23:59:59",
+        "u2,2024-03-01 00:00:00",
+        f"u3,{soon}",
+    )
+
+    report = load_dir(duckdb_target, tmp_path)
+
+    assert report.loaded == 1
+    assert [(r.line, r.field) for r in report.rejected] == [(2, "registered_at"), (4, "registered_at")]
+
+    monkeypatch.setenv("BIZSTATS_MAX_DAYS_AHEAD", "a week")
+    with pytest.raises(BizstatsError, match="BIZSTATS_MAX_DAYS_AHEAD must be a whole number"):
+        load_dir(duckdb_target, tmp_path)
+    monkeypatch.setenv("BIZSTATS_MAX_DAYS_AHEAD", "1")
+    monkeypatch.setenv("BIZSTATS_MIN_DATETIME", "2024/03/01")
+    with pytest.raises(BizstatsError, match="BIZSTATS_MIN_DATETIME must be YYYY-MM-DD"):
+        load_dir(duckdb_target, tmp_path)
+    assert _count(duckdb_target, "users") == 1
+
+
+AMOUNT_TABLES = [t for t in TABLES.values() if "amount" in t.column_names]
+
+
+@pytest.mark.parametrize("table", AMOUNT_TABLES, ids=[t.name for t in AMOUNT_TABLES])
+def test_negative_amounts_are_quarantined(target: Target, tmp_path: Path, table) -> None:
+    required = [c.name for c in table.columns if not c.nullable]
+    filler = {"event_type": "order_create", "event_time": "2024-01-01 00:00:00"}
+
+    def line(key: str, amount: str) -> str:
+        values = {table.key: key, **{c: filler[c] for c in required if c != table.key}}
+        return ",".join([*values.values(), amount])
+
+    _write(
+        tmp_path,
+        f"{table.name}.csv",
+        ",".join([table.key, *(c for c in required if c != table.key), "amount"]),
+        line("k1", "5"),
+        line("k2", "-5"),
+        line("k3", "0"),
+        line("k4", "-0.01"),
+        line("k5", "-0.00"),
+    )
+
+    (result,) = load_dir(target, tmp_path).files
+
+    assert result.loaded == 3
+    assert [(r.line, r.field) for r in result.rejected] == [(3, "amount"), (5, "amount")]
+    assert result.rejected[0].reason == (
+        "negative amount (every amount is >= 0; a refund is a row of its own): -5"
+    )
+    assert _query(
+        target, f"select {table.key}, amount from {_raw(target, table.name)} order by 1"
+    ) == [("k1", Decimal("5.00")), ("k3", Decimal("0.00")), ("k5", Decimal("0.00"))]
+
+
+def test_ids_are_trimmed_and_case_exact(target: Target, tmp_path: Path) -> None:
+    _write(
+        tmp_path,
+        "event_logs.csv",
+        "event_id,event_type,user_id,device_id,session_id,order_id,event_time",
+        "x,page_view, u1 ,d1 , s1,o1 ,2024-01-01 00:00:00",
+        "x ,page_view,u1,d1,s1,o1,2024-01-01 00:00:00",
+        " x,page_view,u1,d1,s1,o1,2024-01-01 00:00:00",
+        "X,page_view,u1,d1,s1,o1,2024-01-01 00:00:00",
+        f"{'y' * 64}  ,page_view,,,,,2024-01-01 00:00:00",  # 64 characters once trimmed
+    )
+    _write(tmp_path, "refunds.csv", "refund_id,deduction_id", " r1\t,d1 ")
+
+    report = load_dir(target, tmp_path)
+
+    assert report.rejected == []
+    events = _query(
+        target,
+        "select distinct event_id, user_id, device_id, session_id, order_id "
+        f"from {_raw(target, 'event_logs')} order by 1",
+    )
+    assert events == [
+        ("X", "u1", "d1", "s1", "o1"),
+        ("x", "u1", "d1", "s1", "o1"),
+        ("y" * 64, None, None, None, None),
+    ]
+    assert _query(target, f"select refund_id, deduction_id from {_raw(target, 'refunds')}") == [
+        ("r1", "d1")
+    ]
+
+
+def test_trailing_spaces_and_case_give_the_same_numbers_on_both_targets(wh) -> None:
+    at = "2024-03-10 01:00:00"  # local day 2024-03-10
+    event = dict(event_type="page_view", device_id="d1", session_id="s1", event_time=at, created_at=at)
+    wh.load(
+        event_logs=[
+            {**event, "event_id": "x", "user_id": "u1"},
+            {**event, "event_id": "x ", "user_id": "u1 "},
+            {**event, "event_id": "X", "user_id": " u1"},
+        ],
+        users=[{"user_id": "u1 ", "channel": "wechat", "device_type": "pc"}],
+        orders=[
+            {"order_id": "o1", "user_id": " u1", "pay_method": "credit", "amount": "1.00",
+             "created_at": at},
+            {"order_id": "o1 ", "user_id": "u1", "pay_method": "credit", "amount": "1.00",
+             "created_at": at},
+        ],  # fmt: skip
+    )
+    wh.build(start="2024-03-10", end="2024-03-10")
+
+    row = wh.daily("2024-03-10")
+    assert (row["pv"], row["uv"], row["credit_order_count"]) == (2, 1, 1)
+    assert wh.daily("2024-03-10", "wechat", "pc")["credit_order_count"] == 1
+
+
+def test_oversized_field_refuses_only_its_row(target: Target, tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        "event_logs.csv",
+        "event_id,event_type,user_agent,page_url,event_time",
+        "g1,page_view,,,2024-01-01 00:00:00",
+        f"b1,page_view,{'a' * 200_000},,2024-01-01 00:00:00",
+        f"b2,page_view,,{'p' * 140_000},2024-01-01 00:00:00",
+        "g2,page_view,,,2024-01-01 00:00:00",
+    )
+
+    (result,) = load_dir(target, tmp_path).files
+
+    assert result.loaded == 2
+    assert [(r.line, r.field, r.reason) for r in result.rejected] == [
+        (3, "user_agent", "longer than 65,535 bytes (MySQL TEXT)"),
+        (4, "page_url", "longer than 255 characters: 140000"),
+    ]
+    assert _query(target, f"select event_id from {_raw(target, 'event_logs')} order by 1") == [
+        ("g1",),
+        ("g2",),
+    ]
+    (raw_values,) = _query(
+        target, f"select raw_values from {_raw(target, '_rejected_rows')} where line = 3"
+    )[0]
+    assert json.loads(raw_values)["user_agent"] == "a" * 65_535 + "... [cut: 200,000 characters]"
+    assert str(path) == result.file
+
+
+def test_gbk_file_refuses_its_non_ascii_rows_only(target: Target, tmp_path: Path) -> None:
+    text = (
+        "user_id,channel,device_type,nickname\n"
+        "u1,wechat,pc,Ann\n"
+        "u2,微信,pc,Bob\n"  # not a contract value issue: the bytes are GBK
+        "u3,app,mobile,张三\n"  # an ignored column: the row loads
+        "u4,app,mobile,Dan\n"
+    )
+    (tmp_path / "users.csv").write_bytes(text.encode("gbk"))
+
+    (result,) = load_dir(target, tmp_path).files
+
+    assert result.loaded == 3
+    assert [(r.line, r.field) for r in result.rejected] == [(3, "channel")]
+    assert result.rejected[0].reason.startswith("not UTF-8 (byte 0x")
+    assert result.rejected[0].reason.endswith("): save the file as UTF-8")
+    assert _query(target, f"select user_id from {_raw(target, 'users')} order by 1") == [
+        ("u1",),
+        ("u3",),
+        ("u4",),
+    ]
+    assert len(_quarantined(target)) == 1
+
+
+def test_file_names_match_case_insensitively_and_others_are_skipped(
+    target: Target, tmp_path: Path
+) -> None:
+    _write(tmp_path, "event_logs.CSV", EVENT_HEADER, GOOD_EVENT.format(id="e1"))
+    _write(tmp_path, "Users.csv", "user_id", "u1")
+    _write(tmp_path, "users.tsv", "user_id\tchannel", "u2\tapp")
+    _write(tmp_path, "README", "notes")
+    messages: list[str] = []
+
+    report = load_dir(target, tmp_path, messages.append)
+
+    assert [(f.table, Path(f.file).name, f.loaded) for f in report.files] == [
+        ("event_logs", "event_logs.CSV", 1),
+        ("users", "Users.csv", 1),
+    ]
+    assert report.skipped == ["README", "users.tsv"]
+    assert messages[:2] == ["README: skipped, not a .csv file", "users.tsv: skipped, not a .csv file"]
+
+
+def test_one_table_in_two_files_loads_nothing(target: Target, tmp_path: Path) -> None:
+    ensure_raw_tables(target)
+    _write(tmp_path, "event_logs.csv", EVENT_HEADER, GOOD_EVENT.format(id="e1"))
+    _write(tmp_path, "event_logs.CSV", EVENT_HEADER, GOOD_EVENT.format(id="e2"))
+    _write(tmp_path, "users.csv", "user_id", "u1")
+
+    with pytest.raises(BizstatsError) as raised:
+        load_dir(target, tmp_path)
+
+    assert str(raised.value) == (
+        f"{tmp_path}: one table in two files (event_logs.CSV and event_logs.csv): "
+        "keep one file per table; nothing was loaded"
+    )
+    assert _count(target, "event_logs") == 0
+    assert _count(target, "users") == 0
