@@ -10,15 +10,17 @@ Every build leaves the warehouse as a full rebuild of the same data would:
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from bizstats import changes
-from bizstats.config import Target
+from bizstats.config import DatetimeWindow, Target
 from bizstats.db import ensure_raw_tables
 from bizstats.dbt_runner import run_dbt
 from bizstats.errors import BizstatsError
+from bizstats.lock import warehouse_lock
 from bizstats.project_vars import project_vars
 
 Progress = Callable[[str], None]
@@ -76,6 +78,23 @@ def yesterday_local() -> date:
     return changes.local_date(changes.utc_now(), project_vars().utc_offset_hours) - timedelta(days=1)
 
 
+def window_days(offset_hours: int) -> tuple[date, date]:
+    """The local days a build may cover: those of the loader's datetime window (from
+    BIZSTATS_MIN_DATETIME to BIZSTATS_MAX_DAYS_AHEAD days after now), inside the days safe
+    from date overflow. No setting can make this raise OverflowError."""
+    window = DatetimeWindow.from_env()
+    now = changes.utc_now()
+    try:
+        first = changes.local_date(window.earliest, offset_hours)
+    except OverflowError:
+        first = changes.SAFE_FIRST_DAY
+    try:
+        last = changes.local_date(now + timedelta(days=window.days_ahead), offset_hours)
+    except OverflowError:
+        last = changes.SAFE_LAST_DAY
+    return max(first, changes.SAFE_FIRST_DAY), min(last, changes.SAFE_LAST_DAY)
+
+
 def plan_build(
     target: Target,
     day: date | None = None,
@@ -87,29 +106,44 @@ def plan_build(
     defaulting to yesterday. Backfill: [start, end]. Full refresh: from the first day of data.
     Then widened to the pending days and to the last day already built (module docstring).
     A full refresh starts no later than the first day of data (the tables are recreated).
-    Examines the rows loaded since the last build first (they become pending days)."""
+    Examines the rows loaded since the last build first (they become pending days).
+
+    Bounded: only the days of the loader's datetime window are ever planned (window_days:
+    by default 2000-01-01 to tomorrow), and without an explicit start/end a plan longer than the dbt var
+    `max_build_days` is refused with one line asking for them."""
     settings = project_vars()
+    first_day, last_day = window_days(settings.utc_offset_hours)
+    explicit = start is not None and end is not None
+    for option, value in (("--date", day), ("--start", start), ("--end", end)):
+        if value is not None and not first_day <= value <= last_day:
+            raise BizstatsError(
+                f"{option} {value} is outside the days a warehouse holds ({first_day} .. "
+                f"{last_day}: the load window, BIZSTATS_MIN_DATETIME and BIZSTATS_MAX_DAYS_AHEAD)"
+            )
     if start is None or end is None:
         end = day or yesterday_local()
-        start = end - timedelta(days=settings.lookback_days)
+        start = max(end - timedelta(days=settings.lookback_days), first_day)
     if start > end:
         raise BizstatsError(f"--start {start} is after --end {end}")
     requested_start, requested_end = start, end
     ensure_raw_tables(target)
     newest = changes.scan_new_rows(target, settings.utc_offset_hours)
     if full_refresh:
-        first = changes.first_data_day(target, settings.utc_offset_hours)
+        first = changes.first_data_day(target, settings.utc_offset_hours, first_day)
         if first is not None and first < start:
             start = first
     last_built = changes.last_built_day(target)
+    if last_built is not None:
+        # a day built by an older version outside the window is neither carried nor a gap
+        last_built = min(max(last_built, first_day - timedelta(days=1)), last_day)
     if last_built is not None and last_built > end:
         end = last_built
     if last_built is not None and last_built + timedelta(days=1) < start:
         start = last_built + timedelta(days=1)  # no gap after the days built so far
-    pending = tuple(d for d in changes.pending_days(target) if d <= end)
+    pending = tuple(d for d in changes.pending_days(target) if first_day <= d <= end)
     if pending and pending[0] < start:
         start = pending[0]
-    return BuildPlan(
+    plan = BuildPlan(
         start=start,
         end=end,
         requested_start=requested_start,
@@ -118,6 +152,14 @@ def plan_build(
         has_data=newest is not None,
         first_build=last_built is None,
     )
+    if not explicit and plan.days > settings.max_build_days:
+        first = " (the first build of a warehouse covers every day with data)" if plan.first_build else ""
+        raise BizstatsError(
+            f"the build would cover {plan.start} .. {plan.end} ({plan.days} days){first}, more "
+            f"than max_build_days ({settings.max_build_days}, dbt_project.yml): give the range "
+            f"explicitly, e.g. `bizstats build --start {plan.start} --end {plan.end}`"
+        )
+    return plan
 
 
 def build(
@@ -135,13 +177,29 @@ def build(
     `select` (with `full_refresh`): rebuild one model over all days with data, e.g. after
     changing its columns; the window tables it reads are rebuilt with it. `with_tests=False`
     skips dbt's tests (the test suite uses it for speed; production builds always test).
-    Days stay pending until a build that covers every model succeeds."""
+    Days stay pending until a build that covers every model succeeds. The whole build holds
+    the warehouse lock (bizstats.lock): another build or load on the same warehouse meanwhile
+    waits or fails with one line."""
     if (start is None) != (end is None):
         raise BizstatsError("give both --start and --end, or neither")
     if start is not None and day is not None:
         raise BizstatsError("give either --date or --start/--end, not both")
     if select and not full_refresh:
         raise BizstatsError("--select rebuilds one model over all history: use it with --full-refresh")
+    with warehouse_lock(target, "build"):
+        return _build(target, day, start, end, full_refresh, select, progress, with_tests)
+
+
+def _build(
+    target: Target,
+    day: date | None,
+    start: date | None,
+    end: date | None,
+    full_refresh: bool,
+    select: str | None,
+    progress: Progress | None,
+    with_tests: bool,
+) -> BuildResult:
     say = progress or (lambda _message: None)
     plan = plan_build(target, day, start, end, full_refresh=full_refresh)
     warnings = []
@@ -163,7 +221,9 @@ def build(
     try:
         outcome = run_dbt(target, command, dbt_vars, progress=progress)
     except BizstatsError:
-        changes.log_build(target, started_at, plan.start, plan.end, select, "failed")
+        # best effort: with the connection lost, dbt's error is the one to report
+        with contextlib.suppress(BizstatsError):
+            changes.log_build(target, started_at, plan.start, plan.end, select, "failed")
         raise
     changes.log_build(target, started_at, plan.start, plan.end, select, "success")
     if not select:

@@ -27,6 +27,13 @@ PENDING = "bizstats_pending_days"
 BUILDS = "bizstats_builds"
 LEGACY_LOG = "bizstats_build_log"  # earlier versions: one watermark per build
 
+# Local days clear of date overflow in SQL and Python (both databases and `datetime`): a
+# stored time outside them (e.g. year 1 or 9999-12-31 23:59:59, written by an older loader
+# or by hand) is never a pending day. The days a build covers are narrower: the loader's
+# window (bizstats.config.DatetimeWindow), applied by the planner.
+SAFE_FIRST_DAY = date(1000, 1, 2)
+SAFE_LAST_DAY = date(9999, 12, 1)
+
 # Business tables keyed by user: a late `users` row (a new acquisition slice) moves the
 # user's business facts on every day they happened.
 _USER_TABLES = ("real_name_auths", "bank_cards", "member_orders", "orders", "deductions")
@@ -74,9 +81,11 @@ def _affected_days_queries(target: Target, offset_hours: int) -> list[str]:
         )
 
     def days_of(name: str, column: str, key: str, late_keys: str) -> str:
+        # only days clear of overflow (SAFE_FIRST_DAY .. SAFE_LAST_DAY)
         return (
             f"select distinct {day('r.' + column)} as d from {raw(name)} as r "
-            f"inner join ({late_keys}) as lk on r.{key} = lk.k where r.{column} is not null"
+            f"inner join ({late_keys}) as lk on r.{key} = lk.k where r.{column} is not null "
+            f"and {day('r.' + column)} between date '{SAFE_FIRST_DAY}' and date '{SAFE_LAST_DAY}'"
         )
 
     queries = [
@@ -235,15 +244,24 @@ def last_built_day(target: Target) -> date | None:
     return None if value is None else _as_date(value)
 
 
-def first_data_day(target: Target, offset_hours: int) -> date | None:
-    """The first local day any published number can fall on (the earliest fact time)."""
+def first_data_day(target: Target, offset_hours: int, earliest: date = SAFE_FIRST_DAY) -> date | None:
+    """The first local day any published number can fall on (the earliest fact time), not
+    before `earliest`: a stored time before it (outside the loader's window) is ignored."""
+    ph = placeholder(target)
     union = " union all ".join(
-        f"select min({col}) as m from {qualified(target, target.raw_schema, table.name)}"
+        f"select min({col}) as m from {qualified(target, target.raw_schema, table.name)} "
+        f"where {col} >= {ph} and {col} < {ph}"
         for table in TABLES.values()
         for col in table.time_columns
     )
+    # the UTC times of the local days earliest .. SAFE_LAST_DAY
+    bounds = [
+        datetime.combine(max(earliest, SAFE_FIRST_DAY), datetime.min.time()) - timedelta(hours=offset_hours),
+        datetime.combine(SAFE_LAST_DAY, datetime.min.time()) - timedelta(hours=offset_hours),
+    ]
     with connect(target) as con:
-        (value,) = fetch_all(con, f"select min(u.m) from ({union}) as u")[0]
+        params = bounds * sum(len(table.time_columns) for table in TABLES.values())
+        (value,) = fetch_all(con, f"select min(u.m) from ({union}) as u", params)[0]
     return None if value is None else local_date(value, offset_hours)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -55,17 +56,20 @@ def run_dbt(
         if progress and event.info.name in ("LogModelResult", "LogTestResult", "LogSeedResult"):
             progress(event.info.msg)
 
-    # dbt's own console output is silenced; progress lines come through the callback
-    result = dbtRunner(callbacks=[on_event]).invoke([*args, "--quiet", "--no-use-colors"])
+    # dbt's own console output is silenced (its errors too: they reach the user as one line,
+    # below; logs/dbt.log keeps everything); progress lines come through the callback
+    quiet = ["--quiet", "--log-level", "none", "--no-use-colors"]
+    result = dbtRunner(callbacks=[on_event]).invoke([*args, *quiet])
     what = f"dbt {' '.join(command)} on {describe(target)} failed"
     if result.exception is not None:
-        raise BizstatsError(f"{what}: {_one_line(result.exception)}")
+        message = _one_line(result.exception)
+        raise BizstatsError(f"{what}: {_connection_lost([message]) or message}")
     statuses: dict[str, str] = {}
     failures: list[str] = []
     warnings: list[str] = []
     for res in result.result or []:
         node = getattr(res, "node", None)
-        name = node.name if node is not None else str(res)
+        name = node.name if node is not None else "dbt"  # never a raw BaseResult(...)
         status = str(res.status)
         statuses[name] = status
         if status in ("error", "fail", "runtime error"):
@@ -76,9 +80,40 @@ def run_dbt(
         for warning in warnings:
             progress(f"warning: {warning}")
     if not result.success:
-        detail = "; ".join(failures) or f"see {project_dir() / 'logs' / 'dbt.log'}"
-        raise BizstatsError(f"{what}: {detail}")
+        detail = _connection_lost(failures) or _first_failures(failures)
+        log = project_dir() / "logs" / "dbt.log"
+        raise BizstatsError(f"{what}: {detail or f'see {log}'}")
     return DbtOutcome(statuses, failures, warnings)
+
+
+# A lost or refused MySQL/MariaDB connection, as dbt's messages quote the driver's error.
+_CONNECTION_ERROR = re.compile(
+    r"\b(?:2002|2003|2006|2013)(?: \(HY000\))?:\s*[^(;]{0,100}|Lost connection[^(;]{0,80}"
+    r"|server has gone away|Connection refused",
+    re.IGNORECASE,
+)
+_MAX_LISTED = 3  # failures named in the message; the rest are counted
+
+
+def _connection_lost(messages: Sequence[str]) -> str | None:
+    """One clause for failures that are a lost database connection (every model then fails
+    with the same error): the error once, how many failed with it, what to do."""
+    lost = [m for m in messages if _CONNECTION_ERROR.search(m)]
+    if not lost:
+        return None
+    match = _CONNECTION_ERROR.search(lost[0])
+    error = match.group(0).strip() if match else ""
+    count = f", {len(lost)} steps failed with it" if len(lost) > 1 else ""
+    return (
+        f"lost the connection to the database ({error}{count}); models not rebuilt keep their rows and "
+        "the days stay pending: re-run when the server is reachable (BIZSTATS_MYSQL_HOST/_PORT)"
+    )
+
+
+def _first_failures(failures: Sequence[str]) -> str:
+    shown = "; ".join(failures[:_MAX_LISTED])
+    more = len(failures) - _MAX_LISTED
+    return f"{shown}; and {more} more (see logs/dbt.log)" if more > 0 else shown
 
 
 def _one_line(message: object) -> str:

@@ -154,13 +154,16 @@ def load_dir(target: Target, directory: Path, progress: Progress | None = None) 
     File names and headers are all checked before anything is loaded. A file that fails in
     the database is rolled back and raises BizstatsError; files loaded before it stay.
     """
+    from bizstats.lock import warehouse_lock  # the warehouse lock: one build or load at a time
+
     files, skipped = _csv_files(Path(directory), progress)
     layouts = [_layout(table, path) for table, path in files]
-    loaded_at = _now()
-    ensure_raw_tables(target)
-    with connect(target) as con:
-        _ensure_quarantine(con, target)
-        return LoadReport([_load(con, target, lay, loaded_at, progress) for lay in layouts], skipped)
+    with warehouse_lock(target, "load"):
+        loaded_at = _now()
+        ensure_raw_tables(target)
+        with connect(target) as con:
+            _ensure_quarantine(con, target)
+            return LoadReport([_load(con, target, lay, loaded_at, progress) for lay in layouts], skipped)
 
 
 def load_file(target: Target, table_name: str, path: Path, progress: Progress | None = None) -> FileResult:

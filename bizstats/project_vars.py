@@ -19,6 +19,7 @@ from bizstats.errors import BizstatsError
 class ProjectVars:
     utc_offset_hours: int  # var stats_utc_offset_hours: the statistics time zone
     lookback_days: int  # var lookback_days: a build for day D rebuilds at least [D - lookback, D]
+    max_build_days: int  # var max_build_days: the longest plan without an explicit --start/--end
 
 
 @functools.cache
@@ -30,8 +31,9 @@ def project_vars() -> ProjectVars:
         return ProjectVars(
             utc_offset_hours=int(values["stats_utc_offset_hours"]),
             lookback_days=int(values["lookback_days"]),
+            max_build_days=int(values["max_build_days"]),
         )
     except (OSError, yaml.YAMLError, KeyError, TypeError, ValueError) as exc:
         raise BizstatsError(
-            f"cannot read vars stats_utc_offset_hours and lookback_days from {path}: {exc}"
+            f"cannot read vars stats_utc_offset_hours, lookback_days and max_build_days from {path}: {exc}"
         ) from exc

@@ -213,7 +213,7 @@ def test_default_window_ends_yesterday_in_the_statistics_time_zone() -> None:
 
 def test_local_days_follow_the_dbt_var(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The generator has no time zone of its own: with the var at 0, local days are UTC days."""
-    monkeypatch.setattr(generator, "project_vars", lambda: ProjectVars(0, 3))
+    monkeypatch.setattr(generator, "project_vars", lambda: ProjectVars(0, 3, max_build_days=400))
     generate(DemoConfig(days=2, events_per_day=800, end_date=END, seed=3, dirty=False), tmp_path)
     registered = [row["registered_at"] for row in read(tmp_path, ["users"])["users"]]
     assert registered
