@@ -147,6 +147,11 @@ def _cmd_load(args: argparse.Namespace) -> int:
         f"loaded {report.loaded} rows from {len(report.files)} files into {args.target}; "
         f"{len(report.rejected)} rejected (kept in _rejected_rows), "
         f"{report.duplicates} duplicate event deliveries"
+        + (
+            f"; {len(report.already_loaded)} files already loaded (same content), skipped"
+            if report.already_loaded
+            else ""
+        )
     )
     return 0
 

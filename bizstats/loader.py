@@ -5,12 +5,19 @@ to their raw table; bad rows go to the quarantine table `<raw schema>._rejected_
 the reason. One file is one transaction: either all of it (good and quarantined rows) is
 stored or nothing is. On MySQL, event_logs keeps one row per event_id: the delivery with
 the earliest created_at.
+
+Loads are safe to re-run: each file's transaction also records it in the load ledger
+`<raw schema>._load_ledger` (table, file, sha256 of its bytes, row counts). A file whose
+content is already recorded for its table is skipped, saying when it was loaded; so a folder
+loaded twice stores its rows once, and a load killed midway resumes where it stopped (the
+files that committed are skipped, the file that was cut short loads whole).
 """
 
 from __future__ import annotations
 
 import contextlib
 import csv
+import hashlib
 import json
 import re
 from collections.abc import Callable, Iterator, Sequence
@@ -32,6 +39,7 @@ from bizstats.db import (
     connect,
     database_error,
     ensure_raw_tables,
+    placeholder,
     qualified,
     quote,
 )
@@ -41,6 +49,10 @@ Progress = Callable[[str], None]
 Check = Callable[[str], str | None]  # a value's problem, None when it is fine
 
 REJECTED_TABLE = "_rejected_rows"
+LEDGER_TABLE = "_load_ledger"
+COMMITTED = "committed"  # a ledger outcome: the file's rows are stored
+ROLLED_BACK = "rolled back"  # the file failed in the database: nothing of it is stored
+HASH_CHUNK_BYTES = 1024 * 1024
 DUCKDB_BATCH_ROWS = 50_000
 MYSQL_BATCH_ROWS = 5_000
 PROGRESS_EVERY = 100_000
@@ -63,6 +75,18 @@ _QUARANTINE_COLUMNS = (
     ("field", "varchar", "varchar(64)"),
     ("reason", "varchar", "text"),
     ("raw_values", "varchar", "longtext"),
+    (LOADED_AT, "timestamp", "datetime(6)"),
+)
+# the load ledger: name, DuckDB type, MySQL type; every column is not null
+_LEDGER_COLUMNS = (
+    ("source_table", "varchar", "varchar(64)"),
+    ("file", "varchar", "text"),
+    ("sha256", "varchar", "char(64)"),
+    ("rows_read", "bigint", "bigint"),
+    ("rows_loaded", "bigint", "bigint"),
+    ("rows_rejected", "bigint", "bigint"),
+    ("duplicates", "bigint", "bigint"),
+    ("outcome", "varchar", "varchar(20)"),
     (LOADED_AT, "timestamp", "datetime(6)"),
 )
 _DUCKDB_VIEW = "_bizstats_load_batch"
@@ -95,6 +119,9 @@ class FileResult:
     loaded: int = 0  # good rows written (duplicate deliveries included)
     rejected: list[RejectedRow] = dataclass_field(default_factory=list)
     duplicates: int = 0  # event_logs rows whose event_id was already stored or repeated
+    sha256: str = ""  # of the file's bytes: its identity in the load ledger
+    # when the same content was loaded into the table before: the file was skipped
+    already_loaded: datetime | None = None
 
 
 @dataclass
@@ -115,6 +142,11 @@ class LoadReport:
     @property
     def duplicates(self) -> int:
         return sum(f.duplicates for f in self.files)
+
+    @property
+    def already_loaded(self) -> list[FileResult]:
+        """The files skipped because the ledger holds their content as loaded."""
+        return [f for f in self.files if f.already_loaded is not None]
 
 
 class _Slot(NamedTuple):
@@ -163,6 +195,7 @@ def load_dir(target: Target, directory: Path, progress: Progress | None = None) 
         ensure_raw_tables(target)
         with connect(target) as con:
             _ensure_quarantine(con, target)
+            _ensure_ledger(con, target)
             return LoadReport([_load(con, target, lay, loaded_at, progress) for lay in layouts], skipped)
 
 
@@ -174,6 +207,7 @@ def load_file(target: Target, table_name: str, path: Path, progress: Progress | 
     ensure_raw_tables(target)
     with connect(target) as con:
         _ensure_quarantine(con, target)
+        _ensure_ledger(con, target)
         return _load(con, target, layout, _now(), progress)
 
 
@@ -466,8 +500,10 @@ def _batches(
 def _load(
     con: Any, target: Target, layout: _Layout, loaded_at: datetime, progress: Progress | None
 ) -> FileResult:
-    """Load one file in one transaction; on a database error roll it all back and raise."""
-    result = FileResult(layout.table.name, str(layout.path))
+    """Load one file in one transaction, recorded in the load ledger by the same transaction;
+    a file whose content the ledger holds as loaded into its table is skipped. On a database
+    error roll it all back, record the failure (if the database still answers) and raise."""
+    result = FileResult(layout.table.name, str(layout.path), sha256=_sha256(layout.path))
     writer: _DuckDBWriter | _MySQLWriter
     if target.name == "duckdb":
         writer, size = _DuckDBWriter(con, target, layout.table), DUCKDB_BATCH_ROWS
@@ -475,12 +511,25 @@ def _load(
         writer, size = _MySQLWriter(con, target, layout.table), MYSQL_BATCH_ROWS
     try:
         con.begin()
+        result.already_loaded = _ledger_loaded_at(con, target, result)
+        if result.already_loaded is not None:
+            con.rollback()
+            if progress:
+                progress(
+                    f"{layout.path.name}: already loaded on {result.already_loaded:%Y-%m-%d %H:%M:%S} "
+                    "UTC (same content), skipped"
+                )
+            return result
+        rows_read = 0
         for rows, rejects in _batches(layout, result, loaded_at, size, progress):
             result.duplicates += writer.write(rows, rejects)
             result.loaded += len(rows)
+            rows_read += len(rows) + len(rejects)
+        _record(con, target, result, rows_read, COMMITTED, loaded_at)
         con.commit()
     except DB_ERRORS as exc:
         _rollback(con)
+        _record_failure(con, target, result, loaded_at)
         raise BizstatsError(
             f"{layout.path}: database error, nothing of this file was loaded "
             f"(files loaded before it stay loaded): {database_error(target, exc)}"
@@ -489,6 +538,65 @@ def _load(
         _rollback(con)
         raise
     return result
+
+
+def _sha256(path: Path) -> str:
+    """The hex sha256 of the file's bytes: its identity in the load ledger."""
+    digest = hashlib.sha256()
+    try:
+        with open(path, "rb") as fh:
+            while chunk := fh.read(HASH_CHUNK_BYTES):
+                digest.update(chunk)
+    except OSError as exc:
+        raise BizstatsError(f"cannot read {path}: {exc.strerror}") from exc
+    return digest.hexdigest()
+
+
+def _ledger_loaded_at(con: Any, target: Target, result: FileResult) -> datetime | None:
+    """When this content was first loaded into the table, per the ledger; None if never."""
+    mark = placeholder(target)
+    cur = con.cursor()
+    cur.execute(
+        f"select min({quote(target, LOADED_AT)}) from {qualified(target, target.raw_schema, LEDGER_TABLE)} "
+        f"where source_table = {mark} and sha256 = {mark} and outcome = {mark}",
+        (result.table, result.sha256, COMMITTED),
+    )
+    row = cur.fetchone()
+    return row[0] if row else None
+
+
+def _record(
+    con: Any, target: Target, result: FileResult, rows_read: int, outcome: str, loaded_at: datetime
+) -> None:
+    """Add the file's row to the ledger (in the caller's transaction)."""
+    mark = placeholder(target)
+    names = ", ".join(quote(target, name) for name, _, _ in _LEDGER_COLUMNS)
+    values = ", ".join([mark] * len(_LEDGER_COLUMNS))
+    con.cursor().execute(
+        f"insert into {qualified(target, target.raw_schema, LEDGER_TABLE)} ({names}) values ({values})",
+        (
+            result.table,
+            result.file,
+            result.sha256,
+            rows_read,
+            result.loaded,
+            len(result.rejected),
+            result.duplicates,
+            outcome,
+            loaded_at,
+        ),
+    )
+
+
+def _record_failure(con: Any, target: Target, result: FileResult, loaded_at: datetime) -> None:
+    """Note in the ledger that the file was rolled back (nothing of it stored), if the
+    database still answers; a re-run loads it."""
+    try:
+        con.begin()
+        _record(con, target, replace(result, loaded=0, rejected=[], duplicates=0), 0, ROLLED_BACK, loaded_at)
+        con.commit()
+    except DB_ERRORS:
+        _rollback(con)
 
 
 def _rollback(con: Any) -> None:
@@ -511,6 +619,24 @@ def _ensure_quarantine(con: Any, target: Target) -> None:
         sql = (
             f"create table if not exists {table} ({cols}, "
             f"key idx_loaded_at (`{LOADED_AT}`)) "
+            "engine=InnoDB default charset=utf8mb4 collate=utf8mb4_bin"
+        )
+    con.cursor().execute(sql)
+
+
+def _ensure_ledger(con: Any, target: Target) -> None:
+    """Create `<raw schema>._load_ledger` if missing."""
+    duck = target.name == "duckdb"
+    cols = ", ".join(
+        f"{quote(target, name)} {duck_type if duck else mysql_type} not null"
+        for name, duck_type, mysql_type in _LEDGER_COLUMNS
+    )
+    table = qualified(target, target.raw_schema, LEDGER_TABLE)
+    if duck:
+        sql = f"create table if not exists {table} ({cols})"
+    else:
+        sql = (
+            f"create table if not exists {table} ({cols}, key idx_table_sha256 (source_table, sha256)) "
             "engine=InnoDB default charset=utf8mb4 collate=utf8mb4_bin"
         )
     con.cursor().execute(sql)
