@@ -194,8 +194,7 @@ def load_dir(target: Target, directory: Path, progress: Progress | None = None) 
         loaded_at = _now()
         ensure_raw_tables(target)
         with connect(target) as con:
-            _ensure_quarantine(con, target)
-            _ensure_ledger(con, target)
+            _ensure_side_tables(con, target)
             return LoadReport([_load(con, target, lay, loaded_at, progress) for lay in layouts], skipped)
 
 
@@ -206,8 +205,7 @@ def load_file(target: Target, table_name: str, path: Path, progress: Progress | 
     layout = _layout(TABLES[table_name], Path(path))
     ensure_raw_tables(target)
     with connect(target) as con:
-        _ensure_quarantine(con, target)
-        _ensure_ledger(con, target)
+        _ensure_side_tables(con, target)
         return _load(con, target, layout, _now(), progress)
 
 
@@ -605,38 +603,27 @@ def _rollback(con: Any) -> None:
         con.rollback()
 
 
-def _ensure_quarantine(con: Any, target: Target) -> None:
-    """Create `<raw schema>._rejected_rows` if missing."""
+def _ensure_side_tables(con: Any, target: Target) -> None:
+    """Create `<raw schema>._rejected_rows` (the quarantine) and `._load_ledger` if missing."""
+    _ensure_side_table(con, target, REJECTED_TABLE, _QUARANTINE_COLUMNS, f"idx_loaded_at (`{LOADED_AT}`)")
+    _ensure_side_table(con, target, LEDGER_TABLE, _LEDGER_COLUMNS, "idx_table_sha256 (source_table, sha256)")
+
+
+def _ensure_side_table(
+    con: Any, target: Target, name: str, columns: Sequence[tuple[str, str, str]], mysql_key: str
+) -> None:
+    """One loader table of (name, DuckDB type, MySQL type) columns, all but `field` not null."""
     duck = target.name == "duckdb"
     cols = ", ".join(
-        f"{quote(target, name)} {duck_type if duck else mysql_type}{'' if name == 'field' else ' not null'}"
-        for name, duck_type, mysql_type in _QUARANTINE_COLUMNS
+        f"{quote(target, col)} {duck_type if duck else mysql_type}{'' if col == 'field' else ' not null'}"
+        for col, duck_type, mysql_type in columns
     )
-    table = qualified(target, target.raw_schema, REJECTED_TABLE)
+    table = qualified(target, target.raw_schema, name)
     if duck:
         sql = f"create table if not exists {table} ({cols})"
     else:
         sql = (
-            f"create table if not exists {table} ({cols}, "
-            f"key idx_loaded_at (`{LOADED_AT}`)) "
-            "engine=InnoDB default charset=utf8mb4 collate=utf8mb4_bin"
-        )
-    con.cursor().execute(sql)
-
-
-def _ensure_ledger(con: Any, target: Target) -> None:
-    """Create `<raw schema>._load_ledger` if missing."""
-    duck = target.name == "duckdb"
-    cols = ", ".join(
-        f"{quote(target, name)} {duck_type if duck else mysql_type} not null"
-        for name, duck_type, mysql_type in _LEDGER_COLUMNS
-    )
-    table = qualified(target, target.raw_schema, LEDGER_TABLE)
-    if duck:
-        sql = f"create table if not exists {table} ({cols})"
-    else:
-        sql = (
-            f"create table if not exists {table} ({cols}, key idx_table_sha256 (source_table, sha256)) "
+            f"create table if not exists {table} ({cols}, key {mysql_key}) "
             "engine=InnoDB default charset=utf8mb4 collate=utf8mb4_bin"
         )
     con.cursor().execute(sql)

@@ -18,9 +18,10 @@ import pytest
 from bizstats import loader
 from bizstats.config import Target
 from bizstats.contract import TABLES
-from bizstats.db import connect, create_table_sql, ensure_raw_tables, fetch_all, quote
+from bizstats.db import connect, create_table_sql, ensure_raw_tables
 from bizstats.errors import BizstatsError
 from bizstats.loader import load_dir, load_file
+from tests_py.raw_files import query_rows, raw_table, write_lines
 
 BIZSTATS = str(Path(sys.executable).parent / "bizstats")
 EVENTS = (
@@ -33,39 +34,23 @@ USERS = ("user_id,registered_at,channel", "u1,2024-01-01 00:00:00,wechat", "u2,,
 ORDERS = ("order_id,user_id,amount", "o1,u1,1.00", "o2,u2,2.50")
 
 
-def _write(directory: Path, name: str, *lines: str) -> Path:
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / name
-    path.write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
-    return path
-
-
-def _raw(target: Target, table: str) -> str:
-    return f"{quote(target, target.raw_schema)}.{quote(target, table)}"
-
-
-def _query(target: Target, sql: str) -> list[tuple]:
-    with connect(target) as con:
-        return fetch_all(con, sql)
-
-
 def _counts(target: Target) -> dict[str, int]:
     tables = ("event_logs", "users", "orders", "_rejected_rows")
-    return {t: _query(target, f"select count(*) from {_raw(target, t)}")[0][0] for t in tables}
+    return {t: query_rows(target, f"select count(*) from {raw_table(target, t)}")[0][0] for t in tables}
 
 
 def _ledger(target: Target) -> list[tuple]:
-    return _query(
+    return query_rows(
         target,
         "select source_table, rows_read, rows_loaded, rows_rejected, outcome from "
-        f"{_raw(target, '_load_ledger')} order by _loaded_at, source_table",
+        f"{raw_table(target, '_load_ledger')} order by _loaded_at, source_table",
     )
 
 
 def _folder(directory: Path) -> Path:
-    _write(directory, "event_logs.csv", *EVENTS)
-    _write(directory, "users.csv", *USERS)
-    _write(directory, "orders.csv", *ORDERS)
+    write_lines(directory, "event_logs.csv", *EVENTS)
+    write_lines(directory, "users.csv", *USERS)
+    write_lines(directory, "orders.csv", *ORDERS)
     return directory
 
 
@@ -100,13 +85,13 @@ def test_same_folder_twice_is_all_skips(target: Target, tmp_path: Path) -> None:
 
 def test_same_content_under_another_name_or_table(target: Target, tmp_path: Path) -> None:
     """The identity is the content and the table: a copy is skipped, another table loads."""
-    path = _write(tmp_path / "a", "orders.csv", *ORDERS)
+    path = write_lines(tmp_path / "a", "orders.csv", *ORDERS)
     load_dir(target, path.parent)
-    copy = _write(tmp_path / "b", "elsewhere.csv", *ORDERS)
+    copy = write_lines(tmp_path / "b", "elsewhere.csv", *ORDERS)
 
     assert load_file(target, "orders", copy).already_loaded is not None
-    assert load_file(target, "refunds", _write(tmp_path / "c", "r.csv", "refund_id", "o1")).loaded == 1
-    changed = _write(tmp_path / "d", "orders.csv", *ORDERS, "o3,u3,3.00")
+    assert load_file(target, "refunds", write_lines(tmp_path / "c", "r.csv", "refund_id", "o1")).loaded == 1
+    changed = write_lines(tmp_path / "d", "orders.csv", *ORDERS, "o3,u3,3.00")
     assert load_dir(target, changed.parent).loaded == 3, "other bytes: a new delivery, appended"
     assert _counts(target)["orders"] == 5
 
@@ -117,11 +102,12 @@ def _forbid_user(target: Target, table: str, user_id: str) -> None:
     with connect(target) as con:
         if target.name == "duckdb":  # DuckDB cannot add a constraint: recreate the table
             create = create_table_sql(target, TABLES[table])[-1]
-            con.cursor().execute(f"drop table {_raw(target, table)}")
+            con.cursor().execute(f"drop table {raw_table(target, table)}")
             con.cursor().execute(f"{create[:-1]}, check (user_id <> '{user_id}'))")
         else:
             con.cursor().execute(
-                f"alter table {_raw(target, table)} add constraint chk_test check (user_id <> '{user_id}')"
+                f"alter table {raw_table(target, table)} "
+                f"add constraint chk_test check (user_id <> '{user_id}')"
             )
         con.commit()
 
@@ -129,11 +115,11 @@ def _forbid_user(target: Target, table: str, user_id: str) -> None:
 def _allow_all(target: Target, table: str) -> None:
     with connect(target) as con:
         if target.name == "duckdb":
-            con.cursor().execute(f"drop table {_raw(target, table)}")
+            con.cursor().execute(f"drop table {raw_table(target, table)}")
             con.commit()
             ensure_raw_tables(target)
         else:
-            con.cursor().execute(f"alter table {_raw(target, table)} drop constraint chk_test")
+            con.cursor().execute(f"alter table {raw_table(target, table)} drop constraint chk_test")
             con.commit()
 
 
@@ -180,7 +166,7 @@ def test_killed_load_resumes_on_the_rerun(target: Target, tmp_path: Path) -> Non
     """kill -9 while a large third file loads (event_logs and users committed), run again."""
     big_rows = 150_000
     folder = _folder(tmp_path / "in")
-    _write(folder, "orders.csv", ORDERS[0], *(f"o{i},u{i % 7},{i % 100}.25" for i in range(big_rows)))
+    write_lines(folder, "orders.csv", ORDERS[0], *(f"o{i},u{i % 7},{i % 100}.25" for i in range(big_rows)))
     proc = _start_load(folder, target)
     seen: list[str] = []
     try:

@@ -13,28 +13,16 @@ import pytest
 from bizstats import loader
 from bizstats.config import Target
 from bizstats.contract import TABLES
-from bizstats.db import connect, create_table_sql, ensure_raw_tables, fetch_all, quote
+from bizstats.db import connect, create_table_sql, ensure_raw_tables
 from bizstats.errors import BizstatsError
 from bizstats.loader import load_dir, load_file
+from tests_py.raw_files import query_rows, raw_table, write_lines
 
 EVENT_HEADER = "event_id,event_type,user_id,amount,extra_data,event_time,created_at"
 GOOD_EVENT = "{id},page_view,u1,,,2024-01-01 00:00:00,2024-01-01 00:00:01"
 
 
-def _write(directory: Path, name: str, *lines: str) -> Path:
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / name
-    path.write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
-    return path
 
-
-def _raw(target: Target, table: str) -> str:
-    return f"{quote(target, target.raw_schema)}.{quote(target, table)}"
-
-
-def _query(target: Target, sql: str) -> list[tuple]:
-    with connect(target) as con:
-        return fetch_all(con, sql)
 
 
 def _execute(target: Target, sql: str) -> None:
@@ -44,20 +32,20 @@ def _execute(target: Target, sql: str) -> None:
 
 
 def _count(target: Target, table: str) -> int:
-    return _query(target, f"select count(*) from {_raw(target, table)}")[0][0]
+    return query_rows(target, f"select count(*) from {raw_table(target, table)}")[0][0]
 
 
 def _quarantined(target: Target) -> list[tuple]:
-    return _query(
+    return query_rows(
         target,
         "select source_table, file, line, field from "
-        f"{_raw(target, '_rejected_rows')} order by source_table, line",
+        f"{raw_table(target, '_rejected_rows')} order by source_table, line",
     )
 
 
 def test_loads_good_rows_with_exact_values(target: Target, tmp_path: Path) -> None:
     deep_json = "[" * 31 + "]" * 31  # the deepest document MariaDB accepts
-    _write(
+    write_lines(
         tmp_path,
         "orders.csv",
         "order_id,user_id,pay_method,status,amount,created_at",
@@ -66,7 +54,7 @@ def test_loads_good_rows_with_exact_values(target: Target, tmp_path: Path) -> No
         "o3,   ,credit,success,+7,",
         "o4,u4,bank_card,cancelled,0012.3,2000-01-01 00:00:00",
     )
-    _write(
+    write_lines(
         tmp_path,
         "event_logs.csv",
         EVENT_HEADER,
@@ -84,10 +72,10 @@ def test_loads_good_rows_with_exact_values(target: Target, tmp_path: Path) -> No
     ]
     assert report.loaded == 6
     assert report.rejected == []
-    assert _query(
+    assert query_rows(
         target,
         "select order_id, user_id, pay_method, status, amount, created_at "
-        f"from {_raw(target, 'orders')} order by order_id",
+        f"from {raw_table(target, 'orders')} order by order_id",
     ) == [
         ("o1", "u1", "wechat", "success", Decimal("9999999999999999.99"),
          datetime(2024, 2, 29, 23, 59, 59)),
@@ -95,10 +83,10 @@ def test_loads_good_rows_with_exact_values(target: Target, tmp_path: Path) -> No
         ("o3", None, "credit", "success", Decimal("7.00"), None),
         ("o4", "u4", "bank_card", "cancelled", Decimal("12.30"), datetime(2000, 1, 1)),
     ]  # fmt: skip
-    events = _query(
+    events = query_rows(
         target,
         "select event_id, user_id, amount, extra_data, event_time, created_at "
-        f"from {_raw(target, 'event_logs')} order by event_id",
+        f"from {raw_table(target, 'event_logs')} order by event_id",
     )
     assert [(e[0], e[1], e[2], e[4], e[5]) for e in events] == [
         ("e1", "u" * 50, Decimal("0.10"), datetime(2024, 3, 1, 12, 34, 56),
@@ -108,10 +96,10 @@ def test_loads_good_rows_with_exact_values(target: Target, tmp_path: Path) -> No
     assert json.loads(events[0][3]) == {"page_view_id": "e0", "duration_ms": 5}
     assert json.loads(events[1][3]) == json.loads(deep_json)
 
-    stamps = _query(
+    stamps = query_rows(
         target,
-        f"select distinct _loaded_at from {_raw(target, 'orders')} union "
-        f"select distinct _loaded_at from {_raw(target, 'event_logs')}",
+        f"select distinct _loaded_at from {raw_table(target, 'orders')} union "
+        f"select distinct _loaded_at from {raw_table(target, 'event_logs')}",
     )
     assert len(stamps) == 1, "one _loaded_at for every file of a load"
     (loaded_at,) = stamps[0]
@@ -159,7 +147,7 @@ def test_bad_value_is_quarantined_and_good_rows_load(
     def line(values: dict[str, str]) -> str:
         return ",".join('"' + v.replace('"', '""') + '"' for v in values.values())
 
-    path = _write(
+    path = write_lines(
         tmp_path,
         "event_logs.csv",
         ",".join(good),
@@ -175,17 +163,17 @@ def test_bad_value_is_quarantined_and_good_rows_load(
         ("event_logs", str(path), 3, column)
     ]
     assert reason in result.rejected[0].reason
-    assert _query(target, f"select event_id from {_raw(target, 'event_logs')} order by 1") == [
+    assert query_rows(target, f"select event_id from {raw_table(target, 'event_logs')} order by 1") == [
         ("g1",),
         ("g2",),
     ]
     assert _quarantined(target) == [("event_logs", str(path), 3, column)]
-    (raw_values,) = _query(target, f"select raw_values from {_raw(target, '_rejected_rows')}")[0]
+    (raw_values,) = query_rows(target, f"select raw_values from {raw_table(target, '_rejected_rows')}")[0]
     assert json.loads(raw_values) == {**good, column: value}
 
 
 def test_rejected_rows_keep_physical_line_numbers(target: Target, tmp_path: Path) -> None:
-    path = _write(
+    path = write_lines(
         tmp_path,
         "event_logs.csv",
         EVENT_HEADER,
@@ -209,31 +197,32 @@ def test_rejected_rows_keep_physical_line_numbers(target: Target, tmp_path: Path
         ("event_logs", str(path), 7, None),
         ("event_logs", str(path), 8, "event_time"),
     ]
-    rows = _query(target, f"select event_id, extra_data from {_raw(target, 'event_logs')} order by 1")
+    events = raw_table(target, "event_logs")
+    rows = query_rows(target, f"select event_id, extra_data from {events} order by 1")
     assert [r[0] for r in rows] == ["g1", "g2", "g5"]
     assert json.loads(rows[1][1]) == {"note": "two lines"}
-    (raw_values,) = _query(target, f"select raw_values from {_raw(target, '_rejected_rows')} where line = 6")[
-        0
-    ]
+    rejected = raw_table(target, "_rejected_rows")
+    (raw_values,) = query_rows(target, f"select raw_values from {rejected} where line = 6")[0]
     assert json.loads(raw_values) == ["short", "row"]
 
 
 def test_missing_nullable_column_is_null_and_extra_column_ignored(target: Target, tmp_path: Path) -> None:
-    _write(tmp_path, "users.csv", "nickname,user_id,channel", "Ann,u1,wechat", "Bob,u2,")
+    write_lines(tmp_path, "users.csv", "nickname,user_id,channel", "Ann,u1,wechat", "Bob,u2,")
 
     report = load_dir(target, tmp_path)
 
     assert report.loaded == 2
-    assert _query(
+    assert query_rows(
         target,
-        f"select user_id, registered_at, channel, device_type from {_raw(target, 'users')} order by user_id",
+        f"select user_id, registered_at, channel, device_type from {raw_table(target, 'users')} "
+        "order by user_id",
     ) == [("u1", None, "wechat", None), ("u2", None, None, None)]
 
 
 def test_missing_required_column_loads_nothing(target: Target, tmp_path: Path) -> None:
     ensure_raw_tables(target)
-    _write(tmp_path, "users.csv", "user_id", "u1")
-    _write(tmp_path, "event_logs.csv", "event_id,event_type,created_at", "e1,click,")
+    write_lines(tmp_path, "users.csv", "user_id", "u1")
+    write_lines(tmp_path, "event_logs.csv", "event_id,event_type,created_at", "e1,click,")
 
     with pytest.raises(BizstatsError, match=r"event_logs\.csv.*'event_time'"):
         load_dir(target, tmp_path)
@@ -244,8 +233,8 @@ def test_missing_required_column_loads_nothing(target: Target, tmp_path: Path) -
 
 def test_unknown_file_name_loads_nothing(target: Target, tmp_path: Path) -> None:
     ensure_raw_tables(target)
-    _write(tmp_path, "users.csv", "user_id", "u1")
-    _write(tmp_path, "user.csv", "user_id", "u2")
+    write_lines(tmp_path, "users.csv", "user_id", "u1")
+    write_lines(tmp_path, "user.csv", "user_id", "u2")
 
     with pytest.raises(BizstatsError, match=r"user\.csv.*accepted names: event_logs\.csv, users"):
         load_dir(target, tmp_path)
@@ -260,19 +249,19 @@ def test_folder_without_csv_files_is_an_error(duckdb_target: Target, tmp_path: P
 
 
 def test_file_without_header_is_an_error(duckdb_target: Target, tmp_path: Path) -> None:
-    _write(tmp_path, "users.csv")
+    write_lines(tmp_path, "users.csv")
     with pytest.raises(BizstatsError, match=r"users\.csv: no header row"):
         load_dir(duckdb_target, tmp_path)
 
 
 def test_load_file_loads_one_table(target: Target, tmp_path: Path) -> None:
-    path = _write(tmp_path, "anything.csv", "refund_id,amount", "r1,3.50", "r2,oops")
+    path = write_lines(tmp_path, "anything.csv", "refund_id,amount", "r1,3.50", "r2,oops")
 
     result = load_file(target, "refunds", path)
 
     assert (result.table, result.file, result.loaded) == ("refunds", str(path), 1)
     assert [(r.line, r.field) for r in result.rejected] == [(3, "amount")]
-    assert _query(target, f"select refund_id, amount from {_raw(target, 'refunds')}") == [
+    assert query_rows(target, f"select refund_id, amount from {raw_table(target, 'refunds')}") == [
         ("r1", Decimal("3.50"))
     ]
     with pytest.raises(BizstatsError, match="unknown table 'refund'"):
@@ -295,22 +284,22 @@ def test_duplicate_delivery_keeps_the_earliest(
     target: Target, tmp_path: Path, stored_at: str, new_at: str, kept: str
 ) -> None:
     header = "event_id,event_type,user_id,amount,event_time,created_at"
-    _write(
+    write_lines(
         tmp_path / "a",
         "event_logs.csv",
         header,
         f"e1,view,stored,1.00,2024-01-01 00:00:00,{stored_at}",
     )
-    _write(tmp_path / "b", "event_logs.csv", header, f"e1,click,new,,2024-01-02 00:00:00,{new_at}")
+    write_lines(tmp_path / "b", "event_logs.csv", header, f"e1,click,new,,2024-01-02 00:00:00,{new_at}")
     assert load_dir(target, tmp_path / "a").duplicates == 0
-    _execute(target, f"update {_raw(target, 'event_logs')} set _loaded_at = '2000-01-01 00:00:00'")
+    _execute(target, f"update {raw_table(target, 'event_logs')} set _loaded_at = '2000-01-01 00:00:00'")
 
     assert load_dir(target, tmp_path / "b").duplicates == 1
 
-    rows = _query(
+    rows = query_rows(
         target,
         "select user_id, event_type, amount, event_time, created_at, _loaded_at "
-        f"from {_raw(target, 'event_logs')} order by id",
+        f"from {raw_table(target, 'event_logs')} order by id",
     )
     if target.name == "duckdb":  # no unique key there: every delivery is appended
         assert [r[0] for r in rows] == ["stored", "new"]
@@ -334,7 +323,7 @@ def test_duplicates_within_one_file(
 ) -> None:
     monkeypatch.setattr(loader, "DUCKDB_BATCH_ROWS", batch_rows)
     monkeypatch.setattr(loader, "MYSQL_BATCH_ROWS", batch_rows)
-    _write(
+    write_lines(
         tmp_path,
         "event_logs.csv",
         "event_id,event_type,user_id,event_time,created_at",
@@ -350,7 +339,8 @@ def test_duplicates_within_one_file(
     (result,) = load_dir(target, tmp_path).files
 
     assert (result.loaded, result.duplicates) == (7, 4)
-    rows = _query(target, f"select event_id, user_id from {_raw(target, 'event_logs')} order by event_id, id")
+    events = raw_table(target, "event_logs")
+    rows = query_rows(target, f"select event_id, user_id from {events} order by event_id, id")
     if target.name == "duckdb":
         assert len(rows) == 7
     else:
@@ -369,11 +359,11 @@ def _forbid_user(target: Target, table: str, user_id: str) -> None:
     ensure_raw_tables(target)
     if target.name == "duckdb":  # DuckDB cannot add a constraint: recreate the table
         create = create_table_sql(target, TABLES[table])[-1]
-        _execute(target, f"drop table {_raw(target, table)}")
+        _execute(target, f"drop table {raw_table(target, table)}")
         _execute(target, f"{create[:-1]}, check (user_id <> '{user_id}'))")
     else:
         check = f"constraint chk_test check (user_id <> '{user_id}')"
-        _execute(target, f"alter table {_raw(target, table)} add {check}")
+        _execute(target, f"alter table {raw_table(target, table)} add {check}")
 
 
 def test_database_failure_rolls_back_the_whole_file(
@@ -382,10 +372,10 @@ def test_database_failure_rolls_back_the_whole_file(
     monkeypatch.setattr(loader, "DUCKDB_BATCH_ROWS", 2)
     monkeypatch.setattr(loader, "MYSQL_BATCH_ROWS", 2)
     _forbid_user(target, "orders", "boom")
-    _write(tmp_path, "users.csv", "user_id", "u1", "u2", "u3")
+    write_lines(tmp_path, "users.csv", "user_id", "u1", "u2", "u3")
     header = "order_id,user_id,amount"
     orders = ["o1,u1,1.00", "o2,u1,bad", "o3,u2,3.00", "o4,u2,4.00", "o5,boom,5.00", "o6,u3,6"]
-    _write(tmp_path, "orders.csv", header, *orders)
+    write_lines(tmp_path, "orders.csv", header, *orders)
 
     with pytest.raises(BizstatsError, match=r"orders\.csv: database error, nothing of this file"):
         load_dir(target, tmp_path)
@@ -394,7 +384,7 @@ def test_database_failure_rolls_back_the_whole_file(
     assert _count(target, "orders") == 0
     assert _quarantined(target) == [], "the file's quarantined rows are rolled back too"
 
-    _write(tmp_path, "orders.csv", header, *[o for o in orders if "boom" not in o])
+    write_lines(tmp_path, "orders.csv", header, *[o for o in orders if "boom" not in o])
     tmp_path.joinpath("users.csv").unlink()
     assert load_dir(target, tmp_path).loaded == 4
 
@@ -405,7 +395,7 @@ def test_bytes_not_utf8_refuse_their_row_only(
     monkeypatch.setattr(loader, "DUCKDB_BATCH_ROWS", 100)
     monkeypatch.setattr(loader, "MYSQL_BATCH_ROWS", 100)
     # more than the text decoder's first chunk, so the bad bytes come after some batches
-    path = _write(tmp_path, "users.csv", "user_id", *(f"user{i:05}" for i in range(2000)))
+    path = write_lines(tmp_path, "users.csv", "user_id", *(f"user{i:05}" for i in range(2000)))
     path.write_bytes(path.read_bytes() + b"u\xff\xfe5\n" + b"last\n")
 
     (result,) = load_dir(target, tmp_path).files
@@ -415,7 +405,7 @@ def test_bytes_not_utf8_refuse_their_row_only(
         (2002, "user_id", "not UTF-8 (byte 0xff at character 2): save the file as UTF-8")
     ]
     assert _count(target, "users") == 2001
-    (raw_values,) = _query(target, f"select raw_values from {_raw(target, '_rejected_rows')}")[0]
+    (raw_values,) = query_rows(target, f"select raw_values from {raw_table(target, '_rejected_rows')}")[0]
     assert json.loads(raw_values) == {"user_id": "u\\xff\\xfe5"}
 
 
@@ -423,7 +413,7 @@ def test_progress_reports_rows(
     duckdb_target: Target, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(loader, "PROGRESS_EVERY", 2)
-    _write(tmp_path, "users.csv", "user_id", "u1", "u2", "u3", "", "u4", "u5")
+    write_lines(tmp_path, "users.csv", "user_id", "u1", "u2", "u3", "", "u4", "u5")
     messages: list[str] = []
 
     load_dir(duckdb_target, tmp_path, messages.append)
@@ -442,7 +432,7 @@ def _now() -> datetime:
 def test_datetimes_outside_the_window_are_quarantined(target: Target, tmp_path: Path) -> None:
     soon = f"{_now() + timedelta(hours=23):%Y-%m-%d %H:%M:%S}"
     later = f"{_now() + timedelta(days=1, minutes=5):%Y-%m-%d %H:%M:%S}"
-    path = _write(
+    path = write_lines(
         tmp_path,
         "event_logs.csv",
         "event_id,event_type,event_time,created_at",
@@ -455,7 +445,7 @@ def test_datetimes_outside_the_window_are_quarantined(target: Target, tmp_path: 
         f"g2,page_view,{soon},{soon}",  # within load time + 1 day
         "b6,page_view,2024-01-01 00:00:00,1900-01-01 00:00:00",  # a nullable datetime too
     )
-    _write(
+    write_lines(
         tmp_path,
         "users.csv",
         "user_id,registered_at",
@@ -480,7 +470,7 @@ def test_datetimes_outside_the_window_are_quarantined(target: Target, tmp_path: 
         "(BIZSTATS_MIN_DATETIME, BIZSTATS_MAX_DAYS_AHEAD): 1999-12-31 23:59:59"
     )
     assert len(_quarantined(target)) == 7
-    assert _query(target, f"select event_id from {_raw(target, 'event_logs')} order by 1") == [
+    assert query_rows(target, f"select event_id from {raw_table(target, 'event_logs')} order by 1") == [
         ("g1",),
         ("g2",),
     ]
@@ -493,7 +483,7 @@ def test_datetime_window_is_a_setting(
     monkeypatch.setenv("BIZSTATS_MIN_DATETIME", "2024-03-01")
     monkeypatch.setenv("BIZSTATS_MAX_DAYS_AHEAD", "0")
     soon = f"{_now() + timedelta(hours=1):%Y-%m-%d %H:%M:%S}"
-    _write(
+    write_lines(
         tmp_path,
         "users.csv",
         "user_id,registered_at",
@@ -529,7 +519,7 @@ def test_negative_amounts_are_quarantined(target: Target, tmp_path: Path, table)
         values = {table.key: key, **{c: filler[c] for c in required if c != table.key}}
         return ",".join([*values.values(), amount])
 
-    _write(
+    write_lines(
         tmp_path,
         f"{table.name}.csv",
         ",".join([table.key, *(c for c in required if c != table.key), "amount"]),
@@ -547,13 +537,13 @@ def test_negative_amounts_are_quarantined(target: Target, tmp_path: Path, table)
     assert result.rejected[0].reason == (
         "negative amount (every amount is >= 0; a refund is a row of its own): -5"
     )
-    assert _query(
-        target, f"select {table.key}, amount from {_raw(target, table.name)} order by 1"
+    assert query_rows(
+        target, f"select {table.key}, amount from {raw_table(target, table.name)} order by 1"
     ) == [("k1", Decimal("5.00")), ("k3", Decimal("0.00")), ("k5", Decimal("0.00"))]
 
 
 def test_ids_are_trimmed_and_case_exact(target: Target, tmp_path: Path) -> None:
-    _write(
+    write_lines(
         tmp_path,
         "event_logs.csv",
         "event_id,event_type,user_id,device_id,session_id,order_id,event_time",
@@ -563,22 +553,22 @@ def test_ids_are_trimmed_and_case_exact(target: Target, tmp_path: Path) -> None:
         "X,page_view,u1,d1,s1,o1,2024-01-01 00:00:00",
         f"{'y' * 64}  ,page_view,,,,,2024-01-01 00:00:00",  # 64 characters once trimmed
     )
-    _write(tmp_path, "refunds.csv", "refund_id,deduction_id", " r1\t,d1 ")
+    write_lines(tmp_path, "refunds.csv", "refund_id,deduction_id", " r1\t,d1 ")
 
     report = load_dir(target, tmp_path)
 
     assert report.rejected == []
-    events = _query(
+    events = query_rows(
         target,
         "select distinct event_id, user_id, device_id, session_id, order_id "
-        f"from {_raw(target, 'event_logs')} order by 1",
+        f"from {raw_table(target, 'event_logs')} order by 1",
     )
     assert events == [
         ("X", "u1", "d1", "s1", "o1"),
         ("x", "u1", "d1", "s1", "o1"),
         ("y" * 64, None, None, None, None),
     ]
-    assert _query(target, f"select refund_id, deduction_id from {_raw(target, 'refunds')}") == [
+    assert query_rows(target, f"select refund_id, deduction_id from {raw_table(target, 'refunds')}") == [
         ("r1", "d1")
     ]
 
@@ -608,7 +598,7 @@ def test_trailing_spaces_and_case_give_the_same_numbers_on_both_targets(wh) -> N
 
 
 def test_oversized_field_refuses_only_its_row(target: Target, tmp_path: Path) -> None:
-    path = _write(
+    path = write_lines(
         tmp_path,
         "event_logs.csv",
         "event_id,event_type,user_agent,page_url,event_time",
@@ -625,12 +615,12 @@ def test_oversized_field_refuses_only_its_row(target: Target, tmp_path: Path) ->
         (3, "user_agent", "longer than 65,535 bytes (MySQL TEXT)"),
         (4, "page_url", "longer than 255 characters: 140000"),
     ]
-    assert _query(target, f"select event_id from {_raw(target, 'event_logs')} order by 1") == [
+    assert query_rows(target, f"select event_id from {raw_table(target, 'event_logs')} order by 1") == [
         ("g1",),
         ("g2",),
     ]
-    (raw_values,) = _query(
-        target, f"select raw_values from {_raw(target, '_rejected_rows')} where line = 3"
+    (raw_values,) = query_rows(
+        target, f"select raw_values from {raw_table(target, '_rejected_rows')} where line = 3"
     )[0]
     assert json.loads(raw_values)["user_agent"] == "a" * 65_535 + "... [cut: 200,000 characters]"
     assert str(path) == result.file
@@ -652,7 +642,7 @@ def test_gbk_file_refuses_its_non_ascii_rows_only(target: Target, tmp_path: Path
     assert [(r.line, r.field) for r in result.rejected] == [(3, "channel")]
     assert result.rejected[0].reason.startswith("not UTF-8 (byte 0x")
     assert result.rejected[0].reason.endswith("): save the file as UTF-8")
-    assert _query(target, f"select user_id from {_raw(target, 'users')} order by 1") == [
+    assert query_rows(target, f"select user_id from {raw_table(target, 'users')} order by 1") == [
         ("u1",),
         ("u3",),
         ("u4",),
@@ -663,10 +653,10 @@ def test_gbk_file_refuses_its_non_ascii_rows_only(target: Target, tmp_path: Path
 def test_file_names_match_case_insensitively_and_others_are_skipped(
     target: Target, tmp_path: Path
 ) -> None:
-    _write(tmp_path, "event_logs.CSV", EVENT_HEADER, GOOD_EVENT.format(id="e1"))
-    _write(tmp_path, "Users.csv", "user_id", "u1")
-    _write(tmp_path, "users.tsv", "user_id\tchannel", "u2\tapp")
-    _write(tmp_path, "README", "notes")
+    write_lines(tmp_path, "event_logs.CSV", EVENT_HEADER, GOOD_EVENT.format(id="e1"))
+    write_lines(tmp_path, "Users.csv", "user_id", "u1")
+    write_lines(tmp_path, "users.tsv", "user_id\tchannel", "u2\tapp")
+    write_lines(tmp_path, "README", "notes")
     messages: list[str] = []
 
     report = load_dir(target, tmp_path, messages.append)
@@ -681,9 +671,9 @@ def test_file_names_match_case_insensitively_and_others_are_skipped(
 
 def test_one_table_in_two_files_loads_nothing(target: Target, tmp_path: Path) -> None:
     ensure_raw_tables(target)
-    _write(tmp_path, "event_logs.csv", EVENT_HEADER, GOOD_EVENT.format(id="e1"))
-    _write(tmp_path, "event_logs.CSV", EVENT_HEADER, GOOD_EVENT.format(id="e2"))
-    _write(tmp_path, "users.csv", "user_id", "u1")
+    write_lines(tmp_path, "event_logs.csv", EVENT_HEADER, GOOD_EVENT.format(id="e1"))
+    write_lines(tmp_path, "event_logs.CSV", EVENT_HEADER, GOOD_EVENT.format(id="e2"))
+    write_lines(tmp_path, "users.csv", "user_id", "u1")
 
     with pytest.raises(BizstatsError) as raised:
         load_dir(target, tmp_path)
