@@ -148,7 +148,7 @@ def plan_build(
         end=end,
         requested_start=requested_start,
         requested_end=requested_end,
-        pending=tuple(d for d in pending if d >= start),
+        pending=pending,
         has_data=newest is not None,
         first_build=last_built is None,
     )

@@ -240,6 +240,15 @@ def create_table_sql(target: Target, table: RawTable) -> list[str]:
     ]
 
 
+def create_mysql_database(cur: Any, target: Target, schema: str) -> None:
+    """A MySQL/MariaDB database as bizstats makes them: utf8mb4, binary collation (ids
+    compare exactly, as on DuckDB)."""
+    cur.execute(
+        f"create database if not exists {quote(target, schema)} "
+        "character set utf8mb4 collate utf8mb4_bin"
+    )
+
+
 def ensure_raw_tables(target: Target) -> None:
     """Create the raw schema and every contract table that is missing."""
     with connect(target) as con:
@@ -248,10 +257,7 @@ def ensure_raw_tables(target: Target) -> None:
             cur.execute(f"create schema if not exists {quote(target, target.raw_schema)}")
         else:
             for schema in (target.raw_schema, target.models_schema):
-                cur.execute(
-                    f"create database if not exists {quote(target, schema)} "
-                    "character set utf8mb4 collate utf8mb4_bin"
-                )
+                create_mysql_database(cur, target, schema)
         for table in TABLES.values():
             for stmt in create_table_sql(target, table):
                 cur.execute(stmt)

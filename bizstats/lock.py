@@ -27,7 +27,13 @@ from typing import Any
 import pymysql
 
 from bizstats.config import MySQLSettings, Target
-from bizstats.db import _describe_mysql, database_error, describe, mysql_connect, qualified
+from bizstats.db import (
+    create_mysql_database,
+    database_error,
+    describe,
+    mysql_connect,
+    qualified,
+)
 from bizstats.errors import BizstatsError
 
 WAIT_ENV = "BIZSTATS_LOCK_WAIT"
@@ -79,7 +85,7 @@ def _busy(target: Target, what: str, holder: Holder | None, waited: float) -> Bi
 def warehouse_lock(target: Target, what: str) -> Iterator[None]:
     """Hold the warehouse's lock for the `with` block; `what` names the command ("build",
     "load") for the message another command gets meanwhile."""
-    key = _key(target)
+    key = describe(target)
     if _held.get(key):
         _held[key] += 1
         try:
@@ -94,12 +100,6 @@ def warehouse_lock(target: Target, what: str) -> Iterator[None]:
             yield
         finally:
             del _held[key]
-
-
-def _key(target: Target) -> str:
-    if target.name == "duckdb":
-        return f"duckdb:{target.duckdb_path}"
-    return _describe_mysql(MySQLSettings.from_env())
 
 
 def lock_file_path(target: Target) -> Path:
@@ -191,7 +191,7 @@ def _mysql_lock(target: Target, what: str) -> Iterator[None]:
             cur.execute("select get_lock(%s, %s)", (name, wait_seconds()))
             (got,) = cur.fetchone()
             if got != 1:
-                holder = _settled(lambda: _mysql_holder(con, settings.schema, name))
+                holder = _settled(lambda: _mysql_holder(con, target, name))
                 raise _busy(target, what, holder, wait_seconds())
             _record_mysql_holder(con, target, what)
         try:
@@ -209,10 +209,7 @@ def _mysql_lock(target: Target, what: str) -> Iterator[None]:
 def _record_mysql_holder(con: Any, target: Target, what: str) -> None:
     table = qualified(target, target.models_schema, HOLDERS)
     with con.cursor() as cur:
-        cur.execute(
-            f"create database if not exists `{target.models_schema.replace('`', '``')}` "
-            "character set utf8mb4 collate utf8mb4_bin"
-        )
+        create_mysql_database(cur, target, target.models_schema)
         cur.execute(
             f"create table if not exists {table} (lock_key varchar(20) not null primary key, "
             "connection_id bigint not null, pid bigint, command varchar(40), started varchar(40))"
@@ -225,9 +222,9 @@ def _record_mysql_holder(con: Any, target: Target, what: str) -> None:
     con.commit()
 
 
-def _mysql_holder(con: Any, schema: str, name: str) -> Holder | None:
+def _mysql_holder(con: Any, target: Target, name: str) -> Holder | None:
     """Who holds the lock, if it recorded itself (the row of the connection holding it)."""
-    table = f"`{schema.replace('`', '``')}`.`{HOLDERS}`"
+    table = qualified(target, target.models_schema, HOLDERS)
     try:
         con.rollback()  # a new snapshot: see the row the holder has just committed
         with con.cursor() as cur:
