@@ -104,18 +104,21 @@ def _duckdb_hint(exc: BaseException, first: str) -> str:
 
 
 @contextlib.contextmanager
-def connect(target: Target, schema: str | None = None, create: bool = True) -> Iterator[Any]:
+def connect(
+    target: Target, schema: str | None = None, create: bool = True, local_infile: bool = False
+) -> Iterator[Any]:
     """A DB-API connection to the target; closed on exit, never autocommitting on MySQL.
 
     Database errors raised while connecting or inside the `with` block leave it as one
     BizstatsError naming the target (the driver's exception chained). `create=False` is for
     commands that only read: a missing DuckDB file is an error instead of a new empty
-    database (MySQL creates nothing on connect either way).
+    database (MySQL creates nothing on connect either way). `local_infile=True` lets a MySQL
+    connection send files with `LOAD DATA LOCAL INFILE` (the loader's bulk path).
     """
     if target.name == "duckdb":
         con = _duckdb_connect(target, create)
     else:
-        con = mysql_connect(MySQLSettings.from_env(), schema)
+        con = mysql_connect(MySQLSettings.from_env(), schema, local_infile)
     try:
         yield con
     except DB_ERRORS as exc:
@@ -145,7 +148,9 @@ def _duckdb_connect(target: Target, create: bool) -> duckdb.DuckDBPyConnection:
         raise database_error(target, exc) from exc
 
 
-def mysql_connect(settings: MySQLSettings, schema: str | None = None) -> pymysql.Connection:
+def mysql_connect(
+    settings: MySQLSettings, schema: str | None = None, local_infile: bool = False
+) -> pymysql.Connection:
     """A pymysql connection (no autocommit, UTC session); errors as one BizstatsError."""
     try:
         return pymysql.connect(
@@ -157,7 +162,7 @@ def mysql_connect(settings: MySQLSettings, schema: str | None = None) -> pymysql
             charset="utf8mb4",
             autocommit=False,
             init_command="SET time_zone = '+00:00'",
-            local_infile=False,
+            local_infile=local_infile,
         )
     except pymysql.err.MySQLError as exc:
         raise _translate(_describe_mysql(settings), exc) from exc

@@ -7,10 +7,8 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 
-import pymysql
 import pytest
 
-from bizstats import loader
 from bizstats.config import Target
 from bizstats.contract import TABLES
 from bizstats.db import connect, create_table_sql, ensure_raw_tables
@@ -317,12 +315,7 @@ def test_duplicate_delivery_keeps_the_earliest(
         assert loaded_at == datetime(2000, 1, 1)
 
 
-@pytest.mark.parametrize("batch_rows", [5_000, 2], ids=["one-insert", "batches-of-2"])
-def test_duplicates_within_one_file(
-    target: Target, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, batch_rows: int
-) -> None:
-    monkeypatch.setattr(loader, "DUCKDB_BATCH_ROWS", batch_rows)
-    monkeypatch.setattr(loader, "MYSQL_BATCH_ROWS", batch_rows)
+def test_duplicates_within_one_file(target: Target, tmp_path: Path) -> None:
     write_lines(
         tmp_path,
         "event_logs.csv",
@@ -347,13 +340,6 @@ def test_duplicates_within_one_file(
         assert rows == [("e1", "early"), ("e2", "only"), ("e3", "dated")]
 
 
-def test_mysql_event_insert_is_rewritten_into_multi_row_inserts() -> None:
-    """pymysql batches executemany only when the statement matches its INSERT pattern."""
-    table = TABLES["event_logs"]
-    sql = loader._mysql_insert("raw", table.name, [*table.column_names, "_loaded_at"])
-    assert pymysql.cursors.RE_INSERT_VALUES.match(sql + loader._keep_earliest(table))
-
-
 def _forbid_user(target: Target, table: str, user_id: str) -> None:
     """Make the database itself refuse rows of `table` with this user_id (a CHECK)."""
     ensure_raw_tables(target)
@@ -366,11 +352,7 @@ def _forbid_user(target: Target, table: str, user_id: str) -> None:
         _execute(target, f"alter table {raw_table(target, table)} add {check}")
 
 
-def test_database_failure_rolls_back_the_whole_file(
-    target: Target, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(loader, "DUCKDB_BATCH_ROWS", 2)
-    monkeypatch.setattr(loader, "MYSQL_BATCH_ROWS", 2)
+def test_database_failure_rolls_back_the_whole_file(target: Target, tmp_path: Path) -> None:
     _forbid_user(target, "orders", "boom")
     write_lines(tmp_path, "users.csv", "user_id", "u1", "u2", "u3")
     header = "order_id,user_id,amount"
@@ -389,12 +371,8 @@ def test_database_failure_rolls_back_the_whole_file(
     assert load_dir(target, tmp_path).loaded == 4
 
 
-def test_bytes_not_utf8_refuse_their_row_only(
-    target: Target, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(loader, "DUCKDB_BATCH_ROWS", 100)
-    monkeypatch.setattr(loader, "MYSQL_BATCH_ROWS", 100)
-    # more than the text decoder's first chunk, so the bad bytes come after some batches
+def test_bytes_not_utf8_refuse_their_row_only(target: Target, tmp_path: Path) -> None:
+    # more than the text decoder's first chunk, and DuckDB's first buffer is well into the file
     path = write_lines(tmp_path, "users.csv", "user_id", *(f"user{i:05}" for i in range(2000)))
     path.write_bytes(path.read_bytes() + b"u\xff\xfe5\n" + b"last\n")
 
@@ -409,18 +387,14 @@ def test_bytes_not_utf8_refuse_their_row_only(
     assert json.loads(raw_values) == {"user_id": "u\\xff\\xfe5"}
 
 
-def test_progress_reports_rows(
-    duckdb_target: Target, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(loader, "PROGRESS_EVERY", 2)
+def test_progress_reports_rows(duckdb_target: Target, tmp_path: Path) -> None:
     write_lines(tmp_path, "users.csv", "user_id", "u1", "u2", "u3", "", "u4", "u5")
     messages: list[str] = []
 
     load_dir(duckdb_target, tmp_path, messages.append)
 
     assert messages == [
-        "users.csv: 2 rows",
-        "users.csv: 4 rows",
+        "users.csv: checked, 0 rows rejected; writing the good rows",
         "users.csv: 5 rows, 5 loaded, 0 rejected",
     ]
 

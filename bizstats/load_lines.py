@@ -1,0 +1,142 @@
+"""Physical lines of a CSV file: its identity and line count in one read, the line a record
+starts on from its byte position, and the line of the n-th row DuckDB read.
+
+Lines are counted as the csv module counts them (`\\n`, `\\r\\n` and a lone `\\r` each end
+one); the header is line 1, and a quoted value with line breaks makes its row span lines.
+"""
+
+from __future__ import annotations
+
+import bisect
+import csv
+import hashlib
+import io
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from bizstats.errors import BizstatsError
+from bizstats.load_checks import open_text
+
+CHUNK_BYTES = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class FileFacts:
+    """What one read of a file's bytes tells: its sha256 (its identity in the load ledger)
+    and how many physical lines it has."""
+
+    sha256: str
+    lines: int
+
+
+def file_facts(path: Path) -> FileFacts:
+    digest = hashlib.sha256()
+    breaks = 0
+    last = b""
+    try:
+        with open(path, "rb") as fh:
+            while chunk := fh.read(CHUNK_BYTES):
+                digest.update(chunk)
+                breaks += _breaks(chunk) - (last == b"\r" and chunk[:1] == b"\n")
+                last = chunk[-1:]
+    except OSError as exc:
+        raise BizstatsError(f"cannot read {path}: {exc.strerror}") from exc
+    unterminated = last not in (b"", b"\n", b"\r")
+    return FileFacts(digest.hexdigest(), breaks + unterminated)
+
+
+def _breaks(data: bytes) -> int:
+    return data.count(b"\n") + data.count(b"\r") - data.count(b"\r\n")
+
+
+def record_starts(path: Path, positions: Iterable[int]) -> dict[int, tuple[int, int]]:
+    """For each of DuckDB's rejected-row positions (`line_byte_position`: one past the end of
+    the line break before the row, or inside a `\\r\\n`), the row's first byte and line."""
+    wanted = sorted(set(positions))
+    starts: dict[int, tuple[int, int]] = {}
+    if not wanted:
+        return starts
+    with open(path, "rb") as fh:
+        data_at, breaks, last = 0, 0, b""
+        for position in wanted:
+            start = position - 1
+            # count the line breaks before `start`
+            fh.seek(data_at)
+            head = fh.read(start - data_at)
+            breaks += _breaks(head) - (last == b"\r" and head[:1] == b"\n")
+            last = head[-1:] or last
+            data_at = start
+            fh.seek(start)
+            # the row's first byte: after the rest of a line break and any blank lines
+            ahead = fh.read(CHUNK_BYTES)
+            skipped = len(ahead) - len(ahead.lstrip(b"\r\n"))
+            lines = _breaks(ahead[:skipped]) - (last == b"\r" and ahead[:1] == b"\n")
+            starts[position] = (start + skipped, breaks + lines + 1)
+    return starts
+
+
+def read_record(path: Path, start: int) -> list[str]:
+    """The CSV record that begins at byte `start` (bytes that are not UTF-8 as surrogates)."""
+    with open(path, "rb") as raw:
+        raw.seek(start)
+        text = io.TextIOWrapper(raw, encoding="utf-8", errors="surrogateescape", newline="")
+        try:
+            return next(csv.reader(text), [])
+        except csv.Error as exc:
+            raise BizstatsError(f"{path}: malformed CSV from byte {start}: {exc}") from exc
+
+
+class Lines:
+    """The line each of DuckDB's rows starts on, given the lines of the rows it rejected.
+
+    When the file has exactly one line per record (header, rows, rejected rows), row n is the
+    n-th line not rejected after the header. Otherwise (blank lines, values with line breaks)
+    one csv-module pass over the file numbers the rows; it is only made when asked.
+    """
+
+    def __init__(
+        self, path: Path, facts: FileFacts, read_rows: int, rejected_lines: list[int], columns: int
+    ) -> None:
+        self.path = path
+        self.rejected = sorted(rejected_lines)
+        self.columns = columns
+        self.one_per_line = facts.lines == 1 + read_rows + len(self.rejected)
+        self._scanned: list[int] | None = None
+
+    def of_row(self, ordinal: int) -> int:
+        """The physical line DuckDB's row `ordinal` (1, 2, ...) starts on."""
+        if self.one_per_line:
+            line = ordinal + 1
+            for rejected in self.rejected:
+                if rejected > line:
+                    break
+                line += 1
+            return line
+        return self._scan()[ordinal - 1]
+
+    def rows_before(self, line: int) -> int:
+        """How many of DuckDB's rows start before `line`."""
+        if self.one_per_line:
+            return line - 2 - bisect.bisect_left(self.rejected, line)
+        return bisect.bisect_left(self._scan(), line)
+
+    def _scan(self) -> list[int]:
+        """The start line of each row DuckDB read: the csv module's records, less blank lines
+        (which DuckDB reads as NULL rows in a one-column file) and the rejected rows."""
+        if self._scanned is None:
+            rejected = set(self.rejected)
+            starts: list[int] = []
+            with open_text(self.path) as fh:
+                reader = csv.reader(fh)
+                try:
+                    next(reader, None)
+                    start = reader.line_num + 1
+                    for fields in reader:
+                        if (fields or self.columns == 1) and start not in rejected:
+                            starts.append(start)
+                        start = reader.line_num + 1
+                except csv.Error as exc:
+                    raise BizstatsError(f"{self.path} line {reader.line_num}: malformed CSV: {exc}") from exc
+            self._scanned = starts
+        return self._scanned

@@ -1,0 +1,193 @@
+"""Check a CSV file in DuckDB: the good rows as one query, the refused rows with their reason.
+
+One pass of SQL (bizstats.load_sql) over the whole file sets aside the rows that are not
+surely good; DuckDB's CSV reader sets aside the rows it cannot read (with their byte
+position). Only those few rows go through Python (bizstats.load_checks), which words the
+reason — or finds the row good after all, e.g. bytes that are not UTF-8 in a column the
+loader ignores. The good rows are then a query over the file in file order, which the
+writer streams into its target.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from bizstats.errors import BizstatsError
+from bizstats.load_checks import BadRow, Layout, checks, raw_values, row_values
+from bizstats.load_lines import FileFacts, Lines, read_record, record_starts
+from bizstats.load_sql import ORDINAL, kept, surely_good, values, with_values
+
+POSITION = "_pos"  # a good row's place in the file: ORDINAL * SLOTS (+ n for a Python row)
+# The rows DuckDB could not read sit between its rows: the n-th after row k is at
+# k * SLOTS + n. More than SLOTS - 1 unreadable rows in a row are beyond any real file.
+SLOTS = 1 << 24
+PAGE_ROWS = 10_000  # rows taken to Python at a time
+ROWS = "_bizstats_load_rows"  # the file as read: ordinal, raw fields, surely good or not
+FIXED = "_bizstats_load_fixed"  # rows Python found good
+REJECTS = "_bizstats_load_rejects"  # DuckDB's unreadable rows (its rejects_table)
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A refused row: its physical line, the column (None for the row itself), the reason,
+    and its raw values as JSON (see load_checks.raw_values)."""
+
+    line: int
+    field: str | None
+    reason: str
+    raw_values: str
+
+
+@dataclass(frozen=True)
+class Scan:
+    """A checked file: `rows` selects its good rows (POSITION, then the layout's values v0,
+    v1, ... as text, NULL for none) on the connection that scanned it, in file order unless
+    `ordered`: then order them by POSITION (rows Python found good are among them)."""
+
+    rows: str
+    ordered: bool
+
+
+Refuse = Callable[[list[Refusal]], None]  # takes refused rows, a page at a time
+
+
+@dataclass(frozen=True)
+class Line:
+    """A row's physical line: known, or DuckDB's row `ordinal`'s, found when asked."""
+
+    known: int
+    lines: Lines | None = None
+
+    def __call__(self) -> int:
+        return self.lines.of_row(self.known) if self.lines is not None else self.known
+
+
+def scan(
+    con: duckdb.DuckDBPyConnection, layout: Layout, facts: FileFacts, loaded_at: datetime, refuse: Refuse
+) -> Scan:
+    """Check the file on `con` (its temporary tables stay until the next scan); refused rows
+    go to `refuse` in file order within each kind (unreadable rows last)."""
+    path = str(layout.path)
+    for table in (ROWS, FIXED, REJECTS, REJECTS + "_scan"):
+        con.execute(f"drop table if exists {table}")
+    fields = ", ".join(f"c{i}" for i in range(len(layout.header)))
+    try:
+        # one read of the file, kept: a second read could skip other rows (DuckDB checks the
+        # UTF-8 of the columns a query uses only)
+        con.execute(
+            f"create temp table {ROWS} as select {ORDINAL}, {fields}, "
+            f"{surely_good(layout, loaded_at)} as _good from ({with_values(path, layout, REJECTS)})"
+        )
+    except duckdb.InvalidInputException as exc:
+        first = str(exc).splitlines()[0].removeprefix("Invalid Input Error: ")
+        raise BizstatsError(
+            f"{layout.path}: malformed CSV ({first}); nothing of this file was loaded: check its "
+            "quotes and save it with one kind of line ending (\\n or \\r\\n)"
+        ) from exc
+    columns = ", ".join(f"v{i} varchar" for i in range(len(layout.slots)))
+    con.execute(f"create temp table {FIXED} ({POSITION} bigint, {columns})")
+    positions = [p for (p,) in con.execute(f"select distinct line_byte_position from {REJECTS}").fetchall()]
+    kept_rows = kept(len(layout.header))
+    suspects = f"select {ORDINAL}, {fields} from {ROWS} where not _good and {kept_rows}"
+    lines = _lines(con, layout, facts, positions) if positions or _any(con, suspects) else None
+    sorter = _Sorter(con, layout, loaded_at, refuse)
+    if lines is not None:
+        for position, line, fields in heapq.merge(
+            _suspects(con, suspects, lines), _unreadable(layout.path, positions, lines)
+        ):
+            sorter.take(position, line, fields)
+        sorter.flush()
+    rows = (
+        f"select {ORDINAL} * {SLOTS} as {POSITION}, {values(layout)} from {ROWS} where _good and {kept_rows}"
+    )
+    if sorter.fixed:
+        rows = f"{rows} union all select * from {FIXED}"
+    return Scan(rows, sorter.fixed > 0)
+
+
+def _any(con: duckdb.DuckDBPyConnection, query: str) -> bool:
+    return con.execute(f"select exists ({query})").fetchone()[0]
+
+
+def _lines(con: duckdb.DuckDBPyConnection, layout: Layout, facts: FileFacts, positions: list[int]) -> Lines:
+    """The line finder of the file: DuckDB's row count and the lines of its rejected rows."""
+    (read_rows,) = con.execute(f"select count(*) from {ROWS}").fetchone()
+    rejected = [line for _, line in record_starts(layout.path, positions).values()]
+    return Lines(layout.path, facts, read_rows, rejected, len(layout.header))
+
+
+def _unreadable(path: Path, positions: list[int], lines: Lines) -> Iterator[tuple[int, Line, list[str]]]:
+    """The rows DuckDB could not read, in file order, as the csv module reads them: their
+    POSITION (after the DuckDB rows before them), line and fields."""
+    after: dict[int, int] = {}
+    for start, line in sorted(record_starts(path, positions).values()):
+        fields = read_record(path, start)
+        if fields:
+            before = lines.rows_before(line)
+            after[before] = after.get(before, 0) + 1
+            yield before * SLOTS + after[before], Line(line), fields
+
+
+def _suspects(
+    con: duckdb.DuckDBPyConnection, suspects: str, lines: Lines
+) -> Iterator[tuple[int, Line, list[str]]]:
+    """The rows SQL did not clear, in file order, as the csv module reads them ('' for NULL):
+    their POSITION, line (found when asked: only a refused row needs it) and fields."""
+    last = 0
+    while True:
+        page = con.execute(
+            f"{suspects} and {ORDINAL} > ? order by {ORDINAL} limit {PAGE_ROWS}", [last]
+        ).fetchall()
+        if not page:
+            return
+        for ordinal, *raw in page:
+            yield ordinal * SLOTS, Line(ordinal, lines), ["" if v is None else v for v in raw]
+        last = page[-1][0]
+
+
+class _Sorter:
+    """Python's verdict on rows SQL could not clear: good ones to the FIXED table, refused
+    ones to `refuse`, a page at a time."""
+
+    def __init__(
+        self, con: duckdb.DuckDBPyConnection, layout: Layout, loaded_at: datetime, refuse: Refuse
+    ) -> None:
+        self.con = con
+        self.layout = layout
+        self.checks = checks(layout, loaded_at)
+        self.refuse = refuse
+        self.good: list[list[Any]] = []
+        self.refused: list[Refusal] = []
+        self.fixed = 0
+
+    def take(self, position: int, line: Line, fields: list[str]) -> None:
+        try:
+            self.good.append([position, *row_values(self.layout, self.checks, fields)])
+        except BadRow as bad:
+            self.refused.append(
+                Refusal(line(), bad.field, bad.reason, raw_values(self.layout.header, fields))
+            )
+        if len(self.good) + len(self.refused) >= PAGE_ROWS:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.good:
+            columns = [POSITION, *(f"v{i}" for i in range(len(self.layout.slots)))]
+            frame = pd.DataFrame(self.good, columns=columns).astype({POSITION: "int64"})
+            frame[columns[1:]] = frame[columns[1:]].astype("string")
+            self.con.register("_bizstats_load_page", frame)
+            self.con.execute(f"insert into {FIXED} select * from _bizstats_load_page")
+            self.con.unregister("_bizstats_load_page")
+            self.fixed += len(self.good)
+            self.good = []
+        if self.refused:
+            self.refuse(self.refused)
+            self.refused = []

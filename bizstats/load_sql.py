@@ -1,0 +1,123 @@
+"""The raw contract in DuckDB SQL: read a CSV file as text, normalise its values, and tell
+the rows that are surely good from the ones Python must look at (bizstats.load_checks).
+
+"Surely good" errs on the safe side: a row it clears passes every check of load_checks with
+the same values; a row it does not clear may still be good (e.g. JSON with an escaped
+surrogate pair), and Python decides.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bizstats.load_checks import JSON_MAX_DEPTH, TEXT_MAX_BYTES, Layout, Slot
+
+ORDINAL = "_ord"  # a read row's place among the rows DuckDB read (1, 2, ...)
+# every character str.isspace() knows: ids are trimmed of them, and a value of only these is NULL
+_WHITESPACE = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680"
+    + "".join(map(chr, range(0x2000, 0x200B)))
+    + "\u2028\u2029\u202f\u205f\u3000"
+)
+_DATETIME = r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}"
+_DECIMAL = r"\+?[0-9]+(\.[0-9]{1,2})?"  # a leading '-' (maybe -0) is left to Python
+# JSON that DuckDB's json_valid takes and Python may not: NaN / Infinity, trailing commas;
+# and what Python checks further: surrogate escapes
+_JSON_DOUBTS = r"(?i)nan|inf|\\u[d][89a-f]|,[ \t\n\r]*[]}]"
+
+
+def literal(text: str) -> str:
+    """A DuckDB string literal."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def read_csv(path: str, columns: int, rejects: str | None) -> str:
+    """`read_csv` of a loader file: every field text, named c0, c1, ... by position (the
+    header row skipped), strict RFC 4180. Rows it cannot read (field count, bytes that are
+    not UTF-8, over-long lines, stray quotes) go to the table `rejects` when given (with
+    their byte position), else are skipped. An empty unquoted field is NULL, a quoted one ''.
+    """
+    spec = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(columns))
+    on_error = (
+        f"store_rejects = true, rejects_table = {literal(rejects)}, "
+        f"rejects_scan = {literal(rejects + '_scan')}"
+        if rejects
+        else "ignore_errors = true"
+    )
+    return (
+        f"read_csv({literal(path)}, columns = {{{spec}}}, header = true, auto_detect = false, "
+        "delim = ',', quote = '\"', escape = '\"', strict_mode = true, "
+        f"allow_quoted_nulls = false, null_padding = false, encoding = 'utf-8', {on_error})"
+    )
+
+
+def numbered_rows(path: str, columns: int, rejects: str | None) -> str:
+    """The file's rows in file order with their ordinal. A blank line of a one-column file
+    is a row of NULL (Python skips it): see `kept`."""
+    return f"select row_number() over () as {ORDINAL}, * from {read_csv(path, columns, rejects)}"
+
+
+def kept(columns: int) -> str:
+    """A condition on numbered_rows: not a blank line (DuckDB reads it as a NULL row in a
+    one-column file, and skips it in the others)."""
+    return "c0 is not null" if columns == 1 else "true"
+
+
+def values(layout: Layout) -> str:
+    """Each contract column's value from the raw fields c0, c1, ... as v0, v1, ... (in slot
+    order), as load_checks.row_values makes it: ids trimmed, empty or blank = NULL."""
+    return ", ".join(f"{_value(slot)} as v{i}" for i, slot in enumerate(layout.slots))
+
+
+def with_values(path: str, layout: Layout, rejects: str | None) -> str:
+    """numbered_rows with `values` added."""
+    return f"select *, {values(layout)} from ({numbered_rows(path, len(layout.header), rejects)})"
+
+
+def _value(slot: Slot) -> str:
+    if slot.index < 0:
+        return "cast(null as varchar)"
+    raw = f"c{slot.index}"
+    if slot.trim:
+        return f"nullif(trim({raw}, {literal(_WHITESPACE)}), '')"
+    return f"case when trim({raw}, {literal(_WHITESPACE)}) <> '' then {raw} end"
+
+
+def _fine(slot: Slot, v: str, window: tuple[str, str]) -> str:
+    """A non-NULL value `v` that passes the slot's check."""
+    if slot.max_chars:
+        return f"length({v}) <= {slot.max_chars}"
+    if slot.kind == "text":
+        return f"strlen({v}) <= {TEXT_MAX_BYTES}"
+    if slot.kind == "datetime":
+        earliest, latest = window
+        return (
+            f"regexp_full_match({v}, {literal(_DATETIME)}) "
+            f"and try_strptime({v}, '%Y-%m-%d %H:%M:%S') is not null "
+            f"and {v} between {literal(earliest)} and {literal(latest)}"
+        )
+    if slot.kind == "decimal":
+        return (
+            f"regexp_full_match({v}, {literal(_DECIMAL)}) "
+            f"and length(ltrim(split_part(ltrim({v}, '+'), '.', 1), '0')) <= 16"
+        )
+    assert slot.kind == "json", slot.kind
+    return (
+        f"json_valid({v}) and not regexp_matches({v}, {literal(_JSON_DOUBTS)}) "
+        f"and length({v}) - length(replace(replace({v}, '[', ''), '{{', '')) <= {JSON_MAX_DEPTH}"
+    )
+
+
+def surely_good(layout: Layout, loaded_at: datetime) -> str:
+    """A condition on with_values' rows, true only for rows that pass every check."""
+    window = layout.window.bounds(loaded_at)
+    conditions = []
+    for i, slot in enumerate(layout.slots):
+        v = f"v{i}"
+        if slot.index < 0:
+            continue  # a column the file lacks is NULL, and nullable
+        fine = f"{v} is not null and {_fine(slot, v, window)}"
+        if slot.nullable:
+            fine = f"{v} is null or ({fine})"
+        conditions.append(f"coalesce({fine}, false)")
+    return " and ".join(conditions) or "true"

@@ -1,0 +1,191 @@
+"""Store a checked file (bizstats.load_scan) in its target: the good rows in one statement
+(DuckDB: `insert ... select` from the scan; MySQL/MariaDB: `LOAD DATA LOCAL INFILE` of a
+tab-separated copy of them), the refused rows into the quarantine.
+
+On MySQL, event_logs keeps one row per event_id, the delivery with the earliest created_at:
+its rows are loaded into a temporary table, then inserted in file order with ON DUPLICATE
+KEY UPDATE (`keep_earliest`), as if inserted one by one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+import pymysql
+
+from bizstats.config import Target
+from bizstats.contract import LOADED_AT, RawTable
+from bizstats.db import _column_type, qualified, quote
+from bizstats.load_ledger import QUARANTINE_COLUMNS, REJECTED_TABLE
+from bizstats.load_scan import POSITION, Scan
+from bizstats.load_sql import literal
+
+QUARANTINE_PAGE_ROWS = 5_000
+_PAGE = "_bizstats_load_quarantine"
+_MYSQL_STAGE = "_bizstats_load_stage"
+# LOAD DATA's default format: tab-separated, backslash escapes, \N for NULL
+_ESCAPES = ((92, "\\\\"), (9, "\\t"), (10, "\\n"), (13, "\\r"))  # backslash, tab, newline, CR
+
+
+class DuckDBWriter:
+    """Writes into the DuckDB warehouse on the connection that scanned the file."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, target: Target, table: RawTable) -> None:
+        self.con = con
+        self.target = target
+        self.table = table
+        self.raw = qualified(target, target.raw_schema, table.name)
+
+    def quarantine(self, rows: list[list[Any]]) -> None:
+        """Insert `_rejected_rows` rows (values in QUARANTINE_COLUMNS order)."""
+        columns = [name for name, _, _ in QUARANTINE_COLUMNS]
+        self.con.register(_PAGE, pd.DataFrame(rows, columns=columns, dtype="string"))
+        casts = ", ".join(f'cast("{name}" as {type_})' for name, type_, _ in QUARANTINE_COLUMNS)
+        table = qualified(self.target, self.target.raw_schema, REJECTED_TABLE)
+        self.con.execute(f"insert into {table} select {casts} from {_PAGE}")
+        self.con.unregister(_PAGE)
+
+    def write(self, scan: Scan, loaded_at: datetime) -> tuple[int, int]:
+        """Append the good rows; (rows loaded, event_logs rows whose event_id was already
+        stored or repeated)."""
+        names = ", ".join(quote(self.target, c.name) for c in self.table.columns)
+        casts = ", ".join(
+            f"cast(v{i} as {_column_type(self.target, c)})" for i, c in enumerate(self.table.columns)
+        )
+        before = self._last_id()
+        (loaded,) = self.con.execute(
+            f"insert into {self.raw} ({names}, {LOADED_AT}) select {casts}, ? from ({scan.rows})"
+            + (f" order by {POSITION}" if scan.ordered else ""),
+            [loaded_at],
+        ).fetchone()
+        return loaded, self._duplicates(before)
+
+    def _last_id(self) -> int:
+        if self.table.name != "event_logs":
+            return 0
+        return self.con.execute(f"select coalesce(max(id), 0) from {self.raw}").fetchone()[0]
+
+    def _duplicates(self, before: int) -> int:
+        """Rows appended after id `before` whose event_id repeats one of them or a stored one."""
+        if self.table.name != "event_logs":
+            return 0
+        (duplicates,) = self.con.execute(
+            f"select (select count(*) - count(distinct event_id) from {self.raw} where id > $1)"
+            f" + (select count(distinct event_id) from {self.raw} where id > $1 and event_id in"
+            f" (select event_id from {self.raw} where id <= $1))",
+            [before],
+        ).fetchone()
+        return duplicates
+
+
+class MySQLWriter:
+    """Writes into MySQL/MariaDB (a connection with `local_infile`) from the DuckDB
+    connection that scanned the file, through a tab-separated file in `workdir`."""
+
+    def __init__(
+        self,
+        con: pymysql.Connection,
+        scanner: duckdb.DuckDBPyConnection,
+        target: Target,
+        table: RawTable,
+        workdir: Path,
+    ) -> None:
+        self.con = con
+        self.scanner = scanner
+        self.target = target
+        self.table = table
+        self.raw = qualified(target, target.raw_schema, table.name)
+        self.tsv = workdir / "rows.tsv"
+
+    def quarantine(self, rows: list[list[Any]]) -> None:
+        """Insert `_rejected_rows` rows (values in QUARANTINE_COLUMNS order)."""
+        names = ", ".join(f"`{name}`" for name, _, _ in QUARANTINE_COLUMNS)
+        marks = ", ".join(["%s"] * len(QUARANTINE_COLUMNS))
+        table = qualified(self.target, self.target.raw_schema, REJECTED_TABLE)
+        cur = self.con.cursor()
+        for start in range(0, len(rows), QUARANTINE_PAGE_ROWS):
+            cur.executemany(
+                f"insert into {table} ({names}) values ({marks})", rows[start : start + QUARANTINE_PAGE_ROWS]
+            )
+
+    def write(self, scan: Scan, loaded_at: datetime) -> tuple[int, int]:
+        """Load the good rows; (rows loaded, event_logs rows whose event_id was already
+        stored or repeated)."""
+        rows = self._export(scan)
+        cur = self.con.cursor()
+        if self.table.name != "event_logs":
+            self._load_data(cur, self.raw, rows, loaded_at)
+            return rows, 0
+        stage = qualified(self.target, self.target.raw_schema, _MYSQL_STAGE)
+        columns = ", ".join(f"`{c.name}` {_column_type(self.target, c)}" for c in self.table.columns)
+        cur.execute(f"drop temporary table if exists {stage}")
+        cur.execute(
+            f"create temporary table {stage} (_seq bigint not null auto_increment primary key, "
+            f"{columns}, `{LOADED_AT}` datetime(6) not null) default charset=utf8mb4 collate=utf8mb4_bin"
+        )
+        self._load_data(cur, stage, rows, loaded_at)
+        cur.execute(
+            f"select count(*) - count(distinct s.event_id) + count(distinct e.event_id) "
+            f"from {stage} s left join {self.raw} e on e.event_id = s.event_id"
+        )
+        (duplicates,) = cur.fetchone()
+        names = ", ".join(f"`{c}`" for c in [*self.table.column_names, LOADED_AT])
+        cur.execute(
+            f"insert into {self.raw} ({names}) select {names} from {stage} order by _seq"
+            + keep_earliest(self.table, self.raw)
+        )
+        cur.execute(f"drop temporary table {stage}")
+        return rows, int(duplicates)
+
+    def _export(self, scan: Scan) -> int:
+        """Write the good rows to the tab-separated file LOAD DATA reads; how many."""
+        fields = []
+        for i, col in enumerate(self.table.columns):
+            value = f"v{i}"
+            if col.kind == "decimal":
+                value = f"cast(cast({value} as decimal(18,2)) as varchar)"
+            elif col.kind != "datetime":
+                for code, escaped in _ESCAPES:
+                    value = f"replace({value}, chr({code}), {literal(escaped)})"
+            fields.append(f"coalesce({value}, '\\N')")
+        order = f" order by {POSITION}" if scan.ordered else ""
+        (rows,) = self.scanner.execute(
+            f"copy (select {', '.join(fields)} from ({scan.rows}){order}) to {literal(str(self.tsv))} "
+            "(format csv, delimiter '\t', quote '', escape '', header false)"
+        ).fetchone()
+        return rows
+
+    def _load_data(self, cur: Any, table: str, rows: int, loaded_at: datetime) -> None:
+        """LOAD DATA the file into `table`; a row it did not store (a warning) fails the file."""
+        names = ", ".join(f"`{c}`" for c in self.table.column_names)
+        loaded = cur.execute(
+            f"load data local infile %s into table {table} character set utf8mb4 "
+            f"({names}) set `{LOADED_AT}` = %s",
+            (str(self.tsv), loaded_at),
+        )
+        cur.execute("show warnings")
+        warnings = cur.fetchall()
+        if warnings or loaded != rows:
+            _, code, message = warnings[0] if warnings else ("", 0, f"{loaded} of {rows} rows stored")
+            raise pymysql.err.DataError(code, f"LOAD DATA: {message}")
+
+
+def keep_earliest(table: RawTable, into: str) -> str:
+    """ON DUPLICATE KEY UPDATE keeping the delivery with the earliest created_at.
+
+    A new delivery wins only with a non-NULL created_at earlier than the stored one (or the
+    stored one NULL); then it replaces every column and takes this load's `_loaded_at`.
+    MySQL assigns left to right, so `created_at` goes last and the test sees the old value.
+    The stored row's columns are qualified by `into`, the table inserted into.
+    """
+    stored = f"{into}.`created_at`"
+    newer = f"values(`created_at`) is not null and ({stored} is null or values(`created_at`) < {stored})"
+    columns: Sequence[str] = [c for c in table.column_names if c not in ("event_id", "created_at")]
+    columns = [*columns, LOADED_AT, "created_at"]
+    sets = ", ".join(f"`{c}` = if({newer}, values(`{c}`), {into}.`{c}`)" for c in columns)
+    return f" on duplicate key update {sets}"
