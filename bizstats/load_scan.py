@@ -23,7 +23,7 @@ import pandas as pd
 from bizstats.errors import BizstatsError
 from bizstats.load_checks import BadRow, Layout, checks, raw_values, row_values
 from bizstats.load_lines import FileFacts, Lines, read_record, record_starts
-from bizstats.load_sql import ORDINAL, kept, surely_good, values, with_values
+from bizstats.load_sql import ORDINAL, kept, last_characters, surely_good, values, with_values
 
 POSITION = "_pos"  # a good row's place in the file: ORDINAL * SLOTS (+ n for a Python row)
 # The rows DuckDB could not read sit between its rows: the n-th after row k is at
@@ -106,7 +106,8 @@ def scan(
             sorter.take(position, line, fields)
         sorter.flush()
     rows = (
-        f"select {ORDINAL} * {SLOTS} as {POSITION}, {values(layout)} from {ROWS} where _good and {kept_rows}"
+        f"select {ORDINAL} * {SLOTS} as {POSITION}, {values(layout)} "
+        f"from (select *, {last_characters(layout)} from {ROWS} where _good and {kept_rows})"
     )
     if sorter.fixed:
         rows = f"{rows} union all select * from {FIXED}"

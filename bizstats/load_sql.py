@@ -69,18 +69,37 @@ def values(layout: Layout) -> str:
     return ", ".join(f"{_value(slot)} as v{i}" for i, slot in enumerate(layout.slots))
 
 
+def last_characters(layout: Layout) -> str:
+    """The code point of the last character of each used raw field c<n>, as e<n> (what
+    `values` looks at: computed once)."""
+    used = sorted({slot.index for slot in layout.slots if slot.index >= 0})
+    return ", ".join(f"ord(c{n}[-1]) as e{n}" for n in used) or "0 as e"
+
+
 def with_values(path: str, layout: Layout, rejects: str | None) -> str:
     """numbered_rows with `values` added."""
-    return f"select *, {values(layout)} from ({numbered_rows(path, len(layout.header), rejects)})"
+    rows = numbered_rows(path, len(layout.header), rejects)
+    return f"select *, {values(layout)} from (select *, {last_characters(layout)} from ({rows}))"
 
 
 def _value(slot: Slot) -> str:
     if slot.index < 0:
         return "cast(null as varchar)"
     raw = f"c{slot.index}"
+    trimmed = f"trim({raw}, {literal(_WHITESPACE)})"  # slow: only for values that may need it
+    padded = _may_be_padded(raw, f"e{slot.index}")
     if slot.trim:
-        return f"nullif(trim({raw}, {literal(_WHITESPACE)}), '')"
-    return f"case when trim({raw}, {literal(_WHITESPACE)}) <> '' then {raw} end"
+        return f"case when {padded} then nullif({trimmed}, '') else {raw} end"
+    return f"case when {padded} then (case when {trimmed} = '' then null else {raw} end) else {raw} end"
+
+
+def _may_be_padded(raw: str, last: str) -> str:
+    """True when the value is empty or its first or `last` character may be whitespace (a
+    code point up to ' ' or in U+0085 .. U+3000, where str.isspace()'s others lie)."""
+    return (
+        f"({raw} < '!' or ({raw} >= '\u0085' and {raw} < '\u3001') "
+        f"or {last} <= 32 or {last} between 133 and 12288)"
+    )
 
 
 def _fine(slot: Slot, v: str, window: tuple[str, str]) -> str:

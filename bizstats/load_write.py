@@ -3,8 +3,9 @@
 tab-separated copy of them), the refused rows into the quarantine.
 
 On MySQL, event_logs keeps one row per event_id, the delivery with the earliest created_at:
-its rows are loaded into a temporary table, then inserted in file order with ON DUPLICATE
-KEY UPDATE (`keep_earliest`), as if inserted one by one.
+when an event_id of the file repeats within it or is already stored, its rows are loaded
+into a temporary table, then inserted in file order with ON DUPLICATE KEY UPDATE
+(`keep_earliest`), as if inserted one by one.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from bizstats.load_sql import literal
 QUARANTINE_PAGE_ROWS = 5_000
 _PAGE = "_bizstats_load_quarantine"
 _MYSQL_STAGE = "_bizstats_load_stage"
+_MYSQL_KEYS = "_bizstats_load_event_ids"
 # LOAD DATA's default format: tab-separated, backslash escapes, \N for NULL
 _ESCAPES = ((92, "\\\\"), (9, "\\t"), (10, "\\n"), (13, "\\r"))  # backslash, tab, newline, CR
 
@@ -118,9 +120,43 @@ class MySQLWriter:
         stored or repeated)."""
         rows = self._export(scan)
         cur = self.con.cursor()
-        if self.table.name != "event_logs":
-            self._load_data(cur, self.raw, rows, loaded_at)
-            return rows, 0
+        if self.table.name == "event_logs" and self._may_repeat(cur, scan):
+            return rows, self._keep_earliest(cur, rows, loaded_at)
+        self._load_data(cur, self.raw, self.table.column_names, self.tsv, rows, loaded_at)
+        return rows, 0
+
+    def _may_repeat(self, cur: Any, scan: Scan) -> bool:
+        """Whether an event_id of the file repeats within it or is already stored (checked
+        through a temporary table of the file's event_ids)."""
+        key = f"v{self.table.column_names.index('event_id')}"
+        (repeats,) = self.scanner.execute(
+            f"select count(*) - count(distinct {key}) from ({scan.rows})"
+        ).fetchone()
+        if repeats:
+            return True
+        cur.execute(f"select exists (select 1 from {self.raw})")
+        if not cur.fetchone()[0]:
+            return False
+        keys_tsv = self.tsv.with_name("event_ids.tsv")
+        (rows,) = self.scanner.execute(
+            f"copy (select {key} from ({scan.rows})) to {literal(str(keys_tsv))} "
+            "(format csv, delimiter '\t', quote '', escape '', header false)"
+        ).fetchone()  # an event_id holds no tab, newline or backslash escape: it is an id
+        keys = qualified(self.target, self.target.raw_schema, _MYSQL_KEYS)
+        cur.execute(f"drop temporary table if exists {keys}")
+        cur.execute(
+            f"create temporary table {keys} (`event_id` varchar(64) not null) "
+            "default charset=utf8mb4 collate=utf8mb4_bin"
+        )
+        self._load_data(cur, keys, ("event_id",), keys_tsv, rows, None)
+        cur.execute(f"select exists (select 1 from {keys} k join {self.raw} e on e.event_id = k.event_id)")
+        (stored,) = cur.fetchone()
+        cur.execute(f"drop temporary table {keys}")
+        return bool(stored)
+
+    def _keep_earliest(self, cur: Any, rows: int, loaded_at: datetime) -> int:
+        """Insert the rows in file order keeping the earliest delivery of each event_id,
+        through a temporary table; how many repeated an event_id."""
         stage = qualified(self.target, self.target.raw_schema, _MYSQL_STAGE)
         columns = ", ".join(f"`{c.name}` {_column_type(self.target, c)}" for c in self.table.columns)
         cur.execute(f"drop temporary table if exists {stage}")
@@ -128,7 +164,7 @@ class MySQLWriter:
             f"create temporary table {stage} (_seq bigint not null auto_increment primary key, "
             f"{columns}, `{LOADED_AT}` datetime(6) not null) default charset=utf8mb4 collate=utf8mb4_bin"
         )
-        self._load_data(cur, stage, rows, loaded_at)
+        self._load_data(cur, stage, self.table.column_names, self.tsv, rows, loaded_at)
         cur.execute(
             f"select count(*) - count(distinct s.event_id) + count(distinct e.event_id) "
             f"from {stage} s left join {self.raw} e on e.event_id = s.event_id"
@@ -140,7 +176,7 @@ class MySQLWriter:
             + keep_earliest(self.table, self.raw)
         )
         cur.execute(f"drop temporary table {stage}")
-        return rows, int(duplicates)
+        return int(duplicates)
 
     def _export(self, scan: Scan) -> int:
         """Write the good rows to the tab-separated file LOAD DATA reads; how many."""
@@ -160,13 +196,15 @@ class MySQLWriter:
         ).fetchone()
         return rows
 
-    def _load_data(self, cur: Any, table: str, rows: int, loaded_at: datetime) -> None:
-        """LOAD DATA the file into `table`; a row it did not store (a warning) fails the file."""
-        names = ", ".join(f"`{c}`" for c in self.table.column_names)
+    def _load_data(
+        self, cur: Any, table: str, columns: Sequence[str], tsv: Path, rows: int, loaded_at: datetime | None
+    ) -> None:
+        """LOAD DATA `tsv` into `table`; a row it did not store (a warning) fails the file."""
+        names = ", ".join(f"`{c}`" for c in columns)
+        stamp = f" set `{LOADED_AT}` = %s" if loaded_at else ""
         loaded = cur.execute(
-            f"load data local infile %s into table {table} character set utf8mb4 "
-            f"({names}) set `{LOADED_AT}` = %s",
-            (str(self.tsv), loaded_at),
+            f"load data local infile %s into table {table} character set utf8mb4 ({names}){stamp}",
+            (str(tsv), loaded_at) if loaded_at else (str(tsv),),
         )
         cur.execute("show warnings")
         warnings = cur.fetchall()

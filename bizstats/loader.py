@@ -145,11 +145,16 @@ def _session(target: Target) -> Iterator[tuple[Any, duckdb.DuckDBPyConnection, P
         workdir = Path(tmp)
         if target.name == "duckdb":
             con.execute(f"set memory_limit = '{SCAN_MEMORY_LIMIT}'")
+            con.execute("set enable_progress_bar = false")
             yield con, con, workdir
             return
         scanner = duckdb.connect(
-            config={"memory_limit": SCAN_MEMORY_LIMIT, "temp_directory": str(workdir / "spill")}
+            config={
+                "memory_limit": SCAN_MEMORY_LIMIT,
+                "temp_directory": str(workdir / "spill"),
+            }
         )
+        scanner.execute("set enable_progress_bar = false")
         try:
             yield con, scanner, workdir
         finally:
