@@ -11,8 +11,9 @@ Every build leaves the warehouse as a full rebuild of the same data would:
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
 from bizstats import changes
@@ -67,6 +68,8 @@ class BuildResult:
     end: date
     statuses: dict[str, str]
     warnings: list[str] = field(default_factory=list)
+    seconds: float = 0.0  # the whole build: lock, planning, dbt, bookkeeping
+    dbt_seconds: float = 0.0  # of which dbt (parse, models, tests)
 
     @property
     def days(self) -> int:
@@ -186,8 +189,10 @@ def build(
         raise BizstatsError("give either --date or --start/--end, not both")
     if select and not full_refresh:
         raise BizstatsError("--select rebuilds one model over all history: use it with --full-refresh")
+    started = time.perf_counter()
     with warehouse_lock(target, "build"):
-        return _build(target, day, start, end, full_refresh, select, progress, with_tests)
+        result = _build(target, day, start, end, full_refresh, select, progress, with_tests)
+    return replace(result, seconds=time.perf_counter() - started)
 
 
 def _build(
@@ -217,16 +222,17 @@ def _build(
     if not with_tests:
         command += ["--exclude", "resource_type:test"]
     started_at = changes.utc_now()
-    dbt_vars = {"start_date": plan.start.isoformat(), "end_date": plan.end.isoformat()}
+    dbt_started = time.perf_counter()
     try:
-        outcome = run_dbt(target, command, dbt_vars, progress=progress)
+        outcome = run_dbt(target, command, progress=progress, build_range=(plan.start, plan.end))
     except BizstatsError:
         # best effort: with the connection lost, dbt's error is the one to report
         with contextlib.suppress(BizstatsError):
             changes.log_build(target, started_at, plan.start, plan.end, select, "failed")
         raise
+    dbt_seconds = time.perf_counter() - dbt_started
     changes.log_build(target, started_at, plan.start, plan.end, select, "success")
     if not select:
         changes.clear_pending(target, plan.pending)
     warnings += outcome.warnings
-    return BuildResult(plan.start, plan.end, outcome.statuses, warnings)
+    return BuildResult(plan.start, plan.end, outcome.statuses, warnings, dbt_seconds=dbt_seconds)

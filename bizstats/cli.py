@@ -169,7 +169,8 @@ def _cmd_build(args: argparse.Namespace) -> int:
         progress=_progress,
     )
     print(
-        f"built {result.start} .. {result.end} ({result.days} days) on {args.target}"
+        f"built {result.start} .. {result.end} ({result.days} days) on {args.target} in "
+        f"{result.seconds:.1f} s (dbt {result.dbt_seconds:.1f} s)"
         + (f"; {len(result.warnings)} warnings (above)" if result.warnings else "")
     )
     return 0

@@ -5,10 +5,13 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
+from bizstats import parse_state
 from bizstats.config import MySQLSettings, Target, project_dir
 from bizstats.db import describe, mysql_flavour
 from bizstats.errors import BizstatsError
@@ -34,21 +37,45 @@ def _target_env(target: Target) -> dict[str, str]:
     return env
 
 
+# The build range as the dbt project reads it at execution time (macros/build_range.sql,
+# range_setting): environment variables keep dbt's partial parsing, where `--vars` of a new
+# date every night would make it re-parse the whole project.
+RANGE_ENV = ("BIZSTATS_BUILD_START", "BIZSTATS_BUILD_END")
+
+
+@contextmanager
+def _range_env(build_range: tuple[date, date] | None) -> Iterator[None]:
+    """Set the build range's environment variables for one dbt invocation, then remove them."""
+    if build_range is not None:
+        os.environ.update(zip(RANGE_ENV, (day.isoformat() for day in build_range), strict=True))
+    try:
+        yield
+    finally:
+        for name in RANGE_ENV:
+            os.environ.pop(name, None)
+
+
 def run_dbt(
     target: Target,
     command: Sequence[str],
     dbt_vars: dict[str, Any] | None = None,
     progress: Callable[[str], None] | None = None,
+    build_range: tuple[date, date] | None = None,
 ) -> DbtOutcome:
     """Invoke `dbt <command>` for `target`; raise BizstatsError naming what failed.
 
-    Tests that warned are returned in `warnings` and each is also sent to `progress` as a
-    line starting with "warning:"."""
+    `build_range` (first, last local day) is what the bizstats wrapper builds; `dbt_vars`
+    `start_date`/`end_date` give it too (and win), at the price of a full re-parse of the
+    project whenever they change. Tests that warned are returned in `warnings` and each is
+    also sent to `progress` as a line starting with "warning:"."""
     from dbt.cli.main import dbtRunner
 
     os.environ.update(_target_env(target))
-    root = str(project_dir())
+    project = project_dir()
+    root = str(project)
+    parsed = parse_state.fingerprint(project)
     args = [*command, "--project-dir", root, "--profiles-dir", root, "--target", target.name]
+    args += parse_state.parse_flags(project, parsed)
     if dbt_vars:
         args += ["--vars", json.dumps(dbt_vars)]
 
@@ -59,7 +86,10 @@ def run_dbt(
     # dbt's own console output is silenced (its errors too: they reach the user as one line,
     # below; logs/dbt.log keeps everything); progress lines come through the callback
     quiet = ["--quiet", "--log-level", "none", "--no-use-colors"]
-    result = dbtRunner(callbacks=[on_event]).invoke([*args, *quiet])
+    with _range_env(build_range):
+        result = dbtRunner(callbacks=[on_event]).invoke([*args, *quiet])
+    if result.exception is None:
+        parse_state.remember(project, parsed)  # dbt saved its parse of this project
     what = f"dbt {' '.join(command)} on {describe(target)} failed"
     if result.exception is not None:
         message = _one_line(result.exception)

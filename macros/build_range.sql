@@ -7,25 +7,41 @@
     {{ return(modules.datetime.date.fromisoformat(value | string)) }}
 {%- endmacro %}
 
+{#- A range bound, as an ISO date string or none: the dbt var `name` (`start_date` /
+    `end_date`), else the environment variable BIZSTATS_BUILD_START / _END. The bizstats
+    wrapper sets the environment variables: vars given on the command line change the parse
+    state, so every nightly (a new date) would re-parse the whole project; an environment
+    variable read only at execution time leaves dbt's partial parsing intact. -#}
+{% macro range_setting(name) -%}
+    {%- if var(name) -%}
+        {{ return(var(name) | string) }}
+    {%- endif -%}
+    {%- set env_name = 'BIZSTATS_BUILD_' ~ name.split('_')[0] | upper -%}
+    {{ return((env_var(env_name, '') if execute else '') or none) }}
+{%- endmacro %}
+
 {#- Returns {'start': date, 'end': date}: the local days this run (re)builds.
-      end:   var end_date, else yesterday (local); then moved on to the last day already in
+      end:   range_setting('end_date'), else yesterday (local); then moved on to the last day already in
              daily_stats when that is later, so the cumulative amounts and the weekly/monthly
              rows after a backfilled range are carried forward again (a backfill leaves every
              mart as a full rebuild would).
-      start: var start_date (the bizstats wrapper always passes it, see bizstats/build.py);
+      start: range_setting('start_date') (the bizstats wrapper always sets it, see
+             bizstats/build.py);
              else, on a full refresh or before the first build, the first local day of data
              (all history: never a silent cut to the lookback window); else end -
              lookback_days, and no later than the day after the last built day (no gap). -#}
 {% macro build_range() -%}
     {%- set td = modules.datetime.timedelta -%}
-    {%- if var('end_date') -%}
-        {%- set end = parse_date(var('end_date')) -%}
+    {%- set end_setting = range_setting('end_date') -%}
+    {%- set start_setting = range_setting('start_date') -%}
+    {%- if end_setting -%}
+        {%- set end = parse_date(end_setting) -%}
     {%- else -%}
         {%- set end = (run_started_at + td(hours=utc_offset_hours())).date() - td(days=1) -%}
     {%- endif -%}
     {%- set last_built = last_built_day() -%}
-    {%- if var('start_date') -%}
-        {%- set start = parse_date(var('start_date')) -%}
+    {%- if start_setting -%}
+        {%- set start = parse_date(start_setting) -%}
     {%- else -%}
         {%- set first_day = first_data_day() if (flags.FULL_REFRESH or last_built is none) else none -%}
         {%- set candidates = [end - td(days=var('lookback_days') | int)] -%}

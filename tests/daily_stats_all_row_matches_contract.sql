@@ -156,27 +156,55 @@ published as (
     select daily_rows.*
     from {{ ref('daily_stats') }} as daily_rows
     where daily_rows.channel = 'all' and daily_rows.device_type = 'all'
+),
+
+-- expected and published side by side, joined once: each CTE reference is computed again on
+-- MariaDB, so the checks below read this once and unpivot it with a small list of names
+compared as (
+    select
+        expected.*,
+        {%- for m in metrics %}
+        published.{{ m }} as published_{{ m }},
+        {%- endfor %}
+        published.stat_date as published_date
+    from expected
+    left join published on expected.stat_date = published.stat_date
+),
+
+checks as (
+    {%- for check in ['all / all row missing'] + metrics %}
+    {%- if not loop.first %}
+    union all
+    {%- endif %}
+    select '{{ check }}' as failed_check
+    {%- endfor %}
+),
+
+check_values as (
+    select
+        checks.failed_check,
+        compared.stat_date,
+        compared.published_date,
+        case checks.failed_check
+            {%- for m in metrics %}
+            when '{{ m }}' then cast(compared.published_{{ m }} as decimal(18, 2))
+            {%- endfor %}
+        end as published_value,
+        case checks.failed_check
+            {%- for m in metrics %}
+            when '{{ m }}' then cast(compared.{{ m }} as decimal(18, 2))
+            {%- endfor %}
+        end as contract_value
+    from compared
+    cross join checks
 )
 
 select
-    'all / all row missing' as failed_check,
-    expected.stat_date,
-    cast(null as decimal(18, 2)) as published_value,
-    cast(null as decimal(18, 2)) as contract_value
-from expected
-left join published on expected.stat_date = published.stat_date
-where published.stat_date is null
-
-{%- for m in metrics %}
-
-union all
-
-select
-    '{{ m }}' as failed_check,
-    expected.stat_date,
-    cast(published.{{ m }} as decimal(18, 2)) as published_value,
-    cast(expected.{{ m }} as decimal(18, 2)) as contract_value
-from expected
-inner join published on expected.stat_date = published.stat_date
-where published.{{ m }} <> expected.{{ m }}
-{%- endfor %}
+    check_values.failed_check,
+    check_values.stat_date,
+    check_values.published_value,
+    check_values.contract_value
+from check_values
+where
+    (check_values.failed_check = 'all / all row missing' and check_values.published_date is null)
+    or (check_values.published_date is not null and check_values.published_value <> check_values.contract_value)

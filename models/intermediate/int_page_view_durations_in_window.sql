@@ -5,6 +5,7 @@
     not a CTE, so that MariaDB computes it once (it inlines a CTE at every reference, and
     int_page_views reads it twice); int_page_views adds the day's outlier threshold. -#}
 {%- set r = build_range() %}
+{%- set day = modules.datetime.timedelta(days=1) %}
 
 with
 
@@ -23,28 +24,41 @@ range_views as (
         and {{ local_days_between('staged_events.event_time', r.start, r.end) }}
 ),
 
-session_views as (
+window_views as (
+    -- the page views a range view's next view can be, bounded by event_time (an index range,
+    -- not a scan of history): a view before the range is never a later one, and a next view
+    -- more than a day after the range gives a gap over 86400 s, i.e. the clamp (later_sessions)
     select
         staged_events.event_id,
         staged_events.session_id,
         staged_events.event_time
     from {{ ref('stg_event_logs') }} as staged_events
-    -- joins, not IN (subquery): MariaDB then drives from the range and uses the indexes
-    inner join (
-        select distinct range_views.session_id from range_views
-        where range_views.session_id is not null
-    ) as range_sessions on staged_events.session_id = range_sessions.session_id
-    where staged_events.event_type = 'page_view'
+    where
+        staged_events.event_type = 'page_view'
+        and staged_events.session_id is not null
+        and {{ local_days_between('staged_events.event_time', r.start, r.end + day) }}
+),
+
+later_sessions as (
+    -- sessions with a page view after that window: their last view of the window has a next
+    -- view more than a day later
+    select distinct staged_events.session_id
+    from {{ ref('stg_event_logs') }} as staged_events
+    where
+        staged_events.event_type = 'page_view'
+        and staged_events.session_id is not null
+        and {{ local_days_between('staged_events.event_time', r.end + day + day, none) }}
 ),
 
 next_views as (
     select
-        session_views.event_id,
-        lead(session_views.event_time) over (
-            partition by session_views.session_id
-            order by session_views.event_time, session_views.event_id
+        window_views.event_id,
+        window_views.session_id,
+        lead(window_views.event_time) over (
+            partition by window_views.session_id
+            order by window_views.event_time, window_views.event_id
         ) as next_view_time
-    from session_views
+    from window_views
 ),
 
 leaves as (
@@ -72,6 +86,7 @@ durations as (
                 coalesce(
                     {{ seconds_between('range_views.event_time', 'leaves.leave_time') }},
                     {{ seconds_between('range_views.event_time', 'next_views.next_view_time') }},
+                    case when later_sessions.session_id is not null then 86400 end,
                     1
                 ),
                 1
@@ -81,6 +96,8 @@ durations as (
     from range_views
     left join leaves on range_views.event_id = leaves.page_view_id
     left join next_views on range_views.event_id = next_views.event_id
+    left join later_sessions
+        on next_views.next_view_time is null and next_views.session_id = later_sessions.session_id
 )
 
 select

@@ -1,3 +1,8 @@
+{{
+    config(
+        post_hook=["{{ ensure_indexes(['bind_id', 'user_id']) }}"]
+    )
+}}
 {#- Enum lists: seeds breakdown_values (card_type) and enum_values (bind_status). -#}
 with
 

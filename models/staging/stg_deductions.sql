@@ -1,3 +1,8 @@
+{{
+    config(
+        post_hook=["{{ ensure_indexes(['deduction_id', 'user_id']) }}"]
+    )
+}}
 {#- Enum lists: seeds enum_values (service_type) and breakdown_values (mode and status, the
     dimensions member_deduction_mode and member_deduction_status). -#}
 with

@@ -1,27 +1,39 @@
+{#- MariaDB/MySQL indexes: (event_type, event_time, ...) finds a range's views and, with
+    session_id and event_id, covers the window of next views; (page_view_id, event_type,
+    event_time) covers the leave lookups: neither reads the rows. -#}
 {{
     config(
         materialized='incremental',
         incremental_strategy='replace_range',
         unique_key='event_id',
-        post_hook=["{{ ensure_indexes(['event_id', ['event_type', 'event_time'], 'session_id', 'page_view_id', '_loaded_at']) }}"]
+        post_hook=["{{ ensure_indexes([
+            'event_id',
+            ['event_type', 'event_time', 'session_id', 'event_id'],
+            'event_time',
+            'session_id',
+            ['page_view_id', 'event_type', 'event_time'],
+            '_loaded_at',
+        ]) }}"]
     )
 }}
 
 {#- One row per event_id: the delivery with the earliest created_at wins (NULL last, then the
     first stored). Incremental runs re-rank every raw delivery of the event_ids loaded since
-    the last run, so a late duplicate can never replace the earlier delivery. -#}
+    the last run (strictly after its newest `_loaded_at`: a run with no new rows reads and
+    writes nothing), so a late duplicate can never replace the earlier delivery. `_loaded_at`
+    is the newest delivery's, the winner's or not, so that the watermark passes every raw row
+    already read. -#}
 
 with
 
 {% if is_incremental() %}
+{%- set watermark = loaded_watermark(this) %}
 changed_events as (
     select distinct raw_events.event_id
     from {{ source('raw', 'event_logs') }} as raw_events
-    -- coalesce: after a build on empty raw tables the table is empty and max() is NULL
-    where raw_events._loaded_at >= (
-        select coalesce(max(stored_events._loaded_at), {{ utc_start_of(modules.datetime.date(1900, 1, 1)) }})
-        from {{ this }} as stored_events
-    )
+    {%- if watermark %}
+    where raw_events._loaded_at > {{ watermark }}
+    {%- endif %}
 ),
 {% endif %}
 
@@ -34,7 +46,8 @@ deliveries as (
                 case when raw_events.created_at is null then 1 else 0 end,
                 raw_events.created_at,
                 raw_events.id
-        ) as delivery_rank
+        ) as delivery_rank,
+        max(raw_events._loaded_at) over (partition by raw_events.event_id) as newest_loaded_at
     from {{ source('raw', 'event_logs') }} as raw_events
     {% if is_incremental() %}
     -- a join, not IN (subquery): MariaDB then looks the changed ids up by index
@@ -75,7 +88,7 @@ select
     {{ as_string('first_deliveries.ip_address', 50) }} as ip_address,
     first_deliveries.event_time,
     first_deliveries.created_at,
-    first_deliveries._loaded_at
+    first_deliveries.newest_loaded_at as _loaded_at
 from first_deliveries
 left join channels on first_deliveries.channel_key = channels.channel
 left join device_types on first_deliveries.device_key = device_types.device_type

@@ -1,3 +1,8 @@
+{{
+    config(
+        post_hook=["{{ ensure_indexes(['member_order_id', 'user_id']) }}"]
+    )
+}}
 {#- Enum lists: seeds breakdown_values (member_type, member_payment_method) and enum_values
     (status). -#}
 with

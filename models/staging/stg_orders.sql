@@ -1,3 +1,8 @@
+{{
+    config(
+        post_hook=["{{ ensure_indexes(['order_id', 'user_id']) }}"]
+    )
+}}
 {#- Enum lists: seeds enum_values (pay_method) and breakdown_values (status, the dimension
     credit_order_status). -#}
 with

@@ -1,3 +1,8 @@
+{{
+    config(
+        post_hook=["{{ ensure_indexes(['auth_id', 'user_id']) }}"]
+    )
+}}
 {#- Enum lists: seeds breakdown_values (auth_method) and enum_values (status). -#}
 with
 

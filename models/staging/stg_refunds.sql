@@ -1,3 +1,8 @@
+{{
+    config(
+        post_hook=["{{ ensure_indexes(['refund_id', 'deduction_id']) }}"]
+    )
+}}
 {#- Enum list: seed enum_values (status). -#}
 with
 

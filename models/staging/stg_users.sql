@@ -1,3 +1,8 @@
+{{
+    config(
+        post_hook=["{{ ensure_indexes(['user_id']) }}"]
+    )
+}}
 with
 
 users as (
