@@ -1,0 +1,79 @@
+"""Anomaly checks, cross-checks and data-quality monitors (issue 8; design doc §7.2, §8.2.2,
+§8.4.1). `run_checks` writes the thresholds of monitoring.yml into the warehouse, runs the
+dbt models of models/monitoring/ over a range of local days and returns what they found.
+The results stay in the warehouse with their history (anomaly_check_results,
+cross_check_results, monitor_results)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from bizstats.checks.config import load_thresholds
+from bizstats.checks.hooks import realtime_vs_offline
+from bizstats.checks.results import CheckResult, CheckRun, MonitorResult
+from bizstats.checks.store import CHECK_COLUMNS, MONITOR_COLUMNS, read_rows, write_thresholds
+from bizstats.config import Target
+from bizstats.dbt_runner import run_dbt
+from bizstats.errors import BizstatsError
+from bizstats.lock import warehouse_lock
+
+__all__ = ["CheckResult", "CheckRun", "MonitorResult", "run_checks"]
+
+NOW_ENV = "BIZSTATS_CHECK_NOW"  # the check time as the models read it (macros/monitoring/check_time.sql)
+
+
+@contextmanager
+def _now_env(now: datetime) -> Iterator[None]:
+    os.environ[NOW_ENV] = now.strftime("%Y-%m-%d %H:%M:%S")
+    try:
+        yield
+    finally:
+        os.environ.pop(NOW_ENV, None)
+
+
+def _utc_seconds(moment: datetime) -> datetime:
+    """`moment` as a naive UTC datetime to the second (a naive one is taken as UTC)."""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment.replace(microsecond=0)
+
+
+def run_checks(
+    target: Target,
+    start: date,
+    end: date,
+    now: datetime | None = None,
+    config_path: Path | None = None,
+) -> CheckRun:
+    """Judge the local days [start, end] of a built warehouse: write the thresholds of
+    `config_path` (default monitoring.yml), run `dbt build --select monitoring` over the range
+    (models and their tests) with the check time `now` (UTC, naive or aware; default: now),
+    and read back that run's rows. Holds the warehouse lock, as a build does."""
+    if start > end:
+        raise BizstatsError(f"--start {start} is after --end {end}")
+    thresholds = load_thresholds(config_path)
+    checked_at = _utc_seconds(now or datetime.now(UTC))
+    with warehouse_lock(target, "checks"):
+        write_thresholds(target, thresholds)
+        with _now_env(checked_at):
+            run_dbt(target, ["build", "--select", "monitoring"], build_range=(start, end))
+    rows = read_rows(target, "anomaly_check_results", CHECK_COLUMNS, checked_at)
+    results = sorted(
+        (CheckResult.from_row(r) for r in rows),
+        key=lambda r: (r.stat_date, r.check, r.metric, r.channel, r.device_type),
+    )
+    monitors = [
+        MonitorResult.from_row(r) for r in read_rows(target, "monitor_results", MONITOR_COLUMNS, checked_at)
+    ]
+    monitors.append(realtime_vs_offline(target, end))
+    return CheckRun(
+        results=results,
+        flagged=[r for r in results if r.flagged],
+        skipped_days=sorted({r.stat_date for r in results if r.status == "skipped_incomplete"}),
+        monitors=monitors,
+        checked_at=checked_at,
+    )

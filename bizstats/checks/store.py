@@ -1,0 +1,70 @@
+"""The warehouse side of the checks: the thresholds table the dbt models read, and the
+result rows a monitoring run wrote."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime
+from typing import Any
+
+from bizstats.checks.config import Threshold
+from bizstats.config import Target
+from bizstats.db import connect, create_mysql_database, fetch_all, placeholder, qualified
+
+THRESHOLDS_TABLE = "monitoring_thresholds"
+# name, DuckDB type, MySQL type; in the order of Threshold's fields
+_THRESHOLD_COLUMNS = (
+    ("check_name", "varchar(30)", "varchar(30)"),
+    ("metric", "varchar(50)", "varchar(50)"),
+    ("channel", "varchar(50)", "varchar(50)"),
+    ("device_type", "varchar(20)", "varchar(20)"),
+    ("severity", "varchar(20)", "varchar(20)"),
+    ("threshold_text", "varchar(200)", "varchar(200)"),
+    ("lookback_days", "integer", "int"),
+    ("day_of_week", "integer", "int"),
+    ("floor_value", "decimal(18, 4)", "decimal(18, 4)"),
+    ("high_ratio", "decimal(18, 4)", "decimal(18, 4)"),
+    ("low_ratio", "decimal(18, 4)", "decimal(18, 4)"),
+    ("max_value", "decimal(18, 4)", "decimal(18, 4)"),
+    ("active_from_hour", "integer", "int"),
+    ("active_to_hour", "integer", "int"),
+)
+CHECK_COLUMNS = (
+    "check_name", "metric", "channel", "device_type", "stat_date", "status", "actual", "baseline",
+    "ratio", "threshold_text", "flagged", "severity",
+)
+MONITOR_COLUMNS = ("monitor", "status", "actual", "threshold_text", "flagged", "severity", "note")
+
+
+def write_thresholds(target: Target, thresholds: list[Threshold]) -> None:
+    """Replace the table `monitoring_thresholds` of the models schema with `thresholds`
+    (recreated, so its columns always follow this code)."""
+    on_duckdb = target.name == "duckdb"
+    table = qualified(target, target.models_schema, THRESHOLDS_TABLE)
+    columns = ", ".join(f"{name} {duck if on_duckdb else mysql}" for name, duck, mysql in _THRESHOLD_COLUMNS)
+    charset = "" if on_duckdb else " default charset=utf8mb4 collate=utf8mb4_bin"
+    marks = ", ".join([placeholder(target)] * len(_THRESHOLD_COLUMNS))
+    rows = [
+        tuple(int(v) if isinstance(v, bool) else v for v in dataclasses.astuple(threshold))
+        for threshold in thresholds
+    ]
+    with connect(target) as con:
+        cur = con.cursor()
+        if not on_duckdb:
+            create_mysql_database(cur, target, target.models_schema)
+        cur.execute(f"drop table if exists {table}")
+        cur.execute(f"create table {table} ({columns}){charset}")
+        if rows:
+            cur.executemany(f"insert into {table} values ({marks})", rows)
+        con.commit()
+
+
+def read_rows(
+    target: Target, model: str, columns: tuple[str, ...], checked_at: datetime
+) -> list[dict[str, Any]]:
+    """The rows of `model` (a monitoring table) written by the run at `checked_at`."""
+    table = qualified(target, target.models_schema, model)
+    sql = f"select {', '.join(columns)} from {table} where checked_at = {placeholder(target)}"
+    with connect(target, create=False) as con:
+        rows = fetch_all(con, sql, (checked_at,))
+    return [dict(zip(columns, row, strict=True)) for row in rows]
