@@ -127,7 +127,8 @@ def http() -> Iterator[Receiver]:
             length = int(self.headers.get("Content-Length", "0"))
             body = json.loads(self.rfile.read(length).decode("utf-8"))
             receiver.posts.append(Post(self.path, dict(self.headers), body))
-            status, answer = receiver.replies.get(self.path.split("?")[0], (200, {"errcode": 0, "errmsg": "ok"}))
+            ok = (200, {"errcode": 0, "errmsg": "ok"})
+            status, answer = receiver.replies.get(self.path.split("?")[0], ok)
             data = json.dumps(answer).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
@@ -355,7 +356,9 @@ def test_a_channel_that_is_down_fails_after_its_retries_and_the_others_deliver(
     ]
 
 
-def test_an_alert_no_channel_took_is_tried_again_on_the_next_raise(duckdb_target, tmp_path, http, closed_port):
+def test_an_alert_no_channel_took_is_tried_again_on_the_next_raise(
+    duckdb_target, tmp_path, http, closed_port
+):
     down = f"http://127.0.0.1:{closed_port}/x"
     config = _config(tmp_path, closed_port, http, dingtalk=down)
     general = Alert(**{**PV.__dict__, "severity": "general"})
