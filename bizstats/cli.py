@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from bizstats.config import DEFAULT_TARGET, TARGETS, Target
 from bizstats.errors import BizstatsError
@@ -134,7 +136,45 @@ def _parser() -> argparse.ArgumentParser:
         help="only write the CSV files into DIR (created if needed; existing files are never "
         "overwritten), then load them with `bizstats load DIR`",
     )
+    _alerts_parser(sub, with_target)
     return parser
+
+
+def _alerts_parser(sub: Any, with_target: Callable[[argparse.ArgumentParser], Any]) -> None:
+    """`bizstats alerts list|ack|resolve|test`: the human confirmation step of alerts."""
+    alerts = sub.add_parser(
+        "alerts",
+        help="list, acknowledge and resolve alerts; send a test alert",
+        description="Alerts raised by the checks are stored in the warehouse (bizstats_alerts) "
+        "and sent by severity to the channels of the alert config (BIZSTATS_ALERTS_CONFIG, "
+        "else ./alerts.yml; see alerts.example.yml). An open or acked alert is not re-sent "
+        "within its cool-down; a resolved one opens anew if raised again.",
+    )
+    verbs = alerts.add_subparsers(dest="alerts_command", required=True, metavar="ACTION")
+    listing = with_target(verbs.add_parser("list", help="list alerts (default: the open ones)"))
+    listing.add_argument("--status", choices=("open", "acked", "resolved", "all"), default="open")
+    for verb, text in (
+        ("ack", "acknowledge an open alert: someone is on it (it is not re-sent in its cool-down)"),
+        ("resolve", "resolve an open or acked alert: the data is fixed"),
+    ):
+        confirm = with_target(verbs.add_parser(verb, help=text))
+        confirm.add_argument("id", type=_positive, metavar="ID")
+        confirm.add_argument("--by", default=_user(), help="who (default: the login name)")
+        confirm.add_argument("--note", default="", help="what was found or done")
+    test = with_target(
+        verbs.add_parser("test", help="send a test alert through the route of a severity")
+    )
+    test.add_argument("--severity", choices=("critical", "general", "minor"), default="critical")
+    test.add_argument(
+        "--config", type=Path, help="alert config file (default: BIZSTATS_ALERTS_CONFIG, else ./alerts.yml)"
+    )
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):  # no login name in the environment or the password database
+        return "unknown"
 
 
 def _cmd_load(args: argparse.Namespace) -> int:
@@ -201,7 +241,57 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
-_COMMANDS = {"load": _cmd_load, "build": _cmd_build, "export": _cmd_export, "demo": _cmd_demo}
+def _cmd_alerts(args: argparse.Namespace) -> int:
+    from bizstats import alerts
+
+    target = Target(args.target)
+    if args.alerts_command == "list":
+        rows = alerts.list_alerts(target, None if args.status == "all" else args.status)
+        for stored in rows:
+            print(_alert_line(stored))
+        if not rows:
+            print(f"no {'' if args.status == 'all' else args.status + ' '}alerts on {args.target}")
+        return 0
+    if args.alerts_command in ("ack", "resolve"):
+        confirm = alerts.ack_alert if args.alerts_command == "ack" else alerts.resolve_alert
+        print(_alert_line(confirm(target, args.id, args.by, args.note)))
+        return 0
+    config = alerts.load_alert_config(args.config)
+    report = alerts.send_test_alert(target, config, args.severity, _user())
+    for d in report.deliveries:
+        outcome = "sent" if d.ok else f"FAILED: {d.error}"
+        print(f"{d.channel} ({d.channel_type}): {outcome} ({d.attempts} attempts)")
+    return 1 if report.failed else 0
+
+
+def _alert_line(stored: Any) -> str:
+    """One alert as `bizstats alerts list` shows it."""
+    from bizstats.alerts.message import number, summary
+
+    a = stored.alert
+    numbers = (
+        f"; actual {number(a.actual)}, baseline {number(a.baseline)}"
+        if a.actual is not None or a.baseline is not None
+        else ""
+    )
+    who = {
+        "acked": f"; acked by {stored.acked_by}",
+        "resolved": f"; resolved by {stored.resolved_by}",
+    }.get(stored.status, "")
+    note = f"; note: {stored.note}" if stored.note else ""
+    return (
+        f"#{stored.id} {stored.status} {a.severity} {summary(stored)}{numbers}; raised "
+        f"{stored.times_raised}x, last {stored.last_raised_at:%Y-%m-%d %H:%M} UTC{who}{note}"
+    )
+
+
+_COMMANDS = {
+    "load": _cmd_load,
+    "build": _cmd_build,
+    "export": _cmd_export,
+    "demo": _cmd_demo,
+    "alerts": _cmd_alerts,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
