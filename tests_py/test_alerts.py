@@ -3,7 +3,10 @@ stored on both targets; routing, cool-down, a channel that is down, ack/resolve,
 
 from __future__ import annotations
 
+import base64
 import email
+import hashlib
+import hmac
 import json
 import socket
 import threading
@@ -15,9 +18,11 @@ from email.message import EmailMessage
 from email.policy import default as default_policy
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
 
 from bizstats.alerts import (
     Alert,
@@ -443,3 +448,62 @@ def test_cli_test_sends_through_the_route_and_resolves_it(
     assert main(["alerts", "test", "--severity", "general"]) == 1
     out = capsys.readouterr().out
     assert "dingtalk (dingtalk): FAILED: cannot reach 127.0.0.1:" in out and "(3 attempts)" in out
+
+
+def test_e_mail_logs_in_with_the_user_and_the_password_from_its_env_var(
+    duckdb_target, tmp_path, monkeypatch
+):
+    logins: list[tuple[str, str]] = []
+
+    def authenticator(server, session, envelope, mechanism, auth_data) -> AuthResult:
+        logins.append((auth_data.login.decode(), auth_data.password.decode()))
+        return AuthResult(success=auth_data.password == b"p@ss:w/rd")
+
+    box = Mailbox()
+    controller = Controller(
+        box, hostname="127.0.0.1", port=_free_port(), authenticator=authenticator,
+        auth_require_tls=False,
+    )
+    controller.start()
+    try:
+        monkeypatch.setenv("SMTP_PW", "p@ss:w/rd")
+        path = tmp_path / "alerts.yml"
+        path.write_text(
+            "channels:\n  mail:\n    type: email\n    host: 127.0.0.1\n"
+            f"    port: {controller.port}\n    security: none\n    user: bizstats@example.com\n"
+            "    password_env: SMTP_PW\n    from: bizstats@example.com\n    to: ops@example.com\n"
+            "routes:\n  critical: [mail]\n",
+            encoding="utf-8",
+        )
+        report = raise_alerts(duckdb_target, [PV], load_alert_config(path), now=NOW)
+    finally:
+        controller.stop()
+    assert [d.ok for d in report.deliveries] == [True]
+    assert logins == [("bizstats@example.com", "p@ss:w/rd")]
+    assert [m.recipients for m in box.mails] == [["ops@example.com"]]
+
+
+def test_dingtalk_and_feishu_robots_with_a_secret_are_signed(duckdb_target, tmp_path, http, monkeypatch):
+    monkeypatch.setenv("ROBOT_SECRET", "SEC123")
+    path = tmp_path / "alerts.yml"
+    path.write_text(
+        "channels:\n"
+        f"  dingtalk: {{type: dingtalk, url: '{http.url('/ding?access_token=t1')}', secret: $SECRET}}\n"
+        f"  feishu: {{type: feishu, url: '{http.url('/feishu')}', secret: $SECRET}}\n"
+        "routes:\n  critical: [dingtalk, feishu]\n".replace("$SECRET", "'${ROBOT_SECRET}'"),
+        encoding="utf-8",
+    )
+    report = raise_alerts(duckdb_target, [PV], load_alert_config(path), now=NOW)
+    assert [d.ok for d in report.deliveries] == [True, True]
+    [ding, feishu] = http.posts
+
+    query = parse_qs(urlsplit(ding.path).query)
+    stamp = query["timestamp"][0]
+    expected = hmac.new(b"SEC123", f"{stamp}\nSEC123".encode(), hashlib.sha256).digest()
+    assert query["access_token"] == ["t1"] and query["sign"] == [base64.b64encode(expected).decode()]
+    assert ding.body["msgtype"] == "markdown"
+
+    stamp = feishu.body["timestamp"]
+    expected = hmac.new(f"{stamp}\nSEC123".encode(), b"", hashlib.sha256).digest()
+    assert feishu.body["sign"] == base64.b64encode(expected).decode()
+    assert feishu.body["msg_type"] == "text" and feishu.body["content"]["text"].startswith(PV_SUBJECT)

@@ -21,6 +21,8 @@ SECRETS = {
     "BIZSTATS_FEISHU_URL": "https://open.feishu.cn/open-apis/bot/v2/hook/h",
     "BIZSTATS_SLACK_URL": "https://hooks.slack.com/services/T/B/X",
     "BIZSTATS_SMS_TOKEN": "sms-token",
+    "BIZSTATS_DINGTALK_SECRET": "SECd",
+    "BIZSTATS_FEISHU_SECRET": "f-secret",
 }
 
 
@@ -47,11 +49,12 @@ def test_the_example_config_loads(secrets):
     assert config.channels["ops-mail"].recipients == ("ops@example.com",)
     assert config.channels["ops-mail"].port == 587
     assert config.channels["dingtalk"] == WebhookChannel(
-        name="dingtalk", type="dingtalk", url=SECRETS["BIZSTATS_DINGTALK_URL"]
+        name="dingtalk", type="dingtalk", url=SECRETS["BIZSTATS_DINGTALK_URL"], secret="SECd"
     )
+    assert config.channels["feishu"].secret == "f-secret"
     assert config.channels["sms"].headers == {"Authorization": "Bearer sms-token"}
     assert [c.name for c in config.channels_for("critical")] == ["oncall-mail", "dingtalk", "sms"]
-    assert "pw" not in repr(config) and "access_token" not in repr(config)
+    assert not any(secret in repr(config) for secret in ("pw", "access_token", "SECd", "sms-token"))
 
 
 def test_where_the_config_is_found(tmp_path, monkeypatch):
@@ -99,6 +102,8 @@ MAIL = "  m:\n    type: email\n    host: smtp.example.com\n    from: a@example.c
          r":4: channels\.d\.url: must be an http:// or https:// URL"),
         ("channels:\n  d:\n    type: webhook\n    url: ${NO_SUCH_URL_X}\n",
          r":4: channels\.d\.url: environment variable NO_SUCH_URL_X is not set"),
+        ("channels:\n  w:\n    type: wecom\n    url: https://qyapi.weixin.qq.com/x\n    secret: s\n",
+         r":5: channels\.w\.secret: unknown field; expected one of type, url, headers$"),
         ("cool_down_minutes: -5\n", r":1: cool_down_minutes: must be a number from 0 to 10080, got -5"),
         ("retry:\n  attempts: 0\n", r":2: retry\.attempts: must be a whole number from 1 to 10, got 0"),
         ("routes:\n  minor: ops-mail\n", r":2: routes\.minor: must be a list of channel names"),

@@ -25,6 +25,7 @@ CONFIG_ENV = "BIZSTATS_ALERTS_CONFIG"
 DEFAULT_FILE = "alerts.yml"
 WEBHOOK_TYPES = ("dingtalk", "wecom", "feishu", "slack", "webhook")
 CHANNEL_TYPES = ("email", *WEBHOOK_TYPES)
+SIGNED_TYPES = ("dingtalk", "feishu")
 SECURITY_PORTS = {"starttls": 587, "ssl": 465, "none": 25}
 _ADDRESS = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]{2,}$")
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -48,12 +49,14 @@ class EmailChannel:
 @dataclass(frozen=True)
 class WebhookChannel:
     """An HTTP POST of JSON: a vendor's robot (`type` dingtalk, wecom, feishu, slack) or a
-    generic gateway (`webhook`, e.g. SMS / phone calls), with extra headers."""
+    generic gateway (`webhook`, e.g. SMS / phone calls), with extra headers. `secret`: the
+    signing secret of a DingTalk or Feishu robot with signature verification (加签)."""
 
     name: str
     type: str
     url: str = field(repr=False)  # robot URLs carry their access token
     headers: Mapping[str, str] = field(default_factory=dict, repr=False)
+    secret: str = field(default="", repr=False)
 
 
 Channel = EmailChannel | WebhookChannel
@@ -224,7 +227,8 @@ class _Parser:
             raise self.fail((*at, "type"), f"must be one of {', '.join(CHANNEL_TYPES)}, got {kind!r}")
         if kind == "email":
             return self.email(name, value, at)
-        spec = self.mapping(value, at, ("type", "url", "headers"))
+        signed = ("secret",) if kind in SIGNED_TYPES else ()
+        spec = self.mapping(value, at, ("type", "url", "headers", *signed))
         url = self.text(spec.get("url"), (*at, "url"))
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -233,6 +237,7 @@ class _Parser:
         return WebhookChannel(
             name=name, type=kind, url=url,
             headers={k: self.text(v, (*at, "headers", k)) for k, v in headers.items()},
+            secret=self.text(spec.get("secret"), (*at, "secret"), required=False),
         )
 
     def email(self, name: str, value: dict, at: tuple[str, ...]) -> EmailChannel:

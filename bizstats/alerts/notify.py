@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from bizstats.alerts.config import AlertConfig
 from bizstats.alerts.delivery import Delivery, deliver
@@ -22,6 +22,7 @@ from bizstats.alerts.store import (
     insert_alert,
     mark_sent,
     record_delivery,
+    utc_naive,
 )
 from bizstats.config import Target
 from bizstats.db import connect
@@ -48,13 +49,6 @@ class AlertReport:
     def failed(self) -> list[Delivery]:
         """The deliveries that failed after every retry."""
         return [d for d in self.deliveries if not d.ok]
-
-
-def utc_naive(now: datetime | None) -> datetime:
-    """`now` as naive UTC (the stored form); None: the current time; naive: taken as UTC."""
-    if now is None:
-        return datetime.now(UTC).replace(tzinfo=None)
-    return now.astimezone(UTC).replace(tzinfo=None) if now.tzinfo else now
 
 
 def _due(existing: StoredAlert, alert: Alert, config: AlertConfig, now: datetime) -> bool:

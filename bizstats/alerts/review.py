@@ -4,8 +4,7 @@ resolve one (the data is fixed). A resolved alert's key opens a new alert if rai
 from __future__ import annotations
 
 from bizstats.alerts.model import STATUSES, StoredAlert
-from bizstats.alerts.notify import utc_naive
-from bizstats.alerts.store import ensure_tables, get_alert, select_alerts, set_status
+from bizstats.alerts.store import ensure_tables, get_alert, select_alerts, set_status, utc_naive
 from bizstats.config import Target
 from bizstats.db import connect
 from bizstats.errors import BizstatsError

@@ -8,7 +8,7 @@ takes a cursor of a `bizstats.db.connect` connection; the caller commits.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from bizstats.alerts.model import Alert, StoredAlert
@@ -56,6 +56,13 @@ _DELIVERY_COLUMNS = (
 _FIELDS = ("check", "severity", "metric", "metric_label", "slice", "stat_date", "actual",
            "baseline", "threshold", "advice")
 _SELECT = ("id", *(c for c, _, _ in _ALERT_COLUMNS))
+
+
+def utc_naive(now: datetime | None) -> datetime:
+    """`now` as naive UTC (the stored form); None: the current time; naive: taken as UTC."""
+    if now is None:
+        return datetime.now(UTC).replace(tzinfo=None)
+    return now.astimezone(UTC).replace(tzinfo=None) if now.tzinfo else now
 
 
 def ensure_tables(cur: Any, target: Target) -> None:

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from bizstats.alerts.config import AlertConfig
 from bizstats.alerts.model import Alert
-from bizstats.alerts.notify import AlertReport, raise_alerts, utc_naive
+from bizstats.alerts.notify import AlertReport, raise_alerts
 from bizstats.alerts.review import resolve_alert
+from bizstats.alerts.store import utc_naive
 from bizstats.config import Target
 from bizstats.errors import BizstatsError
 
