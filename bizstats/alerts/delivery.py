@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from bizstats.alerts.config import Channel, RetryPolicy
@@ -23,12 +22,7 @@ class Delivery:
     error: str
 
 
-def deliver(
-    channel: Channel,
-    stored: StoredAlert,
-    retry: RetryPolicy,
-    sleep: Callable[[float], None] = time.sleep,
-) -> Delivery:
+def deliver(channel: Channel, stored: StoredAlert, retry: RetryPolicy) -> Delivery:
     """Try up to `retry.attempts` times, waiting backoff, 2 x backoff, ... in between."""
     error = ""
     for attempt in range(1, retry.attempts + 1):
@@ -39,5 +33,5 @@ def deliver(
         else:
             return Delivery(stored.id, channel.name, channel.type, True, attempt, "")
         if attempt < retry.attempts:
-            sleep(retry.backoff_seconds * 2 ** (attempt - 1))
+            time.sleep(retry.backoff_seconds * 2 ** (attempt - 1))
     return Delivery(stored.id, channel.name, channel.type, False, retry.attempts, error)

@@ -2,7 +2,7 @@
 to the channels routed for its severity, record how each delivery went.
 
 No connection is held while sending (a DuckDB file stays free for a build meanwhile):
-alerts are stored and the sends decided in one transaction, delivered, then recorded.
+the alerts are stored and the sends decided, then delivered, then the outcomes recorded.
 """
 
 from __future__ import annotations
