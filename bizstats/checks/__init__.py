@@ -61,13 +61,18 @@ def run_checks(
         write_thresholds(target, thresholds)
         with _now_env(checked_at):
             run_dbt(target, ["build", "--select", "monitoring"], build_range=(start, end))
-    rows = read_rows(target, "anomaly_check_results", CHECK_COLUMNS, checked_at)
+    # this run's rows: those of its range, and the stale check's row of the check time's day
+    rows = read_rows(
+        target, "anomaly_check_results", CHECK_COLUMNS,
+        "checked_at = ? and (stat_date between ? and ? or check_name = 'stale')", (checked_at, start, end),
+    )
     results = sorted(
         (CheckResult.from_row(r) for r in rows),
         key=lambda r: (r.stat_date, r.check, r.metric, r.channel, r.device_type),
     )
     monitors = [
-        MonitorResult.from_row(r) for r in read_rows(target, "monitor_results", MONITOR_COLUMNS, checked_at)
+        MonitorResult.from_row(r)
+        for r in read_rows(target, "monitor_results", MONITOR_COLUMNS, "checked_at = ?", (checked_at,))
     ]
     monitors.append(realtime_vs_offline(target, end))
     return CheckRun(

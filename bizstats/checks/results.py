@@ -108,7 +108,7 @@ class MonitorResult:
     def from_row(cls, row: dict[str, Any]) -> MonitorResult:
         """From a row of monitor_results (columns store.MONITOR_COLUMNS)."""
         return cls(
-            monitor=row["monitor"], status=row["status"],
+            monitor=row["monitor_name"], status=row["status"],
             actual=_decimal(row["actual"]),
             threshold=row["threshold_text"], flagged=bool(row["flagged"]), severity=row["severity"],
             note=row["note"],

@@ -4,7 +4,6 @@ result rows a monitoring run wrote."""
 from __future__ import annotations
 
 import dataclasses
-from datetime import datetime
 from typing import Any
 
 from bizstats.checks.config import Threshold
@@ -33,7 +32,7 @@ CHECK_COLUMNS = (
     "check_name", "metric", "channel", "device_type", "stat_date", "status", "actual", "baseline",
     "ratio", "threshold_text", "flagged", "severity",
 )
-MONITOR_COLUMNS = ("monitor", "status", "actual", "threshold_text", "flagged", "severity", "note")
+MONITOR_COLUMNS = ("monitor_name", "status", "actual", "threshold_text", "flagged", "severity", "note")
 
 
 def write_thresholds(target: Target, thresholds: list[Threshold]) -> None:
@@ -60,11 +59,11 @@ def write_thresholds(target: Target, thresholds: list[Threshold]) -> None:
 
 
 def read_rows(
-    target: Target, model: str, columns: tuple[str, ...], checked_at: datetime
+    target: Target, model: str, columns: tuple[str, ...], where: str, params: tuple
 ) -> list[dict[str, Any]]:
-    """The rows of `model` (a monitoring table) written by the run at `checked_at`."""
+    """The rows of `model` (a monitoring table) matching `where` (`?` placeholders)."""
     table = qualified(target, target.models_schema, model)
-    sql = f"select {', '.join(columns)} from {table} where checked_at = {placeholder(target)}"
+    sql = f"select {', '.join(columns)} from {table} where {where.replace('?', placeholder(target))}"
     with connect(target, create=False) as con:
-        rows = fetch_all(con, sql, (checked_at,))
+        rows = fetch_all(con, sql, params)
     return [dict(zip(columns, row, strict=True)) for row in rows]

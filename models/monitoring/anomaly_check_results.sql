@@ -1,6 +1,5 @@
 {{
     config(
-        range_column='stat_date',
         unique_key=['check_name', 'metric', 'channel', 'device_type', 'stat_date'],
         post_hook=["{{ ensure_indexes([['stat_date', 'flagged']],
             unique=[['check_name', 'metric', 'channel', 'device_type', 'stat_date']],
@@ -10,8 +9,9 @@
 {#- Anomaly checks (design doc §7.2, issue 8): one row per (check, metric, channel,
     device_type, stat_date) judged by a monitoring run over its range (macros/monitoring/
     monitoring_range.sql), with the thresholds of monitoring.yml (table monitoring_thresholds,
-    written by bizstats.checks). A run replaces the rows of its range's days (the history of
-    other days is kept); the stale check's row is on the local day of the check time.
+    written by bizstats.checks). A run replaces the rows it judges, by key (the history of
+    other days is kept; not range_column: the build's range_delete_sql would delete up to
+    the last built day); the stale check's row is on the local day of the check time.
     - missing / outlier: a daily_stats metric of a slice against its baseline, the mean of
       the previous lookback_days days (day_of_week: of the same weekday only);
     - duplicates: the share of raw event deliveries repeating an event_id (raw_duplicate_counts);
@@ -174,9 +174,9 @@ duplicate_results as (
         thresholds.channel,
         thresholds.device_type,
         duplicate_counts.stat_date,
-        duplicate_counts.duplicates / duplicate_counts.deliveries as actual,
         thresholds.threshold_text,
         thresholds.severity,
+        duplicate_counts.duplicates / duplicate_counts.deliveries as actual,
         case when duplicate_counts.duplicates / duplicate_counts.deliveries > thresholds.max_value then 1 else 0 end
             as exceeded
     from duplicate_counts

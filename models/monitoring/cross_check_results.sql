@@ -1,6 +1,5 @@
 {{
     config(
-        range_column='stat_date',
         unique_key=['stat_date', 'channel', 'device_type', 'metric'],
         post_hook=["{{ ensure_indexes([['stat_date', 'passed']],
             unique=[['stat_date', 'channel', 'device_type', 'metric']],
@@ -20,6 +19,18 @@
     ('new_member_count', 'sum'), ('credit_order_count', 'sum'), ('daily_member_deduction', 'sum'),
     ('history_member_deduction', 'end_of_day'), ('total_deduction', 'end_of_day')
 ] %}
+{#- each rule's least and largest accepted value, from the day's hours -#}
+{%- set bounds = {
+    'sum': ('sum(hourly.{0})', 'sum(hourly.{0})'),
+    'distinct': ('max(hourly.{0})', 'sum(hourly.{0})'),
+    'end_of_day': ('max(case when hourly.stat_hour = 23 then hourly.{0} end)',
+                   'max(case when hourly.stat_hour = 23 then hourly.{0} end)'),
+} %}
+{%- set hour_bounds = [] %}
+{%- for metric, rule in rules %}
+{%- do hour_bounds.append(bounds[rule][0].format(metric) ~ ' as ' ~ metric ~ '_low') %}
+{%- do hour_bounds.append(bounds[rule][1].format(metric) ~ ' as ' ~ metric ~ '_high') %}
+{%- endfor %}
 
 with
 
@@ -28,18 +39,7 @@ hours as (
         hourly.stat_date,
         hourly.channel,
         hourly.device_type,
-        {%- for metric, rule in rules %}
-        {%- if rule == 'sum' %}
-        sum(hourly.{{ metric }}) as {{ metric }}_low,
-        sum(hourly.{{ metric }}) as {{ metric }}_high
-        {%- elif rule == 'distinct' %}
-        max(hourly.{{ metric }}) as {{ metric }}_low,
-        sum(hourly.{{ metric }}) as {{ metric }}_high
-        {%- else %}
-        max(case when hourly.stat_hour = 23 then hourly.{{ metric }} end) as {{ metric }}_low,
-        max(case when hourly.stat_hour = 23 then hourly.{{ metric }} end) as {{ metric }}_high
-        {%- endif %}{{ ',' if not loop.last }}
-        {%- endfor %}
+        {{ hour_bounds | join(',\n        ') }}
     from {{ ref('hourly_stats') }} as hourly
     where hourly.stat_date between {{ date_literal(r.start) }} and {{ date_literal(r.end) }}
     group by hourly.stat_date, hourly.channel, hourly.device_type

@@ -1,7 +1,7 @@
 {{
     config(
-        unique_key=['monitor', 'checked_at'],
-        post_hook=["{{ ensure_indexes([['checked_at']], unique=[['monitor', 'checked_at']],
+        unique_key=['monitor_name', 'checked_at'],
+        post_hook=["{{ ensure_indexes([['checked_at']], unique=[['monitor_name', 'checked_at']],
             int_columns=['flagged']) }}"]
     )
 }}
@@ -65,7 +65,7 @@ cross_checks as (
 monitors as (
     {%- for item in monitors %}
     select
-        '{{ item.threshold.check_name }}' as monitor,
+        '{{ item.threshold.check_name }}' as monitor_name,
         {{ item.status }} as status,
         {{ item.actual }} as actual,
         '{{ item.threshold.threshold_text }}' as threshold_text,
@@ -77,7 +77,7 @@ monitors as (
     {%- endfor %}
     -- the typed shape of the rows (no row: checked_rows is never negative)
     select
-        'none' as monitor,
+        'none' as monitor_name,
         'none' as status,
         null as actual,
         'none' as threshold_text,
@@ -89,7 +89,7 @@ monitors as (
 )
 
 select
-    {{ as_string('monitors.monitor', 30) }} as monitor,
+    {{ as_string('monitors.monitor_name', 30) }} as monitor_name,
     {{ as_string('monitors.status', 30) }} as status,
     cast(monitors.actual as decimal(18, 4)) as actual,
     {{ as_string('monitors.threshold_text', 200) }} as threshold_text,
