@@ -52,24 +52,20 @@ def _breaks(data: bytes) -> int:
 
 def record_starts(path: Path, positions: Iterable[int]) -> dict[int, tuple[int, int]]:
     """For each of DuckDB's rejected-row positions (`line_byte_position`: one past the end of
-    the line break before the row, or inside a `\\r\\n`), the row's first byte and line."""
-    wanted = sorted(set(positions))
+    the line break before the row, or inside a `\r\n`), the row's first byte and line."""
     starts: dict[int, tuple[int, int]] = {}
-    if not wanted:
-        return starts
     with open(path, "rb") as fh:
-        data_at, breaks, last = 0, 0, b""
-        for position in wanted:
+        counted, breaks, last = 0, 0, b""  # line breaks in the bytes before `counted`
+        for position in sorted(set(positions)):
             start = position - 1
-            # count the line breaks before `start`
-            fh.seek(data_at)
-            head = fh.read(start - data_at)
-            breaks += _breaks(head) - (last == b"\r" and head[:1] == b"\n")
-            last = head[-1:] or last
-            data_at = start
-            fh.seek(start)
+            while counted < start:
+                chunk = fh.read(min(CHUNK_BYTES, start - counted))
+                breaks += _breaks(chunk) - (last == b"\r" and chunk[:1] == b"\n")
+                last = chunk[-1:]
+                counted += len(chunk)
             # the row's first byte: after the rest of a line break and any blank lines
             ahead = fh.read(CHUNK_BYTES)
+            fh.seek(counted)
             skipped = len(ahead) - len(ahead.lstrip(b"\r\n"))
             lines = _breaks(ahead[:skipped]) - (last == b"\r" and ahead[:1] == b"\n")
             starts[position] = (start + skipped, breaks + lines + 1)
