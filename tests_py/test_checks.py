@@ -117,6 +117,8 @@ def test_flags_exactly_the_anomalies_and_skips_the_half_loaded_day(built, tmp_pa
     [drop] = [r for r in run.flagged if r.slice == "wechat/all"]
     assert (drop.actual, drop.baseline, drop.ratio) == (Decimal("1"), Decimal("10"), Decimal("0.1"))
     assert (drop.metric_label, drop.severity) == ("页面访问量 PV", "general")
+    alert = drop.to_alert()
+    assert (alert.check, alert.slice, alert.stat_date) == ("outlier", "wechat/all", DROP)
     assert drop.threshold == (
         "> 1.5x or < 0.7x the mean of the same weekday of the previous 2 weeks (judged when it is >= 5)")
     [missing] = [r for r in run.flagged if r.check == "missing"]

@@ -15,12 +15,12 @@ from bizstats.checks.labels import METRIC_LABELS
 from bizstats.config import project_dir
 from bizstats.errors import BizstatsError
 
-SEVERITIES = ("general", "critical")
+SEVERITIES = ("critical", "general", "minor")  # as bizstats.alerts
 METRIC_CHECKS = ("missing", "outlier")
 RAW_CHECKS = ("duplicates", "stale")
 MONITORS = ("report_success_rate", "job_duration", "data_error_rate", "data_delay")
 RAW_METRIC = "event_logs"  # the `metric` of the checks on the raw events
-DAILY_METRICS = tuple(m for m in METRIC_LABELS if m != RAW_METRIC)  # daily_stats columns
+DAILY_METRICS = tuple(METRIC_LABELS)[: list(METRIC_LABELS).index(RAW_METRIC)]  # daily_stats columns
 
 
 @dataclass(frozen=True)

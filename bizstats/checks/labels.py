@@ -15,6 +15,12 @@ METRIC_LABELS = {
     "history_member_deduction": "历史会员扣费 cumulative member deductions",
     "total_deduction": "总扣费金额 cumulative deductions",
     "event_logs": "原始事件 raw events",
+    # the data-quality monitors
+    "report_success_rate": "报表成功率 report success rate",
+    "job_duration": "任务耗时 job duration (min)",
+    "data_error_rate": "数据错误率 data error rate",
+    "data_delay": "数据延迟 data delay (min)",
+    "realtime_vs_offline": "实时与离线差异 real-time vs offline",
 }
 
 

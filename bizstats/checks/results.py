@@ -104,6 +104,21 @@ class MonitorResult:
     severity: str
     note: str
 
+    def alert_fields(self) -> dict[str, Any]:
+        """The fields of a bizstats.alerts.Alert for this monitor (no day, no baseline)."""
+        return {
+            "check": self.monitor, "severity": self.severity, "metric": self.monitor,
+            "metric_label": metric_label(self.monitor), "slice": "all/all", "stat_date": None,
+            "actual": self.actual, "baseline": None, "threshold": self.threshold,
+            "advice": f"{metric_label(self.monitor)} is {self.actual} ({self.note})",
+        }
+
+    def to_alert(self) -> Any:
+        """This monitor as a bizstats.alerts.Alert (the alerting package, imported when used)."""
+        from bizstats.alerts import Alert
+
+        return Alert(**self.alert_fields())
+
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> MonitorResult:
         """From a row of monitor_results (columns store.MONITOR_COLUMNS)."""
