@@ -21,7 +21,8 @@ import pymysql
 
 from bizstats.config import Target
 from bizstats.contract import LOADED_AT, RawTable
-from bizstats.db import _column_type, qualified, quote
+from bizstats.db import _column_type, describe, qualified, quote
+from bizstats.errors import BizstatsError
 from bizstats.load_ledger import QUARANTINE_COLUMNS, REJECTED_TABLE
 from bizstats.load_scan import POSITION, Scan
 from bizstats.load_sql import literal
@@ -30,6 +31,8 @@ QUARANTINE_PAGE_ROWS = 5_000
 _PAGE = "_bizstats_load_quarantine"
 _MYSQL_STAGE = "_bizstats_load_stage"
 _MYSQL_KEYS = "_bizstats_load_event_ids"
+# MariaDB / MySQL errors of a server with local_infile off
+_LOCAL_INFILE_REFUSED = (1148, 3948, 4166)
 # LOAD DATA's default format: tab-separated, backslash escapes, \N for NULL
 _ESCAPES = ((92, "\\\\"), (9, "\\t"), (10, "\\n"), (13, "\\r"))  # backslash, tab, newline, CR
 
@@ -202,10 +205,19 @@ class MySQLWriter:
         """LOAD DATA `tsv` into `table`; a row it did not store (a warning) fails the file."""
         names = ", ".join(f"`{c}`" for c in columns)
         stamp = f" set `{LOADED_AT}` = %s" if loaded_at else ""
-        loaded = cur.execute(
-            f"load data local infile %s into table {table} character set utf8mb4 ({names}){stamp}",
-            (str(tsv), loaded_at) if loaded_at else (str(tsv),),
-        )
+        try:
+            loaded = cur.execute(
+                f"load data local infile %s into table {table} character set utf8mb4 ({names}){stamp}",
+                (str(tsv), loaded_at) if loaded_at else (str(tsv),),
+            )
+        except pymysql.err.OperationalError as exc:
+            if exc.args[0] in _LOCAL_INFILE_REFUSED:
+                raise BizstatsError(
+                    f"{describe(self.target)}: the server refuses LOAD DATA LOCAL INFILE, which "
+                    "`bizstats load` uses: enable it with `SET GLOBAL local_infile = ON` (or "
+                    "local_infile=1 in the server's configuration); nothing of this file was loaded"
+                ) from exc
+            raise
         cur.execute("show warnings")
         warnings = cur.fetchall()
         if warnings or loaded != rows:

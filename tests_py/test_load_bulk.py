@@ -11,6 +11,7 @@ from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
+import pymysql
 import pytest
 
 from bizstats.config import Target
@@ -380,3 +381,26 @@ def test_both_targets_store_the_same_rows(
             mysql_target, quarantine.format(raw_table(mysql_target, "_rejected_rows"))
         )
     ]
+
+
+def test_server_refusing_load_data_is_one_clear_error(mysql_target: Target, tmp_path: Path) -> None:
+    class Refusing(pymysql.cursors.Cursor):
+        """A cursor of a server with local_infile off (MariaDB's error)."""
+
+        def execute(self, query: str, args: object = None) -> int:
+            if query.startswith("load data"):
+                raise pymysql.err.OperationalError(4166, "local infile capability disabled")
+            return super().execute(query, args)
+
+    write_lines(tmp_path, "users.csv", "user_id", "u1")
+
+    with pytest.MonkeyPatch.context() as patch, pytest.raises(BizstatsError) as raised:
+        patch.setattr(pymysql.connections.Connection, "cursor", lambda self, cursor=None: Refusing(self))
+        load_dir(mysql_target, tmp_path)
+
+    assert str(raised.value).endswith(
+        "the server refuses LOAD DATA LOCAL INFILE, which `bizstats load` uses: enable it with "
+        "`SET GLOBAL local_infile = ON` (or local_infile=1 in the server's configuration); "
+        "nothing of this file was loaded"
+    )
+    assert _stored(mysql_target, "users") == []
