@@ -74,7 +74,7 @@ def scan(
     con: duckdb.DuckDBPyConnection, layout: Layout, facts: FileFacts, loaded_at: datetime, refuse: Refuse
 ) -> Scan:
     """Check the file on `con` (its temporary tables stay until the next scan); refused rows
-    go to `refuse` in file order within each kind (unreadable rows last)."""
+    go to `refuse` in file order."""
     path = str(layout.path)
     for table in (ROWS, FIXED, REJECTS, REJECTS + "_scan"):
         con.execute(f"drop table if exists {table}")
@@ -97,13 +97,15 @@ def scan(
     positions = [p for (p,) in con.execute(f"select distinct line_byte_position from {REJECTS}").fetchall()]
     kept_rows = kept(len(layout.header))
     suspects = f"select {ORDINAL}, {fields} from {ROWS} where not _good and {kept_rows}"
-    lines = _lines(con, layout, facts, positions) if positions or _any(con, suspects) else None
     sorter = _Sorter(con, layout, loaded_at, refuse)
-    if lines is not None:
-        for position, line, fields in heapq.merge(
-            _suspects(con, suspects, lines), _unreadable(layout.path, positions, lines)
+    if positions or _any(con, suspects):
+        starts = sorted(record_starts(layout.path, positions).values())
+        (read_rows,) = con.execute(f"select count(*) from {ROWS}").fetchone()
+        lines = Lines(layout.path, facts, read_rows, [line for _, line in starts], len(layout.header))
+        for position, line, raw in heapq.merge(
+            _suspects(con, suspects, lines), _unreadable(layout.path, starts, lines)
         ):
-            sorter.take(position, line, fields)
+            sorter.take(position, line, raw)
         sorter.flush()
     rows = (
         f"select {ORDINAL} * {SLOTS} as {POSITION}, {values(layout)} "
@@ -118,18 +120,13 @@ def _any(con: duckdb.DuckDBPyConnection, query: str) -> bool:
     return con.execute(f"select exists ({query})").fetchone()[0]
 
 
-def _lines(con: duckdb.DuckDBPyConnection, layout: Layout, facts: FileFacts, positions: list[int]) -> Lines:
-    """The line finder of the file: DuckDB's row count and the lines of its rejected rows."""
-    (read_rows,) = con.execute(f"select count(*) from {ROWS}").fetchone()
-    rejected = [line for _, line in record_starts(layout.path, positions).values()]
-    return Lines(layout.path, facts, read_rows, rejected, len(layout.header))
-
-
-def _unreadable(path: Path, positions: list[int], lines: Lines) -> Iterator[tuple[int, Line, list[str]]]:
-    """The rows DuckDB could not read, in file order, as the csv module reads them: their
-    POSITION (after the DuckDB rows before them), line and fields."""
+def _unreadable(
+    path: Path, starts: list[tuple[int, int]], lines: Lines
+) -> Iterator[tuple[int, Line, list[str]]]:
+    """The rows DuckDB could not read (their first byte and line, in file order) as the csv
+    module reads them: their POSITION (after the DuckDB rows before them), line and fields."""
     after: dict[int, int] = {}
-    for start, line in sorted(record_starts(path, positions).values()):
+    for start, line in starts:
         fields = read_record(path, start)
         if fields:
             before = lines.rows_before(line)
