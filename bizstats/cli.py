@@ -1,4 +1,5 @@
-"""`bizstats` command line: a thin layer over the library (load, build, export, demo)."""
+"""`bizstats` command line: a thin layer over the library (load, build, export, demo, alerts,
+and the scheduled jobs: schedule, run, runs, rebuild, report)."""
 
 from __future__ import annotations
 
@@ -137,7 +138,52 @@ def _parser() -> argparse.ArgumentParser:
         "overwritten), then load them with `bizstats load DIR`",
     )
     _alerts_parser(sub, with_target)
+    _ops_parser(sub, with_target)
     return parser
+
+
+def _ops_parser(sub: Any, with_target: Callable[[argparse.ArgumentParser], Any]) -> None:
+    """`bizstats schedule|run|runs|rebuild|report`: the scheduled jobs (bizstats.ops)."""
+    from bizstats.ops.schedules import JOBS
+
+    with_target(sub.add_parser(
+        "schedule",
+        help="serve the hourly, daily, weekly and monthly jobs on their schedules (Prefect)",
+        description="Serve the four jobs in this process until Ctrl-C or SIGTERM: hourly at "
+        "minute 5, daily 02:00 (yesterday), weekly Monday 03:00 (last week), monthly on the 1st "
+        "04:00 (last month), in BIZSTATS_TIMEZONE (default Asia/Shanghai). Uses the Prefect "
+        "server at PREFECT_API_URL, else starts a local one of its own.",
+    ))
+    run = with_target(sub.add_parser(
+        "run",
+        help="run one job now through its Prefect flow (e.g. a backfill of a past day)",
+        description="One run of JOB now: source freshness, build (with dbt's tests), anomaly "
+        "checks, alerts, the daily report (daily), recorded in job_runs.",
+    ))
+    run.add_argument("job", choices=tuple(JOBS), metavar="JOB", help=", ".join(JOBS))
+    run.add_argument("--date", type=_date, help="the day (week, month) to cover (default: as scheduled)")
+    runs = with_target(sub.add_parser("runs", help="list the latest job runs (table job_runs)"))
+    runs.add_argument("--limit", type=_positive, default=20)
+    rebuild = with_target(sub.add_parser(
+        "rebuild",
+        help="re-derive a range of days after a fix, logged with its reason",
+        description="Rebuild every mart over [--start, --end] (plus the days the build adds: "
+        "pending days, days after it carried forward) and record it in bizstats_rebuild_log.",
+    ))
+    rebuild.add_argument("--start", type=_date, required=True)
+    rebuild.add_argument("--end", type=_date, required=True)
+    rebuild.add_argument("--reason", required=True, help="why, e.g. 'refunds of 03-10 re-delivered'")
+    rebuild.add_argument("--by", default=_user(), help="who (default: the login name)")
+    report = with_target(sub.add_parser(
+        "report",
+        help="write the daily report of a day (HTML, CSV) and optionally mail it",
+        description="Write the daily report (the ten metrics vs the previous day and the same "
+        "day last week, a 14-day trend chart) into BIZSTATS_REPORTS_DIR (default ./reports). "
+        "--send mails it through the alert config's e-mail channels named in "
+        "BIZSTATS_REPORT_CHANNELS.",
+    ))
+    report.add_argument("--date", type=_date, help="the day (default: yesterday, local time)")
+    report.add_argument("--send", action="store_true", help="also mail it")
 
 
 def _alerts_parser(sub: Any, with_target: Callable[[argparse.ArgumentParser], Any]) -> None:
@@ -285,12 +331,63 @@ def _alert_line(stored: Any) -> str:
     )
 
 
+def _cmd_schedule(args: argparse.Namespace) -> int:
+    from bizstats.ops.runner import serve_schedules
+
+    serve_schedules(args.target, _progress)
+    return 0
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from bizstats.ops.runner import run_once
+
+    summary = run_once(args.job, args.target, args.date, _progress)
+    print(" ".join(f"{k}={v}" for k, v in summary.items()))
+    return 0
+
+
+def _cmd_runs(args: argparse.Namespace) -> int:
+    from bizstats.ops.job_runs import list_runs
+
+    for r in list_runs(Target(args.target), args.limit):
+        took = f" in {r.duration_seconds} s" if r.duration_seconds is not None else ""
+        built = f", built {r.built_start} .. {r.built_end}" if r.built_start else ""
+        error = f": {r.error}" if r.error else ""
+        print(f"{r.started_at:%Y-%m-%d %H:%M:%S} UTC {r.job} {r.start_date} .. {r.end_date} "
+              f"{r.outcome}{took}{built} (run {r.run_id}){error}")
+    return 0
+
+
+def _cmd_rebuild(args: argparse.Namespace) -> int:
+    from bizstats.ops.rebuild import rebuild
+
+    entry = rebuild(Target(args.target), args.start, args.end, args.reason, args.by, progress=_progress)
+    print(f"rebuilt {entry.built_start} .. {entry.built_end} on {args.target} "
+          f"(requested {entry.requested_start} .. {entry.requested_end}); logged in bizstats_rebuild_log")
+    return 0
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from bizstats.build import yesterday_local
+    from bizstats.ops.daily_report import make_report
+
+    files = make_report(Target(args.target), args.date or yesterday_local(), send=args.send)
+    print(f"wrote {files.html_path} and {files.csv_path}"
+          + (f"; mailed to {', '.join(files.sent_to)}" if files.sent_to else ""))
+    return 0
+
+
 _COMMANDS = {
     "load": _cmd_load,
     "build": _cmd_build,
     "export": _cmd_export,
     "demo": _cmd_demo,
     "alerts": _cmd_alerts,
+    "schedule": _cmd_schedule,
+    "run": _cmd_run,
+    "runs": _cmd_runs,
+    "rebuild": _cmd_rebuild,
+    "report": _cmd_report,
 }
 
 

@@ -1,0 +1,113 @@
+"""The daily report (seed §9.3): the ten metrics of a day (all channels, all devices) beside
+the previous day and the same weekday a week before, with a 14-day trend chart; written to
+the reports folder as HTML (chart inline) and CSV, and mailed on request."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+
+from bizstats.config import Target
+from bizstats.errors import BizstatsError
+from bizstats.export import read_daily_stats
+from bizstats.ops.settings import reports_dir
+
+# (column, 中文, English) in the order of the metric catalogue (docs/metrics.md)
+KPIS = (
+    ("pv", "页面访问量", "PV"),
+    ("uv", "独立访客数", "UV"),
+    ("avg_visit_duration", "平均访问时长", "AV (s)"),
+    ("real_name_count", "实名认证用户数", "real-name verifications"),
+    ("bind_card_count", "绑卡用户数", "card binds"),
+    ("new_member_count", "新增会员数", "new members"),
+    ("credit_order_count", "额度下单量", "credit orders"),
+    ("daily_member_deduction", "当日会员扣费", "member deductions of the day (yuan)"),
+    ("history_member_deduction", "历史会员扣费", "cumulative member deductions (yuan)"),
+    ("total_deduction", "总扣费金额", "cumulative deductions (yuan)"),
+)
+MONEY = {"daily_member_deduction", "history_member_deduction", "total_deduction"}
+TREND_DAYS = 14
+
+
+@dataclass(frozen=True)
+class KpiRow:
+    column: str
+    label_cn: str
+    label_en: str
+    value: Decimal
+    previous: Decimal | None  # the day before (None: not built)
+    last_week: Decimal | None  # the same weekday a week before
+
+    def text(self, value: Decimal | None) -> str:
+        """A value as the report shows it: thousands separators, money with 2 decimals."""
+        if value is None:
+            return "—"
+        return f"{value:,.2f}" if self.column in MONEY else f"{value:,.0f}"
+
+
+def change(value: Decimal, base: Decimal | None) -> str:
+    """The change from `base` in percent, one decimal, half up, signed; — without a base."""
+    if base is None or base == 0:
+        return "—"
+    percent = ((value - base) * 100 / base).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    return f"{percent:+}%"
+
+
+@dataclass(frozen=True)
+class DailyReport:
+    day: date
+    rows: list[KpiRow]
+    trend: list[tuple[date, Decimal, Decimal]]  # (day, pv, uv) of the last 14 days built
+
+    @property
+    def name(self) -> str:
+        return f"bizstats_daily_{self.day}"
+
+
+def read_report(target: Target, day: date) -> DailyReport:
+    """The report's numbers from daily_stats (channel = all, device_type = all)."""
+    rows = read_daily_stats(target, day - timedelta(days=TREND_DAYS - 1), day)
+    totals = {r["stat_date"]: r for r in rows if r["channel"] == "all" and r["device_type"] == "all"}
+    if day not in totals:
+        raise BizstatsError(
+            f"no daily_stats for {day} on {target.name}: build it first (`bizstats build --date {day}`)"
+        )
+
+    def value(when: date, column: str) -> Decimal | None:
+        row = totals.get(when)
+        return None if row is None else Decimal(row[column])
+
+    kpis = [
+        KpiRow(column, cn, en, Decimal(totals[day][column]),
+               value(day - timedelta(days=1), column), value(day - timedelta(days=7), column))
+        for column, cn, en in KPIS
+    ]
+    trend = [(d, Decimal(r["pv"]), Decimal(r["uv"])) for d, r in sorted(totals.items())]
+    return DailyReport(day, kpis, trend)
+
+
+@dataclass(frozen=True)
+class ReportFiles:
+    html_path: Path
+    csv_path: Path
+    sent_to: tuple[str, ...]
+
+
+def make_report(target: Target, day: date, send: bool = False, folder: Path | None = None) -> ReportFiles:
+    """Write the report of `day` into `folder` (default BIZSTATS_REPORTS_DIR, ./reports) as
+    <name>.html and <name>.csv; with `send`, mail it through BIZSTATS_REPORT_CHANNELS."""
+    from bizstats.ops.report_chart import trend_png
+    from bizstats.ops.report_html import render_csv, render_html
+    from bizstats.ops.report_mail import send_report
+
+    report = read_report(target, day)
+    chart = trend_png(report)
+    out = folder or reports_dir()
+    out.mkdir(parents=True, exist_ok=True)
+    html_path, csv_path = out / f"{report.name}.html", out / f"{report.name}.csv"
+    html_path.write_text(render_html(report, chart), encoding="utf-8")
+    csv_path.write_bytes(render_csv(report))
+    sent_to = send_report(report, chart) if send else ()
+    return ReportFiles(html_path, csv_path, sent_to)

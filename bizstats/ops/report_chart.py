@@ -1,0 +1,57 @@
+"""The daily report's trend chart: PV and UV of the last 14 days as a PNG (matplotlib, Agg).
+Labels are in Chinese and English when a CJK font is installed (e.g. Debian's
+fonts-wqy-microhei), in English otherwise."""
+
+from __future__ import annotations
+
+import io
+from functools import cache
+
+from bizstats.ops.daily_report import DailyReport
+
+# CJK fonts looked for, in order (Debian: fonts-wqy-microhei, fonts-noto-cjk)
+CJK_FONTS = ("WenQuanYi Micro Hei", "Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "SimHei")
+
+
+_CJK_FILES = ("wqy", "cjk", "sourcehan", "simhei")  # file names of those fonts
+
+
+@cache
+def cjk_font() -> str | None:
+    """The first CJK font matplotlib knows, or None. Fonts installed after matplotlib built
+    its font cache are looked for among the system's font files."""
+    from matplotlib import font_manager
+
+    known = {f.name for f in font_manager.fontManager.ttflist}
+    if not known.intersection(CJK_FONTS):
+        for path in font_manager.findSystemFonts():
+            if any(part in path.lower() for part in _CJK_FILES):
+                font_manager.fontManager.addfont(path)
+        known = {f.name for f in font_manager.fontManager.ttflist}
+    return next((name for name in CJK_FONTS if name in known), None)
+
+
+def trend_png(report: DailyReport) -> bytes:
+    """The chart as PNG bytes (about 720 x 260 px)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    font = cjk_font()
+    label = (lambda cn, en: f"{cn} {en}") if font else (lambda _cn, en: en)  # noqa: E731
+    rc = {"font.family": [font, "DejaVu Sans"]} if font else {}
+    with matplotlib.rc_context(rc):
+        fig = Figure(figsize=(7.2, 2.6), dpi=100)
+        ax = fig.add_subplot()
+        days = [d.strftime("%m-%d") for d, _, _ in report.trend]
+        ax.plot(days, [float(pv) for _, pv, _ in report.trend], marker="o", label=label("页面访问量", "PV"))
+        ax.plot(days, [float(uv) for _, _, uv in report.trend], marker="o", label=label("独立访客数", "UV"))
+        ax.set_title(label(f"近{len(days)}天趋势", f"last {len(days)} days"), fontsize=10)
+        ax.tick_params(labelsize=8)
+        ax.legend(fontsize=8, loc="upper left")
+        ax.grid(alpha=0.3)
+        fig.tight_layout()
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png")
+    return buffer.getvalue()

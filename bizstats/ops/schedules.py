@@ -1,0 +1,73 @@
+"""The four scheduled jobs (seed §6.1): when each runs and which local days it covers.
+
+| job     | runs (BIZSTATS_TIMEZONE, default Asia/Shanghai) | covers (default day)            |
+|---------|--------------------------------------------------|---------------------------------|
+| hourly  | 5 minutes past every hour                        | today so far (a partial day)    |
+| daily   | 02:00                                            | yesterday, with the lookback    |
+| weekly  | Monday 03:00                                     | last ISO week, Monday to Sunday |
+| monthly | the 1st, 04:00                                   | last month                      |
+
+A run for another day (`bizstats run JOB --date D`, a backfill) covers D's day, week or month.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from bizstats.errors import BizstatsError
+from bizstats.ops.settings import timezone
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    cron: str
+    label: str  # Chinese and English, as alerts show it
+
+    @property
+    def flow_name(self) -> str:
+        return f"bizstats-{self.name}"
+
+
+JOBS = {
+    job.name: job
+    for job in (
+        Job("hourly", "5 * * * *", "小时统计任务 hourly job"),
+        Job("daily", "0 2 * * *", "每日统计任务 daily job"),
+        Job("weekly", "0 3 * * 1", "每周统计任务 weekly job"),
+        Job("monthly", "0 4 1 * *", "每月统计任务 monthly job"),
+    )
+}
+
+
+def job(name: str) -> Job:
+    try:
+        return JOBS[name]
+    except KeyError:
+        raise BizstatsError(f"unknown job {name!r}: choose one of {', '.join(JOBS)}") from None
+
+
+def default_day(name: str, now: datetime | None = None) -> date:
+    """The day a run started at `now` (default: now) covers, in the schedules' time zone:
+    today (hourly), yesterday (daily), a day of last week (weekly) or of last month (monthly)."""
+    today = (now.astimezone(timezone()) if now else datetime.now(timezone())).date()
+    return {
+        "hourly": today,
+        "daily": today - timedelta(days=1),
+        "weekly": today - timedelta(days=7),
+        "monthly": today.replace(day=1) - timedelta(days=1),
+    }[job(name).name]
+
+
+def job_range(name: str, day: date) -> tuple[date, date]:
+    """The local days a run of job `name` for `day` covers: the day itself (hourly, daily;
+    the build adds the lookback), its ISO week (weekly) or its month (monthly)."""
+    if job(name).name in ("hourly", "daily"):
+        return day, day
+    if name == "weekly":
+        monday = day - timedelta(days=day.weekday())
+        return monday, monday + timedelta(days=6)
+    first = day.replace(day=1)
+    following = (first + timedelta(days=32)).replace(day=1)
+    return first, following - timedelta(days=1)
