@@ -25,6 +25,7 @@ from bizstats.lock import warehouse_lock
 from bizstats.project_vars import project_vars
 
 Progress = Callable[[str], None]
+MONITORING = "path:models/monitoring"  # dbt selector of the checks' models
 
 
 @dataclass(frozen=True)
@@ -219,8 +220,11 @@ def _build(
     if select:
         # the model, and the tables it reads that hold only the last run's window
         command += ["--select", select, f"+{select},config.materialized:table"]
+    # the checks' models (models/monitoring) run in bizstats.checks.run_checks, with the
+    # thresholds of monitoring.yml; a full refresh of the marts keeps their history
+    command += ["--exclude", MONITORING]
     if not with_tests:
-        command += ["--exclude", "resource_type:test"]
+        command += ["resource_type:test"]
     started_at = changes.utc_now()
     dbt_started = time.perf_counter()
     try:

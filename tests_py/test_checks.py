@@ -16,6 +16,7 @@ from decimal import Decimal
 
 import pytest
 
+from bizstats.build import build
 from bizstats.checks import run_checks
 from bizstats.config import Target
 from tests_py.conftest import Warehouse, _mysql_up, _require, drop_mysql_schemas
@@ -212,3 +213,15 @@ def test_stale_during_active_hours(built, tmp_path):
     [stale] = [r for r in run.results if r.check == "stale"]
     # newest event 03-25 01:02:00 UTC; checked 04:00:07 UTC (12:00 local, inside 8-23): 178 min 7 s
     assert (stale.stat_date, stale.actual, stale.flagged) == (HALF, Decimal("178.1167"), True)
+
+
+def test_builds_leave_the_check_history_alone(built, tmp_path):
+    """`bizstats build` does not run the checks' models (run_checks does, with the current
+    thresholds): a nightly and even a full refresh of the marts keep every stored result."""
+    _checks(built, tmp_path, now=NOW + timedelta(seconds=9))
+    count = "select count(*) from {schema}.anomaly_check_results"
+    stored = built.query(count)[0][0]
+    assert stored > 0
+    built.build(day=str(LAST))
+    build(built.target, start=FIRST, end=HALF, full_refresh=True, with_tests=False)
+    assert built.query(count)[0][0] == stored
