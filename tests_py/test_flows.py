@@ -1,23 +1,213 @@
-"""The Prefect nightly flow runs a real build (Prefect's temporary local server)."""
+"""The scheduled jobs run for real: `bizstats run daily --date D` started as a user starts it
+(a subprocess; its own local Prefect server), on DuckDB and MariaDB, with real local SMTP
+and webhook receivers; `bizstats schedule` serving the four schedules and stopping; a build
+failing midway.
+
+Warehouse: local days 2024-03-04 .. 03-17 hold 10 page views each (official/pc), 03-18 only
+2 (the drop), 03-19 one view at 00:30 local (so 03-18 is complete for the checks). The
+checks (tests' monitoring config) judge pv of all/all against the mean of the 7 days before:
+below 0.5x or above 1.5x is an outlier."""
 
 from __future__ import annotations
 
-from datetime import date
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from datetime import date, datetime, timedelta
+from pathlib import Path
 
-from prefect.testing.utilities import prefect_test_harness
+import httpx
+import pytest
 
-from flows.nightly import NIGHTLY_CRON, nightly
+from bizstats.config import Target
+from bizstats.ops.job_runs import list_runs
+from tests_py import receivers
 from tests_py.conftest import Warehouse
-from tests_py.fixtures import BUSINESS, TRAFFIC_EVENTS
+from tests_py.fixtures import view
+from tests_py.receivers import Mailbox, Receiver, alert_config
+
+smtp, http = receivers.smtp, receivers.http  # the receivers' fixtures
+
+FIRST, QUIET, DROP = date(2024, 3, 4), date(2024, 3, 17), date(2024, 3, 18)
+BIZSTATS = str(Path(sys.executable).parent / "bizstats")
+MONITORING = """monitoring:
+  slices: [all/all]
+  checks:
+    - {check: outlier, metrics: [pv], high_ratio: 1.5, low_ratio: 0.5, floor: 5, window_days: 7,
+       severity: general}
+  monitors:
+    data_error_rate: {max_rate: 0.01, severity: critical}
+    job_duration: {max_minutes: 30}
+    report_success_rate: {min_rate: 0.99, severity: critical}
+"""
 
 
-def test_nightly_flow_builds_the_day_and_lookback(duckdb_target, tmp_path):
-    w = Warehouse(duckdb_target, tmp_path)
-    w.load(event_logs=TRAFFIC_EVENTS, **BUSINESS)
-    w.build(start="2024-03-01", end="2024-03-11")
-    # a temporary Prefect server for this test only, stopped before pytest closes its output
-    with prefect_test_harness():
-        result = nightly(target="duckdb", day=date(2024, 3, 12))
-    assert result == {"start": "2024-03-09", "end": "2024-03-12"}
-    assert str(w.daily("2024-03-12")["total_deduction"]) == "37.89"
-    assert (NIGHTLY_CRON.cron, NIGHTLY_CRON.timezone) == ("0 2 * * *", "Asia/Shanghai")
+def _views(day: date, count: int, hour: int = 9) -> list[dict]:
+    first = datetime(day.year, day.month, day.day, hour) - timedelta(hours=8)
+    return [view(f"v-{day}-{i}", f"{first + timedelta(minutes=i):%Y-%m-%d %H:%M:%S}", user=f"u{i}",
+                 channel="official", dtype="pc") for i in range(count)]
+
+
+def _warehouse(target: Target, tmp_path: Path) -> Warehouse:
+    """The module docstring's warehouse, built up to 03-16 (the runs build the rest)."""
+    w = Warehouse(target, tmp_path)
+    days = [FIRST + timedelta(days=n) for n in range((QUIET - FIRST).days + 1)]
+    w.load(event_logs=[e for d in days for e in _views(d, 10)] + _views(DROP, 2)
+           + [view("v-late", "2024-03-18 16:30:00", user="u0", channel="official", dtype="pc")])
+    w.build(start=str(FIRST), end="2024-03-16")
+    return w
+
+
+def _env(tmp_path: Path, box: Mailbox, http: Receiver) -> dict[str, str]:
+    """The environment a user sets: alert config, checks thresholds, reports folder; Prefect
+    data in the test's folder and no PREFECT_API_URL (bizstats starts its own server)."""
+    monitoring = tmp_path / "monitoring.yml"
+    monitoring.write_text(MONITORING, encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
+    env.update(
+        BIZSTATS_ALERTS_CONFIG=alert_config(tmp_path, box.port, http),
+        BIZSTATS_MONITORING_CONFIG=str(monitoring), BIZSTATS_REPORTS_DIR=str(tmp_path / "reports"),
+        PREFECT_HOME=str(tmp_path / "prefect"),
+    )
+    return env
+
+
+def _bizstats(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([BIZSTATS, *args], env=env, capture_output=True, text=True, timeout=900)
+
+
+def test_documented_daily_run_alerts_on_a_drop_and_not_on_a_quiet_day(target, tmp_path, smtp, http):
+    w = _warehouse(target, tmp_path)
+    env = _env(tmp_path, smtp, http)
+
+    quiet = _bizstats(["run", "daily", "--date", str(QUIET), "--target", target.name], env)
+    assert quiet.returncode == 0, quiet.stderr[-3000:]
+    assert "outcome=success" in quiet.stdout and "flagged=0" in quiet.stdout
+    assert smtp.mails == [] and http.posts == []
+
+    drop = _bizstats(["run", "daily", "--date", str(DROP), "--target", target.name], env)
+    assert drop.returncode == 0, drop.stderr[-3000:]
+    assert "flagged=1" in drop.stdout and "alerts_sent=1" in drop.stdout
+    subject = "[bizstats general] outlier: 页面访问量 PV on 2024-03-18 (all/all)"
+    [mail] = smtp.mails
+    assert (mail.sender, mail.recipients, mail.message["Subject"]) == (
+        "bizstats@example.com", ["oncall@example.com"], subject)
+    assert mail.message.get_content().splitlines() == [
+        "告警编号 Alert ID: 1",
+        "级别 Severity: 一般 general",
+        "检查 Check: 数据异常值 outlier",
+        "指标 Metric: 页面访问量 PV (pv)",
+        "维度 Slice: all/all",
+        "日期 Date: 2024-03-18",
+        "实际值 Actual: 2",
+        "基线 Baseline: 10",
+        "阈值 Threshold: > 1.5x or < 0.5x the mean of the previous 7 days (judged when it is >= 5)",
+        "处理建议 Next step: 页面访问量 PV on all/all on 2024-03-18 is 0.2000x its baseline 10.0000: look "
+        "for a release, a campaign, a tracking change or a partial load that day; hourly_stats shows "
+        "when it began",
+        "确认 Confirm: bizstats alerts ack 1  (fixed: bizstats alerts resolve 1)",
+    ]
+    [post] = http.posts
+    assert post.path == "/hook"
+    fields = ("title", "check", "metric", "slice", "stat_date", "actual", "baseline")
+    assert {k: post.body[k] for k in fields} == {
+        "title": subject, "check": "outlier", "metric": "pv", "slice": "all/all",
+        "stat_date": "2024-03-18", "actual": "2", "baseline": "10"}
+
+    assert w.daily("2024-03-18")["pv"] == 2 and w.daily("2024-03-17")["pv"] == 10
+    runs = list_runs(target)
+    assert [(r.job, r.start_date, r.outcome, r.flagged, r.error) for r in runs] == [
+        ("daily", DROP, "success", 1, ""), ("daily", QUIET, "success", 0, "")]
+    # daily: the day with the lookback (3 days), carried to the last day built
+    assert [(r.built_start, r.built_end) for r in runs] == [
+        (date(2024, 3, 15), DROP), (date(2024, 3, 14), QUIET)]
+    assert all(r.duration_seconds > 0 and r.finished_at > r.started_at for r in runs)
+    assert (tmp_path / "reports" / "bizstats_daily_2024-03-18.html").is_file()
+    assert "local Prefect server at http://127.0.0.1:" in drop.stderr
+
+
+def test_a_build_failing_midway_keeps_daily_stats_records_the_run_and_alerts(
+    duckdb_target, tmp_path, smtp, http, monkeypatch
+):
+    """Two member deductions of 9,999,999,999,999,999.99 on 03-17 load (each fits
+    DECIMAL(18,2)) but their sum does not: staging and the intermediate models rebuild, the
+    marts fail. daily_stats keeps every row; the run is recorded as failed and alerts."""
+    from bizstats.ops.prefect_server import prefect_api
+    from bizstats.ops.runner import load_flows
+
+    w = _warehouse(duckdb_target, tmp_path)
+    for key, value in _env(tmp_path, smtp, http).items():
+        monkeypatch.setenv(key, value)
+    w.load(deductions=[
+        {"deduction_id": f"big{i}", "user_id": "u1", "service_type": "member",
+         "amount": "9999999999999999.99", "mode": "auto", "status": "success",
+         "deducted_at": "2024-03-17 02:00:00"} for i in (1, 2)])
+    before = w.daily_table(str(FIRST), str(DROP))
+    assert len(before) == 13 * 30  # 03-04 .. 03-16, 30 slices a day
+
+    with prefect_api(print), pytest.raises(Exception, match="daily_stats|hourly_stats|Overflow|out of range"):
+        load_flows().daily(target="duckdb", day=QUIET)
+
+    assert w.daily_table(str(FIRST), str(DROP)) == before
+    [run] = list_runs(duckdb_target)
+    assert (run.job, run.end_date, run.outcome, run.built_start, run.flagged) == (
+        "daily", QUIET, "failed", None, None)
+    assert "failed" in run.error
+    [mail] = smtp.mails
+    assert mail.message["Subject"] == (
+        "[bizstats critical] job_failed: 每日统计任务 daily job on 2024-03-17 (target=duckdb)")
+    assert f"run {run.run_id} of 2024-03-17 .. 2024-03-17 failed" in mail.message.get_content()
+    [post] = http.posts
+    assert (post.body["check"], post.body["severity"]) == ("job_failed", "critical")
+
+
+def test_schedule_serves_the_four_jobs_and_stops_cleanly(tmp_path, monkeypatch):
+    env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
+    env.update(PREFECT_HOME=str(tmp_path / "prefect"), BIZSTATS_DUCKDB_PATH=str(tmp_path / "w.duckdb"))
+    process = subprocess.Popen([BIZSTATS, "schedule"], env=env, stderr=subprocess.PIPE, text=True)
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(iter(process.stderr.readline, "")), daemon=True)
+    reader.start()
+    try:
+        url = _wait_for(lambda: next((ln.split()[4] for ln in lines if "Prefect server at" in ln), None))
+        deployments = _wait_for(lambda: _deployments(url) if len(_deployments(url)) == 4 else None)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        code = process.wait(timeout=120)
+        reader.join(timeout=10)
+    schedules = {
+        d["name"]: (d["schedules"][0]["schedule"]["cron"], d["schedules"][0]["schedule"]["timezone"],
+                    d["schedules"][0]["active"], d["parameters"])
+        for d in deployments
+    }
+    assert schedules == {
+        "bizstats-hourly-duckdb": ("5 * * * *", "Asia/Shanghai", True, {"target": "duckdb"}),
+        "bizstats-daily-duckdb": ("0 2 * * *", "Asia/Shanghai", True, {"target": "duckdb"}),
+        "bizstats-weekly-duckdb": ("0 3 * * 1", "Asia/Shanghai", True, {"target": "duckdb"}),
+        "bizstats-monthly-duckdb": ("0 4 1 * *", "Asia/Shanghai", True, {"target": "duckdb"}),
+    }
+    assert code == 0, "".join(lines)[-3000:]
+    assert lines[-1].strip() == "stopped"
+    with pytest.raises(httpx.HTTPError):  # the local server went with it
+        httpx.get(f"{url}/health", timeout=5)
+
+
+def _deployments(url: str) -> list[dict]:
+    try:
+        return httpx.post(f"{url}/deployments/filter", json={}, timeout=10).json()
+    except (httpx.HTTPError, json.JSONDecodeError):
+        return []
+
+
+def _wait_for(probe, seconds: float = 300):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        value = probe()
+        if value:
+            return value
+        time.sleep(1)
+    raise AssertionError(f"nothing after {seconds} s")
