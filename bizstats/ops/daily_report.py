@@ -52,7 +52,7 @@ def change(value: Decimal, base: Decimal | None) -> str:
     if base is None or base == 0:
         return "—"
     percent = ((value - base) * 100 / base).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
-    return f"{percent:+}%"
+    return f"{percent:+}%" if percent else "0.0%"
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ _TEMPLATE = """<!DOCTYPE html>
   p.sub { color: #666; font-size: 12px; margin: 0 0 12px; }
   table { border-collapse: collapse; font-size: 13px; }
   th, td { border: 1px solid #ddd; padding: 4px 8px; }
-  th { background: #f3f5f7; text-align: left; }
+  th { background: #f3f5f7; text-align: left; white-space: nowrap; }
   td.num { text-align: right; font-variant-numeric: tabular-nums; }
   span.en { color: #777; font-size: 11px; }
   td.up { color: #0a7d33; } td.down { color: #b3261e; }
@@ -51,7 +51,7 @@ _TEMPLATE = """<!DOCTYPE html>
 
 def _rows(report: DailyReport) -> list[dict[str, str]]:
     def css(text: str) -> str:
-        return "up" if text.startswith("+") and text != "+0.0%" else "down" if text.startswith("-") else ""
+        return "up" if text.startswith("+") else "down" if text.startswith("-") else ""
 
     rows = []
     for r in report.rows:

@@ -1,0 +1,121 @@
+"""The daily report on a hand-computed warehouse (tests_py/fixtures.py, built 2024-03-01 ..
+03-12 on DuckDB): its numbers, CSV, e-mail (a real local SMTP server) and the HTML rendered
+by headless Chromium (Debian's chromium, CJK font fonts-wqy-microhei, driven by Playwright)."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from bizstats.cli import main
+from bizstats.config import Target
+from bizstats.ops.daily_report import make_report, read_report
+from bizstats.ops.report_html import render_csv
+from tests_py import receivers
+from tests_py.conftest import ON_CI, Warehouse
+from tests_py.fixtures import BUSINESS, TRAFFIC_EVENTS
+
+smtp, http = receivers.smtp, receivers.http  # the receivers' fixtures
+DAY = date(2024, 3, 11)  # previous day 03-10, same day last week 03-04 (built, all zeros)
+CHROMIUM = "/usr/bin/chromium"
+CSV = """metric,指标,name,value,previous_day,change_vs_previous_day,same_day_last_week,change_vs_last_week
+pv,页面访问量,PV,1,7,-85.7%,0,—
+uv,独立访客数,UV,0,5,-100.0%,0,—
+avg_visit_duration,平均访问时长,AV (s),0,9,-100.0%,0,—
+real_name_count,实名认证用户数,real-name verifications,1,1,0.0%,0,—
+bind_card_count,绑卡用户数,card binds,1,1,0.0%,0,—
+new_member_count,新增会员数,new members,1,1,0.0%,0,—
+credit_order_count,额度下单量,credit orders,0,3,-100.0%,0,—
+daily_member_deduction,当日会员扣费,member deductions of the day (yuan),20.00,30.00,-33.3%,0.00,—
+history_member_deduction,历史会员扣费,cumulative member deductions (yuan),40.00,30.00,+33.3%,0.00,—
+total_deduction,总扣费金额,cumulative deductions (yuan),57.89,42.34,+36.7%,0.00,—
+"""
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("BIZSTATS_DUCKDB_PATH", str(tmp_path_factory.mktemp("report") / "w.duckdb"))
+        w = Warehouse(Target("duckdb"), tmp_path_factory.mktemp("loads"))
+        w.load(event_logs=TRAFFIC_EVENTS, **BUSINESS)
+        w.build(start="2024-03-01", end="2024-03-12")
+        yield w
+
+
+def test_numbers_vs_the_previous_day_and_last_week(built):
+    report = read_report(built.target, DAY)
+    [pv, *_, total] = report.rows
+    assert (pv.label_cn, pv.value, pv.previous, pv.last_week) == ("页面访问量", 1, 7, 0)
+    # money stays exact: 30 + 12.34 on 03-10; + 20 + 5.55 - 10 (refund) on 03-11
+    assert (total.value, total.previous) == (Decimal("57.89"), Decimal("42.34"))
+    assert (total.text(Decimal("1234567.5")), pv.text(Decimal("1234567"))) == ("1,234,567.50", "1,234,567")
+    # the trend: the 14 days up to 03-11 that are built (03-01 onwards), pv and uv
+    assert [(d.day, pv, uv) for d, pv, uv in report.trend] == [(n, 0, 0) for n in range(1, 10)] + [
+        (10, 7, 5), (11, 1, 0)]
+    assert render_csv(report) == ("\ufeff" + CSV).encode("utf-8")
+
+
+def test_report_files_and_the_cli(built, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("BIZSTATS_REPORTS_DIR", str(tmp_path / "reports"))
+    assert main(["report", "--date", str(DAY)]) == 0
+    html = tmp_path / "reports" / "bizstats_daily_2024-03-11.html"
+    out = capsys.readouterr().out
+    assert out == f"wrote {html} and {html.with_suffix('.csv')}\n"
+    page = html.read_text(encoding="utf-8")
+    assert '<img src="data:image/png;base64,iVBORw0KGgo' in page  # the chart, inline
+    assert "<td>实名认证用户数 <span class=\"en\">real-name verifications</span></td>" in page
+    assert html.with_suffix(".csv").read_bytes() == ("\ufeff" + CSV).encode("utf-8")
+    assert main(["report", "--date", "2024-02-01"]) == 1
+    assert "no daily_stats for 2024-02-01 on duckdb: build it first" in capsys.readouterr().err
+
+
+def test_report_mail_has_the_chart_inline_and_the_csv_attached(built, tmp_path, monkeypatch, smtp, http):
+    monkeypatch.setenv("BIZSTATS_ALERTS_CONFIG", receivers.alert_config(tmp_path, smtp.port, http))
+    monkeypatch.setenv("BIZSTATS_REPORT_CHANNELS", "reports")
+    files = make_report(built.target, DAY, send=True, folder=tmp_path)
+    assert files.sent_to == ("boss@example.com", "analyst@example.com")
+    [mail] = smtp.mails
+    message = mail.message
+    assert (mail.recipients, message["Subject"]) == (
+        ["boss@example.com", "analyst@example.com"], "bizstats 日报 daily report 2024-03-11")
+    body, attachment = message.iter_parts()
+    assert [p.get_content_type() for p in message.walk()] == [
+        "multipart/mixed", "multipart/alternative", "text/plain", "multipart/related", "text/html",
+        "image/png", "text/csv"]
+    parts = {p.get_content_type(): p for p in body.walk()}
+    assert parts["text/plain"].get_content().splitlines()[2] == (
+        "页面访问量 PV: 1 (前一日 previous 7, -85.7%; 上周同日 last week 0, —)")
+    cid = parts["image/png"]["Content-ID"].strip("<>")
+    assert f'<img src="cid:{cid}"' in parts["text/html"].get_content()
+    assert parts["image/png"].get_content()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert attachment.get_filename() == "bizstats_daily_2024-03-11.csv"
+    assert attachment.get_payload(decode=True).replace(b"\r\n", b"\n") == ("\ufeff" + CSV).encode("utf-8")
+
+
+def test_the_html_renders_in_headless_chromium(built, tmp_path):
+    """Chromium renders the file version with its Chinese labels in a CJK font and the
+    chart; the screenshot (report.png) stays in the test's folder for a person to look at."""
+    if not (Path(CHROMIUM).is_file() and shutil.which("fc-list")):
+        if ON_CI:
+            pytest.fail(f"{CHROMIUM} is required on CI (.ci/run installs it)")
+        pytest.skip(f"{CHROMIUM} not installed")
+    from playwright.sync_api import sync_playwright
+
+    files = make_report(built.target, DAY, folder=tmp_path)
+    png = tmp_path / "report.png"
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        page = browser.new_page(viewport={"width": 820, "height": 700})
+        page.goto(files.html_path.as_uri())
+        page.screenshot(path=str(png), full_page=True)
+        chart_width = page.eval_on_selector("img", "img => img.naturalWidth")
+        cjk = page.evaluate("document.fonts.check('13px \"WenQuanYi Micro Hei\"', '实名认证')")
+        text = page.inner_text("table")
+        browser.close()
+    assert chart_width == 720 and cjk
+    assert "实名认证用户数 real-name verifications" in text
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 20_000
