@@ -3,7 +3,7 @@
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint bench docs
+.PHONY: demo test lint bench docs browser
 
 # constraints.txt pins every package to the version tested; pyproject.toml holds the ranges.
 $(BIN)/.installed: pyproject.toml constraints.txt
@@ -21,6 +21,15 @@ lint: $(BIN)/.installed
 
 test: lint
 	$(BIN)/pytest
+
+# What the report test renders with: Debian's chromium and a CJK font (apt-get, when missing;
+# Playwright drives /usr/bin/chromium, it downloads no browser). Run as root or with sudo.
+browser:
+	@command -v chromium >/dev/null && fc-list 2>/dev/null | grep -qi "WenQuanYi Micro Hei" || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	    chromium fonts-wqy-microhei >/dev/null; }
 
 bench: $(BIN)/.installed
 	$(BIN)/python benchmarks/bench_build.py
