@@ -1,0 +1,1 @@
+"""The bizstats HTTP service (`bizstats serve`): one ASGI app for every endpoint."""

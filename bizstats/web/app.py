@@ -1,0 +1,25 @@
+"""The ASGI app of `bizstats serve`: the collector (POST /api/report...), the query API
+(GET /api/stats/...) and the dashboard (/) are routers of this one FastAPI app, so they share
+a process, its settings and its OpenAPI schema (/docs)."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from bizstats.config import Target
+
+
+def create_app(target: Target) -> FastAPI:
+    """The app serving the warehouse `target`."""
+    app = FastAPI(
+        title="bizstats",
+        description="Business statistics: event collection, query API and dashboard.",
+    )
+    app.state.target = target
+
+    @app.get("/healthz", tags=["operations"])
+    def healthz() -> dict[str, str]:
+        """Liveness: the process answers."""
+        return {"status": "ok"}
+
+    return app
