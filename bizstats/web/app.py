@@ -7,6 +7,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from bizstats.config import Target
+from bizstats.web import collect
 
 
 def create_app(target: Target) -> FastAPI:
@@ -22,4 +23,5 @@ def create_app(target: Target) -> FastAPI:
         """Liveness: the process answers."""
         return {"status": "ok"}
 
+    app.include_router(collect.router(target))
     return app

@@ -1,0 +1,91 @@
+"""The counters in Redis: add the facts of stored events, read a day, replace a day."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from datetime import date
+from typing import Any
+
+import redis
+
+from bizstats.realtime.facts import Fact
+from bizstats.realtime.keys import METRICS, TTL_SECONDS, channels, devices, key
+
+
+def connect(url: str) -> redis.Redis:
+    """A client that gives up fast: a Redis outage must not hold the collector up."""
+    return redis.Redis.from_url(url, socket_connect_timeout=0.5, socket_timeout=1.0)
+
+
+def _apply(pipe: Any, found: Iterable[Fact], uv_exact: bool, rename: dict[str, str] | None = None) -> None:
+    touched: set[str] = set()
+    for fact in found:
+        for name in (key(fact.metric, fact.day), key(fact.metric, fact.day, fact.channel, fact.device)):
+            target = name
+            if rename is not None:
+                target = rename.setdefault(name, f"{name}:rebuild:{uuid.uuid4().hex}")
+            if fact.metric == "uv":
+                (pipe.sadd if uv_exact else pipe.pfadd)(target, fact.value)
+            else:
+                pipe.incrby(target, fact.value)
+            touched.add(target)
+    for name in touched:
+        pipe.expire(name, TTL_SECONDS)
+
+
+def add(client: redis.Redis, found: list[Fact], uv_exact: bool) -> None:
+    """Add the facts (one round trip)."""
+    if not found:
+        return
+    pipe = client.pipeline(transaction=False)
+    _apply(pipe, found, uv_exact)
+    pipe.execute()
+
+
+def replace_day(client: redis.Redis, day: date, found: list[Fact], uv_exact: bool) -> None:
+    """The day's counters become exactly the facts': written under temporary names, then
+    swapped in one MULTI (readers never see a half-built day)."""
+    renames: dict[str, str] = {}
+    pipe = client.pipeline(transaction=False)
+    _apply(pipe, [f for f in found if f.day == day], uv_exact, renames)
+    pipe.execute()
+    swap = client.pipeline(transaction=True)
+    for name in _day_keys(day):
+        if name not in renames:
+            swap.delete(name)
+    for name, temporary in renames.items():
+        swap.rename(temporary, name)
+    swap.execute()
+
+
+def _day_keys(day: date) -> list[str]:
+    names = []
+    for metric in METRICS:
+        names.append(key(metric, day))
+        names += [key(metric, day, c, d) for c in channels() for d in devices()]
+    return names
+
+
+def read_day(client: redis.Redis, day: date, uv_exact: bool) -> dict[str, Any]:
+    """The day's totals and the slices with any activity."""
+    slices = [(None, None)] + [(c, d) for c in channels() for d in devices()]
+    pipe = client.pipeline(transaction=False)
+    for channel, device in slices:
+        for metric in METRICS:
+            name = key(metric, day, channel, device)
+            if metric == "uv":
+                (pipe.scard if uv_exact else pipe.pfcount)(name)
+            else:
+                pipe.get(name)
+    values = iter(pipe.execute())
+    rows = []
+    for channel, device in slices:
+        row: dict[str, Any] = {m: int(next(values) or 0) for m in METRICS}
+        yuan, cents = divmod(row["member_deduction_cents"], 100)
+        row["member_deduction"] = f"{yuan}.{cents:02d}"  # yuan, exact
+        if channel is None:
+            total = row
+        elif any(row[m] for m in METRICS):
+            rows.append({"channel": channel, "device_type": device, **row})
+    return {"date": day.isoformat(), **total, "slices": rows}

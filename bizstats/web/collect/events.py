@@ -1,0 +1,172 @@
+"""One reported event (design doc §4.2.1 / §4.2.2 plus event_id, device_id, page_leave) checked
+against the raw contract and turned into an `event_logs` row.
+
+Known fields fill their columns; any other field (e.g. `member_type`, `payment_method`) goes
+into `extra_data`, with `extra_data` itself when sent as an object. Times (`timestamp`, and
+the request's `sent_at`) are `YYYY-MM-DD HH:MM:SS` UTC, ISO 8601 or epoch milliseconds; the
+stored `event_time` is `timestamp` shifted by the client's clock error (receive time minus
+`sent_at`).
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import orjson
+
+from bizstats.config import project_dir
+from bizstats.contract import TABLES
+from bizstats.web.collect.enrich import device_type, is_bot
+from bizstats.web.collect.privacy import Scrubber
+
+COLUMNS = TABLES["event_logs"].column_names
+_LENGTHS = {c.name: c.length for c in TABLES["event_logs"].columns if c.length}
+_STRINGS = ("user_id", "device_id", "session_id", "page_url", "page_title", "order_id", "channel")
+_ENVELOPE = ("sent_at", "site_key")  # request fields, not stored
+BROWSER_TYPES = frozenset({"page_view", "page_leave", "user_register", "user_login"})
+_TEXT_LIMIT = 65_535  # bytes of a TEXT / JSON value
+_EPOCH = datetime(1970, 1, 1)
+
+
+class Rejected(ValueError):
+    """The event's reason for being refused."""
+
+
+@functools.cache
+def event_types() -> frozenset[str]:
+    """The event types of the enum seed (seeds/event_types.csv)."""
+    lines = (project_dir() / "seeds" / "event_types.csv").read_text(encoding="utf-8").splitlines()
+    return frozenset(line.split(",", 1)[0].strip() for line in lines[1:] if line.strip())
+
+
+def parse_time(value: Any, name: str) -> datetime:
+    """A client time as naive UTC (microseconds kept for the skew arithmetic)."""
+    if isinstance(value, bool):
+        raise Rejected(f"{name} must be a datetime or epoch milliseconds")
+    if isinstance(value, int | float):
+        try:
+            return _EPOCH + timedelta(milliseconds=value)
+        except OverflowError:
+            raise Rejected(f"{name} out of range: {value!r}") from None
+    if isinstance(value, str) and 10 <= len(value) <= 40:
+        try:
+            parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError:
+            pass
+        else:
+            if parsed.tzinfo is not None:
+                parsed = parsed.astimezone(timezone.utc).replace(tzinfo=None)
+            return parsed
+    raise Rejected(f"{name} must be YYYY-MM-DD HH:MM:SS (UTC), ISO 8601 or epoch milliseconds")
+
+
+@dataclass(frozen=True)
+class Received:
+    """What the collector knows of the request the events came in."""
+
+    at: datetime  # receive time, naive UTC
+    skew: timedelta  # receive time - the client's send time (zero without sent_at)
+    ip: str | None
+    user_agent: str | None
+    browser: bool  # a site key's request: only BROWSER_TYPES
+    earliest: datetime  # the contract's datetime window
+    latest: datetime
+
+
+def _amount(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise Rejected("amount must be a number")
+    try:
+        number = Decimal(repr(value) if isinstance(value, float) else str(value).strip())
+    except InvalidOperation:
+        raise Rejected(f"amount is not a decimal: {value!r}") from None
+    if not number.is_finite() or number < 0:
+        raise Rejected("amount must be a number >= 0")
+    if number != number.quantize(Decimal("0.01")) or number >= Decimal(10) ** 16:
+        raise Rejected("amount must have at most 2 decimals and 16 integer digits")
+    return f"{number.quantize(Decimal('0.01'))}"
+
+
+def _string(event: dict[str, Any], name: str) -> str | None:
+    value = event.get(name)
+    if value is None:
+        return None
+    if isinstance(value, int) and not isinstance(value, bool) and name.endswith("_id"):
+        value = str(value)
+    if not isinstance(value, str):
+        raise Rejected(f"{name} must be a string")
+    if name.endswith("_id"):
+        value = value.strip()
+    if len(value) > _LENGTHS[name]:
+        raise Rejected(f"{name} longer than {_LENGTHS[name]} characters")
+    return value or None
+
+
+def to_row(event: Any, received: Received, scrub: Scrubber) -> dict[str, Any]:
+    """The `event_logs` row of one event, or Rejected with the reason."""
+    if not isinstance(event, dict):
+        raise Rejected("an event must be a JSON object")
+    event_id = _string(event, "event_id") if "event_id" in event else None
+    if not event_id:
+        raise Rejected("event_id is required")
+    kind = event.get("event_type")
+    if not isinstance(kind, str) or kind not in event_types():
+        raise Rejected(f"event_type must be one of {', '.join(sorted(event_types()))}")
+    if received.browser and kind not in BROWSER_TYPES:
+        raise Rejected(f"{kind} must come from a signed back-end source, not a browser key")
+    if "timestamp" not in event:
+        raise Rejected("timestamp is required")
+    at = parse_time(event["timestamp"], "timestamp") + received.skew
+    event_time = at.replace(microsecond=0)
+    if not received.earliest <= event_time <= received.latest:
+        raise Rejected(
+            f"timestamp {event_time:%Y-%m-%d %H:%M:%S} (clock-corrected, UTC) outside "
+            f"[{received.earliest:%Y-%m-%d %H:%M:%S}, {received.latest:%Y-%m-%d %H:%M:%S}]"
+        )
+    row: dict[str, Any] = {name: _string(event, name) for name in _STRINGS}
+    row["device_type"] = _string(event, "device_type") if "device_type" in event else None
+    if row["device_type"] is not None and len(row["device_type"]) > 20:
+        raise Rejected("device_type longer than 20 characters")
+    row["event_id"], row["event_type"] = event_id, kind
+    row["amount"] = _amount(event.get("amount"))
+    extra = event.get("extra_data")
+    if extra is not None and not isinstance(extra, dict):
+        raise Rejected("extra_data must be a JSON object")
+    extra = dict(extra or {})
+    extra.update({k: v for k, v in event.items() if k not in COLUMNS and k not in _ENVELOPE
+                  and k not in ("timestamp", "extra_data")})  # fmt: skip
+    if kind == "page_leave":
+        _check_leave(extra)
+    ua = received.user_agent
+    if is_bot(ua):
+        extra["bot"] = True
+    if row["user_id"]:
+        row["user_id"] = scrub.user_id(row["user_id"])
+    for name in ("page_url", "page_title"):
+        if row[name]:
+            row[name] = scrub.text(row[name])
+    extra_json = orjson.dumps(scrub.extra(extra)).decode() if extra else None
+    if extra_json and len(extra_json.encode()) > _TEXT_LIMIT:
+        raise Rejected(f"extra_data larger than {_TEXT_LIMIT} bytes")
+    row["extra_data"] = extra_json
+    row["device_type"] = row["device_type"] or device_type(ua)
+    row["ip_address"] = received.ip
+    row["user_agent"] = ua[:_TEXT_LIMIT // 4] if ua else None
+    row["event_time"] = event_time
+    row["created_at"] = received.at.replace(microsecond=0)
+    return row
+
+
+def _check_leave(extra: dict[str, Any]) -> None:
+    view = extra.get("page_view_id")
+    duration = extra.get("duration_ms")
+    if not isinstance(view, str) or not view.strip() or len(view) > 64:
+        raise Rejected("page_leave needs page_view_id (the event_id of its page_view)")
+    if isinstance(duration, bool) or not isinstance(duration, int) or duration < 0:
+        raise Rejected("page_leave needs duration_ms, a whole number >= 0")

@@ -1,0 +1,40 @@
+"""The collector's Prometheus metrics (GET /metrics), in a registry of each app's own."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+
+class CollectorMetrics:
+    """received, stored, duplicates, rejected by reason, latency, batch sizes."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        r = self.registry
+        self.received = Counter("bizstats_collect_events_received", "Events received", registry=r)
+        self.stored = Counter("bizstats_collect_events_stored", "Events newly stored", registry=r)
+        self.duplicates = Counter(
+            "bizstats_collect_events_duplicate", "Events whose event_id was already stored", registry=r
+        )
+        self.rejected = Counter(
+            "bizstats_collect_events_rejected", "Events or requests refused", ["reason"], registry=r
+        )
+        self.latency = Histogram(
+            "bizstats_collect_request_seconds",
+            "Request time, receive to acknowledgement",
+            ["endpoint"],
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
+            registry=r,
+        )
+        self.batch_size = Histogram(
+            "bizstats_collect_batch_events",
+            "Events per request",
+            buckets=(1, 2, 5, 10, 20, 50, 100, 200, 500, 1000),
+            registry=r,
+        )
+        self.realtime_failed = Gauge(
+            "bizstats_realtime_events_not_counted", "Stored events the Redis counters missed", registry=r
+        )
+        self.realtime_lag = Gauge(
+            "bizstats_realtime_lag_seconds", "Commit to counter update, last batch", registry=r
+        )

@@ -1,0 +1,179 @@
+"""The collector's HTTP endpoints: POST /api/report, POST /api/report/batch, GET /metrics,
+GET /tracker.js and GET /api/stats/realtime.
+
+Answers of a report request:
+- 200 `{"stored": n, "new": [ids], "duplicates": [ids], "rejected": [{"index", "reason"}]}`:
+  the events listed in `new` and `duplicates` are committed (a duplicate was stored before);
+- 400 bad JSON or gzip, 401 credentials, 413 body or batch too large, 422 every event refused
+  (the reasons in `rejected`), 429 rate limit (Retry-After), 503 the database is unavailable
+  (Retry-After; nothing of the request was stored).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import AsyncIterator
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Annotated, Any
+
+import redis
+from fastapi import APIRouter, FastAPI, HTTPException, Query, Request
+from fastapi.responses import FileResponse, JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from bizstats.realtime.counters import read_day
+from bizstats.web.collect.auth import Unauthorized, authenticate
+from bizstats.web.collect.body import BadBody, decode, read_body
+from bizstats.web.collect.enrich import client_ip
+from bizstats.web.collect.events import Rejected, parse_time, to_row
+from bizstats.web.collect.group_commit import StoreUnavailable
+from bizstats.web.collect.service import Collector
+
+TRACKER = Path(__file__).resolve().parents[1] / "static" / "tracker.js"
+RETRY_AFTER = 5  # seconds, when the database is unavailable
+
+
+def _refuse(status: int, reason: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"error": reason}, status_code=status, headers=headers)
+
+
+def collector_router(collector: Collector) -> APIRouter:
+    """The router of one collector (started and closed with the app's lifespan)."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        collector.start()
+        try:
+            yield
+        finally:
+            collector.close()
+
+    router = APIRouter(lifespan=lifespan)
+
+    @router.post("/api/report", tags=["collector"])
+    async def report(request: Request, key: str | None = None) -> Response:
+        """One event (design doc §4.2.1 / §4.2.2 plus event_id, device_id, page_leave)."""
+        return await _handle(collector, request, key, batch=False)
+
+    @router.post("/api/report/batch", tags=["collector"])
+    async def report_batch(request: Request, key: str | None = None) -> Response:
+        """`{"sent_at": ..., "events": [...]}`: up to BIZSTATS_COLLECT_MAX_BATCH events."""
+        return await _handle(collector, request, key, batch=True)
+
+    @router.get("/metrics", tags=["operations"])
+    def metrics() -> Response:
+        """Prometheus metrics of the collector."""
+        if collector.feeder is not None:
+            collector.metrics.realtime_failed.set(collector.feeder.failed)
+            collector.metrics.realtime_lag.set(collector.feeder.lag_seconds)
+        return Response(generate_latest(collector.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    @router.get("/tracker.js", tags=["collector"])
+    def tracker() -> FileResponse:
+        """The browser tracker (see README, Collecting events)."""
+        return FileResponse(
+            TRACKER, media_type="application/javascript", headers={"Cache-Control": "public, max-age=300"}
+        )
+
+    @router.get("/api/stats/realtime", tags=["query"])
+    def realtime(day: Annotated[date | None, Query(alias="date")] = None) -> dict[str, Any]:
+        """Today's (or `date`'s, local) real-time counters from Redis."""
+        if collector.redis is None:
+            raise HTTPException(503, "real-time counters are off: set BIZSTATS_REDIS_URL")
+        if day is None:
+            now = datetime.now(timezone.utc).replace(tzinfo=None)
+            day = (now + timedelta(hours=collector.offset_hours)).date()
+        try:
+            return read_day(collector.redis, day, collector.settings.uv_exact)
+        except redis.RedisError as exc:
+            raise HTTPException(503, f"Redis is unavailable: {exc}") from exc
+
+    return router
+
+
+async def _handle(collector: Collector, request: Request, key: str | None, batch: bool) -> Response:
+    began = time.perf_counter()
+    endpoint = "batch" if batch else "single"
+    response = await _report(collector, request, key, batch)
+    origin = request.headers.get("origin")
+    allowed = collector.settings.sites.get(key or "", ())
+    if origin and ("*" in allowed or origin.rstrip("/") in allowed):
+        response.headers["Access-Control-Allow-Origin"] = origin
+        response.headers["Vary"] = "Origin"
+    collector.metrics.latency.labels(endpoint).observe(time.perf_counter() - began)
+    return response
+
+
+async def _report(collector: Collector, request: Request, key: str | None, batch: bool) -> Response:
+    settings, metrics = collector.settings, collector.metrics
+    try:
+        raw = await read_body(request, settings.max_body_bytes)
+        caller = authenticate(settings, request.headers, key, raw)
+    except BadBody as exc:
+        metrics.rejected.labels("body_too_large" if exc.status == 413 else "bad_body").inc()
+        return _refuse(exc.status, str(exc))
+    except Unauthorized as exc:
+        metrics.rejected.labels("unauthorized").inc()
+        return _refuse(401, str(exc))
+    wait = collector.limiter.wait_time(caller.key)
+    if wait:
+        metrics.rejected.labels("rate_limited").inc()
+        return _refuse(429, "rate limit exceeded", {"Retry-After": str(max(1, round(wait + 0.5)))})
+    try:
+        body = decode(raw, request.headers.get("content-encoding"), settings.max_body_bytes)
+        events, sent_at = _events(body, batch, settings.max_batch)
+    except BadBody as exc:
+        metrics.rejected.labels("too_many_events" if exc.status == 413 else "bad_body").inc()
+        return _refuse(exc.status, str(exc))
+    peer = request.client.host if request.client else None
+    ip = client_ip(peer, request.headers.get("x-forwarded-for"), settings.trusted_proxies)
+    received = collector.received(sent_at, ip, request.headers.get("user-agent"), caller.browser)
+    rows, rejected = [], []
+    for index, event in enumerate(events):
+        try:
+            rows.append(to_row(event, received, collector.scrubber))
+        except Rejected as exc:
+            rejected.append({"index": index, "reason": str(exc)})
+            metrics.rejected.labels(_reason_label(str(exc))).inc()
+    metrics.received.inc(len(events))
+    metrics.batch_size.observe(len(events))
+    if not rows:
+        return JSONResponse({"stored": 0, "new": [], "duplicates": [], "rejected": rejected}, status_code=422)
+    assert collector.committer is not None
+    try:
+        new = await collector.committer.store(rows)
+    except StoreUnavailable as exc:
+        metrics.rejected.labels("store_unavailable").inc(len(rows))
+        return _refuse(503, f"events not stored, retry later: {exc}", {"Retry-After": str(RETRY_AFTER)})
+    fresh = [row["event_id"] for row, is_new in zip(rows, new, strict=True) if is_new]
+    repeated = [row["event_id"] for row, is_new in zip(rows, new, strict=True) if not is_new]
+    metrics.stored.inc(len(fresh))
+    metrics.duplicates.inc(len(repeated))
+    return JSONResponse({"stored": len(fresh), "new": fresh, "duplicates": repeated, "rejected": rejected})
+
+
+def _events(body: Any, batch: bool, max_batch: int) -> tuple[list[Any], datetime | None]:
+    """The request's events and the client's send time."""
+    if batch:
+        if not isinstance(body, dict) or not isinstance(body.get("events"), list):
+            raise BadBody(400, 'a batch is {"sent_at": ..., "events": [...]}')
+        events = body["events"]
+        if len(events) > max_batch:
+            raise BadBody(413, f"{len(events)} events in one batch: at most {max_batch}")
+    else:
+        if not isinstance(body, dict):
+            raise BadBody(400, "an event must be a JSON object")
+        events = [body]
+    sent = body.get("sent_at")
+    try:
+        return events, None if sent is None else parse_time(sent, "sent_at")
+    except Rejected as exc:
+        raise BadBody(400, str(exc)) from None
+
+
+def _reason_label(reason: str) -> str:
+    """A bounded metric label: the field the reason starts with."""
+    first = reason.split(" ", 1)[0]
+    return first if first.isidentifier() else "other"

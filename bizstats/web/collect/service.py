@@ -1,0 +1,73 @@
+"""The collector's parts, started and stopped with the app: the store of the target (MySQL,
+or the spool on DuckDB), the group-commit thread, the real-time counters' feeder, the rate
+limiter, the privacy scrubber and the metrics."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from bizstats.config import DatetimeWindow, Target
+from bizstats.project_vars import project_vars
+from bizstats.realtime.counters import connect as redis_connect
+from bizstats.realtime.feeder import CounterFeeder
+from bizstats.web.collect.events import Received
+from bizstats.web.collect.group_commit import GroupCommitter, Store
+from bizstats.web.collect.metrics import CollectorMetrics
+from bizstats.web.collect.privacy import Scrubber
+from bizstats.web.collect.ratelimit import RateLimiter
+from bizstats.web.collect.settings import CollectorSettings
+from bizstats.web.collect.spool import SpoolStore
+from bizstats.web.collect.store_mysql import MySQLStore
+
+
+def _store(target: Target, settings: CollectorSettings) -> Store:
+    if target.name == "mysql":
+        return MySQLStore(target)
+    assert settings.spool_path is not None
+    return SpoolStore(settings.spool_path)
+
+
+class Collector:
+    """Everything a report request needs; `start()` opens, `close()` drains and stops."""
+
+    def __init__(self, target: Target) -> None:
+        self.target = target
+        self.settings = CollectorSettings.from_env(target)
+        self.window = DatetimeWindow.from_env()
+        self.offset_hours = project_vars().utc_offset_hours
+        self.metrics = CollectorMetrics()
+        self.limiter = RateLimiter(self.settings.rate_per_second, self.settings.rate_burst)
+        self.scrubber = Scrubber(self.settings.fernet_key, self.settings.pseudonym_key)
+        self.redis = redis_connect(self.settings.redis_url) if self.settings.redis_url else None
+        self.feeder: CounterFeeder | None = None
+        self.committer: GroupCommitter | None = None
+
+    def start(self) -> None:
+        if self.redis is not None:
+            self.feeder = CounterFeeder(self.redis, self.settings.uv_exact, self.offset_hours)
+        after = self.feeder.after_commit if self.feeder else None
+        self.committer = GroupCommitter(_store(self.target, self.settings), self.settings.max_group, after)
+
+    def close(self) -> None:
+        if self.committer is not None:
+            self.committer.close()
+        if self.feeder is not None:
+            self.feeder.close()
+        if self.redis is not None:
+            self.redis.close()
+
+    def received(
+        self, sent_at: datetime | None, ip: str | None, user_agent: str | None, browser: bool
+    ) -> Received:
+        """The request's context: now, the client's clock error, the datetime window."""
+        now = datetime.now(timezone.utc).replace(tzinfo=None)
+        earliest, latest = self.window.bounds(now)
+        return Received(
+            at=now,
+            skew=now - sent_at if sent_at is not None else timedelta(0),
+            ip=ip,
+            user_agent=user_agent,
+            browser=browser,
+            earliest=datetime.fromisoformat(earliest),
+            latest=datetime.fromisoformat(latest),
+        )
