@@ -139,7 +139,35 @@ def _parser() -> argparse.ArgumentParser:
     )
     _alerts_parser(sub, with_target)
     _ops_parser(sub, with_target)
+    _collector_parser(sub, with_target)
     return parser
+
+
+def _collector_parser(sub: Any, with_target: Callable[[argparse.ArgumentParser], Any]) -> None:
+    """`bizstats serve`, `bizstats collect ingest`, `bizstats realtime rebuild`."""
+    serve = with_target(sub.add_parser(
+        "serve",
+        help="serve the collector (POST /api/report), the query API and the dashboard",
+        description="The HTTP service (an ASGI app, uvicorn): the event collector, /tracker.js, "
+        "/metrics, /healthz, the real-time counters. On mysql events are committed to "
+        "event_logs; on duckdb to the spool <db file>.spool, which `bizstats collect ingest` "
+        "(and the build) moves into the warehouse. Settings: BIZSTATS_COLLECT_* (README, "
+        "Collecting events).",
+    ))
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=_positive, default=8000, help="port (default 8000)")
+    collect = sub.add_parser("collect", help="the collector's spool (duckdb)")
+    verbs = collect.add_subparsers(dest="verb", required=True, metavar="VERB")
+    with_target(verbs.add_parser(
+        "ingest", help="move the collector's spooled events into the duckdb raw event_logs",
+    ))
+    realtime = sub.add_parser("realtime", help="the real-time counters in Redis")
+    rt_verbs = realtime.add_subparsers(dest="verb", required=True, metavar="VERB")
+    rebuild = with_target(rt_verbs.add_parser(
+        "rebuild",
+        help="rebuild a day's counters from the stored events (after Redis was down)",
+    ))
+    rebuild.add_argument("--date", type=_date, help="the local day (default: today)")
 
 
 def _ops_parser(sub: Any, with_target: Callable[[argparse.ArgumentParser], Any]) -> None:
@@ -377,6 +405,28 @@ def _cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from bizstats.web.collect.commands import serve
+
+    serve(Target(args.target), args.host, args.port)
+    return 0
+
+
+def _cmd_collect(args: argparse.Namespace) -> int:
+    from bizstats.web.collect.spool import ingest_spool
+
+    print(f"ingested {ingest_spool(Target(args.target))} spooled events into {args.target}")
+    return 0
+
+
+def _cmd_realtime(args: argparse.Namespace) -> int:
+    from bizstats.web.collect.commands import rebuild_realtime
+
+    day, events = rebuild_realtime(Target(args.target), args.date)
+    print(f"rebuilt the real-time counters of {day} from {events} events")
+    return 0
+
+
 _COMMANDS = {
     "load": _cmd_load,
     "build": _cmd_build,
@@ -388,6 +438,9 @@ _COMMANDS = {
     "runs": _cmd_runs,
     "rebuild": _cmd_rebuild,
     "report": _cmd_report,
+    "serve": _cmd_serve,
+    "collect": _cmd_collect,
+    "realtime": _cmd_realtime,
 }
 
 

@@ -8,12 +8,12 @@ digest of the body bytes as sent, gzip or not)."""
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from bizstats.client import sign
 from bizstats.web.collect.settings import CollectorSettings
 
 SOURCE_HEADER = "x-bizstats-source"
@@ -29,11 +29,6 @@ class Unauthorized(Exception):
 class Caller:
     key: str  # `site:<key>` or `source:<name>`: the rate limit's key
     browser: bool
-
-
-def sign(secret: bytes, timestamp: int, body: bytes) -> str:
-    """The signature of a back-end request (what bizstats.client sends)."""
-    return hmac.new(secret, str(timestamp).encode() + b"." + body, hashlib.sha256).hexdigest()
 
 
 def authenticate(

@@ -1,0 +1,38 @@
+"""The collector's commands: `bizstats serve`, `bizstats collect ingest`, `bizstats realtime
+rebuild` (the CLI parses, these run)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+
+from bizstats.config import Target
+from bizstats.errors import BizstatsError
+
+
+def serve(target: Target, host: str, port: int) -> None:
+    """Serve the app (collector, query API, dashboard) until Ctrl-C or SIGTERM."""
+    import uvicorn
+
+    from bizstats.web.app import create_app
+
+    uvicorn.run(create_app(target), host=host, port=port, log_level="warning", access_log=False)
+
+
+def rebuild_realtime(target: Target, day: date | None) -> tuple[date, int]:
+    """Rebuild a local day's counters (default today) from the stored events."""
+    from bizstats.project_vars import project_vars
+    from bizstats.realtime.rebuild import rebuild_day
+    from bizstats.web.collect.settings import CollectorSettings
+
+    settings = CollectorSettings.from_env(target)
+    if settings.redis_url is None:
+        raise BizstatsError("BIZSTATS_REDIS_URL is not set: no real-time counters to rebuild")
+    offset = project_vars().utc_offset_hours
+    if day is None:
+        day = (datetime.now(timezone.utc) + timedelta(hours=offset)).date()
+    import redis
+
+    try:
+        return day, rebuild_day(target, settings.redis_url, day, offset, settings.uv_exact)
+    except redis.RedisError as exc:
+        raise BizstatsError(f"Redis at {settings.redis_url}: {exc}; is it running?") from exc
