@@ -1,0 +1,124 @@
+"""The data-quality board (seed §8.4.2) as JSON: the latest result of each monitor (report
+success rate, job duration, data error rate, data delay), the last build (outcome, range,
+duration), the error rate of the latest cross-checks, the newest day built, and the alerts
+raised in the last 24 hours. A part whose table does not exist yet (no monitoring run, no
+alert ever) is null, and `missing` names the table, so the board shows an empty state."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from bizstats.alerts.store import ALERTS, select_alerts
+from bizstats.changes import BUILDS
+from bizstats.db import placeholder, qualified
+from bizstats.web.query.readers import Reader
+
+MONITORS = "monitor_results"
+CROSS_CHECKS = "cross_check_results"
+ALERT_HOURS = 24
+
+
+def _text(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, Decimal):
+        return str(value)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+def _tables(reader: Reader) -> set[str]:
+    ph = placeholder(reader.target)
+    rows = reader.fetch(f"select table_name from information_schema.tables where table_schema = {ph}",
+                        [reader.target.models_schema])
+    return {r[0] for r in rows}
+
+
+def _monitors(reader: Reader, table: str) -> list[dict[str, Any]]:
+    rows = reader.fetch(
+        f"select m.monitor_name, m.status, m.actual, m.threshold_text, m.flagged, m.severity, m.note, "
+        f"m.checked_at from {table} m join (select monitor_name, max(checked_at) as checked_at "
+        f"from {table} group by monitor_name) latest on latest.monitor_name = m.monitor_name "
+        "and latest.checked_at = m.checked_at order by m.monitor_name"
+    )
+    names = ("monitor", "status", "actual", "threshold", "flagged", "severity", "note", "checked_at")
+    return [{k: _text(v) for k, v in zip(names, row, strict=True)} for row in rows]
+
+
+def _last_build(reader: Reader, table: str) -> dict[str, Any] | None:
+    rows = reader.fetch(
+        f"select started_at, finished_at, start_date, end_date, models, outcome from {table} "
+        "order by started_at desc limit 1"
+    )
+    if not rows:
+        return None
+    started, finished, start, end, models, outcome = rows[0]
+    seconds = (finished - started).total_seconds() if finished else None
+    return {
+        "started_at": _text(started), "finished_at": _text(finished), "start_date": _text(start),
+        "end_date": _text(end), "models": models, "outcome": outcome,
+        "seconds": round(seconds, 1) if seconds is not None else None,
+    }
+
+
+def _cross_checks(reader: Reader, table: str) -> dict[str, Any] | None:
+    rows = reader.fetch(
+        f"select count(*), sum(case when passed = 1 then 0 else 1 end), min(stat_date), max(stat_date), "
+        f"max(checked_at) from {table} where checked_at = (select max(checked_at) from {table})"
+    )
+    checked, failed, first, last, checked_at = rows[0]
+    if not checked:
+        return None
+    rate = Decimal(int(failed)) / Decimal(int(checked))
+    return {
+        "checked": int(checked), "failed": int(failed), "error_rate": f"{rate:.4f}",
+        "start_date": _text(first), "end_date": _text(last), "checked_at": _text(checked_at),
+    }
+
+
+def _alerts(reader: Reader, now: datetime) -> list[dict[str, Any]]:
+    since = now - timedelta(hours=ALERT_HOURS)
+
+    class _Cursor:  # select_alerts runs its statement on a cursor; this one is the reader's
+        def execute(self, sql: str, params: Any = ()) -> None:
+            self.rows = reader.fetch(sql, params)
+
+        def fetchall(self) -> list[tuple]:
+            return self.rows
+
+    stored = select_alerts(_Cursor(), reader.target, None)
+    recent = [a for a in stored if a.last_raised_at >= since]
+    return [
+        {
+            "id": a.id, "check": a.alert.check, "severity": a.alert.severity, "metric": a.alert.metric,
+            "metric_label": a.alert.metric_label, "slice": a.alert.slice,
+            "stat_date": _text(a.alert.stat_date), "status": a.status,
+            "last_raised_at": _text(a.last_raised_at), "times_raised": a.times_raised,
+        }
+        for a in sorted(recent, key=lambda a: a.last_raised_at, reverse=True)
+    ]
+
+
+def read_quality(reader: Reader, now: datetime) -> dict[str, Any]:
+    """The board's data as of `now` (naive UTC)."""
+    target = reader.target
+    tables = _tables(reader)
+
+    def table(name: str) -> str:
+        return qualified(target, target.models_schema, name)
+
+    newest = None
+    if "daily_stats" in tables:
+        (newest,) = reader.fetch(f"select max(stat_date) from {table('daily_stats')}")[0]
+    return {
+        "checked_at": _text(now),
+        "last_built_day": _text(newest),
+        "last_build": _last_build(reader, table(BUILDS)) if BUILDS in tables else None,
+        "monitors": _monitors(reader, table(MONITORS)) if MONITORS in tables else [],
+        "cross_checks": _cross_checks(reader, table(CROSS_CHECKS)) if CROSS_CHECKS in tables else None,
+        "alerts_24h": _alerts(reader, now) if ALERTS in tables else [],
+        "missing": sorted({BUILDS, MONITORS, CROSS_CHECKS, ALERTS} - tables),
+    }
