@@ -97,6 +97,7 @@ class Lines:
         self.path = path
         self.rejected = sorted(rejected_lines)
         self.columns = columns
+        self.read_rows = read_rows
         self.one_per_line = facts.lines == 1 + read_rows + len(self.rejected)
         self._scanned: list[int] | None = None
 
@@ -134,5 +135,10 @@ class Lines:
                         start = reader.line_num + 1
                 except csv.Error as exc:
                     raise BizstatsError(f"{self.path} line {reader.line_num}: malformed CSV: {exc}") from exc
+            if len(starts) < self.read_rows:  # the two CSV readers disagree on the rows
+                raise BizstatsError(
+                    f"{self.path}: malformed CSV: {self.read_rows:,} rows by DuckDB's reader, "
+                    f"{len(starts):,} by Python's: check its quotes and line endings"
+                )
             self._scanned = starts
         return self._scanned
