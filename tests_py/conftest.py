@@ -37,6 +37,34 @@ def _mysql_up() -> bool:
     return True
 
 
+def _redis_up() -> bool:
+    import redis
+
+    try:
+        redis.Redis(host="127.0.0.1", port=6379, socket_connect_timeout=1).ping()
+    except redis.RedisError:
+        return False
+    return True
+
+
+@pytest.fixture
+def redis_url(monkeypatch) -> Iterator[str]:
+    """Redis at 127.0.0.1:6379, db 13, with a key prefix of the test's own (BIZSTATS_REDIS_URL
+    and BIZSTATS_REALTIME_PREFIX set); its keys are deleted afterwards."""
+    import redis
+
+    _require(_redis_up(), "Redis")
+    url = "redis://127.0.0.1:6379/13"
+    prefix = f"test:{uuid.uuid4().hex[:10]}:stats:real_time"
+    monkeypatch.setenv("BIZSTATS_REDIS_URL", url)
+    monkeypatch.setenv("BIZSTATS_REALTIME_PREFIX", prefix)
+    yield url
+    client = redis.Redis.from_url(url)
+    for key in client.scan_iter(f"{prefix}:*"):
+        client.delete(key)
+    client.close()
+
+
 @pytest.fixture
 def duckdb_target(tmp_path, monkeypatch) -> Target:
     monkeypatch.setenv("BIZSTATS_DUCKDB_PATH", str(tmp_path / "bizstats.duckdb"))

@@ -144,7 +144,7 @@ def to_row(event: Any, received: Received, scrub: Scrubber) -> dict[str, Any]:
     if kind == "page_leave":
         _check_leave(extra)
     ua = received.user_agent
-    if is_bot(ua):
+    if received.browser and is_bot(ua):  # a back-end source's agent is its HTTP library
         extra["bot"] = True
     if row["user_id"]:
         row["user_id"] = scrub.user_id(row["user_id"])

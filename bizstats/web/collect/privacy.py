@@ -15,7 +15,7 @@ from cryptography.fernet import Fernet
 
 # an 18-digit id (last may be X) or a 15-digit one; a mobile number 1[3-9] + 9 digits
 _ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])(\d{17}[\dXx]|\d{15})(?![0-9A-Za-z])")
-_PHONE = re.compile(r"(?<!\d)(?:\+?86[- ]?)?(1[3-9]\d{9})(?!\d)")
+_PHONE = re.compile(r"(?:(?<=\+86)|(?<!\d))(1[3-9]\d{9})(?!\d)")
 
 
 def _mask(number: str) -> str:

@@ -1,0 +1,262 @@
+"""The collector against the real app (uvicorn on loopback) and real databases: what it
+stores, exactly once, and every refusal."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import hmac
+import json
+import time
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+
+import httpx
+import pytest
+from cryptography.fernet import Fernet
+
+from bizstats.client import sign, uuid7
+from tests_py.test_collect_support import (
+    COLLECT_ENV,
+    ORIGIN,
+    SECRET,
+    SITE_KEY,
+    SOURCE,
+    live_app,
+    stored_events,
+)
+
+UA_IPHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148"
+BROWSER = {"origin": ORIGIN, "user-agent": UA_IPHONE}
+
+
+@pytest.fixture(autouse=True)
+def _collector_env(monkeypatch):
+    for name, value in COLLECT_ENV.items():
+        monkeypatch.setenv(name, value)
+
+
+def _view(**fields) -> dict:
+    return {"event_id": uuid7(), "event_type": "page_view", "timestamp": "2024-03-10 02:00:00",
+            "device_id": "dev-1", "page_url": "/home", **fields}  # fmt: skip
+
+
+def _signed(body: bytes, secret: str = SECRET, age: int = 0) -> dict[str, str]:
+    stamp = int(time.time()) - age
+    return {"x-bizstats-source": SOURCE, "x-bizstats-timestamp": str(stamp),
+            "x-bizstats-signature": sign(secret.encode(), stamp, body)}  # fmt: skip
+
+
+def test_an_event_is_stored_once_with_its_enrichment(target):
+    """A browser's page view, then the same event again (a retry): stored once, the retry
+    answered as a duplicate; clock skew corrected, IP and device type added."""
+    event = _view(sent_at="2024-03-10 02:00:30", channel="wechat", session_id="s1")
+    with live_app(target) as url:
+        first = httpx.post(f"{url}/api/report?key={SITE_KEY}", content=json.dumps(event), headers=BROWSER)
+        again = httpx.post(f"{url}/api/report?key={SITE_KEY}", content=json.dumps(event), headers=BROWSER)
+    assert first.status_code == 200 and again.status_code == 200
+    assert first.json() == {"stored": 1, "new": [event["event_id"]], "duplicates": [], "rejected": []}
+    assert again.json() == {"stored": 0, "new": [], "duplicates": [event["event_id"]], "rejected": []}
+    assert first.headers["access-control-allow-origin"] == ORIGIN
+    columns = (
+        "event_id, event_type, device_id, session_id, channel, page_url, "
+        "device_type, ip_address, user_agent, extra_data, event_time, created_at"
+    )
+    rows = stored_events(target, columns)
+    # DuckDB keeps every delivery (staging de-duplicates); MySQL keeps one row per event_id
+    assert len(rows) == (2 if target.name == "duckdb" else 1)
+    assert {r[0] for r in rows} == {event["event_id"]}
+    row = rows[0]
+    assert row[1:10] == (
+        "page_view",
+        "dev-1",
+        "s1",
+        "wechat",
+        "/home",
+        "mobile",
+        "127.0.0.1",
+        UA_IPHONE,
+        None,
+    )
+    # the client's clock was 30 s ahead of... the event happened 30 s before the client sent it
+    assert abs((row[11] - row[10]) - timedelta(seconds=30)) <= timedelta(seconds=1)
+
+
+def test_a_bad_event_in_a_batch_is_refused_with_its_index_and_reason(target):
+    order = {"event_id": uuid7(), "event_type": "order_create", "timestamp": "2024-03-10 02:00:00",
+             "user_id": "10001", "order_id": "OD001", "amount": 299, "pay_method": "credit"}  # fmt: skip
+    good = [_view(), order]
+    bad = [
+        {"event_type": "page_view", "timestamp": "2024-03-10 02:00:00"},
+        _view(event_type="page_click"),
+        _view(page_url="/" + "x" * 255),
+        _view(timestamp="1999-12-31 23:59:59"),
+        {**_view(event_type="page_leave"), "page_view_id": "v1"},
+        _view(amount=1.234),
+    ]
+    body = json.dumps({"events": [good[0], *bad, good[1]]}).encode()
+    with live_app(target) as url:
+        answer = httpx.post(f"{url}/api/report/batch", content=body, headers=_signed(body))
+    latest = f"{datetime.now(timezone.utc) + timedelta(days=1):%Y-%m-%d %H:%M:%S}"
+    assert answer.status_code == 200
+    assert answer.json()["new"] == [good[0]["event_id"], good[1]["event_id"]]
+    assert answer.json()["rejected"] == [
+        {"index": 1, "reason": "event_id is required"},
+        {
+            "index": 2,
+            "reason": "event_type must be one of bind_card, deduction_success, member_purchase, "
+            "order_create, page_leave, page_view, payment_success, real_name_auth, "
+            "user_login, user_register",
+        },  # fmt: skip
+        {"index": 3, "reason": "page_url longer than 255 characters"},
+        {
+            "index": 4,
+            "reason": "timestamp 1999-12-31 23:59:59 (clock-corrected, UTC) outside "
+            f"[2000-01-01 00:00:00, {latest}]",
+        },  # fmt: skip
+        {"index": 5, "reason": "page_leave needs duration_ms, a whole number >= 0"},
+        {"index": 6, "reason": "amount must have at most 2 decimals and 16 integer digits"},
+    ]
+    rows = stored_events(target, "event_id, amount, extra_data, device_type")
+    assert sorted(rows) == sorted([
+        (good[0]["event_id"], None, None, "other"),
+        (good[1]["event_id"], Decimal("299.00"), '{"pay_method":"credit"}', "other"),
+    ])  # fmt: skip
+
+
+def test_wrong_or_missing_credentials_are_401_and_store_nothing(target):
+    body = json.dumps({"events": [_view()]}).encode()
+    business = json.dumps({"events": [_view(event_type="deduction_success")]}).encode()
+    with live_app(target) as url:
+        batch = f"{url}/api/report/batch"
+        answers = [
+            httpx.post(batch, content=body, headers=BROWSER),  # no key
+            httpx.post(f"{batch}?key=nope", content=body, headers=BROWSER),
+            httpx.post(f"{batch}?key={SITE_KEY}", content=body, headers={"origin": "http://evil.test"}),
+            httpx.post(batch, content=body, headers=_signed(body, secret="wrong")),
+            httpx.post(batch, content=body, headers=_signed(body, age=301)),  # a replay, later
+            httpx.post(batch, content=body + b" ", headers=_signed(body)),  # body changed
+        ]
+        browser_business = httpx.post(f"{batch}?key={SITE_KEY}", content=business, headers=BROWSER)
+    assert [a.status_code for a in answers] == [401] * 6
+    assert [a.json()["error"] for a in answers] == [
+        "missing credentials: a site key (?key=) or a signed source",
+        "unknown site key",
+        "origin http://evil.test is not allowed for this site key",
+        "bad signature",
+        "the request's timestamp is too old or too far ahead (replay?)",
+        "bad signature",
+    ]
+    assert browser_business.status_code == 422
+    assert browser_business.json()["rejected"] == [
+        {"index": 0, "reason": "deduction_success must come from a signed back-end source, not a browser key"}
+    ]
+    assert stored_events(target) == []
+
+
+def test_limits_are_clear_4xx(duckdb_target, monkeypatch):
+    monkeypatch.setenv("BIZSTATS_COLLECT_MAX_BODY", "2048")
+    monkeypatch.setenv("BIZSTATS_COLLECT_MAX_BATCH", "3")
+    monkeypatch.setenv("BIZSTATS_COLLECT_RATE", "1")
+    monkeypatch.setenv("BIZSTATS_COLLECT_BURST", "2")
+    with live_app(duckdb_target) as url:
+        batch = f"{url}/api/report/batch?key={SITE_KEY}"
+        big = httpx.post(batch, content=b"x" * 2049, headers=BROWSER)
+        bomb = gzip.compress(json.dumps({"events": [_view(page_title="a" * 200)] * 3}).encode() * 4)
+        inflated = httpx.post(batch, content=bomb, headers={**BROWSER, "content-encoding": "gzip"})
+        many = httpx.post(batch, content=json.dumps({"events": [_view() for _ in range(4)]}), headers=BROWSER)
+        limited = httpx.post(batch, content=json.dumps({"events": [_view()]}), headers=BROWSER)
+    assert (big.status_code, big.json()) == (413, {"error": "body larger than 2048 bytes"})
+    assert (inflated.status_code, inflated.json()) == (
+        413,
+        {"error": "body larger than 2048 bytes once decompressed"},
+    )
+    assert (many.status_code, many.json()) == (413, {"error": "4 events in one batch: at most 3"})
+    assert limited.status_code == 429 and limited.headers["retry-after"] == "1"
+    assert stored_events(duckdb_target) == []
+
+
+def test_gzip_batches_and_metrics(mysql_target):
+    events = [_view(event_id=uuid7()) for _ in range(3)]
+    body = gzip.compress(json.dumps({"events": events}).encode())
+    headers = {**_signed(body), "content-encoding": "gzip"}
+    with live_app(mysql_target) as url:
+        assert httpx.post(f"{url}/api/report/batch", content=body, headers=headers).json()["stored"] == 3
+        assert (
+            httpx.post(f"{url}/api/report/batch", content=body, headers=_signed(body)).json()["stored"] == 0
+        )
+        httpx.post(f"{url}/api/report?key={SITE_KEY}", content=b'{"event_type": 1}', headers=BROWSER)
+        metrics = httpx.get(f"{url}/metrics").text
+        assert httpx.get(f"{url}/healthz").json() == {"status": "ok"}
+    lines = {line.rsplit(" ", 1)[0]: float(line.rsplit(" ", 1)[1]) for line in metrics.splitlines()
+             if line and not line.startswith("#")}  # fmt: skip
+    assert lines["bizstats_collect_events_received_total"] == 7
+    assert lines["bizstats_collect_events_stored_total"] == 3
+    assert lines["bizstats_collect_events_duplicate_total"] == 3
+    assert lines['bizstats_collect_events_rejected_total{reason="event_id"}'] == 1
+    assert lines['bizstats_collect_batch_events_bucket{le="5.0"}'] == 3
+    assert lines['bizstats_collect_request_seconds_count{endpoint="batch"}'] == 2
+
+
+def test_phone_and_id_numbers_are_masked_or_encrypted_and_user_ids_pseudonymised(mysql_target, monkeypatch):
+    key = Fernet.generate_key()
+    monkeypatch.setenv("BIZSTATS_COLLECT_FERNET_KEY", key.decode())
+    monkeypatch.setenv("BIZSTATS_COLLECT_PSEUDONYM_KEY", "pepper")
+    events = [
+        _view(page_url="/u?phone=13800138000", page_title="ID 110101199003071234", user_id="10001"),
+        _view(user_id="10001", extra_data={"contact": "call +86 13912345678", "n": 5}),
+    ]
+    body = json.dumps({"events": events}).encode()
+    with live_app(mysql_target) as url:
+        assert (
+            httpx.post(f"{url}/api/report/batch", content=body, headers=_signed(body)).json()["stored"] == 2
+        )
+    rows = {
+        r[0]: r[1:]
+        for r in stored_events(mysql_target, "event_id, page_url, page_title, user_id, extra_data")
+    }
+    first, second = rows[events[0]["event_id"]], rows[events[1]["event_id"]]
+    assert first[:2] == ("/u?phone=138****8000", "ID 110***********1234")
+    assert first[2] == second[2] == "u_" + hmac.new(b"pepper", b"10001", hashlib.sha256).hexdigest()[:30]
+    extra = json.loads(second[3])
+    assert extra["n"] == 5 and extra["contact"].startswith("call +86 enc:")
+    token = extra["contact"].removeprefix("call +86 enc:")
+    assert Fernet(key).decrypt(token.encode()) == b"13912345678"
+
+
+def test_the_spool_ingests_exactly_once(duckdb_target):
+    from bizstats.web.collect import ingest_spool
+
+    events = [_view() for _ in range(4)]
+    body = json.dumps({"events": events}).encode()
+    with live_app(duckdb_target) as url:
+        httpx.post(f"{url}/api/report/batch", content=body, headers=_signed(body))
+        httpx.post(f"{url}/api/report/batch", content=body, headers=_signed(body))
+    assert ingest_spool(duckdb_target) == 8
+    assert ingest_spool(duckdb_target) == 0
+    ids = [r[0] for r in stored_events(duckdb_target)]
+    assert sorted(ids) == sorted(e["event_id"] for e in events for _ in range(2))
+    from bizstats.db import connect, fetch_all
+
+    with connect(duckdb_target) as con:
+        ledger = fetch_all(con, "select rows_loaded, duplicates, outcome from main_raw._load_ledger")
+    assert ledger == [(8, 4, "committed")]
+
+
+def test_the_build_sees_collected_rows_through_loaded_at(mysql_target):
+    """Each commit has a `_loaded_at` above every stored one, and a ledger row with it."""
+    from bizstats.db import connect, fetch_all
+
+    with live_app(mysql_target) as url:
+        for _ in range(3):
+            body = json.dumps({"events": [_view(), _view()]}).encode()
+            httpx.post(f"{url}/api/report/batch", content=body, headers=_signed(body))
+    with connect(mysql_target) as con:
+        raw = mysql_target.raw_schema
+        stamps = fetch_all(con, f"select _loaded_at, count(*) from `{raw}`.event_logs group by 1 order by 1")
+        ledger = fetch_all(
+            con, f"select _loaded_at, rows_loaded, duplicates from `{raw}`._load_ledger order by 1"
+        )
+    assert [n for _, n in stamps] == [2, 2, 2]
+    assert [s for s, _ in stamps] == sorted(s for s, _ in stamps)
+    assert ledger == [(s, 2, 0) for s, _ in stamps]

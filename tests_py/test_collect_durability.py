@@ -1,0 +1,114 @@
+"""Acknowledged means stored: a collector killed with SIGKILL under load loses no event it
+acknowledged, and a database that goes away gets 503s (nothing half-stored) until it
+returns, when the collector recovers by itself."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import httpx
+import pytest
+
+from bizstats.client import sign, uuid7
+from bizstats.config import MySQLSettings
+from tests_py.test_collect_support import (
+    COLLECT_ENV,
+    SECRET,
+    SOURCE,
+    Relay,
+    free_port,
+    live_app,
+    stored_events,
+)
+
+
+@pytest.fixture(autouse=True)
+def _collector_env(monkeypatch):
+    for name, value in COLLECT_ENV.items():
+        monkeypatch.setenv(name, value)
+
+
+def _batch(n: int) -> tuple[list[str], bytes, dict[str, str]]:
+    ids = [uuid7() for _ in range(n)]
+    events = [{"event_id": i, "event_type": "page_view", "timestamp": "2024-03-10 02:00:00"} for i in ids]
+    body = json.dumps({"events": events}).encode()
+    stamp = int(time.time())
+    headers = {"x-bizstats-source": SOURCE, "x-bizstats-timestamp": str(stamp),
+               "x-bizstats-signature": sign(SECRET.encode(), stamp, body)}  # fmt: skip
+    return ids, body, headers
+
+
+def test_kill_9_loses_no_acknowledged_event(target):
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "bizstats.cli", "serve", "--target", target.name, "--port", str(port)],
+        env=os.environ.copy(),
+    )
+    url = f"http://127.0.0.1:{port}/api/report/batch"
+    acked: list[str] = []
+    stop = threading.Event()
+
+    def send() -> None:
+        with httpx.Client(timeout=10) as client:
+            while not stop.is_set():
+                ids, body, headers = _batch(20)
+                try:
+                    answer = client.post(url, content=body, headers=headers)
+                except httpx.HTTPError:
+                    continue
+                if answer.status_code == 200:
+                    acked.extend(answer.json()["new"])
+
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/healthz")
+                break
+            except httpx.HTTPError:
+                assert time.monotonic() < deadline, "the collector did not start"
+                time.sleep(0.1)
+        senders = [threading.Thread(target=send) for _ in range(4)]
+        for thread in senders:
+            thread.start()
+        while len(acked) < 400:
+            time.sleep(0.05)
+        server.send_signal(signal.SIGKILL)
+        server.wait()
+        killed_with = len(acked)
+    finally:
+        stop.set()
+        for thread in senders:
+            thread.join()
+        if server.poll() is None:
+            server.kill()
+    assert killed_with >= 400
+    stored = {row[0] for row in stored_events(target)}
+    assert set(acked) <= stored
+    assert len(acked) == len(set(acked))
+
+
+def test_database_down_is_503_and_the_collector_recovers(mysql_target, monkeypatch):
+    settings = MySQLSettings.from_env()
+    relay = Relay((settings.host, settings.port))
+    relay.start()
+    monkeypatch.setenv("BIZSTATS_MYSQL_PORT", str(relay.port))
+    with live_app(mysql_target) as url:
+        first_ids, body, headers = _batch(3)
+        assert httpx.post(f"{url}/api/report/batch", content=body, headers=headers).status_code == 200
+        relay.stop()
+        down_ids, body, headers = _batch(3)
+        down = httpx.post(f"{url}/api/report/batch", content=body, headers=headers)
+        relay.start()
+        again = httpx.post(f"{url}/api/report/batch", content=body, headers=headers)
+    assert down.status_code == 503 and down.headers["retry-after"] == "5"
+    assert down.json()["error"].startswith("events not stored, retry later: ")
+    assert again.status_code == 200 and again.json()["new"] == down_ids
+    monkeypatch.setenv("BIZSTATS_MYSQL_PORT", str(settings.port))
+    assert sorted(r[0] for r in stored_events(mysql_target)) == sorted(first_ids + down_ids)
