@@ -8,7 +8,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from bizstats.config import Target
-from bizstats.db import connect, fetch_all, placeholder, qualified
+from bizstats.db import connect, ensure_raw_tables, fetch_all, placeholder, qualified
 from bizstats.realtime.counters import connect as redis_connect
 from bizstats.realtime.counters import replace_day
 from bizstats.realtime.facts import facts
@@ -23,6 +23,7 @@ def day_rows(target: Target, day: date, offset_hours: int) -> list[dict[str, Any
     end = start + timedelta(days=1)
     ph = placeholder(target)
     raw = qualified(target, target.raw_schema, "event_logs")
+    ensure_raw_tables(target)  # a warehouse whose events are all still in the spool
     with connect(target) as con:
         found = fetch_all(
             con,
