@@ -8,6 +8,8 @@ from fastapi import FastAPI
 
 from bizstats.config import Target
 from bizstats.web import collect
+from bizstats.web.dashboard import add_dashboard
+from bizstats.web.query.router import query_router
 
 
 def create_app(target: Target) -> FastAPI:
@@ -24,4 +26,6 @@ def create_app(target: Target) -> FastAPI:
         return {"status": "ok"}
 
     app.include_router(collect.router(target))
+    app.include_router(query_router(target))
+    add_dashboard(app)
     return app

@@ -89,7 +89,7 @@ def query_router(target: Target) -> APIRouter:
             raise HTTPException(403, f"this key's scope is {key.scope!r}: only read keys read the stats")
         return key
 
-    Reads = Annotated[ApiKey, Depends(reader_key)]
+    reads = [Depends(reader_key)]
 
     def answer(work: Callable[[], Any]) -> Any:
         try:
@@ -101,7 +101,6 @@ def query_router(target: Target) -> APIRouter:
 
     def add_stats_route(grain: Grain) -> None:
         def stats(
-            _: Reads,
             start: Annotated[str | None, Query(description=_START)] = None,
             end: Annotated[str | None, Query(description=_END)] = None,
             channel: Annotated[str | None, Query(description=_CHOICE)] = None,
@@ -134,13 +133,15 @@ def query_router(target: Target) -> APIRouter:
             f"Rows of `{grain.mart}` for the local days [start, end] (at most {grain.max_days} days), "
             f"page by page (size at most {MAX_SIZE}). Money as exact decimal strings."
         )
-        router.add_api_route(f"/api/stats/{grain.name}", stats, methods=["GET"], name=f"stats_{grain.name}")
+        router.add_api_route(
+            f"/api/stats/{grain.name}", stats, methods=["GET"], name=f"stats_{grain.name}", dependencies=reads
+        )
 
     for grain in GRAINS.values():
         add_stats_route(grain)
 
-    @router.get("/api/metrics")
-    def metrics(_: Reads) -> dict[str, Any]:
+    @router.get("/api/metrics", dependencies=reads)
+    def metrics() -> dict[str, Any]:
         """The metric catalogue (from dbt's manifest: labels zh/en, unit, format, definition)
         of each grain, and the channels, device types and breakdown dimensions."""
         svc = service()
@@ -160,8 +161,8 @@ def query_router(target: Target) -> APIRouter:
             "max_page_size": MAX_SIZE,
         }
 
-    @router.get("/api/quality")
-    def quality(_: Reads) -> dict[str, Any]:
+    @router.get("/api/quality", dependencies=reads)
+    def quality() -> dict[str, Any]:
         """The data-quality board: monitors, last build, cross-check error rate, data delay,
         alerts of the last 24 hours (empty parts named in `missing`)."""
         svc = service()
