@@ -140,6 +140,7 @@ def _parser() -> argparse.ArgumentParser:
     _alerts_parser(sub, with_target)
     _ops_parser(sub, with_target)
     _collector_parser(sub, with_target)
+    _keys_parser(sub, with_target)
     return parser
 
 
@@ -212,6 +213,25 @@ def _ops_parser(sub: Any, with_target: Callable[[argparse.ArgumentParser], Any])
     ))
     report.add_argument("--date", type=_date, help="the day (default: yesterday, local time)")
     report.add_argument("--send", action="store_true", help="also mail it")
+
+
+def _keys_parser(sub: Any, with_target: Callable[[argparse.ArgumentParser], Any]) -> None:
+    """`bizstats keys create|list|revoke`: the query API's per-consumer read keys."""
+    keys = sub.add_parser(
+        "keys",
+        help="create, list and revoke the query API's keys",
+        description="One key per consumer of GET /api/stats/..., /api/metrics, /api/quality and "
+        "the dashboard; stored hashed (MySQL: table bizstats_api_keys; DuckDB: <db file>"
+        ".keys.sqlite). The key is printed once, at creation.",
+    )
+    verbs = keys.add_subparsers(dest="keys_command", required=True, metavar="ACTION")
+    create = with_target(verbs.add_parser("create", help="create a key and print it (once)"))
+    create.add_argument("--name", required=True, help="who uses it, e.g. finance-bi")
+    create.add_argument("--scope", choices=("read", "write"), default="read",
+                        help="read (default): reads the stats; write keys never do")
+    with_target(verbs.add_parser("list", help="list the keys (never their secrets)"))
+    revoke = with_target(verbs.add_parser("revoke", help="revoke a key by its id"))
+    revoke.add_argument("key_id", metavar="KEY_ID", help="as `bizstats keys list` shows it")
 
 
 def _alerts_parser(sub: Any, with_target: Callable[[argparse.ArgumentParser], Any]) -> None:
@@ -427,6 +447,25 @@ def _cmd_realtime(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_keys(args: argparse.Namespace) -> int:
+    from bizstats.web.keys import create_key, list_keys, revoke_key
+
+    target = Target(args.target)
+    if args.keys_command == "create":
+        key, token = create_key(target, args.name, args.scope)
+        print(token)
+        print(f"key {key.key_id} ({key.scope}) for {key.consumer}: keep it, it is not shown again",
+              file=sys.stderr)
+    elif args.keys_command == "revoke":
+        key = revoke_key(target, args.key_id)
+        print(f"revoked key {key.key_id} of {key.consumer} at {key.revoked_at} UTC")
+    else:
+        for key in list_keys(target):
+            state = f"revoked {key.revoked_at}" if key.revoked_at else "active"
+            print(f"{key.key_id}  {key.scope:<5}  {key.consumer}  created {key.created_at}  {state}")
+    return 0
+
+
 _COMMANDS = {
     "load": _cmd_load,
     "build": _cmd_build,
@@ -441,6 +480,7 @@ _COMMANDS = {
     "serve": _cmd_serve,
     "collect": _cmd_collect,
     "realtime": _cmd_realtime,
+    "keys": _cmd_keys,
 }
 
 
