@@ -1,0 +1,85 @@
+"""tracker.js in real headless Chromium (Debian's /usr/bin/chromium driven by Playwright)
+against the real collector and MariaDB: page views, an SPA navigation, a leave with its
+duration, and events made offline that arrive once the network is back, each stored once."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import json
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from bizstats.db import connect, ensure_raw_tables, fetch_all
+from tests_py.test_collect_support import free_port, live_app
+
+CHROMIUM = Path("/usr/bin/chromium")
+PAGE = """<!doctype html><html><head><title>Shop</title>
+<script async src="{collector}/tracker.js" data-key="pk_web" data-channel="h5" data-interval="300"></script>
+</head><body>shop</body></html>"""
+
+
+@pytest.fixture
+def pages(tmp_path):
+    """A site on another origin than the collector, serving the test page."""
+    port = free_port()
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield tmp_path, f"http://127.0.0.1:{port}"
+    server.shutdown()
+
+
+def _events(target) -> list[tuple]:
+    columns = "event_type, page_url, extra_data, channel, event_id"
+    with connect(target) as con:
+        return fetch_all(con, f"select {columns} from `{target.raw_schema}`.event_logs order by id")
+
+
+def _wait_for(target, count: int, seconds: float = 15) -> list[tuple]:
+    deadline = time.monotonic() + seconds
+    while len(rows := _events(target)) < count and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return rows
+
+
+def test_tracker_in_chromium(mysql_target, pages, monkeypatch):
+    from playwright.sync_api import sync_playwright
+
+    if not CHROMIUM.exists():
+        pytest.fail("/usr/bin/chromium is missing: run `make browser`")
+    folder, site = pages
+    ensure_raw_tables(mysql_target)
+    monkeypatch.setenv("BIZSTATS_COLLECT_SITES", f"pk_web={site}")
+    with live_app(mysql_target) as collector, sync_playwright() as pw:
+        (folder / "shop.html").write_text(PAGE.format(collector=collector))
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM))
+        context = browser.new_context()
+        page = context.new_page()
+        page.goto(f"{site}/shop.html")
+        page.wait_for_function("window.bizstats !== undefined")
+        assert [r[:2] for r in _wait_for(mysql_target, 1)] == [("page_view", "/shop.html")]
+        page.evaluate("history.pushState({}, '', '/shop/cart')")  # an SPA route change
+        rows = _wait_for(mysql_target, 3)
+        assert [r[:2] for r in rows] == [("page_view", "/shop.html"), ("page_leave", "/shop/cart"),
+                                         ("page_view", "/shop/cart")]  # fmt: skip
+        context.set_offline(True)
+        page.evaluate("bizstats.track('user_login', {user_id: 'u1'})")
+        time.sleep(1.5)  # a few failed attempts while offline
+        assert len(_events(mysql_target)) == 3
+        context.set_offline(False)  # the `online` event sends the waiting event
+        assert _wait_for(mysql_target, 4)[3][0] == "user_login"
+        time.sleep(1.0)
+        page.goto("about:blank")  # pagehide: the leave goes by sendBeacon
+        rows = _wait_for(mysql_target, 5)
+        browser.close()
+    assert [r[0] for r in rows] == ["page_view", "page_leave", "page_view", "user_login", "page_leave"]
+    assert len({r[4] for r in rows}) == 5 and {r[3] for r in rows} == {"h5"}
+    first_leave, last_leave = json.loads(rows[1][2]), json.loads(rows[4][2])
+    assert first_leave["page_view_id"] == rows[0][4] and last_leave["page_view_id"] == rows[2][4]
+    assert last_leave["duration_ms"] >= 2500
+    time.sleep(0.5)
+    assert len(_events(mysql_target)) == 5  # nothing sent twice
