@@ -25,8 +25,18 @@ from tests_py.conftest import Warehouse, _mysql_up, _require, drop_mysql_schemas
 from tests_py.fixtures import BUSINESS, TRAFFIC_EVENTS, view
 
 REDIS_URL = "redis://127.0.0.1:6379/15"
-METRICS = ("pv", "uv", "avg_visit_duration", "real_name_count", "bind_card_count", "new_member_count",
-           "credit_order_count", "daily_member_deduction", "history_member_deduction", "total_deduction")
+METRICS = (
+    "pv",
+    "uv",
+    "avg_visit_duration",
+    "real_name_count",
+    "bind_card_count",
+    "new_member_count",
+    "credit_order_count",
+    "daily_member_deduction",
+    "history_member_deduction",
+    "total_deduction",
+)
 MONEY = {"daily_member_deduction", "history_member_deduction", "total_deduction", "amount"}
 
 
@@ -60,9 +70,12 @@ def built_warehouse(name: str, tmp_path_factory, env: pytest.MonkeyPatch) -> War
 def mart_rows(target: Target, table: str, columns: list[str], where: str) -> list[dict]:
     """The mart's rows as the API should give them: dates ISO, money 2-decimal strings."""
     with connect(target) as con:
-        rows = fetch_all(con, f"select {', '.join(columns)} from "
-                         f"{qualified(target, target.models_schema, table)} where {where} "
-                         f"order by {', '.join(c for c in columns if c not in METRICS and c not in MONEY)}")
+        rows = fetch_all(
+            con,
+            f"select {', '.join(columns)} from "
+            f"{qualified(target, target.models_schema, table)} where {where} "
+            f"order by {', '.join(c for c in columns if c not in METRICS and c not in MONEY)}",
+        )
     out = []
     for row in rows:
         record = {}
@@ -97,36 +110,71 @@ def api(request, tmp_path_factory):
 
 def test_daily_equals_the_mart_money_as_strings(api):
     w, client, auth = api
-    r = client.get("/api/stats/daily", params={"start": "2024-03-10", "end": "2024-03-11",
-                                               "channel": "*", "device_type": "*"}, headers=auth)
+    r = client.get(
+        "/api/stats/daily",
+        params={"start": "2024-03-10", "end": "2024-03-11", "channel": "*", "device_type": "*"},
+        headers=auth,
+    )
     assert r.status_code == 200, r.text
     body = r.json()
-    expected = mart_rows(w.target, "daily_stats", ["stat_date", "channel", "device_type", *METRICS],
-                         "stat_date between '2024-03-10' and '2024-03-11'")
+    expected = mart_rows(
+        w.target,
+        "daily_stats",
+        ["stat_date", "channel", "device_type", *METRICS],
+        "stat_date between '2024-03-10' and '2024-03-11'",
+    )
     assert body["rows"] == expected and body["total"] == 60 and body["timezone"] == "UTC+8"
     # the hand-computed numbers (fixtures.py): 03-10 all/all pv 7, uv 5, av 9; money exact
-    [day] = [x for x in body["rows"] if (x["stat_date"], x["channel"], x["device_type"]) ==
-             ("2024-03-11", "all", "all")]
+    [day] = [
+        x
+        for x in body["rows"]
+        if (x["stat_date"], x["channel"], x["device_type"]) == ("2024-03-11", "all", "all")
+    ]
     assert (day["pv"], day["total_deduction"], day["history_member_deduction"]) == (1, "57.89", "40.00")
 
 
 def test_default_slice_is_all_and_metrics_select_columns(api):
     _, client, auth = api
-    r = client.get("/api/stats/daily", params={"start": "2024-03-10", "end": "2024-03-10",
-                                               "metrics": "pv,uv,total_deduction"}, headers=auth)
-    assert r.json()["rows"] == [{"stat_date": "2024-03-10", "channel": "all", "device_type": "all",
-                                 "pv": 7, "uv": 5, "total_deduction": "42.34"}]
+    r = client.get(
+        "/api/stats/daily",
+        params={"start": "2024-03-10", "end": "2024-03-10", "metrics": "pv,uv,total_deduction"},
+        headers=auth,
+    )
+    assert r.json()["rows"] == [
+        {
+            "stat_date": "2024-03-10",
+            "channel": "all",
+            "device_type": "all",
+            "pv": 7,
+            "uv": 5,
+            "total_deduction": "42.34",
+        }
+    ]
 
 
-@pytest.mark.parametrize(("grain", "table", "keys", "where"), [
-    ("hourly", "hourly_stats", ["stat_date", "stat_hour", "channel", "device_type"],
-     "stat_date between '2024-03-10' and '2024-03-11' and channel = 'all' and device_type = 'all'"),
-    ("weekly", "weekly_stats",
-     ["week_start", "iso_year", "iso_week", "as_of_date", "days_covered", "channel", "device_type"],
-     "week_start between '2024-03-04' and '2024-03-11' and channel = 'all' and device_type = 'all'"),
-    ("monthly", "monthly_stats", ["month_start", "as_of_date", "days_covered", "channel", "device_type"],
-     "month_start = '2024-03-01' and channel = 'all' and device_type = 'all'"),
-])
+@pytest.mark.parametrize(
+    ("grain", "table", "keys", "where"),
+    [
+        (
+            "hourly",
+            "hourly_stats",
+            ["stat_date", "stat_hour", "channel", "device_type"],
+            "stat_date between '2024-03-10' and '2024-03-11' and channel = 'all' and device_type = 'all'",
+        ),
+        (
+            "weekly",
+            "weekly_stats",
+            ["week_start", "iso_year", "iso_week", "as_of_date", "days_covered", "channel", "device_type"],
+            "week_start between '2024-03-04' and '2024-03-11' and channel = 'all' and device_type = 'all'",
+        ),
+        (
+            "monthly",
+            "monthly_stats",
+            ["month_start", "as_of_date", "days_covered", "channel", "device_type"],
+            "month_start = '2024-03-01' and channel = 'all' and device_type = 'all'",
+        ),
+    ],
+)
 def test_other_grains_equal_their_marts(api, grain, table, keys, where):
     w, client, auth = api
     r = client.get(f"/api/stats/{grain}", params={"start": "2024-03-10", "end": "2024-03-11"}, headers=auth)
@@ -136,17 +184,27 @@ def test_other_grains_equal_their_marts(api, grain, table, keys, where):
 
 def test_user_types_and_breakdowns_equal_their_marts(api):
     w, client, auth = api
-    users = client.get("/api/stats/user-types", params={"start": "2024-03-10", "end": "2024-03-11"},
-                       headers=auth).json()
-    assert users["rows"] == mart_rows(w.target, "user_type_daily_stats", ["stat_date", "user_type", *METRICS[:8]],
-                                      "stat_date between '2024-03-10' and '2024-03-11'")
-    parts = client.get("/api/stats/breakdowns", params={"start": "2024-03-11", "end": "2024-03-11",
-                                                        "dimension": "member_deduction_status"}, headers=auth).json()
+    users = client.get(
+        "/api/stats/user-types", params={"start": "2024-03-10", "end": "2024-03-11"}, headers=auth
+    ).json()
+    assert users["rows"] == mart_rows(
+        w.target,
+        "user_type_daily_stats",
+        ["stat_date", "user_type", *METRICS[:8]],
+        "stat_date between '2024-03-10' and '2024-03-11'",
+    )
+    parts = client.get(
+        "/api/stats/breakdowns",
+        params={"start": "2024-03-11", "end": "2024-03-11", "dimension": "member_deduction_status"},
+        headers=auth,
+    ).json()
     assert parts["rows"] == mart_rows(
-        w.target, "daily_breakdowns",
+        w.target,
+        "daily_breakdowns",
         ["stat_date", "channel", "device_type", "dimension", "dimension_value", "item_count", "amount"],
         "stat_date = '2024-03-11' and channel = 'all' and device_type = 'all' "
-        "and dimension = 'member_deduction_status'")
+        "and dimension = 'member_deduction_status'",
+    )
 
 
 def test_pages_cover_the_rows_once(api):
@@ -164,18 +222,30 @@ def test_pages_cover_the_rows_once(api):
     assert (past["rows"], past["total"], past["next_page"]) == ([], 60, None)
 
 
-@pytest.mark.parametrize(("params", "reason"), [
-    ({"start": "2024-02-30"}, "start: not a date (YYYY-MM-DD, local day UTC+8): '2024-02-30'"),
-    ({"start": "2024-03-12", "end": "2024-03-10"}, "start 2024-03-12 is after end 2024-03-10"),
-    ({"start": "2024-03-10", "end": "2024-03-10", "metrics": "pv,clicks"},
-     "metrics: unknown value 'clicks'; known: " + ", ".join(METRICS) + " (or * for all of them)"),
-    ({"start": "2024-03-10", "end": "2024-03-10", "channel": "tiktok"},
-     "channel: unknown value 'tiktok'; known: all, official, wechat, app, h5, other (or * for all of them)"),
-    ({"start": "2023-01-01", "end": "2024-03-10"},
-     "range too large: 2023-01-01 .. 2024-03-10 is 435 days, a daily request covers at most 366; "
-     "split it into several requests"),
-    ({"start": "2024-03-10", "end": "2024-03-10", "size": 1001}, "size must be 1 to 1000 rows per page, got 1001"),
-])
+@pytest.mark.parametrize(
+    ("params", "reason"),
+    [
+        ({"start": "2024-02-30"}, "start: not a date (YYYY-MM-DD, local day UTC+8): '2024-02-30'"),
+        ({"start": "2024-03-12", "end": "2024-03-10"}, "start 2024-03-12 is after end 2024-03-10"),
+        (
+            {"start": "2024-03-10", "end": "2024-03-10", "metrics": "pv,clicks"},
+            "metrics: unknown value 'clicks'; known: " + ", ".join(METRICS) + " (or * for all of them)",
+        ),
+        (
+            {"start": "2024-03-10", "end": "2024-03-10", "channel": "tiktok"},
+            "channel: unknown value 'tiktok'; known: all, official, wechat, app, h5, other (or * for all of them)",
+        ),
+        (
+            {"start": "2023-01-01", "end": "2024-03-10"},
+            "range too large: 2023-01-01 .. 2024-03-10 is 435 days, a daily request covers at most 366; "
+            "split it into several requests",
+        ),
+        (
+            {"start": "2024-03-10", "end": "2024-03-10", "size": 1001},
+            "size must be 1 to 1000 rows per page, got 1001",
+        ),
+    ],
+)
 def test_bad_requests_say_why(api, params, reason):
     _, client, auth = api
     r = client.get("/api/stats/daily", params=params, headers=auth)
@@ -188,11 +258,17 @@ def test_reads_need_a_live_read_key(api):
     assert client.get("/api/stats/daily", params=params).status_code == 401
     _, write = create_key(w.target, "collector", scope="write")
     r = client.get("/api/stats/daily", params=params, headers={"X-API-Key": write})
-    assert (r.status_code, r.json()["detail"]) == (403, "this key's scope is 'write': only read keys read the stats")
+    assert (r.status_code, r.json()["detail"]) == (
+        403,
+        "this key's scope is 'write': only read keys read the stats",
+    )
     key, token = create_key(w.target, "leaver")
     revoke_key(w.target, key.key_id)
     assert client.get("/api/stats/daily", params=params, headers={"X-API-Key": token}).status_code == 401
-    assert client.get("/api/stats/daily", params=params, headers={"X-API-Key": token[:-1] + "x"}).status_code == 401
+    assert (
+        client.get("/api/stats/daily", params=params, headers={"X-API-Key": token[:-1] + "x"}).status_code
+        == 401
+    )
 
 
 def test_catalogue_is_the_dbt_manifest(api):
@@ -203,7 +279,12 @@ def test_catalogue_is_the_dbt_manifest(api):
     daily = body["grains"]["daily"]["metrics"]
     assert [m["name"] for m in daily] == list(METRICS)
     pv = daily[0]
-    assert (pv["label_zh"], pv["label_en"], pv["unit"], pv["format"]) == ("页面访问量", "Page views", "count", "integer")
+    assert (pv["label_zh"], pv["label_en"], pv["unit"], pv["format"]) == (
+        "页面访问量",
+        "Page views",
+        "count",
+        "integer",
+    )
     assert [m["format"] for m in daily if m["unit"] == "yuan"] == ["money"] * 3
     import json
 
@@ -211,7 +292,8 @@ def test_catalogue_is_the_dbt_manifest(api):
     columns = manifest["nodes"]["model.bizstats.daily_stats"]["columns"]
     assert all(m["description"] == columns[m["name"]]["description"] for m in daily)
     assert {k: v["description"] for k, v in manifest["metrics"].items()} == {
-        f"metric.bizstats.{m['name']}": m["description"] for m in daily}
+        f"metric.bizstats.{m['name']}": m["description"] for m in daily
+    }
     assert read_catalog(manifest_path()).metrics("daily_stats")[0].description.startswith("**PV 页面访问量")
 
 
@@ -219,8 +301,11 @@ def test_quality_board_names_what_does_not_exist_yet(api):
     w, client, auth = api
     body = client.get("/api/quality", headers=auth).json()
     assert body["last_built_day"] == "2024-03-12"
-    assert (body["last_build"]["outcome"], body["last_build"]["start_date"], body["last_build"]["end_date"]) == (
-        "success", "2024-03-01", "2024-03-12")
+    assert (
+        body["last_build"]["outcome"],
+        body["last_build"]["start_date"],
+        body["last_build"]["end_date"],
+    ) == ("success", "2024-03-01", "2024-03-12")
     assert (body["monitors"], body["cross_checks"], body["alerts_24h"]) == ([], None, [])
     assert body["missing"] == ["bizstats_alerts", "cross_check_results", "monitor_results"]
 
@@ -235,7 +320,9 @@ def test_cache_answers_again_and_a_build_drops_exactly_its_days(api):
     again = [client.get("/api/stats/daily", params=p, headers=auth) for p in (a, b)]
     assert [r.headers["X-Cache"] for r in again] == ["hit", "hit"]
     assert [r.content for r in again] == [r.content for r in first]
-    w.load(event_logs=[view("late1", "2024-03-11 01:00:00", user="u9", session="s99", channel="app", dtype="pc")])
+    w.load(
+        event_logs=[view("late1", "2024-03-11 01:00:00", user="u9", session="s99", channel="app", dtype="pc")]
+    )
     result = w.build(day="2024-03-11")
     assert (result.start, result.end) == (date(2024, 3, 8), date(2024, 3, 12))
     dropped = invalidate_days(w.target, result.start, result.end)  # what the build's hook calls
@@ -247,8 +334,11 @@ def test_cache_answers_again_and_a_build_drops_exactly_its_days(api):
     pv = [r["pv"] for r in after_b.json()["rows"]]
     assert pv == [r["pv"] for r in first[1].json()["rows"]][:1] + [first[1].json()["rows"][1]["pv"] + 1]
     assert after_b.json()["rows"] == mart_rows(
-        w.target, "daily_stats", ["stat_date", "channel", "device_type", *METRICS],
-        "stat_date between '2024-03-10' and '2024-03-11' and channel = 'all' and device_type = 'all'")
+        w.target,
+        "daily_stats",
+        ["stat_date", "channel", "device_type", *METRICS],
+        "stat_date between '2024-03-10' and '2024-03-11' and channel = 'all' and device_type = 'all'",
+    )
 
 
 def test_an_answer_read_before_an_invalidation_is_not_stored(api):
@@ -267,8 +357,10 @@ def test_redis_down_the_api_answers_from_the_database(api, monkeypatch):
     w, _, auth = api
     monkeypatch.setenv("BIZSTATS_REDIS_URL", "redis://127.0.0.1:1/0")  # nothing listens there
     with TestClient(create_app(w.target)) as client:
-        rs = [client.get("/api/stats/daily", params={"start": "2024-03-10", "end": "2024-03-10"}, headers=auth)
-              for _ in range(2)]
+        rs = [
+            client.get("/api/stats/daily", params={"start": "2024-03-10", "end": "2024-03-10"}, headers=auth)
+            for _ in range(2)
+        ]
     assert [(r.status_code, r.headers["X-Cache"]) for r in rs] == [(200, "miss"), (200, "miss")]
     assert rs[0].json()["rows"][0]["pv"] == 7
     warning = invalidate_days(w.target, date(2024, 3, 10), date(2024, 3, 10)).warning
