@@ -233,7 +233,8 @@ def test_pages_cover_the_rows_once(api):
         ),
         (
             {"start": "2024-03-10", "end": "2024-03-10", "channel": "tiktok"},
-            "channel: unknown value 'tiktok'; known: all, official, wechat, app, h5, other (or * for all of them)",
+            "channel: unknown value 'tiktok'; known: all, official, wechat, app, h5, other "
+            "(or * for all of them)",
         ),
         (
             {"start": "2023-01-01", "end": "2024-03-10"},
