@@ -1,0 +1,134 @@
+"""The dashboard in a real browser: headless Chromium (Debian's /usr/bin/chromium with
+fonts-wqy-microhei, driven by Playwright) loads `/` from `bizstats serve`'s app (uvicorn, in a
+thread) over the hand-computed DuckDB warehouse, changes a filter, and the numbers shown equal
+the API's and the mart's. Screenshots (desktop zh, phone en) are written into the test's
+folder (the path is printed) for a person to look at."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import uvicorn
+from fastapi.testclient import TestClient
+
+from bizstats.metrics_catalog import manifest_path
+from bizstats.web.app import create_app
+from bizstats.web.keys import create_key
+from tests_py.conftest import ON_CI
+from tests_py.test_query_api import METRICS, built_warehouse, mart_rows
+
+CHROMIUM = "/usr/bin/chromium"
+DAY = "2024-03-11"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    if not Path(CHROMIUM).exists():
+        if ON_CI:
+            pytest.fail(f"{CHROMIUM} is required on CI (make browser)")
+        pytest.skip("no chromium")
+    with pytest.MonkeyPatch.context() as env:
+        w = built_warehouse("duckdb", tmp_path_factory, env)
+        env.delenv("BIZSTATS_REDIS_URL", raising=False)  # no real-time counters: the empty state
+        _, token = create_key(w.target, "browser")
+        port = _free_port()
+        server = uvicorn.Server(uvicorn.Config(create_app(w.target), port=port, log_level="warning"))
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        while not server.started:
+            time.sleep(0.05)
+        yield w, f"http://127.0.0.1:{port}", token
+        server.should_exit = True
+        thread.join(10)
+
+
+def _cards(page) -> dict[str, str]:
+    return page.eval_on_selector_all(
+        "#kpis .card", "cs => Object.fromEntries(cs.map(c => [c.dataset.metric, c.dataset.value]))"
+    )
+
+
+def _wait_loaded(page, **expected) -> None:
+    page.wait_for_function(
+        "e => { const l = document.body.dataset.loaded && JSON.parse(document.body.dataset.loaded);"
+        " return l && Object.entries(e).every(([k, v]) => l[k] === v); }",
+        arg=expected,
+        timeout=30000,
+    )
+
+
+def test_dashboard_shows_the_api_and_mart_numbers(served, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    w, url, token = served
+    with TestClient(create_app(w.target)) as client:
+        api = client.get(
+            "/api/stats/daily",
+            params={"start": DAY, "end": DAY, "channel": "app"},
+            headers={"Authorization": f"Bearer {token}"},
+        ).json()["rows"][0]
+    mart = {
+        (r["channel"]): r
+        for r in mart_rows(
+            w.target,
+            "daily_stats",
+            ["stat_date", "channel", "device_type", *METRICS],
+            f"stat_date = '{DAY}' and device_type = 'all' and channel in ('all', 'app')",
+        )
+    }
+    descriptions = json.loads(manifest_path().read_text())["nodes"]["model.bizstats.daily_stats"]["columns"]
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.goto(url + "/")
+        page.fill("#key", token)
+        page.click("#save-key")
+        page.goto(f"{url}/?start=2024-03-01&end={DAY}&grain=daily&channel=all&device_type=all&metric=pv")
+        _wait_loaded(page, channel="all", end=DAY)
+        shown = _cards(page)
+        assert shown == {m: str(mart["all"][m]) for m in METRICS}
+        pv_card = page.locator('#kpis .card[data-metric="pv"]')
+        assert pv_card.locator(".value").inner_text() == "1"
+        assert pv_card.locator(".prev").inner_text() == "-85.7%"  # 1 vs 7 the day before
+        assert pv_card.get_attribute("title") == descriptions["pv"]["description"]  # the dbt docs' text
+        money = page.locator('#kpis .card[data-metric="total_deduction"] .value').inner_text()
+        assert money == "57.89"
+        # the split table holds the day's slices of the chosen metric
+        assert page.locator('#split-table td[data-slice="official|pc"]').get_attribute("data-value") == "0"
+        assert "暂无实时计数" in page.locator("#realtime").inner_text()
+        assert page.locator("#no-alerts").inner_text() == "无告警"
+        page.screenshot(path=str(tmp_path / "dashboard-zh.png"), full_page=True)
+        # a filter changed: the URL keeps it, the cards follow the API and the mart
+        page.select_option("#channel", "app")
+        _wait_loaded(page, channel="app")
+        assert "channel=app" in page.url
+        assert _cards(page) == {m: str(api[m]) for m in METRICS} == {m: str(mart["app"][m]) for m in METRICS}
+        with page.expect_download() as download:
+            page.click("#csv")
+        csv_lines = Path(download.value.path()).read_text(encoding="utf-8-sig").splitlines()
+        assert csv_lines[0] == ",".join(["stat_date", "channel", "device_type", *METRICS])
+        assert len(csv_lines) == 1 + 11 and csv_lines[-1].startswith(f"{DAY},app,all,")
+        # a phone-sized screen, in English, from the shared link
+        phone = browser.new_page(viewport={"width": 390, "height": 844})
+        phone.goto(url + "/")
+        phone.evaluate(f"localStorage.setItem('bizstats.apiKey', '{token}')")
+        phone.goto(page.url.replace("lang=zh", "lang=en"))
+        _wait_loaded(phone, channel="app", lang="en")
+        assert phone.locator("h1").inner_text() == "Business statistics"
+        assert _cards(phone) == _cards(page)
+        width = phone.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, width
+        phone.screenshot(path=str(tmp_path / "dashboard-en-phone.png"), full_page=True)
+        browser.close()
+    print(f"screenshots: {tmp_path}")
