@@ -18,9 +18,9 @@ files that committed are skipped, the file that was cut short loads whole).
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from datetime import datetime, timezone
@@ -133,7 +133,7 @@ def load_file(target: Target, table_name: str, path: Path, progress: Progress | 
         return _load(con, scanner, workdir, target, lay, _now(), progress)
 
 
-@contextmanager
+@contextlib.contextmanager
 def _session(target: Target) -> Iterator[tuple[Any, duckdb.DuckDBPyConnection, Path]]:
     """The target's connection, the DuckDB connection that checks the files (the same one on
     DuckDB; an in-memory database for MySQL) and a temporary folder (DuckDB's spill, the
@@ -144,9 +144,15 @@ def _session(target: Target) -> Iterator[tuple[Any, duckdb.DuckDBPyConnection, P
     ):
         workdir = Path(tmp)
         if target.name == "duckdb":
+            # the limit is the whole database's (other connections of this process share it)
+            (limit,) = con.execute("select current_setting('memory_limit')").fetchone()
             con.execute(f"set memory_limit = '{SCAN_MEMORY_LIMIT}'")
             con.execute("set enable_progress_bar = false")
-            yield con, con, workdir
+            try:
+                yield con, con, workdir
+            finally:
+                with contextlib.suppress(*DB_ERRORS):
+                    con.execute(f"set memory_limit = '{limit}'")
             return
         scanner = duckdb.connect(
             config={
