@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from bizstats import parse_state
-from bizstats.config import Target, project_dir
+from bizstats.config import project_dir
 from bizstats.errors import BizstatsError
 
 MANIFEST = "manifest.json"
@@ -109,8 +109,7 @@ class CatalogSource:
     """The current catalogue: re-read when the manifest file changes (any dbt invocation
     rewrites it), made with `dbt parse` once when there is none."""
 
-    def __init__(self, target: Target, path: Path | None = None) -> None:
-        self._target = target
+    def __init__(self, path: Path | None = None) -> None:
         self._path = path or manifest_path()
         self._lock = threading.Lock()
         self._catalog: Catalog | None = None
@@ -125,8 +124,18 @@ class CatalogSource:
             return self._catalog
 
     def _parse(self) -> None:
-        from bizstats.dbt_runner import run_dbt
-
-        run_dbt(self._target, ["parse"])
+        parse_project()
         if not self._path.is_file():
             raise BizstatsError(f"`dbt parse` wrote no manifest at {self._path}")
+
+
+def parse_project() -> None:
+    """`dbt parse` of the project into its target path (manifest.json). With the duckdb
+    target, which needs no server: the yml's meta and descriptions are the same for both."""
+    from dbt.cli.main import dbtRunner
+
+    root = str(project_dir())
+    args = ["parse", "--project-dir", root, "--profiles-dir", root, "--target", "duckdb"]
+    result = dbtRunner().invoke(args)
+    if not result.success:
+        raise BizstatsError(f"`dbt parse` of {root} failed: {result.exception or 'see its log'}")

@@ -49,7 +49,7 @@ class QueryService:
     @classmethod
     def for_target(cls, target: Target) -> QueryService:
         return cls(
-            target, make_reader(target), QueryCache.from_env(target), CatalogSource(target),
+            target, make_reader(target), QueryCache.from_env(target), CatalogSource(),
             load_dimensions(), KeyVerifier(target), project_vars().utc_offset_hours,
         )
 
