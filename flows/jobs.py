@@ -17,7 +17,6 @@ from decimal import Decimal
 from typing import Any
 
 from prefect import flow, get_run_logger, task
-from prefect.tasks import exponential_backoff
 
 from bizstats.config import DEFAULT_TARGET, Target
 from bizstats.ops import job_runs, steps
@@ -31,9 +30,14 @@ def _transient(_task: Any, _run: Any, state: Any) -> bool:
     return isinstance(state.data, BaseException) and is_transient(state.data)
 
 
-# three retries, waiting the base delay, then twice and four times as long
-_RETRY = {"retries": 3, "retry_delay_seconds": exponential_backoff(retry_delay_seconds()),
-          "retry_condition_fn": _transient}
+_RETRY = {"retries": 3, "retry_condition_fn": _transient}
+
+
+def _retrying(step: Any) -> Any:
+    """The step with this run's retry delays: BIZSTATS_RETRY_DELAY_SECONDS, then twice and
+    four times as long."""
+    first = retry_delay_seconds()
+    return step.with_options(retry_delay_seconds=[first, 2 * first, 4 * first])
 
 
 @task(**_RETRY)
@@ -73,22 +77,22 @@ def run_job(name: str, target: str, day: date | None) -> dict[str, Any]:
     started = time.monotonic()
     summary: dict[str, Any] = {"run_id": run.run_id, "job": name, "start": str(start), "end": str(end)}
     try:
-        summary["freshness"] = freshness(target)
-        built = build(target, name, day)
-        raised = checks(target, start, end)
-        summary["alerts_sent"] = alerts(target, raised)
+        summary["freshness"] = _retrying(freshness)(target)
+        built = _retrying(build)(target, name, day)
+        raised = _retrying(checks)(target, start, end)
+        summary["alerts_sent"] = _retrying(alerts)(target, raised)
         if name == "daily":
-            summary["report"] = report(target, day)
+            summary["report"] = _retrying(report)(target, day)
     except Exception as exc:
         run = _finish(warehouse, run, started, "failed", error=str(exc))
         logger.error(f"run {run.run_id} failed: {exc}")
         try:
-            alerts(target, steps.job_alerts(warehouse, run))
+            _retrying(alerts)(target, steps.job_alerts(warehouse, run))
         except Exception as alert_error:  # the run's own error is the one to raise
             logger.error(f"the job_failed alert could not be raised: {alert_error}")
         raise
     run = _finish(warehouse, run, started, "success", built=built, flagged=len(raised))
-    alerts(target, steps.job_alerts(warehouse, run))
+    _retrying(alerts)(target, steps.job_alerts(warehouse, run))
     summary.update(built=f"{built[0]} .. {built[1]}", flagged=len(raised), outcome=run.outcome)
     return summary
 
