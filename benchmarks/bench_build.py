@@ -77,23 +77,25 @@ class Warehouse:
 
     def build(self, *args: str) -> Run:
         """Run `bizstats build ARGS` as a child process; fail loudly if it fails."""
-        started = time.perf_counter()
-        proc = subprocess.Popen(
-            [BIZSTATS, "build", "--target", self.target.name, *args],
-            env=self.env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        assert proc.stdout is not None
-        output = proc.stdout.read()
-        _, status, usage = os.wait4(proc.pid, 0)  # reaped here, with its own resource usage
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        seconds = time.perf_counter() - started
+        # GNU time reports the peak RSS of the command alone: a child forked from this
+        # (large) process would inherit its high-water mark in ru_maxrss
+        with tempfile.NamedTemporaryFile("r", suffix=".rss") as rss:
+            started = time.perf_counter()
+            proc = subprocess.run(
+                ["/usr/bin/time", "-f", "%M", "-o", rss.name, BIZSTATS, "build", "--target",
+                 self.target.name, *args],
+                env=self.env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
+            seconds = time.perf_counter() - started
+            peak_kb = int(rss.read().split()[-1])
+        output = proc.stdout
         if proc.returncode:
             raise SystemExit(f"bizstats build {' '.join(args)} failed:\n{output}")
         dbt = re.search(r"\(dbt ([0-9.]+) s\)", output)
-        return Run(seconds, float(dbt.group(1)) if dbt else float("nan"), usage.ru_maxrss / 1024)
+        return Run(seconds, float(dbt.group(1)) if dbt else float("nan"), peak_kb / 1024)
 
     def load(self, folder: Path) -> int:
         os.environ.update(self.env)

@@ -127,6 +127,23 @@ def _affected_days(
     return found
 
 
+def _all_days(con: Any, target: Target, offset_hours: int) -> set[date]:
+    """Every local day any time column of any raw row falls on (clear of overflow): the
+    first scan's pending days, found without the joins of _affected_days, which would only
+    reach days of the same rows."""
+    found: set[date] = set()
+    for table in TABLES.values():
+        for column in table.time_columns:
+            local = f"cast({column} + interval {offset_hours} hour as date)"
+            sql = (
+                f"select distinct {local} from {qualified(target, target.raw_schema, table.name)} "
+                f"where {column} is not null "
+                f"and {local} between date '{SAFE_FIRST_DAY}' and date '{SAFE_LAST_DAY}'"
+            )
+            found.update(_as_date(value) for (value,) in fetch_all(con, sql))
+    return found
+
+
 def _as_date(value: Any) -> date:
     return value.date() if isinstance(value, datetime) else value
 
@@ -198,7 +215,10 @@ def scan_new_rows(target: Target, offset_hours: int) -> datetime | None:
         upto = current_watermark(con, target)
         if upto is None or (scanned and after is not None and upto <= after):
             return upto
-        days = _affected_days(con, target, after or datetime(1900, 1, 1), upto, offset_hours)
+        if scanned:
+            days = _affected_days(con, target, after or datetime(1900, 1, 1), upto, offset_hours)
+        else:  # every row is new: the days of every time column, no propagation to look for
+            days = _all_days(con, target, offset_hours)
         cur = con.cursor()
         pending = qualified(target, target.models_schema, PENDING)
         known = {_as_date(d) for (d,) in fetch_all(con, f"select stat_date from {pending}")}

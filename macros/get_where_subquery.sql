@@ -22,5 +22,24 @@
             | replace('__range_start__', date_literal(r.start) | trim)
             | replace('__range_end__', date_literal(r.end) | trim) -%}
     {%- endif -%}
+    {{ return(adapter.dispatch('filtered_relation', 'bizstats')(relation, where)) }}
+{%- endmacro %}
+
+{#- The rows of `relation` that match `where`, as a derived table for a test to read. -#}
+{% macro default__filtered_relation(relation, where) -%}
     {{ return('(select * from ' ~ relation ~ ' where ' ~ where ~ ') as dbt_subquery') }}
+{%- endmacro %}
+
+{#- MariaDB/MySQL merge a plain derived table into the test's query, and for a `unique` test
+    then walk the whole index of the grouped column (all history, a row lookup each) to save
+    a sort. A LIMIT keeps the derived table apart: the range is read through its own index
+    first and the grouping sorts those rows only (seen: 3.4 s -> the range's share). -#}
+{% macro mysql__filtered_relation(relation, where) -%}
+    {{ return(
+        '(select * from ' ~ relation ~ ' where ' ~ where ~ ' limit 18446744073709551615) as dbt_subquery'
+    ) }}
+{%- endmacro %}
+
+{% macro mariadb__filtered_relation(relation, where) -%}
+    {{ return(mysql__filtered_relation(relation, where)) }}
 {%- endmacro %}
