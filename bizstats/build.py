@@ -23,6 +23,8 @@ from bizstats.dbt_runner import run_dbt
 from bizstats.errors import BizstatsError
 from bizstats.lock import warehouse_lock
 from bizstats.project_vars import project_vars
+from bizstats.web.cache import invalidate_days
+from bizstats.web.collect.spool import ingest_spool
 
 Progress = Callable[[str], None]
 MONITORING = "path:models/monitoring"  # dbt selector of the checks' models
@@ -207,6 +209,9 @@ def _build(
     with_tests: bool,
 ) -> BuildResult:
     say = progress or (lambda _message: None)
+    collected = ingest_spool(target)  # DuckDB: events the collector spooled meanwhile
+    if collected:
+        say(f"ingested {collected:,} collected events from the spool")
     plan = plan_build(target, day, start, end, full_refresh=full_refresh)
     warnings = []
     if not plan.has_data:
@@ -239,4 +244,9 @@ def _build(
     if not select:
         changes.clear_pending(target, plan.pending)
     warnings += outcome.warnings
+    # the query API: new numbers readable (DuckDB snapshot), cached answers of the days dropped
+    invalidated = invalidate_days(target, plan.start, plan.end)
+    if invalidated.warning:
+        warnings.append(invalidated.warning)
+        say(f"warning: {invalidated.warning}")
     return BuildResult(plan.start, plan.end, outcome.statuses, warnings, dbt_seconds=dbt_seconds)
