@@ -4,7 +4,7 @@ tables' DDL."""
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import duckdb
@@ -252,6 +252,37 @@ def create_mysql_database(cur: Any, target: Target, schema: str) -> None:
         f"create database if not exists {quote(target, schema)} "
         "character set utf8mb4 collate utf8mb4_bin"
     )
+
+
+# How bizstats makes a MySQL/MariaDB table: InnoDB, utf8mb4 with the binary collation (text
+# compares exactly, as on DuckDB).
+MYSQL_TABLE_OPTIONS = "engine=InnoDB default charset=utf8mb4 collate=utf8mb4_bin"
+
+
+def create_table(
+    cur: Any,
+    target: Target,
+    schema: str,
+    name: str,
+    columns: Sequence[tuple[str, str, str]],
+    mysql_keys: Sequence[str] = (),
+) -> str:
+    """Create the table `schema.name` if it is missing, from (column, DuckDB type, MySQL type)
+    columns (on MySQL also its database, the index clauses `mysql_keys`, e.g. "key idx_x
+    (col)", and MYSQL_TABLE_OPTIONS); returns its qualified name."""
+    table = qualified(target, schema, name)
+    duck = target.name == "duckdb"
+    parts = [
+        f"{quote(target, column)} {duck_type if duck else mysql_type}"
+        for column, duck_type, mysql_type in columns
+    ]
+    if duck:
+        cur.execute(f"create table if not exists {table} ({', '.join(parts)})")
+    else:
+        create_mysql_database(cur, target, schema)
+        definition = ", ".join([*parts, *mysql_keys])
+        cur.execute(f"create table if not exists {table} ({definition}) {MYSQL_TABLE_OPTIONS}")
+    return table
 
 
 def ensure_raw_tables(target: Target) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 
 from bizstats.config import Target
 from bizstats.contract import LOADED_AT
-from bizstats.db import DB_ERRORS, placeholder, qualified, quote
+from bizstats.db import DB_ERRORS, create_table, placeholder, qualified, quote
 
 REJECTED_TABLE = "_rejected_rows"
 LEDGER_TABLE = "_load_ledger"
@@ -51,20 +51,12 @@ def _ensure_side_table(
     con: Any, target: Target, name: str, columns: Sequence[tuple[str, str, str]], mysql_key: str
 ) -> None:
     """One loader table of (name, DuckDB type, MySQL type) columns, all but `field` not null."""
-    duck = target.name == "duckdb"
-    cols = ", ".join(
-        f"{quote(target, col)} {duck_type if duck else mysql_type}{'' if col == 'field' else ' not null'}"
-        for col, duck_type, mysql_type in columns
-    )
-    table = qualified(target, target.raw_schema, name)
-    if duck:
-        sql = f"create table if not exists {table} ({cols})"
-    else:
-        sql = (
-            f"create table if not exists {table} ({cols}, key {mysql_key}) "
-            "engine=InnoDB default charset=utf8mb4 collate=utf8mb4_bin"
-        )
-    con.cursor().execute(sql)
+    nullable = {"field"}
+    required = [
+        (col, duck, mysql) if col in nullable else (col, f"{duck} not null", f"{mysql} not null")
+        for col, duck, mysql in columns
+    ]
+    create_table(con.cursor(), target, target.raw_schema, name, required, [f"key {mysql_key}"])
 
 
 def ledger_loaded_at(con: Any, target: Target, table: str, sha256: str) -> datetime | None:

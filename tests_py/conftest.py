@@ -11,6 +11,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from datetime import date
+from pathlib import Path
 
 import pymysql
 import pytest
@@ -26,6 +27,16 @@ def _require(available: bool, what: str) -> None:
     if ON_CI:
         pytest.fail(f"{what} is required on CI but is not reachable")
     pytest.skip(f"{what} not reachable")
+
+
+CHROMIUM = Path("/usr/bin/chromium")  # Debian's; `make browser` installs it with a CJK font
+
+
+def require_chromium() -> str:
+    """The path of Debian's Chromium for Playwright (`executable_path`): the test skips
+    without it, except on CI, where it fails."""
+    _require(CHROMIUM.is_file(), f"{CHROMIUM} (`make browser` installs it)")
+    return str(CHROMIUM)
 
 
 def _mysql_up() -> bool:

@@ -19,10 +19,9 @@ from fastapi.testclient import TestClient
 from bizstats.metrics_catalog import manifest_path
 from bizstats.web.app import create_app
 from bizstats.web.keys import create_key
-from tests_py.conftest import ON_CI
+from tests_py.conftest import require_chromium
 from tests_py.test_query_api import METRICS, built_warehouse, mart_rows
 
-CHROMIUM = "/usr/bin/chromium"
 DAY = "2024-03-11"
 
 
@@ -34,10 +33,7 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
-    if not Path(CHROMIUM).exists():
-        if ON_CI:
-            pytest.fail(f"{CHROMIUM} is required on CI (make browser)")
-        pytest.skip("no chromium")
+    require_chromium()  # before building anything
     with pytest.MonkeyPatch.context() as env:
         w = built_warehouse("duckdb", tmp_path_factory, env)
         env.delenv("BIZSTATS_REDIS_URL", raising=False)  # no real-time counters: the empty state
@@ -89,7 +85,7 @@ def test_dashboard_shows_the_api_and_mart_numbers(served, tmp_path):
     }
     descriptions = json.loads(manifest_path().read_text())["nodes"]["model.bizstats.daily_stats"]["columns"]
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        browser = p.chromium.launch(executable_path=require_chromium(), args=["--no-sandbox"])
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         page.goto(url + "/")
         page.fill("#key", token)

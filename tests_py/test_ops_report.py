@@ -4,10 +4,8 @@ by headless Chromium (Debian's chromium, CJK font fonts-wqy-microhei, driven by 
 
 from __future__ import annotations
 
-import shutil
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
@@ -16,12 +14,11 @@ from bizstats.config import Target
 from bizstats.ops.daily_report import make_report, read_report
 from bizstats.ops.report_html import render_csv
 from tests_py import receivers
-from tests_py.conftest import ON_CI, Warehouse
+from tests_py.conftest import Warehouse, require_chromium
 from tests_py.fixtures import BUSINESS, TRAFFIC_EVENTS
 
 smtp, http = receivers.smtp, receivers.http  # the receivers' fixtures
 DAY = date(2024, 3, 11)  # previous day 03-10, same day last week 03-04 (built, all zeros)
-CHROMIUM = "/usr/bin/chromium"
 CSV = """metric,指标,name,value,previous_day,change_vs_previous_day,same_day_last_week,change_vs_last_week
 pv,页面访问量,PV,1,7,-85.7%,0,—
 uv,独立访客数,UV,0,5,-100.0%,0,—
@@ -99,16 +96,13 @@ def test_report_mail_has_the_chart_inline_and_the_csv_attached(built, tmp_path, 
 def test_the_html_renders_in_headless_chromium(built, tmp_path):
     """Chromium renders the file version with its Chinese labels in a CJK font and the
     chart; the screenshot (report.png) stays in the test's folder for a person to look at."""
-    if not (Path(CHROMIUM).is_file() and shutil.which("fc-list")):
-        if ON_CI:
-            pytest.fail(f"{CHROMIUM} is required on CI (.ci/run installs it)")
-        pytest.skip(f"{CHROMIUM} not installed")
+    chromium = require_chromium()
     from playwright.sync_api import sync_playwright
 
     files = make_report(built.target, DAY, folder=tmp_path)
     png = tmp_path / "report.png"
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
         page = browser.new_page(viewport={"width": 820, "height": 700})
         page.goto(files.html_path.as_uri())
         page.screenshot(path=str(png), full_page=True)

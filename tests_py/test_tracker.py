@@ -9,14 +9,13 @@ import http.server
 import json
 import threading
 import time
-from pathlib import Path
 
 import pytest
 
 from bizstats.db import connect, ensure_raw_tables, fetch_all
+from tests_py.conftest import require_chromium
 from tests_py.test_collect_support import free_port, live_app
 
-CHROMIUM = Path("/usr/bin/chromium")
 PAGE = """<!doctype html><html><head><title>Shop</title>
 <script async src="{collector}/tracker.js" data-key="pk_web" data-channel="h5" data-interval="300"></script>
 </head><body>shop</body></html>"""
@@ -49,14 +48,13 @@ def _wait_for(target, count: int, seconds: float = 15) -> list[tuple]:
 def test_tracker_in_chromium(mysql_target, pages, monkeypatch):
     from playwright.sync_api import sync_playwright
 
-    if not CHROMIUM.exists():
-        pytest.fail("/usr/bin/chromium is missing: run `make browser`")
+    chromium = require_chromium()
     folder, site = pages
     ensure_raw_tables(mysql_target)
     monkeypatch.setenv("BIZSTATS_COLLECT_SITES", f"pk_web={site}")
     with live_app(mysql_target) as collector, sync_playwright() as pw:
         (folder / "shop.html").write_text(PAGE.format(collector=collector))
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM))
+        browser = pw.chromium.launch(executable_path=chromium)
         context = browser.new_context()
         page = context.new_page()
         page.goto(f"{site}/shop.html")

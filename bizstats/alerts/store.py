@@ -13,7 +13,7 @@ from typing import Any
 
 from bizstats.alerts.model import Alert, StoredAlert
 from bizstats.config import Target
-from bizstats.db import create_mysql_database, describe, placeholder, qualified, quote
+from bizstats.db import create_table, describe, placeholder, qualified, quote
 from bizstats.errors import BizstatsError
 
 ALERTS = "bizstats_alerts"
@@ -67,26 +67,19 @@ def utc_naive(now: datetime | None) -> datetime:
 
 def ensure_tables(cur: Any, target: Target) -> None:
     """Create the two tables (and on MySQL the models database) if missing."""
-    if target.name == "mysql":
-        create_mysql_database(cur, target, target.models_schema)
-    for table, columns, mysql_keys in (
-        (ALERTS, _ALERT_COLUMNS, ", key idx_key_status (`key`(191), `status`)"),
-        (DELIVERIES, _DELIVERY_COLUMNS, ", key idx_alert_id (`alert_id`)"),
+    for table, columns, mysql_key in (
+        (ALERTS, _ALERT_COLUMNS, "key idx_key_status (`key`(191), `status`)"),
+        (DELIVERIES, _DELIVERY_COLUMNS, "key idx_alert_id (`alert_id`)"),
     ):
-        name = qualified(target, target.models_schema, table)
+        seq = qualified(target, target.models_schema, f"{table}_id_seq")
         if target.name == "duckdb":
-            seq = qualified(target, target.models_schema, f"{table}_id_seq")
-            cols = [f"id bigint primary key default nextval('{seq.replace(chr(39), chr(39) * 2)}')"]
-            cols += [f"{quote(target, c)} {duck}" for c, duck, _ in columns]
             cur.execute(f"create sequence if not exists {seq}")
-            cur.execute(f"create table if not exists {name} ({', '.join(cols)})")
-        else:
-            cols = ["`id` bigint not null auto_increment primary key"]
-            cols += [f"{quote(target, c)} {my}" for c, _, my in columns]
-            cur.execute(
-                f"create table if not exists {name} ({', '.join(cols)}{mysql_keys}) "
-                "engine=InnoDB default charset=utf8mb4 collate=utf8mb4_bin"
-            )
+        identity = (
+            "id",
+            f"bigint primary key default nextval('{seq.replace(chr(39), chr(39) * 2)}')",
+            "bigint not null auto_increment primary key",
+        )
+        create_table(cur, target, target.models_schema, table, [identity, *columns], [mysql_key])
 
 
 def _insert(cur: Any, target: Target, table: str, values: dict[str, Any]) -> int:

@@ -8,7 +8,7 @@ from typing import Any
 
 from bizstats.checks.config import Threshold
 from bizstats.config import Target
-from bizstats.db import connect, create_mysql_database, fetch_all, placeholder, qualified
+from bizstats.db import connect, create_mysql_database, create_table, fetch_all, placeholder, qualified
 
 THRESHOLDS_TABLE = "monitoring_thresholds"
 # name, DuckDB type, MySQL type; in the order of Threshold's fields
@@ -38,10 +38,7 @@ MONITOR_COLUMNS = ("monitor_name", "status", "actual", "threshold_text", "flagge
 def write_thresholds(target: Target, thresholds: list[Threshold]) -> None:
     """Replace the table `monitoring_thresholds` of the models schema with `thresholds`
     (recreated, so its columns always follow this code)."""
-    on_duckdb = target.name == "duckdb"
     table = qualified(target, target.models_schema, THRESHOLDS_TABLE)
-    columns = ", ".join(f"{name} {duck if on_duckdb else mysql}" for name, duck, mysql in _THRESHOLD_COLUMNS)
-    charset = "" if on_duckdb else " default charset=utf8mb4 collate=utf8mb4_bin"
     marks = ", ".join([placeholder(target)] * len(_THRESHOLD_COLUMNS))
     rows = [
         tuple(int(v) if isinstance(v, bool) else v for v in dataclasses.astuple(threshold))
@@ -49,10 +46,10 @@ def write_thresholds(target: Target, thresholds: list[Threshold]) -> None:
     ]
     with connect(target) as con:
         cur = con.cursor()
-        if not on_duckdb:
+        if target.name != "duckdb":
             create_mysql_database(cur, target, target.models_schema)
         cur.execute(f"drop table if exists {table}")
-        cur.execute(f"create table {table} ({columns}){charset}")
+        create_table(cur, target, target.models_schema, THRESHOLDS_TABLE, _THRESHOLD_COLUMNS)
         if rows:
             cur.executemany(f"insert into {table} values ({marks})", rows)
         con.commit()

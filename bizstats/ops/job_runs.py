@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from bizstats.config import Target
-from bizstats.db import connect, create_mysql_database, fetch_all, placeholder, qualified
+from bizstats.db import connect, create_table, fetch_all, placeholder
 
 TABLE = "job_runs"
 # (column, DuckDB type, MySQL type)
@@ -55,17 +55,9 @@ def utc_now() -> datetime:
 
 
 def _ensure_table(cur: Any, target: Target) -> str:
-    name = qualified(target, target.models_schema, TABLE)
-    if target.name == "mysql":
-        create_mysql_database(cur, target, target.models_schema)
-        cols = ", ".join(f"`{c}` {my}" for c, _, my in _COLUMNS)
-        cur.execute(
-            f"create table if not exists {name} ({cols}, key idx_finished (finished_at)) "
-            "engine=InnoDB default charset=utf8mb4 collate=utf8mb4_bin"
-        )
-    else:
-        cur.execute(f"create table if not exists {name} ({', '.join(f'{c} {d}' for c, d, _ in _COLUMNS)})")
-    return name
+    return create_table(
+        cur, target, target.models_schema, TABLE, _COLUMNS, ["key idx_finished (finished_at)"]
+    )
 
 
 def start_run(target: Target, job: str, flow: str, start: date, end: date) -> JobRun:

@@ -10,7 +10,7 @@ from typing import Any
 
 from bizstats.build import Progress, build
 from bizstats.config import Target
-from bizstats.db import connect, create_mysql_database, fetch_all, placeholder, qualified
+from bizstats.db import connect, create_table, fetch_all, placeholder
 from bizstats.errors import BizstatsError
 from bizstats.ops.job_runs import utc_now
 
@@ -63,17 +63,7 @@ def rebuild(target: Target, start: date, end: date, reason: str, by: str,
 
 
 def _ensure_table(cur: Any, target: Target) -> str:
-    name = qualified(target, target.models_schema, TABLE)
-    if target.name == "mysql":
-        create_mysql_database(cur, target, target.models_schema)
-        cols = ", ".join(f"`{c}` {my}" for c, _, my in _COLUMNS)
-        cur.execute(
-            f"create table if not exists {name} ({cols}) "
-            "engine=InnoDB default charset=utf8mb4 collate=utf8mb4_bin"
-        )
-    else:
-        cur.execute(f"create table if not exists {name} ({', '.join(f'{c} {d}' for c, d, _ in _COLUMNS)})")
-    return name
+    return create_table(cur, target, target.models_schema, TABLE, _COLUMNS)
 
 
 def _log(target: Target, entry: Rebuild) -> None:
