@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -75,8 +76,9 @@ class Warehouse:
     target: Target
     env: dict[str, str]
 
-    def build(self, *args: str) -> Run:
-        """Run `bizstats build ARGS` as a child process; fail loudly if it fails."""
+    def build(self, *args: str, label: str) -> Run:
+        """Run `bizstats build ARGS` as a child process; fail loudly if it fails. dbt's
+        run_results.json is kept as run_results-LABEL.json."""
         # GNU time reports the peak RSS of the command alone: a child forked from this
         # (large) process would inherit its high-water mark in ru_maxrss
         with tempfile.NamedTemporaryFile("r", suffix=".rss") as rss:
@@ -94,6 +96,10 @@ class Warehouse:
         output = proc.stdout
         if proc.returncode:
             raise SystemExit(f"bizstats build {' '.join(args)} failed:\n{output}")
+        # keep each build's per-node timings: run_results.json is rewritten by the next one
+        results = Path(self.env["DBT_TARGET_PATH"]) / "run_results.json"
+        if results.is_file():
+            shutil.copy(results, results.with_name(f"run_results-{label}.json"))
         dbt = re.search(r"\(dbt ([0-9.]+) s\)", output)
         return Run(seconds, float(dbt.group(1)) if dbt else float("nan"), peak_kb / 1024)
 
@@ -215,10 +221,10 @@ def history_scenario(target_name: str, days: int, per_day: int, workdir: Path) -
     wh = new_warehouse(target_name, f"{target_name}{days}", workdir)
     wh.load(workdir / f"h-{target_name}-{days}")
     first_day = LAST_DAY - timedelta(days=days)
-    first = wh.build("--start", str(first_day), "--end", str(LAST_DAY - timedelta(days=1)))
+    first = wh.build("--start", str(first_day), "--end", str(LAST_DAY - timedelta(days=1)), label="first")
     wh.load(workdir / f"t-{target_name}-{days}")
-    nightly = wh.build("--date", str(LAST_DAY))
-    idle = wh.build("--date", str(LAST_DAY))
+    nightly = wh.build("--date", str(LAST_DAY), label="nightly")
+    idle = wh.build("--date", str(LAST_DAY), label="idle")
     floor = floor_seconds(wh, LAST_DAY)
     if target_name != "duckdb":
         scans = "; ".join(full_scans(wh)) or "no full scan of an event table"
@@ -237,7 +243,7 @@ def big_day_scenario(target_name: str, events: int, workdir: Path) -> None:
     generate(DemoConfig(days=1, events_per_day=events, end_date=LAST_DAY, seed=7, dirty=False), data)
     wh = new_warehouse(target_name, f"{target_name}big", workdir)
     rows = wh.load(data)
-    nightly = wh.build("--date", str(LAST_DAY))
+    nightly = wh.build("--date", str(LAST_DAY), label="big-day")
     floor = floor_seconds(wh, LAST_DAY)
     if target_name != "duckdb":
         drop_mysql(wh.env["BIZSTATS_MYSQL_SCHEMA"])
@@ -261,10 +267,15 @@ def main() -> None:
         "--big-day-mysql", type=int, default=200_000, help="events of the big day on MySQL/MariaDB (0: skip)"
     )
     parser.add_argument("--targets", nargs="+", default=["duckdb", "mysql"])
+    parser.add_argument(
+        "--keep", metavar="DIR", help="work in DIR and keep it: DuckDB files, dbt logs and each "
+        "build's run_results-*.json (MySQL databases are still dropped)"
+    )
     args = parser.parse_args()
     print(f"{args.events_per_day:,} events/day; {os.cpu_count()} cores; `bizstats build` as a process")
     with tempfile.TemporaryDirectory(prefix="bizstats-bench-") as tmp:
-        workdir = Path(tmp)
+        workdir = Path(args.keep or tmp)
+        workdir.mkdir(parents=True, exist_ok=True)
         for target_name in args.targets:
             runs = {
                 days: history_scenario(target_name, days, args.events_per_day, workdir)

@@ -4,7 +4,7 @@
         incremental_strategy='replace_range',
         range_column='stat_date',
         unique_key='event_id',
-        post_hook=["{{ ensure_indexes([['stat_date', 'visitor_key'], ['visitor_key', 'event_time'], 'event_id']) }}"]
+        post_hook=["{{ ensure_indexes([['stat_date', 'visitor_key', 'event_time'], ['visitor_key', 'event_time'], 'event_id']) }}"]
     )
 }}
 {#- Page views, one row each, with the visitor key, local day/hour and the visit duration rule
