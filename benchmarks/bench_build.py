@@ -23,6 +23,7 @@ afterwards); DuckDB files in a temporary folder.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import re
 import shutil
@@ -30,6 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -254,6 +256,29 @@ def big_day_scenario(target_name: str, events: int, workdir: Path) -> None:
     )
 
 
+@contextlib.contextmanager
+def buffer_pool(size: int | None) -> Iterator[None]:
+    """The MySQL/MariaDB server's InnoDB buffer pool set to `size` bytes for the block, then
+    put back (nothing when None)."""
+    if size is None:
+        yield
+        return
+    con = mysql_connect(MySQLSettings.from_env())
+    try:
+        with con.cursor() as cur:
+            cur.execute("select @@innodb_buffer_pool_size")
+            (before,) = cur.fetchone()
+            cur.execute(f"set global innodb_buffer_pool_size = {int(size)}")
+        print(f"innodb_buffer_pool_size {before:,} -> {size:,} bytes for this run", flush=True)
+        try:
+            yield
+        finally:
+            with con.cursor() as cur:
+                cur.execute(f"set global innodb_buffer_pool_size = {int(before)}")
+    finally:
+        con.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -268,12 +293,17 @@ def main() -> None:
     )
     parser.add_argument("--targets", nargs="+", default=["duckdb", "mysql"])
     parser.add_argument(
+        "--mysql-buffer-pool", metavar="BYTES", type=int,
+        help="set the server's innodb_buffer_pool_size for the run (SET GLOBAL, restored "
+        "afterwards; needs the privilege): the default 128 MiB holds little of a 40-day warehouse",
+    )
+    parser.add_argument(
         "--keep", metavar="DIR", help="work in DIR and keep it: DuckDB files, dbt logs and each "
         "build's run_results-*.json (MySQL databases are still dropped)"
     )
     args = parser.parse_args()
     print(f"{args.events_per_day:,} events/day; {os.cpu_count()} cores; `bizstats build` as a process")
-    with tempfile.TemporaryDirectory(prefix="bizstats-bench-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="bizstats-bench-") as tmp, buffer_pool(args.mysql_buffer_pool):
         workdir = Path(args.keep or tmp)
         workdir.mkdir(parents=True, exist_ok=True)
         for target_name in args.targets:
