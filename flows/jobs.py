@@ -53,7 +53,7 @@ def build(target: str, name: str, day: date) -> tuple[date, date]:
 
 @task(**_RETRY)
 def checks(target: str, start: date, end: date) -> list:
-    return [r.to_alert() for r in steps.check_job(Target(target), start, end).flagged]
+    return steps.check_job(Target(target), start, end).alerts()
 
 
 @task(**_RETRY)

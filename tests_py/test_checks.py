@@ -52,7 +52,7 @@ def _day_events(day: date) -> list[dict]:
 
 
 def _config(tmp_path, seasonal: bool = True, low: str = "0.7", max_duplicates: str = "0.10",
-            stale: bool = False) -> os.PathLike:
+            stale: bool = False, max_error_rate: str = "0.01") -> os.PathLike:
     """A monitoring.yml of the tests' thresholds (floors fit 10 views a day)."""
     stale_entry = "    - {check: stale, max_minutes: 5, active_from_hour: 8, active_to_hour: 23}\n"
     path = tmp_path / f"monitoring-{uuid.uuid4().hex[:6]}.yml"
@@ -66,7 +66,7 @@ def _config(tmp_path, seasonal: bool = True, low: str = "0.7", max_duplicates: s
         f"    - {{check: duplicates, max_rate: {max_duplicates}}}\n"
         + (stale_entry if stale else "")
         + "  monitors:\n"
-        "    data_error_rate: {max_rate: 0.01, severity: critical}\n"
+        f"    data_error_rate: {{max_rate: {max_error_rate}, severity: critical}}\n"
         "    job_duration: {max_minutes: 30}\n"
         "    report_success_rate: {min_rate: 0.99, severity: critical}\n",
         encoding="utf-8",
@@ -206,6 +206,18 @@ def test_cross_checks_pass_on_a_build_and_catch_a_mismatch(built, tmp_path):
     error_rate = {m.monitor: m for m in broken.monitors}["data_error_rate"]
     assert error_rate.actual == Decimal("0.0037")  # 1 failing row of 30 slices x 9 metrics
     assert not error_rate.flagged  # 0.0037 <= 0.01
+    assert not [a for a in broken.alerts() if a.check == "data_error_rate"]
+
+    # the same mismatch against a 0.1% limit: the monitor is flagged and alerts like a check
+    built.execute(f"update {{schema}}.hourly_stats set pv = pv + 1 where {where}")
+    try:
+        strict = _checks(built, tmp_path, start=DROP, end=DROP, max_error_rate="0.001",
+                         now=NOW + timedelta(seconds=8))
+    finally:
+        built.execute(f"update {{schema}}.hourly_stats set pv = pv - 1 where {where}")
+    [alert] = [a for a in strict.alerts() if a.check == "data_error_rate"]
+    assert (alert.severity, alert.actual, alert.stat_date) == ("critical", Decimal("0.0037"), None)
+    assert len(strict.alerts()) == len(strict.flagged) + 1
 
 
 def test_stale_during_active_hours(built, tmp_path):

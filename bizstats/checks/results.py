@@ -139,3 +139,8 @@ class CheckRun:
     skipped_days: list[date]  # days of the range not complete yet: judged by a later run
     monitors: list[MonitorResult]
     checked_at: datetime | None = None
+
+    def alerts(self) -> list[Any]:
+        """What this run found, as bizstats.alerts.Alert: every flagged check result and
+        every flagged data-quality monitor (one alerting path for both)."""
+        return [r.to_alert() for r in self.flagged] + [m.to_alert() for m in self.monitors if m.flagged]
