@@ -57,18 +57,24 @@ def smtp() -> Iterator[Mailbox]:
 @dataclass
 class Post:
     path: str
+    headers: dict[str, str]
     body: dict
 
 
 @dataclass
 class Receiver:
-    """Records every POST and answers 200 with errcode 0."""
+    """Records every POST; answers `replies[path]` (status, JSON), else 200 with errcode 0."""
 
     port: int
     posts: list[Post] = field(default_factory=list)
+    replies: dict[str, tuple[int, dict]] = field(default_factory=dict)
 
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.port}{path}"
+
+    def to(self, path: str) -> list[dict]:
+        """The JSON bodies posted to `path` (its query string ignored)."""
+        return [p.body for p in self.posts if p.path.split("?")[0] == path]
 
 
 @pytest.fixture
@@ -78,9 +84,12 @@ def http() -> Iterator[Receiver]:
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:  # noqa: N802 (http.server's name)
             length = int(self.headers.get("Content-Length", "0"))
-            receiver.posts.append(Post(self.path, json.loads(self.rfile.read(length).decode("utf-8"))))
-            data = json.dumps({"errcode": 0, "errmsg": "ok"}).encode()
-            self.send_response(200)
+            body = json.loads(self.rfile.read(length).decode("utf-8"))
+            receiver.posts.append(Post(self.path, dict(self.headers), body))
+            ok = (200, {"errcode": 0, "errmsg": "ok"})
+            status, answer = receiver.replies.get(self.path.split("?")[0], ok)
+            data = json.dumps(answer).encode()
+            self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()

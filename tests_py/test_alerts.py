@@ -4,19 +4,12 @@ stored on both targets; routing, cool-down, a channel that is down, ack/resolve,
 from __future__ import annotations
 
 import base64
-import email
 import hashlib
 import hmac
-import json
 import socket
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from email.message import EmailMessage
-from email.policy import default as default_policy
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -36,6 +29,8 @@ from bizstats.alerts import (
 from bizstats.cli import main
 from bizstats.db import connect, fetch_all, qualified
 from bizstats.errors import BizstatsError
+from tests_py import receivers
+from tests_py.receivers import Mailbox, Receiver, free_port
 
 NOW = datetime(2026, 11, 26, 2, 0, 0)
 PV = Alert(
@@ -67,90 +62,7 @@ PV_BODY = [
 PV_SUBJECT = "[bizstats critical] outlier: 浏览量 PV on 2026-11-25 (channel=all, device_type=all)"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@dataclass
-class Mail:
-    sender: str
-    recipients: list[str]
-    message: EmailMessage
-
-
-class Mailbox:
-    """aiosmtpd handler keeping every message it accepts."""
-
-    def __init__(self) -> None:
-        self.mails: list[Mail] = []
-
-    async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802 (aiosmtpd's name)
-        message = email.message_from_bytes(envelope.original_content, policy=default_policy)
-        self.mails.append(Mail(envelope.mail_from, list(envelope.rcpt_tos), message))
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp() -> Iterator[tuple[Mailbox, int]]:
-    box = Mailbox()
-    controller = Controller(box, hostname="127.0.0.1", port=_free_port())
-    controller.start()
-    yield box, controller.port
-    controller.stop()
-
-
-@dataclass
-class Post:
-    path: str
-    headers: dict[str, str]
-    body: dict
-
-
-@dataclass
-class Receiver:
-    """Records every POST; answers `replies[path]` (status, JSON), else 200 errcode 0."""
-
-    port: int
-    posts: list[Post] = field(default_factory=list)
-    replies: dict[str, tuple[int, dict]] = field(default_factory=dict)
-
-    def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
-
-    def to(self, path: str) -> list[dict]:
-        return [p.body for p in self.posts if p.path.split("?")[0] == path]
-
-
-@pytest.fixture
-def http() -> Iterator[Receiver]:
-    receiver = Receiver(port=0)
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 (http.server's name)
-            length = int(self.headers.get("Content-Length", "0"))
-            body = json.loads(self.rfile.read(length).decode("utf-8"))
-            receiver.posts.append(Post(self.path, dict(self.headers), body))
-            ok = (200, {"errcode": 0, "errmsg": "ok"})
-            status, answer = receiver.replies.get(self.path.split("?")[0], ok)
-            data = json.dumps(answer).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, *args) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    receiver.port = server.server_address[1]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield receiver
-    server.shutdown()
-    server.server_close()
+smtp, http = receivers.smtp, receivers.http  # the receivers' fixtures
 
 
 @pytest.fixture
@@ -221,7 +133,7 @@ def _deliveries(target) -> list[tuple]:
 def test_an_alert_reaches_every_channel_of_its_route_in_each_vendor_format(
     duckdb_target, tmp_path, smtp, http
 ):
-    box, port = smtp
+    box, port = smtp, smtp.port
     report = raise_alerts(duckdb_target, [PV], _config(tmp_path, port, http), now=NOW)
 
     assert [s.id for s in report.sent] == [1] and not report.suppressed and not report.failed
@@ -261,7 +173,7 @@ def test_an_alert_reaches_every_channel_of_its_route_in_each_vendor_format(
 
 
 def test_routing_by_severity_a_minor_alert_reaches_only_the_minor_route(duckdb_target, tmp_path, smtp, http):
-    box, port = smtp
+    box, port = smtp, smtp.port
     minor = Alert(
         check="job_failed", severity="minor", metric="", metric_label="", slice="", stat_date=None,
         actual=None, baseline=None, threshold="the nightly build failed",
@@ -285,7 +197,7 @@ def test_routing_by_severity_a_minor_alert_reaches_only_the_minor_route(duckdb_t
 
 
 def test_cool_down_ack_resolve_and_re_sending(target, tmp_path, smtp, http):
-    box, port = smtp
+    box, port = smtp, smtp.port
     config = _config(tmp_path, port, http)
     general = Alert(**{**PV.__dict__, "severity": "general"})  # e-mail + DingTalk
     sends = lambda: (len(box.mails), len(http.posts))  # noqa: E731
@@ -322,8 +234,7 @@ def test_cool_down_ack_resolve_and_re_sending(target, tmp_path, smtp, http):
 def test_an_open_alert_past_its_cool_down_is_re_sent_and_escalation_skips_it(
     duckdb_target, tmp_path, smtp, http
 ):
-    box, port = smtp
-    config = _config(tmp_path, port, http)
+    config = _config(tmp_path, smtp.port, http)
     minor = Alert(**{**PV.__dict__, "severity": "minor"})
     raise_alerts(duckdb_target, [minor], config, now=NOW)
     assert not raise_alerts(duckdb_target, [minor], config, now=NOW + timedelta(minutes=359)).sent
@@ -336,7 +247,7 @@ def test_an_open_alert_past_its_cool_down_is_re_sent_and_escalation_skips_it(
 def test_a_channel_that_is_down_fails_after_its_retries_and_the_others_deliver(
     target, tmp_path, smtp, http, closed_port
 ):
-    box, port = smtp
+    box, port = smtp, smtp.port
     http.replies["/wecom/send"] = (200, {"errcode": 93000, "errmsg": "invalid webhook url"})
     config = _config(
         tmp_path, port, http,
@@ -431,7 +342,7 @@ def test_cli_list_ack_resolve(duckdb_target, capsys):
 def test_cli_test_sends_through_the_route_and_resolves_it(
     duckdb_target, tmp_path, smtp, http, closed_port, monkeypatch, capsys
 ):
-    box, port = smtp
+    box, port = smtp, smtp.port
     _config(tmp_path, port, http)
     monkeypatch.setenv("BIZSTATS_ALERTS_CONFIG", str(tmp_path / "alerts.yml"))
 
@@ -461,7 +372,7 @@ def test_e_mail_logs_in_with_the_user_and_the_password_from_its_env_var(
 
     box = Mailbox()
     controller = Controller(
-        box, hostname="127.0.0.1", port=_free_port(), authenticator=authenticator,
+        box, hostname="127.0.0.1", port=free_port(), authenticator=authenticator,
         auth_require_tls=False,
     )
     controller.start()
