@@ -227,9 +227,7 @@ def _build(
         command += ["--select", select, f"+{select},config.materialized:table"]
     # the checks' models (models/monitoring) run in bizstats.checks.run_checks, with the
     # thresholds of monitoring.yml; a full refresh of the marts keeps their history
-    command += ["--exclude", MONITORING]
-    if not with_tests:
-        command += ["resource_type:test"]
+    command += ["--exclude", MONITORING, *([] if with_tests else ["resource_type:test"])]
     started_at = changes.utc_now()
     dbt_started = time.perf_counter()
     try:

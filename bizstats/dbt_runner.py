@@ -45,14 +45,21 @@ RANGE_ENV = ("BIZSTATS_BUILD_START", "BIZSTATS_BUILD_END")
 
 @contextmanager
 def _range_env(build_range: tuple[date, date] | None) -> Iterator[None]:
-    """Set the build range's environment variables for one dbt invocation, then remove them."""
-    if build_range is not None:
-        os.environ.update(zip(RANGE_ENV, (day.isoformat() for day in build_range), strict=True))
+    """Set the build range's environment variables for one dbt invocation, then put back
+    what was there (a user may set them for plain dbt runs)."""
+    if build_range is None:
+        yield
+        return
+    before = {name: os.environ.get(name) for name in RANGE_ENV}
+    os.environ.update(zip(RANGE_ENV, (day.isoformat() for day in build_range), strict=True))
     try:
         yield
     finally:
-        for name in RANGE_ENV:
-            os.environ.pop(name, None)
+        for name, value in before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def run_dbt(
