@@ -211,3 +211,42 @@ def _wait_for(probe, seconds: float = 300):
             return value
         time.sleep(1)
     raise AssertionError(f"nothing after {seconds} s")
+
+
+def test_a_transient_error_is_retried_with_backoff(mysql_target, tmp_path, smtp, http):
+    """Another command holds the warehouse lock when the daily run starts (MariaDB GET_LOCK,
+    no wait): its build step fails with a transient error, Prefect retries it after the
+    configured delay, and once the lock is free the run succeeds with nothing alerted."""
+    from bizstats.lock import warehouse_lock
+
+    _warehouse(mysql_target, tmp_path)
+    env = {**_env(tmp_path, smtp, http), "BIZSTATS_RETRY_DELAY_SECONDS": "3", "BIZSTATS_LOCK_WAIT": "0"}
+    held, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with warehouse_lock(mysql_target, "a test holding the warehouse"):
+            held.set()
+            release.wait(timeout=600)
+
+    holder = threading.Thread(target=hold, daemon=True)
+    holder.start()
+    assert held.wait(timeout=30)
+    process = subprocess.Popen(
+        [BIZSTATS, "run", "daily", "--date", str(QUIET), "--target", "mysql"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    lines: list[str] = []
+    assert process.stdout is not None
+    for line in process.stdout:  # release the lock once the first attempt has failed
+        lines.append(line)
+        if "Retry 1/" in line:
+            release.set()
+    process.wait(timeout=600)
+    release.set()
+    holder.join(timeout=30)
+    output = "".join(lines)
+    assert process.returncode == 0, output[-3000:]
+    assert "another" in output and "Retry 1/" in output  # the refusal, then Prefect's retry
+    [run] = list_runs(mysql_target)
+    assert (run.job, run.outcome, run.error) == ("daily", "success", "")
+    assert smtp.mails == [] and http.posts == []
