@@ -250,3 +250,28 @@ def test_a_transient_error_is_retried_with_backoff(mysql_target, tmp_path, smtp,
     [run] = list_runs(mysql_target)
     assert (run.job, run.outcome, run.error) == ("daily", "success", "")
     assert smtp.mails == [] and http.posts == []
+
+
+def test_the_hourly_weekly_and_monthly_jobs_run_as_documented(duckdb_target, tmp_path, smtp, http):
+    """`bizstats run hourly|weekly|monthly --date D` as a user runs them: each builds the
+    days its schedule covers (the day; its ISO week; its month), records its run and alerts
+    on what its days hold."""
+    w = _warehouse(duckdb_target, tmp_path)
+    env = _env(tmp_path, smtp, http)
+    for job in ("hourly", "weekly", "monthly"):
+        done = _bizstats(["run", job, "--date", str(QUIET), "--target", "duckdb"], env)
+        assert done.returncode == 0, done.stderr[-3000:]
+        assert "outcome=success" in done.stdout
+    runs = {r.job: r for r in list_runs(duckdb_target)}
+    covered = {job: (r.start_date, r.end_date, r.outcome) for job, r in runs.items()}
+    assert covered == {
+        "hourly": (QUIET, QUIET, "success"),
+        "weekly": (date(2024, 3, 11), date(2024, 3, 17), "success"),  # Mon .. Sun of 03-17
+        "monthly": (date(2024, 3, 1), date(2024, 3, 31), "success"),
+    }
+    assert w.daily(str(QUIET))["pv"] == 10
+    # the month holds the drop of 03-18: the monthly run judges it again (its first days,
+    # before any data, are no baseline for the days after them)
+    subject = "[bizstats general] outlier: 页面访问量 PV on 2024-03-18 (all/all)"
+    assert [m.message["Subject"] for m in smtp.mails] == [subject]
+    assert [p.body["title"] for p in http.posts] == [subject]

@@ -13,7 +13,8 @@
     other days is kept; not range_column: the build's range_delete_sql would delete up to
     the last built day); the stale check's row is on the local day of the check time.
     - missing / outlier: a daily_stats metric of a slice against its baseline, the mean of
-      the previous lookback_days days (day_of_week: of the same weekday only);
+      the previous lookback_days days (day_of_week: of the same weekday only), never of days
+      before the first day of data (built as zeros, they are no history);
     - duplicates: the share of raw event deliveries repeating an event_id (raw_duplicate_counts);
     - stale: minutes since the newest raw event, during the configured local hours.
     Days after the freshness watermark's last complete day are `skipped_incomplete`, never
@@ -25,7 +26,12 @@
 {%- set metric_rows = monitoring_threshold_rows(['missing', 'outlier']) %}
 {%- set metrics = metric_rows | map(attribute='metric') | unique | list %}
 {%- set lookback = (metric_rows | map(attribute='lookback_days') | map('int') | list + [0]) | max %}
+{%- set first_day = first_data_day() %}
 {%- set history_start = r.start - modules.datetime.timedelta(days=lookback) %}
+{%- if first_day is not none and first_day > history_start %}
+    {#- the days before the first day of data are empty, not low: they are no baseline #}
+    {%- set history_start = first_day %}
+{%- endif %}
 {%- set stale_rows = monitoring_threshold_rows(['stale']) if freshness.newest_event else [] %}
 {%- set raw_schema = var('raw_schema') or (target.schema ~ '_raw') %}
 {%- set ledger = existing_relation(raw_schema, '_load_ledger') if execute else none %}
