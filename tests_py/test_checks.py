@@ -237,3 +237,24 @@ def test_builds_leave_the_check_history_alone(built, tmp_path):
     built.build(day=str(LAST))
     build(built.target, start=FIRST, end=HALF, full_refresh=True, with_tests=False)
     assert built.query(count)[0][0] == stored
+
+
+def test_realtime_counters_are_cross_checked_against_daily_stats(built, redis_url):
+    """With the collector's counters present, the offline numbers of a day are compared with
+    them: counters rebuilt from the same events agree; 50% more page views in Redis (a
+    double-counting collector) is flagged and alerts."""
+    import redis
+
+    from bizstats.checks.hooks import realtime_vs_offline
+    from bizstats.realtime.keys import key
+    from bizstats.realtime.rebuild import rebuild_day
+
+    assert realtime_vs_offline(built.target, DROP).status == "no_data"  # nothing counted yet
+    assert rebuild_day(built.target, redis_url, LAST, 8, uv_exact=False) == 60
+    agree = realtime_vs_offline(built.target, LAST)
+    assert (agree.status, agree.actual, agree.flagged) == ("judged", Decimal("0.0000"), False), agree.note
+
+    redis.Redis.from_url(redis_url).incrby(key("pv", LAST), 30)  # 90 where daily_stats has 60
+    apart = realtime_vs_offline(built.target, LAST)
+    assert (apart.status, apart.actual, apart.flagged) == ("judged", Decimal("0.5000"), True)
+    assert apart.to_alert().check == "realtime_vs_offline"

@@ -1,23 +1,70 @@
-"""Checks whose input does not exist yet: each answers `not_available` with the reason, so
-callers (alerts, reports) already handle them and only this module changes when it arrives."""
+"""The cross-check of the offline numbers against the collector's real-time counters (design
+doc §8.2.2): judged when the counters exist, else `not_available` or `no_data` with the
+reason, so callers (alerts, reports) handle every case the same way."""
 
 from __future__ import annotations
 
+import os
 from datetime import date
+from decimal import Decimal
+
+import redis
 
 from bizstats.checks.results import MonitorResult
 from bizstats.config import Target
+from bizstats.db import connect, fetch_all, placeholder, qualified
+from bizstats.realtime.counters import connect as redis_connect
+from bizstats.realtime.counters import read_day
 
-REALTIME_TOLERANCE = "offline vs real-time counters within 5%"
+TOLERANCE = Decimal("0.05")
+REALTIME_TOLERANCE = "offline vs real-time counters within 5% (pv, uv of all/all)"
+_COMPARED = ("pv", "uv")
 
 
 def realtime_vs_offline(target: Target, day: date) -> MonitorResult:
-    """Cross-check (design doc §8.2.2) of daily_stats for `day` against the real-time
-    counters of the collector. The collector and its counters do not exist yet: always
-    `not_available`. When they do, compare each metric of `target`'s daily_stats with the
-    counter and flag a difference above 5%."""
-    return MonitorResult(
-        monitor="realtime_vs_offline", status="not_available", actual=None,
-        threshold=REALTIME_TOLERANCE, flagged=False, severity="critical",
-        note=f"no real-time counters for {day} on {target.name}: the collector does not exist yet",
+    """daily_stats (all/all) of `day` against the real-time counters of the same local day:
+    the largest relative difference of pv and uv, flagged above 5%. Not available without
+    BIZSTATS_REDIS_URL or with Redis down; no data when the counters hold nothing for the
+    day (nothing collected, or expired after 7 days) or daily_stats has no row for it."""
+
+    def result(status: str, note: str, actual: Decimal | None = None, flagged: bool = False) -> MonitorResult:
+        return MonitorResult(
+            monitor="realtime_vs_offline", status=status, actual=actual,
+            threshold=REALTIME_TOLERANCE, flagged=flagged, severity="critical", note=note,
+        )  # fmt: skip
+
+    url = os.environ.get("BIZSTATS_REDIS_URL")
+    if not url:
+        return result("not_available", "real-time counters are off: BIZSTATS_REDIS_URL is not set")
+    uv_exact = os.environ.get("BIZSTATS_REALTIME_UV", "hll").strip().lower() == "exact"
+    try:
+        client = redis_connect(url)
+        try:
+            realtime = read_day(client, day, uv_exact)
+        finally:
+            client.close()
+    except redis.RedisError as exc:
+        return result("not_available", f"Redis at {url} did not answer: {exc}")
+    offline = _daily_all(target, day)
+    if not realtime["pv"] or offline is None:
+        return result("no_data", f"no real-time counters or no daily_stats row for {day}")
+    gaps = {m: abs(Decimal(realtime[m]) - offline[m]) / max(offline[m], 1) for m in _COMPARED}
+    worst = max(gaps, key=lambda m: gaps[m])
+    return result(
+        "judged",
+        f"{day}: {worst} real-time {realtime[worst]} vs offline {offline[worst]}",
+        actual=gaps[worst].quantize(Decimal("0.0001")),
+        flagged=gaps[worst] > TOLERANCE,
     )
+
+
+def _daily_all(target: Target, day: date) -> dict[str, Decimal] | None:
+    """pv and uv of daily_stats' all/all row of `day`, or None without one."""
+    ph = placeholder(target)
+    sql = (
+        f"select {', '.join(_COMPARED)} from {qualified(target, target.models_schema, 'daily_stats')} "
+        f"where stat_date = {ph} and channel = 'all' and device_type = 'all'"
+    )
+    with connect(target, create=False) as con:
+        rows = fetch_all(con, sql, (day,))
+    return dict(zip(_COMPARED, map(Decimal, rows[0]), strict=True)) if rows else None
