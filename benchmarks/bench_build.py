@@ -37,7 +37,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from bizstats.config import MySQLSettings, Target
-from bizstats.db import connect, fetch_all, mysql_connect, qualified
+from bizstats.db import connect, drop_mysql_warehouse, fetch_all, mysql_connect, qualified
 from bizstats.demo.generator import DemoConfig, generate
 from bizstats.loader import load_dir
 from bizstats.project_vars import project_vars
@@ -176,19 +176,9 @@ def new_warehouse(target_name: str, tag: str, workdir: Path) -> Warehouse:
     else:
         schema = f"{os.environ.get('BIZSTATS_MYSQL_SCHEMA', 'bizstats')}_bench_{tag}"
         env["BIZSTATS_MYSQL_SCHEMA"] = schema
-        drop_mysql(schema)
+        drop_mysql_warehouse(schema)
     os.environ.update(env)
     return Warehouse(Target(target_name), env)
-
-
-def drop_mysql(schema: str) -> None:
-    con = mysql_connect(MySQLSettings.from_env())
-    try:
-        with con.cursor() as cur:
-            for db in (schema, f"{schema}_raw"):
-                cur.execute(f"drop database if exists `{db}`")
-    finally:
-        con.close()
 
 
 def split_days(src: Path, history: Path, tail: Path) -> None:
@@ -231,7 +221,7 @@ def history_scenario(target_name: str, days: int, per_day: int, workdir: Path) -
     if target_name != "duckdb":
         scans = "; ".join(full_scans(wh)) or "no full scan of an event table"
         print(f"{target_name:7} | {days:3} days | EXPLAIN of the nightly's models: {scans}")
-        drop_mysql(wh.env["BIZSTATS_MYSQL_SCHEMA"])
+        drop_mysql_warehouse(wh.env["BIZSTATS_MYSQL_SCHEMA"])
     print(
         f"{target_name:7} | {days:3} days | first build {first} | nightly {nightly} | "
         f"no new rows {idle} | floor {floor:.3f} s | nightly / floor {nightly.seconds / floor:,.0f}x",
@@ -248,7 +238,7 @@ def big_day_scenario(target_name: str, events: int, workdir: Path) -> None:
     nightly = wh.build("--date", str(LAST_DAY), label="big-day")
     floor = floor_seconds(wh, LAST_DAY)
     if target_name != "duckdb":
-        drop_mysql(wh.env["BIZSTATS_MYSQL_SCHEMA"])
+        drop_mysql_warehouse(wh.env["BIZSTATS_MYSQL_SCHEMA"])
     print(
         f"{target_name:7} | one day of {rows:,} rows | nightly {nightly} | cube floor {floor:.3f} s | "
         f"nightly / floor {nightly.seconds / floor:,.1f}x (goal <= 20x, <= 1,024 MB)",

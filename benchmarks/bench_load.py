@@ -118,12 +118,14 @@ def _mysql_floor(target, path: Path) -> int:
 
 def _run(kind: str, target: str, path: Path, workdir: Path) -> dict:
     """One measured load in a child process, on a fresh warehouse."""
+    from bizstats.db import drop_mysql_warehouse
+
     env = dict(os.environ)
     env["BIZSTATS_DUCKDB_PATH"] = str(workdir / f"{kind}-{time.monotonic_ns()}.duckdb")
     schema = f"{os.environ.get('BIZSTATS_MYSQL_SCHEMA', 'bizstats')}_bench_{kind}"
     env["BIZSTATS_MYSQL_SCHEMA"] = schema
     if target == "mysql":
-        _drop_mysql(schema)
+        drop_mysql_warehouse(schema)
     out = subprocess.run(
         [sys.executable, __file__, "--child", kind, target, str(path)],
         capture_output=True,
@@ -134,24 +136,10 @@ def _run(kind: str, target: str, path: Path, workdir: Path) -> dict:
     if out.returncode != 0:
         raise SystemExit(f"{kind} on {target} failed:\n{out.stderr}")
     if target == "mysql":
-        _drop_mysql(schema)
+        drop_mysql_warehouse(schema)
     for name in workdir.glob("*.duckdb*"):
         name.unlink()
     return json.loads(out.stdout.strip().splitlines()[-1])
-
-
-def _drop_mysql(schema: str) -> None:
-    """Drop a run's databases (models and raw)."""
-    from bizstats.config import MySQLSettings
-    from bizstats.db import mysql_connect
-
-    con = mysql_connect(MySQLSettings.from_env())
-    try:
-        with con.cursor() as cur:
-            for database in (schema, f"{schema}_raw"):
-                cur.execute(f"drop database if exists `{database}`")
-    finally:
-        con.close()
 
 
 def _pairs(target: str, path: Path, workdir: Path, pairs: int) -> list[tuple[dict, dict]]:

@@ -254,6 +254,18 @@ def create_mysql_database(cur: Any, target: Target, schema: str) -> None:
     )
 
 
+def drop_mysql_warehouse(schema: str) -> None:
+    """Drop a MySQL/MariaDB warehouse: the models database `schema` and its `<schema>_raw`
+    twin (what tests and benchmarks make and throw away)."""
+    con = mysql_connect(MySQLSettings.from_env())
+    try:
+        with con.cursor() as cur:
+            for database in (schema, f"{schema}_raw"):
+                cur.execute(f"drop database if exists `{database}`")
+    finally:
+        con.close()
+
+
 # How bizstats makes a MySQL/MariaDB table: InnoDB, utf8mb4 with the binary collation (text
 # compares exactly, as on DuckDB).
 MYSQL_TABLE_OPTIONS = "engine=InnoDB default charset=utf8mb4 collate=utf8mb4_bin"

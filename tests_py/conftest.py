@@ -17,6 +17,7 @@ import pymysql
 import pytest
 
 from bizstats.config import MySQLSettings, Target
+from bizstats.db import drop_mysql_warehouse as drop_mysql_schemas  # tests drop what they make
 
 ON_CI = os.environ.get("CI", "").lower() == "true"
 
@@ -90,18 +91,6 @@ def mysql_target(monkeypatch) -> Iterator[Target]:
     monkeypatch.setenv("BIZSTATS_MYSQL_SCHEMA", schema)
     yield Target("mysql")
     drop_mysql_schemas(schema)
-
-
-def drop_mysql_schemas(schema: str) -> None:
-    """Drop a test's models database and its _raw twin."""
-    s = MySQLSettings.from_env()
-    con = pymysql.connect(host=s.host, port=s.port, user=s.user, password=s.password)
-    try:
-        with con.cursor() as cur:
-            for db in (schema, f"{schema}_raw"):
-                cur.execute(f"drop database if exists `{db}`")
-    finally:
-        con.close()
 
 
 @pytest.fixture(params=["duckdb", "mysql"])
