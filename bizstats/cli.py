@@ -157,6 +157,10 @@ def _collector_parser(sub: Any, with_target: Callable[[argparse.ArgumentParser],
     ))
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=_positive, default=8000, help="port (default 8000)")
+    serve.add_argument(
+        "--workers", type=_positive, default=1,
+        help="processes serving the port (default 1; the collector's Python work scales with them)",
+    )
     collect = sub.add_parser("collect", help="the collector's spool (duckdb)")
     verbs = collect.add_subparsers(dest="verb", required=True, metavar="VERB")
     with_target(verbs.add_parser(
@@ -428,7 +432,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
 def _cmd_serve(args: argparse.Namespace) -> int:
     from bizstats.web.collect.commands import serve
 
-    serve(Target(args.target), args.host, args.port)
+    serve(Target(args.target), args.host, args.port, args.workers)
     return 0
 
 

@@ -282,3 +282,34 @@ def test_the_build_sees_collected_rows_through_loaded_at(mysql_target):
     assert [n for _, n in stamps] == [2, 2, 2]
     assert [s for s, _ in stamps] == sorted(s for s, _ in stamps)
     assert ledger == [(s, 2, 0) for s, _ in stamps]
+
+
+def test_mysql_groups_mixing_new_stored_and_repeated_ids(mysql_target, monkeypatch):
+    """The MySQL store inserts a group whole and, when an id is already there, falls back per
+    statement: an id stored before, an id repeated in a later statement of the same group,
+    and new ids get exact answers, each id is stored once, the ledger counts the repeats."""
+    from bizstats.db import connect, fetch_all
+    from bizstats.web.collect import store_mysql
+    from bizstats.web.collect.events import Received, to_row
+    from bizstats.web.collect.privacy import Scrubber
+
+    monkeypatch.setattr(store_mysql, "_CHUNK", 2)  # statements of 2 rows: [b, a] [c, b] [d]
+    now = datetime(2024, 3, 10, 3, 0, 0)
+    received = Received(now, timedelta(0), None, None, False, datetime(2024, 1, 1), datetime(2024, 12, 31))
+    ids = {name: uuid7() for name in "abcd"}
+
+    def rows(names: str) -> list[dict]:
+        return [to_row(_view(event_id=ids[n]), received, Scrubber(None, None)) for n in names]
+
+    store = store_mysql.MySQLStore(mysql_target)
+    try:
+        assert store.write(rows("a")) == [True]
+        assert store.write(rows("bacbd")) == [True, False, True, False, True]
+    finally:
+        store.close()
+    raw = mysql_target.raw_schema
+    with connect(mysql_target) as con:
+        stored = fetch_all(con, f"select event_id, count(*) from `{raw}`.event_logs group by 1")
+        ledger = fetch_all(con, f"select rows_loaded, duplicates from `{raw}`._load_ledger order by _loaded_at")
+    assert sorted(stored) == sorted((i, 1) for i in ids.values())
+    assert ledger == [(1, 0), (5, 2)]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date
 from typing import Any
@@ -19,18 +20,38 @@ def connect(url: str) -> redis.Redis:
 
 
 def _apply(pipe: Any, found: Iterable[Fact], uv_exact: bool, rename: dict[str, str] | None = None) -> None:
-    touched: set[str] = set()
-    for fact in found:
-        for name in (key(fact.metric, fact.day), key(fact.metric, fact.day, fact.channel, fact.device)):
-            target = name
-            if rename is not None:
-                target = rename.setdefault(name, f"{name}:rebuild:{uuid.uuid4().hex}")
-            if fact.metric == "uv":
-                (pipe.sadd if uv_exact else pipe.pfadd)(target, fact.value)
+    """One command per key, whatever the number of facts: the facts summed (visitors
+    collected) per slice, the day's totals from the slices, then per key one INCRBY (or one
+    PFADD / SADD of all its visitors) and one EXPIRE."""
+    sums: dict[tuple, int] = defaultdict(int)
+    members: dict[tuple, set[str]] = defaultdict(set)
+    for day, channel, device, metric, value in found:
+        if metric == "uv":
+            members[(metric, day, channel, device)].add(value)
+        else:
+            sums[(metric, day, channel, device)] += value
+    for found_by_slice in (sums, members):
+        for (metric, day, _, _), value in list(found_by_slice.items()):
+            total = (metric, day, None, None)
+            if found_by_slice is sums:
+                sums[total] += value
             else:
-                pipe.incrby(target, fact.value)
-            touched.add(target)
-    for name in touched:
+                members[total] |= value
+
+    def target(slice_: tuple) -> str:
+        name = key(*slice_)
+        if rename is None:
+            return name
+        return rename.setdefault(name, f"{name}:rebuild:{uuid.uuid4().hex}")
+
+    names = []
+    for slice_, visitors in members.items():
+        names.append(target(slice_))
+        (pipe.sadd if uv_exact else pipe.pfadd)(names[-1], *visitors)
+    for slice_, total in sums.items():
+        names.append(target(slice_))
+        pipe.incrby(names[-1], total)
+    for name in names:
         pipe.expire(name, TTL_SECONDS)
 
 

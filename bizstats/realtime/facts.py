@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from bizstats.realtime.keys import channels, devices, local_day, normalise
 
 
-@dataclass(frozen=True)
-class Fact:
+class Fact(NamedTuple):
     """One event's contribution: its day and slice, the metric, and the amount or member."""
 
     day: date

@@ -25,7 +25,7 @@ def key(metric: str, day: date, channel: str | None = None, device: str | None =
 
 
 def local_day(event_time: datetime, offset_hours: int) -> date:
-    return (event_time + timedelta(hours=offset_hours)).date()
+    return (event_time + timedelta(0, offset_hours * 3600)).date()
 
 
 @functools.cache

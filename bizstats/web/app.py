@@ -4,6 +4,8 @@ a process, its settings and its OpenAPI schema (/docs)."""
 
 from __future__ import annotations
 
+import os
+
 from fastapi import FastAPI
 
 from bizstats.config import Target
@@ -29,3 +31,11 @@ def create_app(target: Target) -> FastAPI:
     app.include_router(query_router(target))
     add_dashboard(app)
     return app
+
+
+TARGET_ENV = "BIZSTATS_SERVE_TARGET"  # the target of `bizstats serve --workers N`'s workers
+
+
+def app_from_env() -> FastAPI:
+    """The app of one worker process of `bizstats serve --workers N` (uvicorn's factory)."""
+    return create_app(Target(os.environ[TARGET_ENV]))

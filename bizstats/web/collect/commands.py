@@ -3,19 +3,26 @@ rebuild` (the CLI parses, these run)."""
 
 from __future__ import annotations
 
+import os
 from datetime import date, datetime, timedelta, timezone
 
 from bizstats.config import Target
 from bizstats.errors import BizstatsError
 
 
-def serve(target: Target, host: str, port: int) -> None:
-    """Serve the app (collector, query API, dashboard) until Ctrl-C or SIGTERM."""
+def serve(target: Target, host: str, port: int, workers: int = 1) -> None:
+    """Serve the app (collector, query API, dashboard) until Ctrl-C or SIGTERM, in `workers`
+    processes sharing the port."""
     import uvicorn
 
-    from bizstats.web.app import create_app
+    from bizstats.web.app import TARGET_ENV, create_app
 
-    uvicorn.run(create_app(target), host=host, port=port, log_level="warning", access_log=False)
+    options: dict = {"host": host, "port": port, "log_level": "warning", "access_log": False}
+    if workers == 1:
+        uvicorn.run(create_app(target), **options)
+        return
+    os.environ[TARGET_ENV] = target.name
+    uvicorn.run("bizstats.web.app:app_from_env", factory=True, workers=workers, **options)
 
 
 def rebuild_realtime(target: Target, day: date | None) -> tuple[date, int]:

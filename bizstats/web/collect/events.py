@@ -27,6 +27,7 @@ COLUMNS = TABLES["event_logs"].column_names
 _LENGTHS = {c.name: c.length for c in TABLES["event_logs"].columns if c.length}
 _STRINGS = ("user_id", "device_id", "session_id", "page_url", "page_title", "order_id", "channel")
 _ENVELOPE = ("sent_at", "site_key")  # request fields, not stored
+_NOT_EXTRA = frozenset((*COLUMNS, *_ENVELOPE, "timestamp", "extra_data"))
 BROWSER_TYPES = frozenset({"page_view", "page_leave", "user_register", "user_login"})
 _TEXT_LIMIT = 65_535  # bytes of a TEXT / JSON value
 _EPOCH = datetime(1970, 1, 1)
@@ -97,11 +98,12 @@ def _string(event: dict[str, Any], name: str) -> str | None:
     value = event.get(name)
     if value is None:
         return None
-    if isinstance(value, int) and not isinstance(value, bool) and name.endswith("_id"):
+    is_id = name.endswith("_id")
+    if is_id and type(value) is int:
         value = str(value)
-    if not isinstance(value, str):
+    elif type(value) is not str:
         raise Rejected(f"{name} must be a string")
-    if name.endswith("_id"):
+    if is_id:
         value = value.strip()
     if len(value) > _LENGTHS[name]:
         raise Rejected(f"{name} longer than {_LENGTHS[name]} characters")
@@ -139,8 +141,7 @@ def to_row(event: Any, received: Received, scrub: Scrubber) -> dict[str, Any]:
     if extra is not None and not isinstance(extra, dict):
         raise Rejected("extra_data must be a JSON object")
     extra = dict(extra or {})
-    extra.update({k: v for k, v in event.items() if k not in COLUMNS and k not in _ENVELOPE
-                  and k not in ("timestamp", "extra_data")})  # fmt: skip
+    extra.update({k: v for k, v in event.items() if k not in _NOT_EXTRA})
     if kind == "page_leave":
         _check_leave(extra)
     ua = received.user_agent
@@ -157,7 +158,7 @@ def to_row(event: Any, received: Received, scrub: Scrubber) -> dict[str, Any]:
     row["extra_data"] = extra_json
     row["device_type"] = row["device_type"] or device_type(ua)
     row["ip_address"] = received.ip
-    row["user_agent"] = ua[:_TEXT_LIMIT // 4] if ua else None
+    row["user_agent"] = ua[: _TEXT_LIMIT // 4] if ua else None
     row["event_time"] = event_time
     row["created_at"] = received.at.replace(microsecond=0)
     return row

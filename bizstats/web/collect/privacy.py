@@ -15,6 +15,7 @@ from cryptography.fernet import Fernet
 
 # an 18-digit id (last may be X) or a 15-digit one; a mobile number 1[3-9] + 9 digits
 _ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])(\d{17}[\dXx]|\d{15})(?![0-9A-Za-z])")
+_ELEVEN_DIGITS = re.compile(r"\d{11}")  # in every phone and id number: a cheap first test
 _PHONE = re.compile(r"(?:(?<=\+86)|(?<!\d))(1[3-9]\d{9})(?!\d)")
 
 
@@ -31,7 +32,7 @@ class Scrubber:
 
     def text(self, value: str) -> str:
         """A page column: numbers masked."""
-        if not any(ch.isdigit() for ch in value):
+        if not _ELEVEN_DIGITS.search(value):
             return value
         value = _ID_NUMBER.sub(lambda m: _mask(m.group(1)), value)
         return _PHONE.sub(lambda m: _mask(m.group(1)), value)
@@ -39,7 +40,7 @@ class Scrubber:
     def extra(self, value: Any) -> Any:
         """extra_data: every string inside, numbers encrypted (with a key) or masked."""
         if isinstance(value, str):
-            if not any(ch.isdigit() for ch in value):
+            if not _ELEVEN_DIGITS.search(value):
                 return value
             if self._fernet is None:
                 return self.text(value)
