@@ -9,6 +9,7 @@ from typing import Any
 
 import duckdb
 import pymysql
+from pymysql.constants import CLIENT
 
 from bizstats.config import MySQLSettings, Target
 from bizstats.contract import LOADED_AT, ROW_ID, TABLES, Column, RawTable
@@ -149,9 +150,13 @@ def _duckdb_connect(target: Target, create: bool) -> duckdb.DuckDBPyConnection:
 
 
 def mysql_connect(
-    settings: MySQLSettings, schema: str | None = None, local_infile: bool = False
+    settings: MySQLSettings,
+    schema: str | None = None,
+    local_infile: bool = False,
+    multi_statements: bool = False,
 ) -> pymysql.Connection:
-    """A pymysql connection (no autocommit, UTC session); errors as one BizstatsError."""
+    """A pymysql connection (no autocommit, UTC session); errors as one BizstatsError.
+    `multi_statements`: several `;`-separated statements in one round trip."""
     try:
         return pymysql.connect(
             host=settings.host,
@@ -163,6 +168,7 @@ def mysql_connect(
             autocommit=False,
             init_command="SET time_zone = '+00:00'",
             local_infile=local_infile,
+            client_flag=CLIENT.MULTI_STATEMENTS if multi_statements else 0,
         )
     except pymysql.err.MySQLError as exc:
         raise _translate(_describe_mysql(settings), exc) from exc

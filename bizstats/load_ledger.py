@@ -75,13 +75,16 @@ def ledger_loaded_at(con: Any, target: Target, table: str, sha256: str) -> datet
 def record(con: Any, target: Target, entry: Sequence[Any]) -> None:
     """Add a file's row to the ledger (in the caller's transaction): table, file, sha256,
     rows read, loaded, rejected, duplicates, outcome, `_loaded_at`."""
+    con.cursor().execute(*record_statement(target, entry))
+
+
+def record_statement(target: Target, entry: Sequence[Any]) -> tuple[str, tuple[Any, ...]]:
+    """The INSERT of `record` and its parameters."""
     mark = placeholder(target)
     names = ", ".join(quote(target, name) for name, _, _ in _LEDGER_COLUMNS)
     values = ", ".join([mark] * len(_LEDGER_COLUMNS))
-    con.cursor().execute(
-        f"insert into {qualified(target, target.raw_schema, LEDGER_TABLE)} ({names}) values ({values})",
-        tuple(entry),
-    )
+    table = qualified(target, target.raw_schema, LEDGER_TABLE)
+    return f"insert into {table} ({names}) values ({values})", tuple(entry)
 
 
 def record_failure(con: Any, target: Target, table: str, file: str, sha256: str, loaded_at: datetime) -> None:

@@ -302,14 +302,36 @@ def test_mysql_groups_mixing_new_stored_and_repeated_ids(mysql_target, monkeypat
         return [to_row(_view(event_id=ids[n]), received, Scrubber(None, None)) for n in names]
 
     store = store_mysql.MySQLStore(mysql_target)
+
+    def write(names: str) -> list[bool]:
+        group = rows(names)
+        return store.write(group, [store.encode(row) for row in group])
+
     try:
-        assert store.write(rows("a")) == [True]
-        assert store.write(rows("bacbd")) == [True, False, True, False, True]
+        assert write("a") == [True]
+        assert write("bacbd") == [True, False, True, False, True]
     finally:
         store.close()
     raw = mysql_target.raw_schema
     with connect(mysql_target) as con:
         stored = fetch_all(con, f"select event_id, count(*) from `{raw}`.event_logs group by 1")
-        ledger = fetch_all(con, f"select rows_loaded, duplicates from `{raw}`._load_ledger order by _loaded_at")
+        ledger = fetch_all(
+            con, f"select rows_loaded, duplicates from `{raw}`._load_ledger order by _loaded_at"
+        )
     assert sorted(stored) == sorted((i, 1) for i in ids.values())
     assert ledger == [(1, 0), (5, 2)]
+
+
+def test_text_is_stored_byte_for_byte(target):
+    """Quotes, backslashes, control characters, `%` and non-ASCII text, in the columns and in
+    extra_data, come back from the raw table exactly as sent (the MySQL store writes its own
+    SQL literals)."""
+    tricky = "it's \\ \"q\" \\n\\' 100% %s\t\r\n\x1a 中文 😀 \\\\"
+    event = _view(page_title=tricky, page_url="/a'b\\c%d", session_id="s\\1", note=tricky)
+    body = json.dumps({"events": [event]}).encode()
+    with live_app(target) as url:
+        answer = httpx.post(f"{url}/api/report/batch", content=body, headers=_signed(body))
+    assert answer.json()["stored"] == 1
+    (row,) = stored_events(target, "page_title, page_url, session_id, extra_data")
+    assert row[:3] == (tricky, "/a'b\\c%d", "s\\1")
+    assert json.loads(row[3]) == {"note": tricky}

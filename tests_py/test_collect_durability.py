@@ -112,3 +112,58 @@ def test_database_down_is_503_and_the_collector_recovers(mysql_target, monkeypat
     assert again.status_code == 200 and again.json()["new"] == down_ids
     monkeypatch.setenv("BIZSTATS_MYSQL_PORT", str(settings.port))
     assert sorted(r[0] for r in stored_events(mysql_target)) == sorted(first_ids + down_ids)
+
+
+def test_several_workers_store_each_event_once_and_add_up_their_metrics(mysql_target):
+    """`bizstats serve --workers 2`: batches sent on many connections, then all sent again,
+    are stored once each, every commit with a stamp of its own (the commit lock is shared),
+    and GET /metrics, whichever worker answers, counts every request of both."""
+    from bizstats.db import connect, fetch_all
+
+    port = free_port()
+    command = [sys.executable, "-m", "bizstats.cli", "serve", "--target", "mysql", "--port", str(port)]
+    server = subprocess.Popen([*command, "--workers", "2"], env=os.environ.copy())
+    url = f"http://127.0.0.1:{port}"
+    batches = [_batch(10) for _ in range(24)]
+    answers: list[dict] = []
+
+    def send(mine: list) -> None:
+        for _, body, headers in mine:
+            with httpx.Client(timeout=10) as client:  # a new connection: any worker may take it
+                answers.append(client.post(f"{url}/api/report/batch", content=body, headers=headers).json())
+
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                httpx.get(f"{url}/healthz")
+                break
+            except httpx.HTTPError:
+                assert time.monotonic() < deadline, "the collector did not start"
+                time.sleep(0.1)
+        for _ in range(2):  # the second round: every event again
+            senders = [threading.Thread(target=send, args=(batches[i::4],)) for i in range(4)]
+            for thread in senders:
+                thread.start()
+            for thread in senders:
+                thread.join()
+        metrics = httpx.get(f"{url}/metrics").text
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    ids = [i for batch_ids, _, _ in batches for i in batch_ids]
+    assert sorted(i for a in answers for i in a["new"]) == sorted(ids)
+    assert sorted(i for a in answers for i in a["duplicates"]) == sorted(ids)
+    raw = mysql_target.raw_schema
+    with connect(mysql_target) as con:
+        stored = fetch_all(con, f"select event_id from `{raw}`.event_logs")
+        ledger = fetch_all(con, f"select _loaded_at, rows_loaded from `{raw}`._load_ledger")
+    assert sorted(r[0] for r in stored) == sorted(ids)
+    assert len({stamp for stamp, _ in ledger}) == len(ledger)  # one stamp per commit, never shared
+    assert sum(n for _, n in ledger) == 480
+    values = {line.rsplit(" ", 1)[0]: float(line.rsplit(" ", 1)[1]) for line in metrics.splitlines()
+              if line and not line.startswith("#")}  # fmt: skip
+    assert values["bizstats_collect_events_received_total"] == 480
+    assert values["bizstats_collect_events_stored_total"] == 240
+    assert values["bizstats_collect_events_duplicate_total"] == 240
+    assert values['bizstats_collect_request_seconds_count{endpoint="batch"}'] == 48

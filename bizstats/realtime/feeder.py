@@ -9,6 +9,7 @@ import logging
 import queue
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import redis
@@ -23,8 +24,15 @@ _MAX_WAITING = 10_000  # commits queued for Redis at most; beyond, dropped (and 
 class CounterFeeder:
     """Adds stored events' facts to the counters from a thread of its own."""
 
-    def __init__(self, client: redis.Redis, uv_exact: bool, offset_hours: int) -> None:
-        self._client, self._uv_exact, self._offset = client, uv_exact, offset_hours
+    def __init__(
+        self,
+        client: redis.Redis,
+        uv_exact: bool,
+        offset_hours: int,
+        report: Callable[[int, float], None] = lambda failed, lag: None,
+    ) -> None:
+        """`report(failed, lag_seconds)` is called after every batch (the collector's gauges)."""
+        self._client, self._uv_exact, self._offset, self._report = client, uv_exact, offset_hours, report
         self._queue: queue.Queue[tuple[float, list[dict[str, Any]]] | None] = queue.Queue(_MAX_WAITING)
         self.failed = 0  # events whose counters were not updated
         self.lag_seconds = 0.0  # commit to counter, the last batch
@@ -40,6 +48,7 @@ class CounterFeeder:
             self._queue.put_nowait((time.monotonic(), fresh))
         except queue.Full:
             self.failed += len(fresh)
+            self._report(self.failed, self.lag_seconds)
 
     def close(self) -> None:
         self._queue.put(None)
@@ -54,3 +63,4 @@ class CounterFeeder:
             except redis.RedisError as exc:
                 self.failed += len(rows)
                 log.warning("real-time counters not updated for %d events: %s", len(rows), exc)
+            self._report(self.failed, self.lag_seconds)

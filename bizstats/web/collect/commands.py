@@ -4,6 +4,7 @@ rebuild` (the CLI parses, these run)."""
 from __future__ import annotations
 
 import os
+import tempfile
 from datetime import date, datetime, timedelta, timezone
 
 from bizstats.config import Target
@@ -15,14 +16,20 @@ def serve(target: Target, host: str, port: int, workers: int = 1) -> None:
     processes sharing the port."""
     import uvicorn
 
-    from bizstats.web.app import TARGET_ENV, create_app
+    from bizstats.web.app import TARGET_ENV, create_app, freeze_startup_objects
 
     options: dict = {"host": host, "port": port, "log_level": "warning", "access_log": False}
     if workers == 1:
-        uvicorn.run(create_app(target), **options)
+        app = create_app(target)
+        freeze_startup_objects()
+        uvicorn.run(app, **options)
         return
-    os.environ[TARGET_ENV] = target.name
-    uvicorn.run("bizstats.web.app:app_from_env", factory=True, workers=workers, **options)
+    from bizstats.web.collect.metrics import MULTIPROCESS_ENV
+
+    with tempfile.TemporaryDirectory(prefix="bizstats-metrics-") as metrics_dir:
+        # read by the workers, new interpreters that inherit this environment
+        os.environ[TARGET_ENV], os.environ[MULTIPROCESS_ENV] = target.name, metrics_dir
+        uvicorn.run("bizstats.web.app:app_from_env", factory=True, workers=workers, **options)
 
 
 def rebuild_realtime(target: Target, day: date | None) -> tuple[date, int]:

@@ -26,7 +26,11 @@ class StoreUnavailable(Exception):
 
 
 class Store(Protocol):
-    def write(self, rows: list[Row]) -> list[bool]:
+    def encode(self, row: Row) -> Any:
+        """The row as the store writes it (SQL text, bytes): made by the request's thread,
+        so the serialized commit does as little as it can."""
+
+    def write(self, rows: list[Row], encoded: list[Any]) -> list[bool]:
         """Store the rows in one transaction: per row, True if its event_id is new."""
 
     def close(self) -> None: ...
@@ -43,14 +47,14 @@ class GroupCommitter:
         after_commit: Callable[[list[Row], list[bool]], None] | None = None,
     ) -> None:
         self._store, self._max_group, self._after = store, max_group, after_commit
-        self._queue: queue.Queue[tuple[list[Row], Future] | None] = queue.Queue()
+        self._queue: queue.Queue[tuple[list[Row], list[Any], Future] | None] = queue.Queue()
         self._thread = threading.Thread(target=self._run, name="bizstats-group-commit", daemon=True)
         self._thread.start()
 
     async def store(self, rows: list[Row]) -> list[bool]:
         """Store a request's rows; returns when they are committed (or raises)."""
         done: Future = Future()
-        self._queue.put((rows, done))
+        self._queue.put((rows, [self._store.encode(row) for row in rows], done))
         return await asyncio.wrap_future(done)
 
     def close(self) -> None:
@@ -58,7 +62,7 @@ class GroupCommitter:
         self._thread.join(timeout=30)
         self._store.close()
 
-    def _take(self) -> list[tuple[list[Row], Future]] | None:
+    def _take(self) -> list[tuple[list[Row], list[Any], Future]] | None:
         first = self._queue.get()
         if first is None:
             return None
@@ -77,15 +81,15 @@ class GroupCommitter:
 
     def _run(self) -> None:
         while (group := self._take()) is not None:
-            rows = [row for request, _ in group for row in request]
+            rows = [row for request, _, _ in group for row in request]
             try:
-                new = self._store.write(rows)
+                new = self._store.write(rows, [item for _, encoded, _ in group for item in encoded])
             except Exception as exc:  # every waiting request gets the store's failure
-                for _, done in group:
+                for _, _, done in group:
                     done.set_exception(exc)
                 continue
             start = 0
-            for request, done in group:
+            for request, _, done in group:
                 done.set_result(new[start : start + len(request)])
                 start += len(request)
             if self._after is not None:

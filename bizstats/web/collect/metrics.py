@@ -1,8 +1,17 @@
-"""The collector's Prometheus metrics (GET /metrics), in a registry of each app's own."""
+"""The collector's Prometheus metrics (GET /metrics), in a registry of each app's own.
+
+With `bizstats serve --workers N` the workers are separate processes: PROMETHEUS_MULTIPROC_DIR
+(set by `serve`) makes prometheus_client keep every worker's values in files there, and
+GET /metrics, whichever worker answers it, adds them up (prometheus_client's multiprocess
+mode)."""
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+import os
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest, multiprocess
+
+MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 
 class CollectorMetrics:
@@ -33,8 +42,27 @@ class CollectorMetrics:
             registry=r,
         )
         self.realtime_failed = Gauge(
-            "bizstats_realtime_events_not_counted", "Stored events the Redis counters missed", registry=r
+            "bizstats_realtime_events_not_counted",
+            "Stored events the Redis counters missed",
+            registry=r,
+            multiprocess_mode="livesum",
         )
         self.realtime_lag = Gauge(
-            "bizstats_realtime_lag_seconds", "Commit to counter update, last batch", registry=r
+            "bizstats_realtime_lag_seconds",
+            "Commit to counter update, last batch",
+            registry=r,
+            multiprocess_mode="livemax",
         )
+
+    def realtime_report(self, failed: int, lag_seconds: float) -> None:
+        """The counter feeder's state after each of its batches."""
+        self.realtime_failed.set(failed)
+        self.realtime_lag.set(lag_seconds)
+
+    def exposition(self) -> bytes:
+        """The text of GET /metrics: this process's metrics, or every worker's added up."""
+        if os.environ.get(MULTIPROCESS_ENV):
+            registry = CollectorRegistry()
+            multiprocess.MultiProcessCollector(registry)
+            return generate_latest(registry)
+        return generate_latest(self.registry)

@@ -21,7 +21,7 @@ from typing import Annotated, Any
 import redis
 from fastapi import APIRouter, FastAPI, HTTPException, Query, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 
 from bizstats.realtime.counters import read_day
 from bizstats.web.collect.auth import Unauthorized, authenticate
@@ -64,11 +64,8 @@ def collector_router(collector: Collector) -> APIRouter:
 
     @router.get("/metrics", tags=["operations"])
     def metrics() -> Response:
-        """Prometheus metrics of the collector."""
-        if collector.feeder is not None:
-            collector.metrics.realtime_failed.set(collector.feeder.failed)
-            collector.metrics.realtime_lag.set(collector.feeder.lag_seconds)
-        return Response(generate_latest(collector.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+        """Prometheus metrics of the collector (of every worker process)."""
+        return Response(collector.metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
 
     @router.get("/tracker.js", tags=["collector"])
     def tracker() -> FileResponse:

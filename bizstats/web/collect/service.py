@@ -4,6 +4,7 @@ limiter, the privacy scrubber and the metrics."""
 
 from __future__ import annotations
 
+import sys
 from datetime import datetime, timedelta, timezone
 
 from bizstats.config import DatetimeWindow, Target
@@ -43,8 +44,14 @@ class Collector:
         self.committer: GroupCommitter | None = None
 
     def start(self) -> None:
+        # the group-commit thread waits on the database several times a commit; at Python's
+        # default 5 ms switch interval each wait could cost it a whole interval before the
+        # request thread hands the GIL back (measured: ~10 % of throughput at 8 clients)
+        sys.setswitchinterval(0.001)
         if self.redis is not None:
-            self.feeder = CounterFeeder(self.redis, self.settings.uv_exact, self.offset_hours)
+            self.feeder = CounterFeeder(
+                self.redis, self.settings.uv_exact, self.offset_hours, self.metrics.realtime_report
+            )
         after = self.feeder.after_commit if self.feeder else None
         self.committer = GroupCommitter(_store(self.target, self.settings), self.settings.max_group, after)
 

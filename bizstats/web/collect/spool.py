@@ -76,16 +76,19 @@ class SpoolStore:
         self._path = path
         self._con: sqlite3.Connection | None = None
 
-    def write(self, rows: list[Row]) -> list[bool]:
+    def encode(self, row: Row) -> bytes:
+        return _encode(row)
+
+    def write(self, rows: list[Row], encoded: list[bytes]) -> list[bool]:
         try:
             if self._con is None:
                 self._con = open_spool(self._path)
-            return self._write(self._con, rows)
+            return self._write(self._con, rows, encoded)
         except sqlite3.Error as exc:
             self.close()
             raise StoreUnavailable(f"spool {self._path}: {exc}") from exc
 
-    def _write(self, con: sqlite3.Connection, rows: list[Row]) -> list[bool]:
+    def _write(self, con: sqlite3.Connection, rows: list[Row], encoded: list[bytes]) -> list[bool]:
         con.execute("begin immediate")
         try:
             ids = [row["event_id"] for row in rows]
@@ -102,7 +105,7 @@ class SpoolStore:
             now = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
             con.executemany(
                 "insert into spool (event_id, duplicate, received_at, row) values (?, ?, ?, ?)",
-                [(row["event_id"], int(not n), now, _encode(row)) for row, n in zip(rows, new, strict=True)],
+                [(i, int(not n), now, blob) for i, n, blob in zip(ids, new, encoded, strict=True)],
             )
             con.execute("commit")
         except BaseException:

@@ -25,12 +25,13 @@ from datetime import datetime
 from typing import Any
 
 import pymysql
+from pymysql.converters import escape_item, escape_string
 
 from bizstats.config import MySQLSettings, Target
 from bizstats.contract import LOADED_AT, TABLES
 from bizstats.db import ensure_raw_tables, mysql_connect, qualified
 from bizstats.errors import BizstatsError
-from bizstats.load_ledger import COMMITTED, ensure_side_tables, record
+from bizstats.load_ledger import COMMITTED, ensure_side_tables, record_statement
 from bizstats.load_write import keep_earliest
 from bizstats.web.collect.events import COLUMNS
 from bizstats.web.collect.group_commit import Row, StoreUnavailable
@@ -42,23 +43,37 @@ _DUPLICATE_KEY = 1062  # ER_DUP_ENTRY
 
 
 class MySQLStore:
-    """One connection, used by the group-commit thread only; reconnects after a failure."""
+    """One connection, used by the group-commit thread only; reconnects after a failure.
+
+    A commit is three round trips: the lock and the stamp; the insert; the ledger row, COMMIT
+    and the lock's release (statements sent together, each group run in order by the server,
+    stopping at the first error). The rows' SQL text is made by the requests' threads
+    (`encode`): the group-commit thread, whose work is serialized, only sends it."""
 
     def __init__(self, target: Target) -> None:
         self._target = target
         self._con: Any = None
         self._raw = qualified(target, target.raw_schema, "event_logs")
         settings = MySQLSettings.from_env()
-        self._lock = f"bizstats:collect:{settings.schema}"[:64]
+        lock = f"bizstats:collect:{settings.schema}"[:64]
         names = ", ".join(f"`{c}`" for c in (*COLUMNS, LOADED_AT))
         self._insert = f"insert into {self._raw} ({names}) values "
         self._upsert = keep_earliest(TABLES["event_logs"], self._raw)
+        self._lock_and_stamp = (
+            f"select get_lock({escape_item(lock, 'utf8mb4')}, {_LOCK_WAIT}); "
+            f"select greatest(now(6), coalesce(max(`{LOADED_AT}`) + interval 1 microsecond, now(6))) "
+            f"from {self._raw}"
+        )
+        self._release = f"select release_lock({escape_item(lock, 'utf8mb4')})"
 
     def _connection(self) -> Any:
         if self._con is None:
             try:
                 ensure_raw_tables(self._target)
-                con = mysql_connect(MySQLSettings.from_env(), self._target.raw_schema)
+                con = mysql_connect(MySQLSettings.from_env(), self._target.raw_schema, multi_statements=True)
+                # the rows' text is escaped without the connection (encode): backslashes must
+                # be escapes in this session whatever the server's default sql_mode
+                con.cursor().execute("set session sql_mode = replace(@@sql_mode, 'NO_BACKSLASH_ESCAPES', '')")
                 ensure_side_tables(con, self._target)
                 con.commit()
             except BizstatsError as exc:
@@ -66,40 +81,59 @@ class MySQLStore:
             self._con = con
         return self._con
 
-    def write(self, rows: list[Row]) -> list[bool]:
+    def encode(self, row: Row) -> str:
+        """The row's VALUES tuple without its closing `_loaded_at` (the commit's stamp).
+        Datetimes are written here (the driver's per-value formatting of them cost more
+        than the insert itself); anything else is escaped as the driver does."""
+        values = []
+        for name in COLUMNS:
+            value = row[name]
+            if value is None:
+                values.append("NULL")
+            elif type(value) is str:
+                values.append("'" + escape_string(value) + "'")
+            elif type(value) is datetime:
+                values.append("'" + value.isoformat(" ") + "'")
+            else:
+                values.append(escape_item(value, "utf8mb4"))
+        return "(" + ", ".join(values)
+
+    def write(self, rows: list[Row], encoded: list[str]) -> list[bool]:
         con = self._connection()
         try:
-            return self._write(con, rows)
+            return self._write(con, rows, encoded)
         except pymysql.err.MySQLError as exc:
             self.close()
             raise StoreUnavailable(f"{type(exc).__name__}: {exc}") from exc
 
-    def _write(self, con: Any, rows: list[Row]) -> list[bool]:
-        literals = _literals(con, rows)  # the costly part, before the lock is taken
+    def _write(self, con: Any, rows: list[Row], literals: list[str]) -> list[bool]:
         ids = [row["event_id"] for row in rows]
         cur = con.cursor()
-        cur.execute("select get_lock(%s, %s)", (self._lock, _LOCK_WAIT))
-        if cur.fetchone()[0] != 1:
+        cur.execute(self._lock_and_stamp)
+        (locked,) = cur.fetchone()
+        cur.nextset()
+        (stamp,) = cur.fetchone()
+        if locked != 1:
             raise pymysql.err.OperationalError(0, "another collector holds the commit lock")
+        released = False
         try:
-            cur.execute(
-                f"select greatest(now(6), coalesce(max(`{LOADED_AT}`) + interval 1 microsecond, "
-                f"now(6))) from {self._raw}"
-            )
-            (stamp,) = cur.fetchone()
             new = self._insert_rows(cur, ids, literals, f", '{stamp.isoformat(' ')}')")
             digest = hashlib.sha256(f"{stamp.isoformat()} {ids[0]} {len(ids)}".encode()).hexdigest()
             duplicates = new.count(False)
             entry = ("event_logs", LEDGER_FILE, digest, len(rows), len(rows), 0, duplicates, COMMITTED, stamp)
-            record(con, self._target, entry)
-            con.commit()
+            ledger = cur.mogrify(*record_statement(self._target, entry))
+            cur.execute(f"{ledger}; commit; {self._release}")
+            while cur.nextset():  # the server runs the rest as they are read
+                pass
+            released = True
         except BaseException:
             with contextlib.suppress(pymysql.err.MySQLError):
                 con.rollback()
             raise
         finally:
-            with contextlib.suppress(pymysql.err.MySQLError):
-                cur.execute("select release_lock(%s)", (self._lock,))
+            if not released:
+                with contextlib.suppress(pymysql.err.MySQLError):
+                    cur.execute(self._release)
         return new
 
     def _insert_rows(self, cur: Any, ids: list[str], literals: list[str], tail: str) -> list[bool]:
@@ -140,23 +174,3 @@ class MySQLStore:
             with contextlib.suppress(pymysql.err.MySQLError):
                 self._con.close()
             self._con = None
-
-
-def _literals(con: Any, rows: list[Row]) -> list[str]:
-    """Each row's VALUES tuple without its closing `_loaded_at`. Datetimes are written here:
-    the driver's per-value formatting of them cost more than the insert itself; strings (and
-    anything else) go through the driver's `escape`, which honours the server's SQL mode."""
-    escape = con.escape
-    out = []
-    for row in rows:
-        values = []
-        for name in COLUMNS:
-            value = row[name]
-            if value is None:
-                values.append("NULL")
-            elif type(value) is datetime:
-                values.append("'" + value.isoformat(" ") + "'")
-            else:
-                values.append(escape(value))
-        out.append("(" + ", ".join(values))
-    return out
