@@ -23,6 +23,7 @@ import uuid
 
 import httpx
 import pymysql
+import rawhttp
 
 from bizstats.client import sign, uuid7
 from bizstats.config import MySQLSettings, Target
@@ -44,47 +45,16 @@ def _signed(events: list[dict], batch: bool) -> tuple[bytes, dict[str, str]]:
                   "x-bizstats-signature": sign(SECRET.encode(), stamp, body)}  # fmt: skip
 
 
-async def _post(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: bytes) -> bytes:
-    """One HTTP/1.1 exchange on a kept-alive connection: the response body (status 200 or
-    AssertionError). A raw client: httpx's own CPU, on the same two cores, capped the
-    single-event runs at 32 connections before the collector was busy."""
-    writer.write(request)
-    status = await reader.readline()
-    length = 0
-    while (line := await reader.readline()) != b"\r\n":
-        if line[:15].lower() == b"content-length:":
-            length = int(line[15:])
-    body = await reader.readexactly(length)
-    assert status.split()[1] == b"200", status + body
-    return body
-
-
-def _request(path: str, body: bytes, headers: dict[str, str]) -> bytes:
-    lines = [f"POST {path} HTTP/1.1", "host: 127.0.0.1", f"content-length: {len(body)}",
-             *(f"{k}: {v}" for k, v in headers.items())]  # fmt: skip
-    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
-
-
 async def _load(port: int, requests: int, per_request: int, concurrency: int) -> tuple[float, list[float]]:
     batch = per_request > 1
     path = "/api/report/batch" if batch else "/api/report"
-    todo = [_request(path, *_signed(_events(per_request), batch)) for _ in range(requests)]
-    latencies: list[float] = []
+    todo = []
+    for _ in range(requests):
+        body, headers = _signed(_events(per_request), batch)
+        todo.append(rawhttp.request("POST", path, headers, body))
     gc.collect()
     gc.freeze()  # the client's own garbage collections (walking the prepared requests) are no latency
-
-    async def worker() -> None:
-        reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        while todo:
-            request = todo.pop()
-            began = time.perf_counter()
-            await _post(reader, writer, request)
-            latencies.append(time.perf_counter() - began)
-        writer.close()
-
-    began = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(concurrency)))
-    return time.perf_counter() - began, sorted(latencies)
+    return await rawhttp.load(port, todo, concurrency)
 
 
 def _raw_rate(rows: int) -> float:

@@ -1,7 +1,9 @@
 """Load benchmark of the query API (issue 10) on loopback: GET /api/stats/daily for a 90-day
 range, cold (no cache: every request reads the database) and warm (answered from Redis), on
 DuckDB and MariaDB, beside the same statement run directly on the database, so the API's
-overhead is a ratio. The server is `bizstats serve` (uvicorn, one process) in a subprocess.
+overhead is a ratio. The server is `bizstats serve` (uvicorn, one process) in a subprocess;
+the API's clients are kept-alive raw HTTP connections (benchmarks/rawhttp.py), the direct
+query's are threads on the reader the API uses.
 
     .venv/bin/python benchmarks/bench_query.py [--requests 400] [--threads 8]
 
@@ -13,6 +15,7 @@ redis://127.0.0.1:6379/14, keys under bizstats-bench: deleted afterwards).
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import statistics
 import subprocess
@@ -22,6 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 
 import httpx
+import rawhttp
 import redis
 
 from bizstats.config import Target
@@ -118,10 +122,10 @@ def bench_target(name: str, requests: int, threads: int, redis_url: str) -> list
             with httpx.Client(base_url=f"http://127.0.0.1:{PORT}", headers=headers, timeout=30) as client:
                 first = client.get("/api/stats/daily", params=params)
                 assert first.status_code == 200 and len(first.json()["rows"]) == DAYS, first.text
+                get = rawhttp.request("GET", f"/api/stats/daily?start={start}&end={end}", headers)
                 for threads_used in (1, threads):
-                    lat, secs = _load(lambda c=client: c.get("/api/stats/daily", params=params), requests,
-                                      threads_used)
-                    lines.append(_summary(f"  API {label}, {threads_used} thr", lat, secs))
+                    secs, lat = asyncio.run(rawhttp.load(PORT, [get] * requests, threads_used))
+                    lines.append(_summary(f"  API {label}, {threads_used} clients", lat, secs))
                 hit = client.get("/api/stats/daily", params=params).headers["X-Cache"]
                 assert hit == ("hit" if url else "miss"), hit
         finally:

@@ -158,20 +158,26 @@ class KeyVerifier:
             return None
         return ApiKey(row[0], row[1], row[2], _as_datetime(row[4]), None)
 
+    def remembered(self, token: str) -> tuple[bool, ApiKey | None]:
+        """(True, what `verify` answered) when it did so in the last CHECK_SECONDS, else
+        (False, None): the answer without touching the key store."""
+        with self._lock:
+            seen = self._seen.get(_digest(token))
+        if seen is not None and time.monotonic() - seen[0] < CHECK_SECONDS:
+            return True, seen[1]
+        return False, None
+
     def verify(self, token: str) -> ApiKey | None:
         """The live key `token` is, or None (unknown, wrong secret, revoked, malformed)."""
         match = _TOKEN.match(token.strip())
         if match is None:
             return None
-        fingerprint = _digest(token)
-        now = time.monotonic()
-        with self._lock:
-            seen = self._seen.get(fingerprint)
-        if seen is not None and now - seen[0] < CHECK_SECONDS:
-            return seen[1]
+        known, key = self.remembered(token)
+        if known:
+            return key
         key = self._lookup(*match.groups())
         with self._lock:
             if len(self._seen) > 10_000:
                 self._seen.clear()
-            self._seen[fingerprint] = (now, key)
+            self._seen[_digest(token)] = (time.monotonic(), key)
         return key

@@ -4,6 +4,7 @@ integers, money as exact decimal strings ("12.30"), never floats."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -14,18 +15,31 @@ from bizstats.web.query.params import StatsQuery
 from bizstats.web.query.readers import Reader
 
 
-def _encode(value: Any, metric: Metric | None) -> Any:
+def _text(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.strftime("%Y-%m-%d %H:%M:%S")
     if isinstance(value, date):
         return value.isoformat()
-    if metric is None or value is None:
-        return value
-    if metric.format == "money":
-        return f"{Decimal(value):.2f}"
-    if metric.format == "decimal":
-        return str(Decimal(value))
-    return int(value)
+    return value
+
+
+def _money(value: Any) -> str | None:
+    return None if value is None else f"{Decimal(value):.2f}"
+
+
+def _decimal(value: Any) -> str | None:
+    return None if value is None else str(Decimal(value))
+
+
+def _count(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
+def _encoder(metric: Metric | None) -> Callable[[Any], Any]:
+    """How a column's values go into JSON: keys as text, metrics by their format."""
+    if metric is None:
+        return _text
+    return {"money": _money, "decimal": _decimal}.get(metric.format, _count)
 
 
 def _where(query: StatsQuery, ph: str) -> tuple[str, list[Any]]:
@@ -60,9 +74,10 @@ def run_stats(reader: Reader, query: StatsQuery, utc_offset_hours: int) -> dict[
     target = reader.target
     table = qualified(target, target.models_schema, query.grain.mart)
     rows = reader.fetch(*statement(query, table, placeholder(target)))
-    total = int(rows[0][-1]) if rows else _count(reader, query, table)
+    total = int(rows[0][-1]) if rows else _row_count(reader, query, table)
     metric_of = {m.name: m for m in query.metrics}
     names = [*query.grain.keys, *metric_of]
+    columns = [(name, _encoder(metric_of.get(name))) for name in names]
     shown = query.page * query.size
     return {
         "grain": query.grain.name,
@@ -79,13 +94,14 @@ def run_stats(reader: Reader, query: StatsQuery, utc_offset_hours: int) -> dict[
         "total": total,
         "next_page": query.page + 1 if shown < total else None,
         "rows": [
-            {name: _encode(value, metric_of.get(name)) for name, value in zip(names, row[:-1], strict=True)}
+            # zip stops before a row's last value: the total
+            {name: encode(value) for (name, encode), value in zip(columns, row, strict=False)}
             for row in rows
         ],
     }
 
 
-def _count(reader: Reader, query: StatsQuery, table: str) -> int:
+def _row_count(reader: Reader, query: StatsQuery, table: str) -> int:
     """The row count of a page past the end (no row carries the total)."""
     where, params = _where(query, placeholder(reader.target))
     return int(reader.fetch(f"select count(*) from {table} where {where}", params)[0][0])
