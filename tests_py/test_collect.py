@@ -23,6 +23,7 @@ from tests_py.test_collect_support import (
     SITE_KEY,
     SOURCE,
     live_app,
+    prometheus_values,
     stored_events,
 )
 
@@ -192,8 +193,7 @@ def test_gzip_batches_and_metrics(mysql_target):
         httpx.post(f"{url}/api/report?key={SITE_KEY}", content=b'{"event_type": 1}', headers=BROWSER)
         metrics = httpx.get(f"{url}/metrics").text
         assert httpx.get(f"{url}/healthz").json() == {"status": "ok"}
-    lines = {line.rsplit(" ", 1)[0]: float(line.rsplit(" ", 1)[1]) for line in metrics.splitlines()
-             if line and not line.startswith("#")}  # fmt: skip
+    lines = prometheus_values(metrics)
     assert lines["bizstats_collect_events_received_total"] == 7
     assert lines["bizstats_collect_events_stored_total"] == 3
     assert lines["bizstats_collect_events_duplicate_total"] == 3

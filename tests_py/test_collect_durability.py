@@ -5,10 +5,7 @@ returns, when the collector recovers by itself."""
 from __future__ import annotations
 
 import json
-import os
 import signal
-import subprocess
-import sys
 import threading
 import time
 
@@ -22,8 +19,9 @@ from tests_py.test_collect_support import (
     SECRET,
     SOURCE,
     Relay,
-    free_port,
     live_app,
+    prometheus_values,
+    serve_in_subprocess,
     stored_events,
 )
 
@@ -45,12 +43,8 @@ def _batch(n: int) -> tuple[list[str], bytes, dict[str, str]]:
 
 
 def test_kill_9_loses_no_acknowledged_event(target):
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "bizstats.cli", "serve", "--target", target.name, "--port", str(port)],
-        env=os.environ.copy(),
-    )
-    url = f"http://127.0.0.1:{port}/api/report/batch"
+    server, base = serve_in_subprocess(target)
+    url = f"{base}/api/report/batch"
     acked: list[str] = []
     stop = threading.Event()
 
@@ -65,16 +59,8 @@ def test_kill_9_loses_no_acknowledged_event(target):
                 if answer.status_code == 200:
                     acked.extend(answer.json()["new"])
 
+    senders = [threading.Thread(target=send) for _ in range(4)]
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                httpx.get(f"http://127.0.0.1:{port}/healthz")
-                break
-            except httpx.HTTPError:
-                assert time.monotonic() < deadline, "the collector did not start"
-                time.sleep(0.1)
-        senders = [threading.Thread(target=send) for _ in range(4)]
         for thread in senders:
             thread.start()
         while len(acked) < 400:
@@ -120,10 +106,7 @@ def test_several_workers_store_each_event_once_and_add_up_their_metrics(mysql_ta
     and GET /metrics, whichever worker answers, counts every request of both."""
     from bizstats.db import connect, fetch_all
 
-    port = free_port()
-    command = [sys.executable, "-m", "bizstats.cli", "serve", "--target", "mysql", "--port", str(port)]
-    server = subprocess.Popen([*command, "--workers", "2"], env=os.environ.copy())
-    url = f"http://127.0.0.1:{port}"
+    server, url = serve_in_subprocess(mysql_target, "--workers", "2")
     batches = [_batch(10) for _ in range(24)]
     answers: list[dict] = []
 
@@ -133,14 +116,6 @@ def test_several_workers_store_each_event_once_and_add_up_their_metrics(mysql_ta
                 answers.append(client.post(f"{url}/api/report/batch", content=body, headers=headers).json())
 
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                httpx.get(f"{url}/healthz")
-                break
-            except httpx.HTTPError:
-                assert time.monotonic() < deadline, "the collector did not start"
-                time.sleep(0.1)
         for _ in range(2):  # the second round: every event again
             senders = [threading.Thread(target=send, args=(batches[i::4],)) for i in range(4)]
             for thread in senders:
@@ -161,8 +136,7 @@ def test_several_workers_store_each_event_once_and_add_up_their_metrics(mysql_ta
     assert sorted(r[0] for r in stored) == sorted(ids)
     assert len({stamp for stamp, _ in ledger}) == len(ledger)  # one stamp per commit, never shared
     assert sum(n for _, n in ledger) == 480
-    values = {line.rsplit(" ", 1)[0]: float(line.rsplit(" ", 1)[1]) for line in metrics.splitlines()
-              if line and not line.startswith("#")}  # fmt: skip
+    values = prometheus_values(metrics)
     assert values["bizstats_collect_events_received_total"] == 480
     assert values["bizstats_collect_events_stored_total"] == 240
     assert values["bizstats_collect_events_duplicate_total"] == 240

@@ -5,12 +5,16 @@ and started to take the database away), and readers of the stored events."""
 from __future__ import annotations
 
 import contextlib
+import os
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import uvicorn
 
 from bizstats.config import Target
@@ -23,6 +27,30 @@ COLLECT_ENV = {
     "BIZSTATS_COLLECT_SITES": f"{SITE_KEY}={ORIGIN}",
     "BIZSTATS_COLLECT_SOURCES": f"{SOURCE}={SECRET}",
 }
+
+
+def serve_in_subprocess(target: Target, *options: str) -> tuple[subprocess.Popen, str]:
+    """`bizstats serve` as a user runs it, on a free port, once it answers: (process, base URL)."""
+    port = free_port()
+    command = [sys.executable, "-m", "bizstats.cli", "serve", "--target", target.name, "--port", str(port)]
+    server = subprocess.Popen([*command, *options], env=os.environ.copy())
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            httpx.get(f"{url}/healthz")
+            return server, url
+        except httpx.HTTPError:
+            if time.monotonic() > deadline:
+                server.kill()
+                raise AssertionError("the collector did not start") from None
+            time.sleep(0.1)
+
+
+def prometheus_values(text: str) -> dict[str, float]:
+    """The samples of a /metrics answer: `name{labels}` -> value."""
+    lines = (line.rsplit(" ", 1) for line in text.splitlines() if line and not line.startswith("#"))
+    return {name: float(value) for name, value in lines}
 
 
 def free_port() -> int:
