@@ -335,3 +335,24 @@ def test_text_is_stored_byte_for_byte(target):
     (row,) = stored_events(target, "page_title, page_url, session_id, extra_data")
     assert row[:3] == (tricky, "/a'b\\c%d", "s\\1")
     assert json.loads(row[3]) == {"note": tricky}
+
+
+def test_mysql_text_survives_a_server_without_backslash_escapes(mysql_target, monkeypatch):
+    """A server whose sql_mode has NO_BACKSLASH_ESCAPES (a backslash is then a plain
+    character): the store's session turns it off, so the rows' text, escaped with
+    backslashes, is still stored byte for byte."""
+    from bizstats import db
+    from bizstats.web.collect import store_mysql
+
+    def connect_like_such_a_server(*args, **kwargs):
+        con = db.mysql_connect(*args, **kwargs)
+        con.cursor().execute("set session sql_mode = concat(@@sql_mode, ',NO_BACKSLASH_ESCAPES')")
+        return con
+
+    monkeypatch.setattr(store_mysql, "mysql_connect", connect_like_such_a_server)
+    tricky = "it's \\ \\' \"q\" 中文 \\\\"
+    body = json.dumps({"events": [_view(page_title=tricky)]}).encode()
+    with live_app(mysql_target) as url:
+        answer = httpx.post(f"{url}/api/report/batch", content=body, headers=_signed(body))
+    assert answer.json()["stored"] == 1, answer.text
+    assert stored_events(mysql_target, "page_title") == [(tricky,)]
