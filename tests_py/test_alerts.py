@@ -30,7 +30,8 @@ from bizstats.cli import main
 from bizstats.db import connect, fetch_all, qualified
 from bizstats.errors import BizstatsError
 from tests_py import receivers
-from tests_py.receivers import Mailbox, Receiver, free_port
+from tests_py.network import free_port
+from tests_py.receivers import Mailbox, Receiver
 
 NOW = datetime(2026, 11, 26, 2, 0, 0)
 PV = Alert(

@@ -11,7 +11,8 @@ from decimal import Decimal
 import pytest
 
 from bizstats.client import Client, CollectorError, event
-from tests_py.test_collect_support import COLLECT_ENV, SECRET, SOURCE, free_port, live_app, stored_events
+from tests_py.network import free_port
+from tests_py.test_collect_support import COLLECT_ENV, SECRET, SOURCE, live_app, stored_events
 
 
 @pytest.fixture(autouse=True)

@@ -14,11 +14,11 @@ import pytest
 
 from bizstats.client import sign, uuid7
 from bizstats.config import MySQLSettings
+from tests_py.network import Relay
 from tests_py.test_collect_support import (
     COLLECT_ENV,
     SECRET,
     SOURCE,
-    Relay,
     live_app,
     prometheus_values,
     serve_in_subprocess,

@@ -1,12 +1,11 @@
 """What the collector's tests share (no tests here): the real app served by uvicorn on a free
-loopback port in a thread, a TCP relay standing between the collector and MariaDB (stopped
-and started to take the database away), and readers of the stored events."""
+loopback port in a thread or by `bizstats serve` in a process, and readers of the stored
+events and metrics."""
 
 from __future__ import annotations
 
 import contextlib
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -19,6 +18,7 @@ import uvicorn
 
 from bizstats.config import Target
 from bizstats.db import connect, ensure_raw_tables, fetch_all, qualified
+from tests_py.network import free_port
 
 SITE_KEY = "pk_test"
 ORIGIN = "http://shop.test"
@@ -53,10 +53,6 @@ def prometheus_values(text: str) -> dict[str, float]:
     return {name: float(value) for name, value in lines}
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @contextlib.contextmanager
@@ -78,55 +74,6 @@ def live_app(target: Target) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=20)
-
-
-class Relay:
-    """A TCP relay from a local port to `upstream`: `stop()` closes it and every connection
-    through it (the database is gone), `start()` opens it again on the same port."""
-
-    def __init__(self, upstream: tuple[str, int]) -> None:
-        self.upstream, self.port = upstream, free_port()
-        self._listener: socket.socket | None = None
-        self._conns: list[socket.socket] = []
-
-    def start(self) -> None:
-        listener = socket.socket()
-        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        listener.bind(("127.0.0.1", self.port))
-        listener.listen(50)
-        self._listener = listener
-        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
-
-    def stop(self) -> None:
-        if self._listener is not None:
-            with contextlib.suppress(OSError):  # wakes the thread blocked in accept()
-                self._listener.shutdown(socket.SHUT_RDWR)
-            self._listener.close()
-            self._listener = None
-        for conn in self._conns:
-            with contextlib.suppress(OSError):
-                conn.shutdown(socket.SHUT_RDWR)
-            conn.close()
-        self._conns.clear()
-
-    def _accept(self, listener: socket.socket) -> None:
-        while True:
-            try:
-                client, _ = listener.accept()
-            except OSError:
-                return
-            server = socket.create_connection(self.upstream)
-            self._conns += [client, server]
-            for a, b in ((client, server), (server, client)):
-                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
-
-    @staticmethod
-    def _pipe(source: socket.socket, sink: socket.socket) -> None:
-        with contextlib.suppress(OSError):
-            while data := source.recv(65536):
-                sink.sendall(data)
-        with contextlib.suppress(OSError):
-            sink.shutdown(socket.SHUT_WR)
 
 
 def stored_events(target: Target, columns: str = "event_id") -> list[tuple[Any, ...]]:

@@ -10,12 +10,10 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import socket
 import subprocess
 import sys
-import threading
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -27,6 +25,7 @@ from bizstats.errors import BizstatsError
 from bizstats.project_vars import ProjectVars, project_vars
 from tests_py.conftest import Warehouse
 from tests_py.fixtures import BUSINESS, TRAFFIC_EVENTS
+from tests_py.network import Relay
 
 HOLD = (
     "import sys, time\n"
@@ -110,66 +109,27 @@ def test_two_builds_at_once_one_builds_the_other_gets_one_line(wh, monkeypatch):
     assert wh.daily("2024-03-12")["total_deduction"] == Decimal("37.89")
 
 
-class _CuttableProxy:
-    """A TCP proxy to the MySQL server that can drop every connection at once."""
-
-    def __init__(self, port: int) -> None:
-        self.upstream = ("127.0.0.1", port)
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.port = self.listener.getsockname()[1]
-        self.sockets: list[socket.socket] = []
-        self.cut_done = False
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                client, _ = self.listener.accept()
-            except OSError:
-                return
-            if self.cut_done:
-                client.close()
-                continue
-            server = socket.create_connection(self.upstream)
-            self.sockets += [client, server]
-            for a, b in ((client, server), (server, client)):
-                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
-
-    @staticmethod
-    def _pipe(src: socket.socket, dst: socket.socket) -> None:
-        try:
-            while data := src.recv(65536):
-                dst.sendall(data)
-        except OSError:
-            pass
-
-    def cut(self) -> None:
-        self.cut_done = True
-        self.listener.close()
-        for sock in self.sockets:
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
-            sock.close()
-
-
 def test_connection_lost_in_the_middle_of_a_build_is_one_line(mysql_target, tmp_path, monkeypatch):
     wh = Warehouse(mysql_target, tmp_path)
     wh.load(event_logs=TRAFFIC_EVENTS, **BUSINESS)
-    proxy = _CuttableProxy(int(os.environ.get("BIZSTATS_MYSQL_PORT", "3306")))
+    relay = Relay(("127.0.0.1", int(os.environ.get("BIZSTATS_MYSQL_PORT", "3306"))))
+    relay.start()
     seen: list[str] = []
+    cut: list[str] = []
 
     def progress(line: str) -> None:
         seen.append(line)
-        if "OK created" in line and not proxy.cut_done:
-            proxy.cut()  # after the first model: dbt loses its connection mid-build
+        if "OK created" in line and not cut:
+            cut.append(line)
+            relay.stop()  # after the first model: dbt loses its connection mid-build
 
     with monkeypatch.context() as env, pytest.raises(BizstatsError) as failed:
-        env.setenv("BIZSTATS_MYSQL_PORT", str(proxy.port))
+        env.setenv("BIZSTATS_MYSQL_PORT", str(relay.port))
         build(mysql_target, day=date(2024, 3, 12), with_tests=False, progress=progress)
     message = str(failed.value)
-    assert proxy.cut_done, seen
+    assert cut, seen
     assert "\n" not in message and len(message) < 400, message
-    assert f"127.0.0.1:{proxy.port}/{mysql_target.models_schema}" in message
+    assert f"127.0.0.1:{relay.port}/{mysql_target.models_schema}" in message
     assert "lost the connection to the database" in message and "re-run" in message
     assert "BaseResult" not in message
 

@@ -7,7 +7,6 @@ folder (the path is printed) for a person to look at."""
 from __future__ import annotations
 
 import json
-import socket
 import threading
 import time
 from pathlib import Path
@@ -20,15 +19,10 @@ from bizstats.metrics_catalog import manifest_path
 from bizstats.web.app import create_app
 from bizstats.web.keys import create_key
 from tests_py.conftest import require_chromium
+from tests_py.network import free_port
 from tests_py.test_query_api import METRICS, built_warehouse, mart_rows
 
 DAY = "2024-03-11"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +32,7 @@ def served(tmp_path_factory):
         w = built_warehouse("duckdb", tmp_path_factory, env)
         env.delenv("BIZSTATS_REDIS_URL", raising=False)  # no real-time counters: the empty state
         _, token = create_key(w.target, "browser")
-        port = _free_port()
+        port = free_port()
         server = uvicorn.Server(uvicorn.Config(create_app(w.target), port=port, log_level="warning"))
         thread = threading.Thread(target=server.run, daemon=True)
         thread.start()
