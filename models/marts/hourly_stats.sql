@@ -14,12 +14,7 @@
 with
 
 hours as (
-    {%- for hour in range(24) %}
-    select {{ hour }} as stat_hour
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
-    {%- endfor %}
+    {{- integer_rows(24, 'stat_hour') }}
 ),
 
 grid as (

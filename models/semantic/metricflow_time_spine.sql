@@ -3,12 +3,7 @@
     2000-01-01 (BIZSTATS_MIN_DATETIME's default) to 2054-10-03, 20,000 days. A view: it costs a
     build nothing and holds no data. -#}
 with digits as (
-    {%- for digit in range(10) %}
-    select {{ digit }} as d
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
-    {%- endfor %}
+    {{- integer_rows(10, 'd') }}
 ),
 
 day_numbers as (
