@@ -7,19 +7,16 @@ folder (the path is printed) for a person to look at."""
 from __future__ import annotations
 
 import json
-import threading
-import time
 from pathlib import Path
 
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
 
 from bizstats.metrics_catalog import manifest_path
 from bizstats.web.app import create_app
 from bizstats.web.keys import create_key
 from tests_py.conftest import require_chromium
-from tests_py.network import free_port
+from tests_py.test_collect_support import live_app
 from tests_py.test_query_api import METRICS, built_warehouse, mart_rows
 
 DAY = "2024-03-11"
@@ -32,15 +29,8 @@ def served(tmp_path_factory):
         w = built_warehouse("duckdb", tmp_path_factory, env)
         env.delenv("BIZSTATS_REDIS_URL", raising=False)  # no real-time counters: the empty state
         _, token = create_key(w.target, "browser")
-        port = free_port()
-        server = uvicorn.Server(uvicorn.Config(create_app(w.target), port=port, log_level="warning"))
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        while not server.started:
-            time.sleep(0.05)
-        yield w, f"http://127.0.0.1:{port}", token
-        server.should_exit = True
-        thread.join(10)
+        with live_app(w.target) as url:
+            yield w, url, token
 
 
 def _cards(page) -> dict[str, str]:
