@@ -24,7 +24,7 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from bizstats.realtime.counters import read_day
-from bizstats.web.collect.auth import Unauthorized, authenticate
+from bizstats.web.collect.auth import Unauthorized, authenticate, origin_allowed
 from bizstats.web.collect.body import BadBody, decode, read_body
 from bizstats.web.collect.enrich import client_ip
 from bizstats.web.collect.events import Rejected, parse_time, to_row
@@ -95,8 +95,7 @@ async def _handle(collector: Collector, request: Request, key: str | None, batch
     endpoint = "batch" if batch else "single"
     response = await _report(collector, request, key, batch)
     origin = request.headers.get("origin")
-    allowed = collector.settings.sites.get(key or "", ())
-    if origin and ("*" in allowed or origin.rstrip("/") in allowed):
+    if origin and origin_allowed(collector.settings, key, origin):
         response.headers["Access-Control-Allow-Origin"] = origin
         response.headers["Vary"] = "Origin"
     collector.metrics.latency.labels(endpoint).observe(time.perf_counter() - began)
