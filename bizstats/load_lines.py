@@ -1,5 +1,5 @@
-"""Physical lines of a CSV file: its identity and line count in one read, the line a record
-starts on from its byte position, and the line of the n-th row DuckDB read.
+"""Physical lines of a CSV file: the line a record starts on from its byte position, and the
+line of the n-th row DuckDB read (the file's line count: bizstats.load_records).
 
 Lines are counted as the csv module counts them (`\\n`, `\\r\\n` and a lone `\\r` each end
 one); the header is line 1, and a quoted value with line breaks makes its row span lines.
@@ -9,41 +9,15 @@ from __future__ import annotations
 
 import bisect
 import csv
-import hashlib
 import io
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 
 from bizstats.errors import BizstatsError
 from bizstats.load_checks import open_text
+from bizstats.load_records import FileFacts
 
 CHUNK_BYTES = 1024 * 1024
-
-
-@dataclass(frozen=True)
-class FileFacts:
-    """What one read of a file's bytes tells: its sha256 (its identity in the load ledger)
-    and how many physical lines it has."""
-
-    sha256: str
-    lines: int
-
-
-def file_facts(path: Path) -> FileFacts:
-    digest = hashlib.sha256()
-    breaks = 0
-    last = b""
-    try:
-        with open(path, "rb") as fh:
-            while chunk := fh.read(CHUNK_BYTES):
-                digest.update(chunk)
-                breaks += _breaks(chunk) - (last == b"\r" and chunk[:1] == b"\n")
-                last = chunk[-1:]
-    except OSError as exc:
-        raise BizstatsError(f"cannot read {path}: {exc.strerror}") from exc
-    unterminated = last not in (b"", b"\n", b"\r")
-    return FileFacts(digest.hexdigest(), breaks + unterminated)
 
 
 def _breaks(data: bytes) -> int:

@@ -11,6 +11,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from bizstats.load_checks import JSON_MAX_DEPTH, TEXT_MAX_BYTES, Layout, Slot
+from bizstats.load_records import RECORD_MAX_BYTES
+
+# DuckDB's max_line_size above RECORD_MAX_BYTES: it never sets aside a record for its size
+_LINE_SIZE_MARGIN = 1024 * 1024
 
 ORDINAL = "_ord"  # a read row's place among the rows DuckDB read (1, 2, ...)
 # every character str.isspace() knows: ids are trimmed of them, and a value of only these is NULL
@@ -34,8 +38,10 @@ def literal(text: str) -> str:
 def read_csv(path: str, columns: int, rejects: str | None) -> str:
     """`read_csv` of a loader file: every field text, named c0, c1, ... by position (the
     header row skipped), strict RFC 4180. Rows it cannot read (field count, bytes that are
-    not UTF-8, over-long lines, stray quotes) go to the table `rejects` when given (with
-    their byte position), else are skipped. An empty unquoted field is NULL, a quoted one ''.
+    not UTF-8, stray quotes) go to the table `rejects` when given (with their byte position),
+    else are skipped. An empty unquoted field is NULL, a quoted one ''. Records up to
+    RECORD_MAX_BYTES are read whole (the loader refuses a file with a larger one before
+    reading it): past its line size, DuckDB gave wrong positions for the rows it set aside.
     """
     spec = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(columns))
     on_error = (
@@ -47,7 +53,8 @@ def read_csv(path: str, columns: int, rejects: str | None) -> str:
     return (
         f"read_csv({literal(path)}, columns = {{{spec}}}, header = true, auto_detect = false, "
         "delim = ',', quote = '\"', escape = '\"', strict_mode = true, "
-        f"allow_quoted_nulls = false, null_padding = false, encoding = 'utf-8', {on_error})"
+        f"allow_quoted_nulls = false, null_padding = false, encoding = 'utf-8', "
+        f"max_line_size = {RECORD_MAX_BYTES + _LINE_SIZE_MARGIN}, {on_error})"
     )
 
 

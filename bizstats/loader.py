@@ -42,9 +42,10 @@ from bizstats.load_ledger import (
     record_failure,
     rollback,
 )
-from bizstats.load_lines import file_facts
+from bizstats.load_records import FileFacts, file_facts
 from bizstats.load_scan import Refusal, scan
 from bizstats.load_write import DuckDBWriter, MySQLWriter
+from bizstats.privacy import scrubber_for
 
 Progress = Callable[[str], None]
 
@@ -220,9 +221,12 @@ def _load(
     a file whose content the ledger holds as loaded into its table is skipped. On a database
     error roll it all back, record the failure (if the database still answers) and raise."""
     facts = file_facts(lay.path)
+    if (refusal := facts.refusal(lay.path)) is not None:
+        raise BizstatsError(refusal)
     result = FileResult(lay.table.name, str(lay.path), sha256=facts.sha256)
     name = lay.path.name
     writer = _writer(con, scanner, workdir, target, lay.table)
+    scrub = scrubber_for(target)  # personal data: the collector's rule (bizstats.privacy)
     try:
         con.begin()
         result.already_loaded = ledger_loaded_at(con, target, result.table, result.sha256)
@@ -238,15 +242,18 @@ def _load(
         def refuse(refusals: list[Refusal]) -> None:
             rows = []
             for r in refusals:
-                result.rejected.append(RejectedRow(result.table, result.file, r.line, r.field, r.reason))
-                rows.append([result.table, result.file, r.line, r.field, r.reason, r.raw_values, loaded_at])
+                # the quarantine keeps why a row was refused, not the numbers of a person
+                raw, reason = scrub.quarantined(r.raw_values, r.reason)
+                result.rejected.append(RejectedRow(result.table, result.file, r.line, r.field, reason))
+                rows.append([result.table, result.file, r.line, r.field, reason, raw, loaded_at])
             writer.quarantine(rows)
 
-        checked = scan(scanner, lay, facts, loaded_at, refuse)
+        checked = scan(scanner, lay, facts, loaded_at, refuse, scrub)
         if progress:
             progress(f"{name}: checked, {len(result.rejected):,} rows rejected; writing the good rows")
         result.loaded, result.duplicates = writer.write(checked, loaded_at)
         rows_read = result.loaded + len(result.rejected)
+        _check_every_row_once(lay.path, facts, result)
         record(
             con,
             target,
@@ -270,6 +277,18 @@ def _load(
             summary += f", {result.duplicates:,} duplicate event_ids"
         progress(f"{name}: {summary}")
     return result
+
+
+def _check_every_row_once(path: Path, facts: FileFacts, result: FileResult) -> None:
+    """The rows stored or quarantined are the file's rows, each once: else no row of the file
+    is kept (the caller rolls back) and nothing goes to the ledger."""
+    read = result.loaded + len(result.rejected)
+    if read != facts.rows:
+        raise BizstatsError(
+            f"{path}: the file has {facts.rows:,} rows but {read:,} were read ({result.loaded:,} "
+            f"loaded, {len(result.rejected):,} rejected): its quotes or line endings leave the CSV "
+            "reader lost; nothing of this file was loaded"
+        )
 
 
 def _writer(
