@@ -17,12 +17,13 @@ from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
 from bizstats import changes
-from bizstats.config import DatetimeWindow, Target
+from bizstats.config import DatetimeWindow, Target, late_data_days
 from bizstats.db import ensure_raw_tables
 from bizstats.dbt_runner import run_dbt
 from bizstats.errors import BizstatsError
 from bizstats.lock import warehouse_lock
 from bizstats.project_vars import project_vars
+from bizstats.quarantine import late_data_alerts
 from bizstats.web.cache import invalidate_days
 from bizstats.web.collect.spool import ingest_spool
 
@@ -41,6 +42,8 @@ class BuildPlan:
     pending: tuple[date, ...]  # days pulled in by late rows (within [start, end])
     has_data: bool  # False: the raw tables are empty
     first_build: bool  # nothing built yet: every day with data is pending
+    # pending days beyond the late-data horizon, left pending (late_data_deferred alert)
+    deferred: tuple[date, ...] = ()
 
     @property
     def days(self) -> int:
@@ -58,11 +61,17 @@ class BuildPlan:
             )
         if self.end > self.requested_end:
             reasons.append(f"days already built after {self.requested_end} carried forward")
-        if not reasons:
-            return text
-        return f"{text}: requested {self.requested_start} .. {self.requested_end}, plus " + (
-            " and ".join(reasons)
-        )
+        if reasons:
+            text = f"{text}: requested {self.requested_start} .. {self.requested_end}, plus " + (
+                " and ".join(reasons)
+            )
+        if self.deferred:
+            text += (
+                f"; {len(self.deferred)} pending days {self.deferred[0]} .. {self.deferred[-1]} are "
+                f"beyond the late-data horizon and stay pending: build them with `bizstats build "
+                f"--start {self.deferred[0]} --end {self.deferred[-1]}`"
+            )
+        return text
 
 
 @dataclass(frozen=True)
@@ -116,7 +125,13 @@ def plan_build(
 
     Bounded: only the days of the loader's datetime window are ever planned (window_days:
     by default 2000-01-01 to tomorrow), and without an explicit start/end a plan longer than the dbt var
-    `max_build_days` is refused with one line asking for them."""
+    `max_build_days` is refused with one line asking for them.
+
+    Late data far back never stretches a plan: after the first build, pending days more than
+    the late-data horizon (BIZSTATS_LATE_DATA_DAYS) before the requested start are left
+    pending (`deferred`) and alerted with the backfill to run (as are new quarantined
+    events: bizstats.quarantine.late_data_alerts); a range asked to start at or before them
+    builds them."""
     settings = project_vars()
     first_day, last_day = window_days(settings.utc_offset_hours)
     explicit = start is not None and end is not None
@@ -133,7 +148,7 @@ def plan_build(
         raise BizstatsError(f"--start {start} is after --end {end}")
     requested_start, requested_end = start, end
     ensure_raw_tables(target)
-    newest = changes.scan_new_rows(target, settings.utc_offset_hours)
+    newest = changes.scan_new_rows(target, settings.utc_offset_hours, (first_day, last_day))
     if full_refresh:
         first = changes.first_data_day(target, settings.utc_offset_hours, first_day)
         if first is not None and first < start:
@@ -147,6 +162,10 @@ def plan_build(
     if last_built is not None and last_built + timedelta(days=1) < start:
         start = last_built + timedelta(days=1)  # no gap after the days built so far
     pending = tuple(d for d in changes.pending_days(target) if first_day <= d <= end)
+    horizon = requested_start - timedelta(days=late_data_days())
+    # (a day the plan covers anyway, e.g. after the last day built, is never left behind)
+    deferred = tuple(d for d in pending if d < min(horizon, start)) if last_built is not None else ()
+    pending = pending[len(deferred) :]
     if pending and pending[0] < start:
         start = pending[0]
     plan = BuildPlan(
@@ -157,7 +176,9 @@ def plan_build(
         pending=pending,
         has_data=newest is not None,
         first_build=last_built is None,
+        deferred=deferred,
     )
+    late_data_alerts(target, deferred)
     if not explicit and plan.days > settings.max_build_days:
         first = " (the first build of a warehouse covers every day with data)" if plan.first_build else ""
         raise BizstatsError(

@@ -1,8 +1,10 @@
 """The dashboard in a real browser: headless Chromium (Debian's /usr/bin/chromium with
 fonts-wqy-microhei, driven by Playwright) loads `/` from `bizstats serve`'s app (uvicorn, in a
 thread) over the hand-computed DuckDB warehouse, changes a filter, and the numbers shown equal
-the API's and the mart's. Screenshots (desktop zh, phone en) are written into the test's
-folder (the path is printed) for a person to look at."""
+the API's and the mart's, under the app's Content-Security-Policy (no inline script or style)
+with no violation reported by the browser, a chart's tooltip shown included. Screenshots
+(desktop zh, phone en) are written into the test's folder (the path is printed) for a person
+to look at."""
 
 from __future__ import annotations
 
@@ -39,6 +41,21 @@ def _cards(page) -> dict[str, str]:
     )
 
 
+# every CSP violation the page sees, as the browser reports it to the page
+_WATCH_CSP = (
+    "window.cspViolations = [];"
+    "document.addEventListener('securitypolicyviolation',"
+    " e => window.cspViolations.push(e.violatedDirective + ' ' + e.blockedURI));"
+)
+
+
+def _watched_page(browser, viewport: dict, console: list[str]):
+    page = browser.new_page(viewport=viewport)
+    page.add_init_script(_WATCH_CSP)
+    page.on("console", lambda message: console.append(f"{message.type}: {message.text}"))
+    return page
+
+
 def _wait_loaded(page, **expected) -> None:
     page.wait_for_function(
         "e => { const l = document.body.dataset.loaded && JSON.parse(document.body.dataset.loaded);"
@@ -70,8 +87,12 @@ def test_dashboard_shows_the_api_and_mart_numbers(served, tmp_path):
     descriptions = json.loads(manifest_path().read_text())["nodes"]["model.bizstats.daily_stats"]["columns"]
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=require_chromium(), args=["--no-sandbox"])
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
-        page.goto(url + "/")
+        console: list[str] = []
+        page = _watched_page(browser, {"width": 1280, "height": 900}, console)
+        served_page = page.goto(url + "/")
+        policy = served_page.headers["content-security-policy"]
+        assert "script-src 'self';" in policy and "unsafe-inline" not in policy
+        assert "frame-ancestors 'none'" in policy
         page.fill("#key", token)
         page.click("#save-key")
         page.goto(f"{url}/?start=2024-03-01&end={DAY}&grain=daily&channel=all&device_type=all&metric=pv")
@@ -88,6 +109,10 @@ def test_dashboard_shows_the_api_and_mart_numbers(served, tmp_path):
         assert page.locator('#split-table td[data-slice="official|pc"]').get_attribute("data-value") == "0"
         assert "暂无实时计数" in page.locator("#realtime").inner_text()
         assert page.locator("#no-alerts").inner_text() == "无告警"
+        # a chart's tooltip (ECharts draws it; under the policy, in the canvas)
+        box = page.locator("#trend").bounding_box()
+        page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        page.wait_for_timeout(300)
         page.screenshot(path=str(tmp_path / "dashboard-zh.png"), full_page=True)
         # a filter changed: the URL keeps it, the cards follow the API and the mart
         page.select_option("#channel", "app")
@@ -100,7 +125,7 @@ def test_dashboard_shows_the_api_and_mart_numbers(served, tmp_path):
         assert csv_lines[0] == ",".join(["stat_date", "channel", "device_type", *METRICS])
         assert len(csv_lines) == 1 + 11 and csv_lines[-1].startswith(f"{DAY},app,all,")
         # a phone-sized screen, in English, from the shared link
-        phone = browser.new_page(viewport={"width": 390, "height": 844})
+        phone = _watched_page(browser, {"width": 390, "height": 844}, console)
         phone.goto(url + "/")
         phone.evaluate(f"localStorage.setItem('bizstats.apiKey', '{token}')")
         phone.goto(page.url.replace("lang=zh", "lang=en"))
@@ -110,5 +135,7 @@ def test_dashboard_shows_the_api_and_mart_numbers(served, tmp_path):
         width = phone.evaluate("document.documentElement.scrollWidth")
         assert width <= 390, width
         phone.screenshot(path=str(tmp_path / "dashboard-en-phone.png"), full_page=True)
+        assert page.evaluate("window.cspViolations") == [] and phone.evaluate("window.cspViolations") == []
+        assert [line for line in console if "Content Security Policy" in line] == []
         browser.close()
     print(f"screenshots: {tmp_path}")

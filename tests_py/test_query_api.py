@@ -18,6 +18,7 @@ from fastapi.testclient import TestClient
 from bizstats.config import Target
 from bizstats.db import connect, fetch_all, qualified
 from bizstats.metrics_catalog import manifest_path, read_catalog
+from bizstats.warehouse_id import ensure_warehouse_id
 from bizstats.web.app import create_app
 from bizstats.web.cache import QueryCache, invalidate_days
 from bizstats.web.keys import create_key, revoke_key
@@ -345,14 +346,15 @@ def test_cache_answers_again_and_a_build_drops_exactly_its_days(api):
 
 def test_an_answer_read_before_an_invalidation_is_not_stored(api):
     w, _, _ = api
-    cache = QueryCache.from_env(w.target)
-    key = cache.answer_key("race")
-    _, epoch = cache.lookup(key)
+    cache = QueryCache.from_env()
+    warehouse = ensure_warehouse_id(w.target)
+    key = cache.answer_key(warehouse, "race")
+    _, epoch = cache.lookup(warehouse, key)
     invalidate_days(w.target, date(2024, 3, 1), date(2024, 3, 1))
-    assert cache.store(key, b"old numbers", (date(2024, 3, 1), date(2024, 3, 1)), epoch) is False
-    _, epoch = cache.lookup(key)
-    assert cache.store(key, b"new numbers", (date(2024, 3, 1), date(2024, 3, 1)), epoch) is True
-    assert cache.lookup(key)[0] == b"new numbers"
+    assert cache.store(warehouse, key, b"old numbers", (date(2024, 3, 1), date(2024, 3, 1)), epoch) is False
+    _, epoch = cache.lookup(warehouse, key)
+    assert cache.store(warehouse, key, b"new numbers", (date(2024, 3, 1), date(2024, 3, 1)), epoch) is True
+    assert cache.lookup(warehouse, key)[0] == b"new numbers"
 
 
 def test_redis_down_the_api_answers_from_the_database(api, monkeypatch):

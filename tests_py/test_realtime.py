@@ -14,6 +14,7 @@ import redis
 from bizstats.cli import main
 from bizstats.client import sign, uuid7
 from bizstats.realtime.keys import key
+from bizstats.web.keys import create_key
 from tests_py.test_collect_support import COLLECT_ENV, SECRET, SOURCE, live_app
 
 
@@ -61,6 +62,16 @@ def _events() -> list[dict]:
     ]
 
 
+_TOKENS: dict[str, str] = {}
+
+
+def _read(url: str, target, query: str = "") -> httpx.Response:
+    """GET /api/stats/realtime with a read key (it is a read like any other)."""
+    if url not in _TOKENS:
+        _TOKENS[url] = create_key(target, "realtime-test")[1]
+    return httpx.get(f"{url}/api/stats/realtime{query}", headers={"Authorization": f"Bearer {_TOKENS[url]}"})
+
+
 def _post(url: str, events: list[dict]) -> httpx.Response:
     body = json.dumps({"events": events}).encode()
     stamp = int(time.time())
@@ -78,12 +89,12 @@ def test_counters_count_new_events_once_within_a_second(target, redis_url):
     with live_app(target) as url:
         began = time.monotonic()
         assert _post(url, events).status_code == 200
-        while httpx.get(f"{url}/api/stats/realtime").json()["pv"] < 3:
+        while _read(url, target).json()["pv"] < 3:
             assert time.monotonic() - began < 1.0, "counter lag over 1 s"
             time.sleep(0.01)
         _post(url, events)  # a retry: duplicates move nothing
         time.sleep(0.3)
-        stats = httpx.get(f"{url}/api/stats/realtime?date={TODAY}").json()
+        stats = _read(url, target, f"?date={TODAY}").json()
     assert {k: stats[k] for k in EXPECTED} == EXPECTED
     slices = {(s["channel"], s["device_type"]): (s["pv"], s["uv"]) for s in stats["slices"]}
     assert slices == {("wechat", "mobile"): (2, 1), ("app", "mobile"): (1, 1)}
@@ -96,9 +107,9 @@ def test_ingestion_works_without_redis_and_rebuild_restores_the_counters(target,
     with live_app(target) as url:
         answer = _post(url, _events())
         assert answer.status_code == 200 and answer.json()["stored"] == 9
-        assert httpx.get(f"{url}/api/stats/realtime").status_code == 503
+        assert _read(url, target).status_code == 503
     monkeypatch.setenv("BIZSTATS_REDIS_URL", redis_url)
     assert main(["realtime", "rebuild", "--target", target.name]) == 0
     with live_app(target) as url:
-        stats = httpx.get(f"{url}/api/stats/realtime").json()
+        stats = _read(url, target).json()
     assert {k: stats[k] for k in EXPECTED} == EXPECTED

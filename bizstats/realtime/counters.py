@@ -5,7 +5,8 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable
-from datetime import date
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import redis
@@ -110,3 +111,20 @@ def read_day(client: redis.Redis, day: date, uv_exact: bool) -> dict[str, Any]:
         elif any(row[m] for m in METRICS):
             rows.append({"channel": channel, "device_type": device, **row})
     return {"date": day.isoformat(), **total, "slices": rows}
+
+
+@dataclass(frozen=True)
+class CounterReader:
+    """What GET /api/stats/realtime reads: the collector's Redis client (None: the counters
+    are off) and how its days are counted."""
+
+    client: redis.Redis | None
+    uv_exact: bool
+    offset_hours: int
+
+    def read(self, day: date | None) -> dict[str, Any]:
+        """`read_day` of `day`, by default today (local). Raises redis.RedisError."""
+        assert self.client is not None
+        if day is None:
+            day = (datetime.now(UTC) + timedelta(hours=self.offset_hours)).date()
+        return read_day(self.client, day, self.uv_exact)

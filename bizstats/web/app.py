@@ -1,18 +1,34 @@
 """The ASGI app of `bizstats serve`: the collector (POST /api/report...), the query API
 (GET /api/stats/...) and the dashboard (/) are routers of this one FastAPI app, so they share
-a process, its settings and its OpenAPI schema (/docs)."""
+a process, its settings and its OpenAPI schema (/docs).
+
+Every GET route serving data needs a read key (bizstats.web.access); `check_reads_need_a_key`
+refuses to build an app where one does not. Every answer carries the hardening headers of
+bizstats.web.security. An unexpected exception is answered 500 with a request id and nothing
+else; its traceback goes to the server's log (bizstats.web.failures)."""
 
 from __future__ import annotations
 
 import gc
 import os
+from collections.abc import Iterable, Iterator
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.routing import APIRoute
+from starlette.routing import BaseRoute, Mount
 
 from bizstats.config import Target
-from bizstats.web import collect
+from bizstats.realtime.counters import CounterReader
+from bizstats.web.access import PUBLIC, ReadAccess
+from bizstats.web.collect.routes import collector_router
+from bizstats.web.collect.service import Collector
 from bizstats.web.dashboard import add_dashboard
+from bizstats.web.failures import REQUEST_ID_HEADER, crashed
 from bizstats.web.query.router import query_router
+from bizstats.web.security import HEADERS, SecurityHeaders, swagger_page
+
+OPENAPI_URL = "/openapi.json"
 
 
 def create_app(target: Target) -> FastAPI:
@@ -20,18 +36,66 @@ def create_app(target: Target) -> FastAPI:
     app = FastAPI(
         title="bizstats",
         description="Business statistics: event collection, query API and dashboard.",
+        openapi_url=OPENAPI_URL,
+        docs_url=None,  # served below, with a content security policy of its own
+        redoc_url=None,
     )
     app.state.target = target
+    app.add_middleware(SecurityHeaders)
+    app.add_exception_handler(Exception, _crashed)
 
     @app.get("/healthz", tags=["operations"])
     def healthz() -> dict[str, str]:
         """Liveness: the process answers."""
         return {"status": "ok"}
 
-    app.include_router(collect.router(target))
-    app.include_router(query_router(target))
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return swagger_page(OPENAPI_URL, app.title)
+
+    collector = Collector(target)
+    access = ReadAccess(target)
+    counters = CounterReader(collector.redis, collector.settings.uv_exact, collector.offset_hours)
+    app.include_router(collector_router(collector))
+    app.include_router(query_router(target, access, counters))
     add_dashboard(app)
+    check_reads_need_a_key(app, access)
     return app
+
+
+def served_routes(routes: Iterable[BaseRoute]) -> Iterator[BaseRoute]:
+    """Every route and mount, those of included routers too (FastAPI 0.150 keeps an included
+    router as one entry holding the original router; our routers add no prefix)."""
+    for route in routes:
+        included = getattr(route, "original_router", None)
+        if included is not None:
+            yield from served_routes(included.routes)
+        else:
+            yield route
+
+
+def check_reads_need_a_key(app: FastAPI, access: ReadAccess) -> None:
+    """Every GET route and mount of `app` is in access.PUBLIC or depends on `access`."""
+    for route in served_routes(app.routes):
+        path = getattr(route, "path", "")
+        if path in PUBLIC:
+            continue
+        if isinstance(route, Mount):
+            raise RuntimeError(f"{path} is mounted without a read key and is not in PUBLIC")
+        if "GET" not in (getattr(route, "methods", None) or ()):
+            continue
+        if not isinstance(route, APIRoute) or not any(
+            dependency.call is access for dependency in route.dependant.dependencies
+        ):
+            raise RuntimeError(f"GET {path} serves data without a read key (bizstats.web.access)")
+
+
+async def _crashed(request: Request, exc: Exception) -> JSONResponse:
+    rid = crashed(f"{request.method} {request.url.path}", exc)
+    return JSONResponse(
+        {"detail": f"internal error: the server's log has the details (request id {rid})"},
+        status_code=500, headers={**HEADERS, REQUEST_ID_HEADER: rid},
+    )
 
 
 TARGET_ENV = "BIZSTATS_SERVE_TARGET"  # the target of `bizstats serve --workers N`'s workers

@@ -1,9 +1,12 @@
 """The query API's cache of hot queries in Redis (seed §11.2.2), and its invalidation by
 builds.
 
-- An answer is stored under `<prefix>:<warehouse>:q:<sha1 of the request>` for
+- An answer is stored under `<prefix>:<warehouse id>:q:<sha1 of the request>` for
   BIZSTATS_CACHE_TTL seconds, and its key is added to the set `<...>:d:<day>` of every local
-  day it depends on (grains.Grain.days_used).
+  day it depends on (grains.Grain.days_used). The warehouse id is the warehouse's identity,
+  stored in the warehouse itself (bizstats.warehouse_id), never the address a client used:
+  a build connecting to 127.0.0.1:3306 and an API connecting through a proxy or a DNS name
+  share the answers' namespace, and a warehouse created anew at the same address does not.
 - `invalidate_days(target, start, end)`, called after a successful build with the days it
   rebuilt, deletes exactly the answers of those days (one Lua script: atomic), after making
   the new numbers readable (DuckDB: a new snapshot, see query/snapshot.py).
@@ -30,8 +33,8 @@ from datetime import date, timedelta
 import redis
 
 from bizstats.config import Target
-from bizstats.db import describe
 from bizstats.errors import BizstatsError
+from bizstats.warehouse_id import ensure_warehouse_id
 
 DOWN_SECONDS = 5.0
 TIMEOUT_SECONDS = 0.25
@@ -65,12 +68,11 @@ def _days(start: date, end: date) -> list[date]:
 
 
 class QueryCache:
-    """The cache of one warehouse's answers; every method is a no-op (or a miss) while
-    Redis is unreachable."""
+    """The answers cached in one Redis, each warehouse's under a namespace of its id; every
+    method is a no-op (or a miss) while Redis is unreachable."""
 
-    def __init__(self, target: Target, url: str, prefix: str, ttl: int) -> None:
-        warehouse = hashlib.sha1(describe(target).encode()).hexdigest()[:12]
-        self.namespace = f"{prefix}:{warehouse}"
+    def __init__(self, url: str, prefix: str, ttl: int) -> None:
+        self.prefix = prefix
         self.ttl = ttl
         self._redis = redis.Redis.from_url(
             url, socket_timeout=TIMEOUT_SECONDS, socket_connect_timeout=TIMEOUT_SECONDS
@@ -81,7 +83,7 @@ class QueryCache:
         self._lock = threading.Lock()
 
     @classmethod
-    def from_env(cls, target: Target) -> QueryCache | None:
+    def from_env(cls) -> QueryCache | None:
         """The cache the settings ask for, or None when it is off."""
         url = os.environ.get("BIZSTATS_REDIS_URL", "").strip()
         if not url:
@@ -90,17 +92,20 @@ class QueryCache:
         if not ttl.isdigit() or int(ttl) < 1:
             raise BizstatsError(f"BIZSTATS_CACHE_TTL must be a positive number of seconds, got {ttl!r}")
         prefix = os.environ.get("BIZSTATS_CACHE_PREFIX", "bizstats:query").strip() or "bizstats:query"
-        return cls(target, url, prefix, int(ttl))
+        return cls(url, prefix, int(ttl))
 
-    def answer_key(self, request: str) -> str:
-        return f"{self.namespace}:q:{hashlib.sha1(request.encode()).hexdigest()}"
+    def namespace(self, warehouse: str) -> str:
+        """Where the answers of the warehouse with id `warehouse` live."""
+        return f"{self.prefix}:{warehouse}"
 
-    def _day_key(self, day: date) -> str:
-        return f"{self.namespace}:d:{day.isoformat()}"
+    def answer_key(self, warehouse: str, request: str) -> str:
+        return f"{self.namespace(warehouse)}:q:{hashlib.sha1(request.encode()).hexdigest()}"
 
-    @property
-    def _epoch_key(self) -> str:
-        return f"{self.namespace}:epoch"
+    def _day_key(self, warehouse: str, day: date) -> str:
+        return f"{self.namespace(warehouse)}:d:{day.isoformat()}"
+
+    def _epoch_key(self, warehouse: str) -> str:
+        return f"{self.namespace(warehouse)}:epoch"
 
     def _available(self) -> bool:
         return time.monotonic() >= self._down_until
@@ -109,33 +114,35 @@ class QueryCache:
         with self._lock:
             self._down_until = time.monotonic() + DOWN_SECONDS
 
-    def lookup(self, key: str) -> tuple[bytes | None, str | None]:
+    def lookup(self, warehouse: str, key: str) -> tuple[bytes | None, str | None]:
         """(the stored answer or None, the epoch to store a new one with; None: don't)."""
         if not self._available():
             return None, None
         try:
-            body, epoch = self._redis.pipeline(transaction=False).get(key).get(self._epoch_key).execute()
+            pipe = self._redis.pipeline(transaction=False)
+            body, epoch = pipe.get(key).get(self._epoch_key(warehouse)).execute()
         except redis.RedisError:
             self._failed()
             return None, None
         return body, (epoch or b"0").decode()
 
-    def store(self, key: str, body: bytes, days: tuple[date, date], epoch: str) -> bool:
+    def store(self, warehouse: str, key: str, body: bytes, days: tuple[date, date], epoch: str) -> bool:
         """Keep `body` under `key` for the days it depends on, unless a build invalidated
         anything since `epoch` was read. True when stored."""
         if not self._available():
             return False
-        day_keys = [self._day_key(d) for d in _days(*days)]
+        day_keys = [self._day_key(warehouse, d) for d in _days(*days)]
         try:
-            return bool(self._put(keys=[self._epoch_key, key, *day_keys], args=[epoch, body, self.ttl]))
+            keys = [self._epoch_key(warehouse), key, *day_keys]
+            return bool(self._put(keys=keys, args=[epoch, body, self.ttl]))
         except redis.RedisError:
             self._failed()
             return False
 
-    def invalidate(self, start: date, end: date) -> int:
+    def invalidate(self, warehouse: str, start: date, end: date) -> int:
         """Delete the answers depending on any day of [start, end]; how many there were.
         Raises redis.RedisError when Redis cannot be reached (the caller says so)."""
-        keys = [self._epoch_key, *(self._day_key(d) for d in _days(start, end))]
+        keys = [self._epoch_key(warehouse), *(self._day_key(warehouse, d) for d in _days(start, end))]
         return int(self._invalidate(keys=keys))
 
 
@@ -156,19 +163,28 @@ def invalidate_days(target: Target, start: date, end: date) -> Invalidation:
     holding the warehouse lock (bizstats.build._build, after changes.log_build). A Redis that
     cannot be reached is not an error of the build: the warning says that answers cached
     before it may stay stale up to BIZSTATS_CACHE_TTL."""
+    cache = QueryCache.from_env()
+    try:
+        # before the snapshot, so that it carries the id too
+        warehouse = ensure_warehouse_id(target)
+    except BizstatsError as exc:
+        warehouse = None
+        failure = f"the warehouse's id could not be stored: {exc}"
     if target.name == "duckdb":
         from bizstats.web.query.snapshot import publish, snapshot_dir
 
         if snapshot_dir(target).is_dir():  # a query API reads this warehouse
             publish(target)
-    cache = QueryCache.from_env(target)
     if cache is None:
         return Invalidation(0)
-    try:
-        return Invalidation(cache.invalidate(start, end))
-    except redis.RedisError as exc:
-        return Invalidation(
-            0,
-            f"the query cache ({cache.namespace}) could not be invalidated for {start} .. {end}: "
-            f"{exc}; cached answers may stay stale for up to {cache.ttl} s (BIZSTATS_CACHE_TTL)",
-        )
+    if warehouse is not None:
+        try:
+            return Invalidation(cache.invalidate(warehouse, start, end))
+        except redis.RedisError as exc:
+            failure = str(exc)
+    where = cache.namespace(warehouse) if warehouse else cache.prefix
+    return Invalidation(
+        0,
+        f"the query cache ({where}) could not be invalidated for {start} .. {end}: "
+        f"{failure}; cached answers may stay stale for up to {cache.ttl} s (BIZSTATS_CACHE_TTL)",
+    )

@@ -1,12 +1,14 @@
-"""The collector's HTTP endpoints: POST /api/report, POST /api/report/batch, GET /metrics,
-GET /tracker.js and GET /api/stats/realtime.
+"""The collector's HTTP endpoints: POST /api/report, POST /api/report/batch, GET /metrics and
+GET /tracker.js (its real-time counters are read through the query API, behind a read key:
+GET /api/stats/realtime, bizstats.web.query.router).
 
 Answers of a report request:
 - 200 `{"stored": n, "new": [ids], "duplicates": [ids], "rejected": [{"index", "reason"}]}`:
   the events listed in `new` and `duplicates` are committed (a duplicate was stored before);
 - 400 bad JSON or gzip, 401 credentials, 413 body or batch too large, 422 every event refused
   (the reasons in `rejected`), 429 rate limit (Retry-After), 503 the database is unavailable
-  (Retry-After; nothing of the request was stored).
+  (Retry-After; nothing of the request was stored; the body says so with a request id, the
+  details are in the server's log only: bizstats.web.failures).
 """
 
 from __future__ import annotations
@@ -14,22 +16,21 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import AsyncIterator
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
-import redis
-from fastapi import APIRouter, FastAPI, HTTPException, Query, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from bizstats.realtime.counters import read_day
 from bizstats.web.collect.auth import Unauthorized, authenticate, origin_allowed
 from bizstats.web.collect.body import BadBody, decode, read_body
 from bizstats.web.collect.enrich import client_ip
 from bizstats.web.collect.events import Rejected, parse_time, to_row
 from bizstats.web.collect.group_commit import StoreUnavailable
 from bizstats.web.collect.service import Collector
+from bizstats.web.failures import REQUEST_ID_HEADER, failed, public_detail
 
 TRACKER = Path(__file__).resolve().parents[1] / "static" / "tracker.js"
 RETRY_AFTER = 5  # seconds, when the database is unavailable
@@ -73,19 +74,6 @@ def collector_router(collector: Collector) -> APIRouter:
         return FileResponse(
             TRACKER, media_type="application/javascript", headers={"Cache-Control": "public, max-age=300"}
         )
-
-    @router.get("/api/stats/realtime", tags=["query"])
-    def realtime(day: Annotated[date | None, Query(alias="date")] = None) -> dict[str, Any]:
-        """Today's (or `date`'s, local) real-time counters from Redis."""
-        if collector.redis is None:
-            raise HTTPException(503, "real-time counters are off: set BIZSTATS_REDIS_URL")
-        if day is None:
-            now = datetime.now(timezone.utc).replace(tzinfo=None)
-            day = (now + timedelta(hours=collector.offset_hours)).date()
-        try:
-            return read_day(collector.redis, day, collector.settings.uv_exact)
-        except redis.RedisError as exc:
-            raise HTTPException(503, f"Redis is unavailable: {exc}") from exc
 
     return router
 
@@ -142,7 +130,11 @@ async def _report(collector: Collector, request: Request, key: str | None, batch
         new = await collector.committer.store(rows)
     except StoreUnavailable as exc:
         metrics.rejected.labels("store_unavailable").inc(len(rows))
-        return _refuse(503, f"events not stored, retry later: {exc}", {"Retry-After": str(RETRY_AFTER)})
+        rid = failed(f"{request.method} {request.url.path}", exc)
+        return _refuse(
+            503, public_detail("events not stored: the database is unavailable", rid),
+            {"Retry-After": str(RETRY_AFTER), REQUEST_ID_HEADER: rid},
+        )
     fresh = [row["event_id"] for row, is_new in zip(rows, new, strict=True) if is_new]
     repeated = [row["event_id"] for row, is_new in zip(rows, new, strict=True) if not is_new]
     metrics.stored.inc(len(fresh))

@@ -13,6 +13,9 @@ from bizstats.web.query.grains import Grain
 DEFAULT_DAYS = 30  # the range when a request gives no start
 DEFAULT_SIZE = 500
 MAX_SIZE = 1000  # rows per page, a hard maximum
+MAX_PAGE = 1_000_000  # pages: more than any request has (its offset must stay a sane number)
+DAYS_AHEAD = 366  # the last day a request may name: a year after today (local)
+_FLOOR = date(1000, 1, 1)  # whatever BIZSTATS_MIN_DATETIME says: MySQL's first DATE
 EVERY = "*"  # channel=* / device_type=*: every value, `all` included
 
 
@@ -41,13 +44,16 @@ class StatsQuery:
         ))
 
 
-def _day(name: str, value: str | None, default: date) -> date:
+def _day(name: str, value: str | None, default: date, served: tuple[date, date]) -> date:
     if value is None or value == "":
         return default
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise BadRequest(f"{name}: not a date (YYYY-MM-DD, local day UTC+8): {value!r}") from None
+    if not served[0] <= day <= served[1]:
+        raise BadRequest(f"{name}: {day} is outside the days the API serves, {served[0]} .. {served[1]}")
+    return day
 
 
 def _choices(name: str, value: str | None, known: list[str], default: tuple[str, ...]) -> tuple[str, ...]:
@@ -79,11 +85,16 @@ def parse_query(
     dimension: str | None,
     page: int,
     size: int,
+    first_day: date = date(2000, 1, 1),
 ) -> StatsQuery:
     """Check a request's parameters against the grain, the metric catalogue and the seeds.
-    Without dates: the DEFAULT_DAYS days up to yesterday (`today` is the local date)."""
-    last = _day("end", end, today - timedelta(days=1))
-    first = _day("start", start, last - timedelta(days=min(DEFAULT_DAYS, grain.max_days) - 1))
+    Without dates: the DEFAULT_DAYS days up to yesterday (`today` is the local date). Days
+    before `first_day` (the first the warehouse can hold) or more than DAYS_AHEAD after today
+    are refused."""
+    served = (max(first_day, _FLOOR), today + timedelta(days=DAYS_AHEAD))
+    last = _day("end", end, max(today - timedelta(days=1), served[0]), served)
+    default_first = max(served[0], last - timedelta(days=min(DEFAULT_DAYS, grain.max_days) - 1))
+    first = _day("start", start, default_first, served)
     if first > last:
         raise BadRequest(f"start {first} is after end {last}")
     days = (last - first).days + 1
@@ -94,8 +105,8 @@ def parse_query(
         )
     if not 1 <= size <= MAX_SIZE:
         raise BadRequest(f"size must be 1 to {MAX_SIZE} rows per page, got {size}")
-    if page < 1:
-        raise BadRequest(f"page must be 1 or more, got {page}")
+    if not 1 <= page <= MAX_PAGE:
+        raise BadRequest(f"page must be 1 to {MAX_PAGE}, got {page}")
     by_name = {m.name: m for m in catalog}
     names = _choices("metrics", metrics, list(by_name), tuple(by_name))
     if grain.sliced:

@@ -1,38 +1,51 @@
 """The query API's routes: GET /api/stats/{daily,hourly,weekly,monthly,breakdowns,user-types},
-GET /api/metrics (the catalogue) and GET /api/quality (the data-quality board), each behind a
-read API key (`Authorization: Bearer bzs_...` or `X-API-Key: bzs_...`)."""
+GET /api/stats/realtime (the collector's real-time counters), GET /api/metrics (the
+catalogue) and GET /api/quality (the data-quality board), each behind a read API key
+(bizstats.web.access.ReadAccess).
+
+A request the API refuses is a 400 saying why; a warehouse (or Redis) that cannot be read is a
+503 with a generic reason and a request id, the details only in the server's log
+(bizstats.web.failures)."""
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Depends, HTTPException, Query, Response
-from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
-from starlette.concurrency import run_in_threadpool
+import redis
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 
-from bizstats.config import Target
+from bizstats.config import DatetimeWindow, Target
 from bizstats.errors import BizstatsError
 from bizstats.metrics_catalog import CatalogSource
 from bizstats.project_vars import project_vars
+from bizstats.realtime.counters import CounterReader
+from bizstats.warehouse_id import read_warehouse_id
+from bizstats.web.access import ReadAccess
 from bizstats.web.cache import QueryCache
-from bizstats.web.keys import ApiKey, KeyVerifier
+from bizstats.web.failures import REQUEST_ID_HEADER, RETRY_AFTER, failed, public_detail, warehouse_reason
 from bizstats.web.query.dimensions import Dimensions, load_dimensions
 from bizstats.web.query.grains import GRAINS, Grain
-from bizstats.web.query.params import DEFAULT_SIZE, MAX_SIZE, BadRequest, parse_query
+from bizstats.web.query.params import DEFAULT_SIZE, MAX_PAGE, MAX_SIZE, BadRequest, parse_query
 from bizstats.web.query.quality import read_quality
 from bizstats.web.query.readers import Reader, make_reader
 from bizstats.web.query.stats import run_stats
 
-_bearer = HTTPBearer(auto_error=False, description="A read key: `bizstats keys create --name NAME`")
 _START = "first local day (UTC+8), YYYY-MM-DD; default: 30 days before end"
 _END = "last local day, YYYY-MM-DD; default: yesterday"
 _CHOICE = "comma list of values, `*` for every one; default `all` (the rollup row)"
 _METRICS = "comma list of metric columns (GET /api/metrics); default: every one"
-_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="The same key, as a header")
+ID_SECONDS = 5.0  # how long the API trusts the warehouse id it read (a warehouse made anew)
+
+
+class Unavailable(Exception):
+    """Something the answer needs cannot be read now (503): the public reason; the details
+    are in the exception it chains."""
 
 
 @dataclass
@@ -44,18 +57,31 @@ class QueryService:
     cache: QueryCache | None
     catalog: CatalogSource
     dimensions: Dimensions
-    keys: KeyVerifier
     utc_offset_hours: int
+    first_day: date  # the first local day the warehouse can hold (BIZSTATS_MIN_DATETIME)
+    _warehouse: tuple[float, str | None] = (float("-inf"), None)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
     def for_target(cls, target: Target) -> QueryService:
         return cls(
-            target, make_reader(target), QueryCache.from_env(target), CatalogSource(),
-            load_dimensions(), KeyVerifier(target), project_vars().utc_offset_hours,
+            target, make_reader(target), QueryCache.from_env(), CatalogSource(),
+            load_dimensions(), project_vars().utc_offset_hours, DatetimeWindow.from_env().earliest.date(),
         )
 
     def today(self) -> date:
         return (datetime.now(UTC) + timedelta(hours=self.utc_offset_hours)).date()
+
+    def warehouse(self) -> str | None:
+        """The id of the warehouse read (the cache's namespace; None: not cached), re-read
+        every ID_SECONDS."""
+        read_at, known = self._warehouse
+        if time.monotonic() - read_at < ID_SECONDS:
+            return known
+        known = read_warehouse_id(self.reader.fetch, self.target)
+        with self._lock:
+            self._warehouse = (time.monotonic(), known)
+        return known
 
 
 def _json(body: bytes, cache: str) -> Response:
@@ -66,8 +92,9 @@ def _dump(data: Any) -> bytes:
     return orjson.dumps(data)
 
 
-def query_router(target: Target) -> APIRouter:
-    """The routes over `target` (its services are made on the first request)."""
+def query_router(target: Target, access: ReadAccess, realtime: CounterReader) -> APIRouter:
+    """The routes over `target` (its services are made on the first request), behind
+    `access`; `realtime` reads the collector's counters."""
     router = APIRouter(tags=["query"])
     holder: list[QueryService] = []
 
@@ -76,64 +103,51 @@ def query_router(target: Target) -> APIRouter:
             holder.append(QueryService.for_target(target))
         return holder[0]
 
-    async def reader_key(
-        bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-        header: Annotated[str | None, Depends(_header)],
-    ) -> ApiKey:
-        # async: a key checked in the last minute costs no trip to a worker thread; only a
-        # lookup in the key store (a database) runs on one
-        token = (bearer.credentials if bearer else None) or header
-        if not token:
-            raise HTTPException(401, "an API key is required: `Authorization: Bearer <key>` or `X-API-Key`")
-        keys = (await run_in_threadpool(service)).keys if not holder else holder[0].keys
-        known, key = keys.remembered(token)
-        if not known:
-            key = await run_in_threadpool(keys.verify, token)
-        if key is None:
-            raise HTTPException(401, "unknown or revoked API key")
-        if key.scope != "read":
-            raise HTTPException(403, f"this key's scope is {key.scope!r}: only read keys read the stats")
-        return key
+    reads = [Depends(access)]
 
-    reads = [Depends(reader_key)]
-
-    def answer(work: Callable[[], Any]) -> Any:
+    def answer(request: Request, work: Callable[[], Any]) -> Any:
         try:
             return work()
         except BadRequest as exc:
             raise HTTPException(400, str(exc)) from None
-        except BizstatsError as exc:
-            raise HTTPException(503, str(exc)) from None
+        except (BizstatsError, Unavailable) as exc:
+            reason = str(exc) if isinstance(exc, Unavailable) else warehouse_reason(exc)
+            rid = failed(f"{request.method} {request.url.path}", exc.__cause__ or exc)
+            headers = {REQUEST_ID_HEADER: rid, "Retry-After": str(RETRY_AFTER)}
+            raise HTTPException(503, public_detail(reason, rid), headers=headers) from None
 
     def add_stats_route(grain: Grain) -> None:
         def stats(
+            request: Request,
             start: Annotated[str | None, Query(description=_START)] = None,
             end: Annotated[str | None, Query(description=_END)] = None,
             channel: Annotated[str | None, Query(description=_CHOICE)] = None,
             device_type: Annotated[str | None, Query(description=_CHOICE)] = None,
             metrics: Annotated[str | None, Query(description=_METRICS)] = None,
             dimension: Annotated[str | None, Query(description="breakdowns only: comma list")] = None,
-            page: Annotated[int, Query(description="1, 2, ...: see next_page")] = 1,
+            page: Annotated[int, Query(description=f"1, 2, ... (at most {MAX_PAGE}): see next_page")] = 1,
             size: Annotated[int, Query(description=f"rows per page, at most {MAX_SIZE}")] = DEFAULT_SIZE,
         ) -> Response:
-            svc = service()
-
             def work() -> Response:
+                svc = service()
                 query = parse_query(
                     grain, svc.catalog.get().metrics(grain.mart), svc.dimensions, svc.today(),
                     start=start, end=end, channel=channel, device_type=device_type, metrics=metrics,
-                    dimension=dimension, page=page, size=size,
+                    dimension=dimension, page=page, size=size, first_day=svc.first_day,
                 )
-                key = svc.cache.answer_key(query.cache_key()) if svc.cache else ""
-                body, epoch = svc.cache.lookup(key) if svc.cache else (None, None)
+                warehouse = svc.warehouse() if svc.cache else None
+                if svc.cache is None or warehouse is None:
+                    return _json(_dump(run_stats(svc.reader, query, svc.utc_offset_hours)), "miss")
+                key = svc.cache.answer_key(warehouse, query.cache_key())
+                body, epoch = svc.cache.lookup(warehouse, key)
                 if body is not None:
                     return _json(body, "hit")
                 body = _dump(run_stats(svc.reader, query, svc.utc_offset_hours))
-                if svc.cache and epoch is not None:
-                    svc.cache.store(key, body, grain.days_used(query.start, query.end), epoch)
+                if epoch is not None:
+                    svc.cache.store(warehouse, key, body, grain.days_used(query.start, query.end), epoch)
                 return _json(body, "miss")
 
-            return answer(work)
+            return answer(request, work)
 
         stats.__doc__ = (
             f"Rows of `{grain.mart}` for the local days [start, end] (at most {grain.max_days} days), "
@@ -146,12 +160,30 @@ def query_router(target: Target) -> APIRouter:
     for grain in GRAINS.values():
         add_stats_route(grain)
 
+    @router.get("/api/stats/realtime", dependencies=reads)
+    def realtime_counters(
+        request: Request,
+        day: Annotated[date | None, Query(alias="date", description="local day; default today")] = None,
+    ) -> dict[str, Any]:
+        """Today's (or `date`'s, local) real-time counters of the collector, from Redis: pv,
+        uv, new members, credit orders, member deductions, the day's total and by slice."""
+
+        def work() -> dict[str, Any]:
+            if realtime.client is None:
+                raise Unavailable("real-time counters are off: the server has no BIZSTATS_REDIS_URL")
+            try:
+                return realtime.read(day)
+            except redis.RedisError as exc:
+                raise Unavailable("the real-time counters cannot be read right now") from exc
+
+        return answer(request, work)
+
     @router.get("/api/metrics", dependencies=reads)
-    def metrics() -> dict[str, Any]:
+    def metrics(request: Request) -> dict[str, Any]:
         """The metric catalogue (from dbt's manifest: labels zh/en, unit, format, definition)
         of each grain, and the channels, device types and breakdown dimensions."""
-        svc = service()
-        catalog = answer(svc.catalog.get)
+        svc = answer(request, service)
+        catalog = answer(request, svc.catalog.get)
         dims = svc.dimensions
         return {
             "grains": {
@@ -168,10 +200,9 @@ def query_router(target: Target) -> APIRouter:
         }
 
     @router.get("/api/quality", dependencies=reads)
-    def quality() -> dict[str, Any]:
+    def quality(request: Request) -> dict[str, Any]:
         """The data-quality board: monitors, last build, cross-check error rate, data delay,
         alerts of the last 24 hours (empty parts named in `missing`)."""
-        svc = service()
-        return answer(lambda: read_quality(svc.reader, datetime.now(UTC).replace(tzinfo=None)))
+        return answer(request, lambda: read_quality(service().reader, datetime.now(UTC).replace(tzinfo=None)))
 
     return router

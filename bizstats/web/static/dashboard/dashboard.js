@@ -9,6 +9,9 @@ const WORDS = window.BIZSTATS_I18N;
 const KEY_STORE = "bizstats.apiKey";
 const PERIOD = { daily: "stat_date", weekly: "week_start", monthly: "month_start" };
 const REALTIME_MS = 5000;
+// ECharts' HTML tooltips carry inline style attributes, which the page's Content-Security-Policy
+// refuses (bizstats/web/security.py): tooltips are drawn in the chart's canvas instead
+const TOOLTIP = "richText";
 const state = { lang: "zh", catalog: null, shown: [], charts: {} };
 
 const $ = (id) => document.getElementById(id);
@@ -127,7 +130,7 @@ function renderKpis(day, byDate) {
 
 function line(id, categories, series) {
   chart(id).setOption({
-    tooltip: { trigger: "axis" }, legend: { top: 0 }, grid: { left: 60, right: 20, top: 30, bottom: 30 },
+    tooltip: { renderMode: TOOLTIP, trigger: "axis" }, legend: { top: 0 }, grid: { left: 60, right: 20, top: 30, bottom: 30 },
     xAxis: { type: "category", data: categories }, yAxis: { type: "value" },
     series: series.map((s) => ({ type: "line", showSymbol: false, ...s })),
   }, true);
@@ -166,7 +169,7 @@ function renderUserTypes(data, metric) {
   const days = [...new Set(data.map((r) => r.stat_date))];
   const of = (type) => days.map((d) => Number((data.find((r) => r.stat_date === d && r.user_type === type) || {})[metric.name] || 0));
   chart("user-types").setOption({
-    tooltip: { trigger: "axis" }, legend: { top: 0 }, grid: { left: 60, right: 20, top: 30, bottom: 30 },
+    tooltip: { renderMode: TOOLTIP, trigger: "axis" }, legend: { top: 0 }, grid: { left: 60, right: 20, top: 30, bottom: 30 },
     xAxis: { type: "category", data: days }, yAxis: { type: "value" },
     series: [{ name: t("new"), type: "bar", stack: "u", data: of("new") },
              { name: t("old"), type: "bar", stack: "u", data: of("old") }],
@@ -176,7 +179,7 @@ function renderUserTypes(data, metric) {
 function renderFunnel(day, row, breakdowns) {
   const steps = dailyMetrics().filter((m) => m.funnel_step !== null).sort((a, b) => a.funnel_step - b.funnel_step);
   chart("funnel").setOption({
-    tooltip: { trigger: "item" },
+    tooltip: { renderMode: TOOLTIP, trigger: "item" },
     series: [{ type: "funnel", sort: "none", left: "10%", width: "80%", label: { formatter: "{b}: {c}" },
                data: steps.map((m) => ({ name: label(m), value: Number(row[m.name] || 0) })) }],
   }, true);
