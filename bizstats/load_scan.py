@@ -21,10 +21,20 @@ import duckdb
 import pandas as pd
 
 from bizstats.errors import BizstatsError
-from bizstats.load_checks import BadRow, Layout, checks, raw_values, row_values
+from bizstats.load_checks import TEXT_MAX_BYTES, BadRow, Layout, checks, raw_values, row_values
 from bizstats.load_lines import Lines, read_record, record_starts
 from bizstats.load_records import FileFacts
-from bizstats.load_sql import ORDINAL, kept, last_characters, surely_good, values, with_values
+from bizstats.load_sql import (
+    ORDINAL,
+    kept,
+    last_characters,
+    may_hold_personal_data,
+    pseudonymized,
+    surely_good,
+    values,
+    with_values,
+)
+from bizstats.privacy import Scrubber, column_rule
 
 POSITION = "_pos"  # a good row's place in the file: ORDINAL * SLOTS (+ n for a Python row)
 # The rows DuckDB could not read sit between its rows: the n-th after row k is at
@@ -72,10 +82,16 @@ class Line:
 
 
 def scan(
-    con: duckdb.DuckDBPyConnection, layout: Layout, facts: FileFacts, loaded_at: datetime, refuse: Refuse
+    con: duckdb.DuckDBPyConnection,
+    layout: Layout,
+    facts: FileFacts,
+    loaded_at: datetime,
+    refuse: Refuse,
+    scrub: Scrubber,
 ) -> Scan:
     """Check the file on `con` (its temporary tables stay until the next scan); refused rows
-    go to `refuse` in file order."""
+    go to `refuse` in file order. Good rows have their personal data replaced by `scrub`'s
+    rule (bizstats.privacy): in Python for the rows SQL flags, whole user_ids in SQL."""
     path = str(layout.path)
     for table in (ROWS, FIXED, REJECTS, REJECTS + "_scan"):
         con.execute(f"drop table if exists {table}")
@@ -85,7 +101,8 @@ def scan(
         # UTF-8 of the columns a query uses only)
         con.execute(
             f"create temp table {ROWS} as select {ORDINAL}, {fields}, "
-            f"{surely_good(layout, loaded_at)} as _good from ({with_values(path, layout, REJECTS)})"
+            f"{surely_good(layout, loaded_at)} and not ({may_hold_personal_data(layout, scrub)}) "
+            f"as _good from ({with_values(path, layout, REJECTS)})"
         )
     except duckdb.InvalidInputException as exc:
         first = str(exc).splitlines()[0].removeprefix("Invalid Input Error: ")
@@ -98,7 +115,7 @@ def scan(
     positions = [p for (p,) in con.execute(f"select distinct line_byte_position from {REJECTS}").fetchall()]
     kept_rows = kept(len(layout.header))
     suspects = f"select {ORDINAL}, {fields} from {ROWS} where not _good and {kept_rows}"
-    sorter = _Sorter(con, layout, loaded_at, refuse)
+    sorter = _Sorter(con, layout, loaded_at, refuse, scrub)
     if positions or _any(con, suspects):
         starts = sorted(record_starts(layout.path, positions).values())
         (read_rows,) = con.execute(f"select count(*) from {ROWS}").fetchone()
@@ -112,6 +129,7 @@ def scan(
         f"select {ORDINAL} * {SLOTS} as {POSITION}, {values(layout)} "
         f"from (select *, {last_characters(layout)} from {ROWS} where _good and {kept_rows})"
     )
+    rows = pseudonymized(rows, layout, scrub)
     if sorter.fixed:
         rows = f"{rows} union all select * from {FIXED}"
     return Scan(rows, sorter.fixed > 0)
@@ -152,24 +170,45 @@ def _suspects(
         last = page[-1][0]
 
 
+def _scrubbed(layout: Layout, scrub: Scrubber, values: list[str | None]) -> list[str | None]:
+    """A good row's values with the privacy rule applied, or BadRow when extra_data outgrows
+    its column once its numbers are encrypted."""
+    out = []
+    for column, value in zip(layout.table.columns, values, strict=True):
+        if value is not None and (rule := column_rule(column)) is not None:
+            value = scrub.column(rule, column, value)
+            if column.kind == "json" and len(value.encode()) > TEXT_MAX_BYTES:
+                reason = f"longer than {TEXT_MAX_BYTES:,} bytes once its numbers are encrypted"
+                raise BadRow(column.name, reason)
+        out.append(value)
+    return out
+
+
 class _Sorter:
     """Python's verdict on rows SQL could not clear: good ones to the FIXED table, refused
     ones to `refuse`, a page at a time."""
 
     def __init__(
-        self, con: duckdb.DuckDBPyConnection, layout: Layout, loaded_at: datetime, refuse: Refuse
+        self,
+        con: duckdb.DuckDBPyConnection,
+        layout: Layout,
+        loaded_at: datetime,
+        refuse: Refuse,
+        scrub: Scrubber,
     ) -> None:
         self.con = con
         self.layout = layout
         self.checks = checks(layout, loaded_at)
         self.refuse = refuse
+        self.scrub = scrub
         self.good: list[list[Any]] = []
         self.refused: list[Refusal] = []
         self.fixed = 0
 
     def take(self, position: int, line: Line, fields: list[str]) -> None:
         try:
-            self.good.append([position, *row_values(self.layout, self.checks, fields)])
+            values = row_values(self.layout, self.checks, fields)
+            self.good.append([position, *_scrubbed(self.layout, self.scrub, values)])
         except BadRow as bad:
             self.refused.append(
                 Refusal(line(), bad.field, bad.reason, raw_values(self.layout.header, fields))

@@ -12,6 +12,7 @@ from datetime import datetime
 
 from bizstats.load_checks import JSON_MAX_DEPTH, TEXT_MAX_BYTES, Layout, Slot
 from bizstats.load_records import RECORD_MAX_BYTES
+from bizstats.privacy import PSEUDONYM, Scrubber, column_rule, sql_may_hold_number, sql_user_id_hash
 
 # DuckDB's max_line_size above RECORD_MAX_BYTES: it never sets aside a record for its size
 _LINE_SIZE_MARGIN = 1024 * 1024
@@ -147,3 +148,26 @@ def surely_good(layout: Layout, loaded_at: datetime) -> str:
             fine = f"{v} is null or ({fine})"
         conditions.append(f"coalesce({fine}, false)")
     return " and ".join(conditions) or "true"
+
+def may_hold_personal_data(layout: Layout, scrub: Scrubber) -> str:
+    """A condition on with_values' rows: true when a value could hold a phone or id number
+    that the privacy rule (bizstats.privacy) replaces (a cheap superset: any 11 digits with
+    at most one separator between two). Such rows take the Python path, which applies it."""
+    flags = []
+    for i, (slot, column) in enumerate(zip(layout.slots, layout.table.columns, strict=True)):
+        rule = column_rule(column)
+        if slot.index < 0 or rule is None or (column.name == "user_id" and scrub.hashes_user_ids):
+            continue  # a user_id hashed whole (`pseudonymized`) keeps no number
+        flags.append(f"coalesce({sql_may_hold_number(f'v{i}', rule, literal)}, false)")
+    return " or ".join(flags) or "false"
+
+
+def pseudonymized(rows: str, layout: Layout, scrub: Scrubber) -> str:
+    """`rows` (v0, v1, ... as `values` makes them) with every user_id replaced whole by its
+    keyed hash when a pseudonym key is set, as Scrubber.identifier does in Python."""
+    key = scrub.pseudonym_key
+    for i, (slot, column) in enumerate(zip(layout.slots, layout.table.columns, strict=True)):
+        hashed = column_rule(column) == PSEUDONYM and column.name == "user_id"
+        if key is not None and slot.index >= 0 and hashed:
+            return f"select * replace ({sql_user_id_hash(f'v{i}', key, literal)} as v{i}) from ({rows})"
+    return rows

@@ -45,6 +45,7 @@ from bizstats.load_ledger import (
 from bizstats.load_records import FileFacts, file_facts
 from bizstats.load_scan import Refusal, scan
 from bizstats.load_write import DuckDBWriter, MySQLWriter
+from bizstats.privacy import scrubber_for
 
 Progress = Callable[[str], None]
 
@@ -225,6 +226,7 @@ def _load(
     result = FileResult(lay.table.name, str(lay.path), sha256=facts.sha256)
     name = lay.path.name
     writer = _writer(con, scanner, workdir, target, lay.table)
+    scrub = scrubber_for(target)  # personal data: the collector's rule (bizstats.privacy)
     try:
         con.begin()
         result.already_loaded = ledger_loaded_at(con, target, result.table, result.sha256)
@@ -240,11 +242,13 @@ def _load(
         def refuse(refusals: list[Refusal]) -> None:
             rows = []
             for r in refusals:
-                result.rejected.append(RejectedRow(result.table, result.file, r.line, r.field, r.reason))
-                rows.append([result.table, result.file, r.line, r.field, r.reason, r.raw_values, loaded_at])
+                # the quarantine keeps why a row was refused, not the numbers of a person
+                raw, reason = scrub.quarantined(r.raw_values, r.reason)
+                result.rejected.append(RejectedRow(result.table, result.file, r.line, r.field, reason))
+                rows.append([result.table, result.file, r.line, r.field, reason, raw, loaded_at])
             writer.quarantine(rows)
 
-        checked = scan(scanner, lay, facts, loaded_at, refuse)
+        checked = scan(scanner, lay, facts, loaded_at, refuse, scrub)
         if progress:
             progress(f"{name}: checked, {len(result.rejected):,} rows rejected; writing the good rows")
         result.loaded, result.duplicates = writer.write(checked, loaded_at)

@@ -20,8 +20,8 @@ import orjson
 
 from bizstats.config import project_dir
 from bizstats.contract import TABLES
+from bizstats.privacy import Scrubber
 from bizstats.web.collect.enrich import device_type, is_bot
-from bizstats.web.collect.privacy import Scrubber
 
 COLUMNS = TABLES["event_logs"].column_names
 _LENGTHS = {c.name: c.length for c in TABLES["event_logs"].columns if c.length}
@@ -147,11 +147,6 @@ def to_row(event: Any, received: Received, scrub: Scrubber) -> dict[str, Any]:
     ua = received.user_agent
     if received.browser and is_bot(ua):  # a back-end source's agent is its HTTP library
         extra["bot"] = True
-    if row["user_id"]:
-        row["user_id"] = scrub.user_id(row["user_id"])
-    for name in ("page_url", "page_title"):
-        if row[name]:
-            row[name] = scrub.text(row[name])
     extra_json = orjson.dumps(scrub.extra(extra)).decode() if extra else None
     if extra_json and len(extra_json.encode()) > _TEXT_LIMIT:
         raise Rejected(f"extra_data larger than {_TEXT_LIMIT} bytes")
@@ -161,7 +156,7 @@ def to_row(event: Any, received: Received, scrub: Scrubber) -> dict[str, Any]:
     row["user_agent"] = ua[: _TEXT_LIMIT // 4] if ua else None
     row["event_time"] = event_time
     row["created_at"] = received.at.replace(microsecond=0)
-    return row
+    return scrub.row("event_logs", row)  # phone and id numbers in every string (bizstats.privacy)
 
 
 def _check_leave(extra: dict[str, Any]) -> None:

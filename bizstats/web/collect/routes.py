@@ -24,6 +24,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 
+from bizstats.privacy import SecretUnavailable
 from bizstats.web.collect.auth import Unauthorized, authenticate, origin_allowed
 from bizstats.web.collect.body import BadBody, decode, read_body
 from bizstats.web.collect.enrich import client_ip
@@ -121,6 +122,11 @@ async def _report(collector: Collector, request: Request, key: str | None, batch
         except Rejected as exc:
             rejected.append({"index": index, "reason": str(exc)})
             metrics.rejected.labels(_reason_label(str(exc))).inc()
+        except SecretUnavailable:  # the pseudonym secret lives in the database, which is down
+            metrics.rejected.labels("store_unavailable").inc(len(events))
+            return _refuse(
+                503, "events not stored: the database is unavailable", {"Retry-After": str(RETRY_AFTER)}
+            )
     metrics.received.inc(len(events))
     metrics.batch_size.observe(len(events))
     if not rows:

@@ -8,13 +8,13 @@ import sys
 from datetime import datetime, timedelta, timezone
 
 from bizstats.config import DatetimeWindow, Target
+from bizstats.privacy import scrubber_for
 from bizstats.project_vars import project_vars
 from bizstats.realtime.counters import connect as redis_connect
 from bizstats.realtime.feeder import CounterFeeder
 from bizstats.web.collect.events import Received
 from bizstats.web.collect.group_commit import GroupCommitter, Store
 from bizstats.web.collect.metrics import CollectorMetrics
-from bizstats.web.collect.privacy import Scrubber
 from bizstats.web.collect.ratelimit import RateLimiter
 from bizstats.web.collect.settings import CollectorSettings
 from bizstats.web.collect.spool import SpoolStore
@@ -38,7 +38,7 @@ class Collector:
         self.offset_hours = project_vars().utc_offset_hours
         self.metrics = CollectorMetrics()
         self.limiter = RateLimiter(self.settings.rate_per_second, self.settings.rate_burst)
-        self.scrubber = Scrubber(self.settings.fernet_key, self.settings.pseudonym_key)
+        self.scrubber = scrubber_for(target, (self.settings.fernet_key, self.settings.pseudonym_key))
         self.redis = redis_connect(self.settings.redis_url) if self.settings.redis_url else None
         self.feeder: CounterFeeder | None = None
         self.committer: GroupCommitter | None = None
