@@ -146,9 +146,9 @@ def _post_robot(channel: WebhookChannel, url: str, body: dict[str, Any], timeout
             timeout=timeout,
         )
     except requests.RequestException as exc:
-        raise SendError(f"cannot reach {urlsplit(channel.url).netloc}: {type(exc).__name__}") from None
+        raise SendError(f"cannot reach {urlsplit(channel.url).hostname}: {type(exc).__name__}") from None
     if not 200 <= response.status_code < 300:
-        raise SendError(f"HTTP {response.status_code} from {urlsplit(channel.url).netloc}")
+        raise SendError(f"HTTP {response.status_code} from {urlsplit(channel.url).hostname}")
     _check_answer(response)
 
 

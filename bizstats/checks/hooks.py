@@ -15,6 +15,7 @@ from bizstats.config import Target
 from bizstats.db import connect, fetch_all, placeholder, qualified
 from bizstats.realtime.counters import connect as redis_connect
 from bizstats.realtime.counters import read_day
+from bizstats.redact import redact_text, redact_url
 
 TOLERANCE = Decimal("0.05")
 REALTIME_TOLERANCE = "offline vs real-time counters within 5% (pv, uv of all/all)"
@@ -44,7 +45,7 @@ def realtime_vs_offline(target: Target, day: date) -> MonitorResult:
         finally:
             client.close()
     except redis.RedisError as exc:
-        return result("not_available", f"Redis at {url} did not answer: {exc}")
+        return result("not_available", f"Redis at {redact_url(url)} did not answer: {redact_text(str(exc))}")
     offline = _daily_all(target, day)
     if not realtime["pv"] or offline is None:
         return result("no_data", f"no real-time counters or no daily_stats row for {day}")

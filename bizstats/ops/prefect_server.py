@@ -23,6 +23,7 @@ from pathlib import Path
 import httpx
 
 from bizstats.errors import BizstatsError
+from bizstats.redact import redact_url
 
 STARTUP_ENV = "BIZSTATS_PREFECT_STARTUP_SECONDS"
 Say = Callable[[str], None]
@@ -130,7 +131,7 @@ def prefect_api(say: Say) -> Iterator[str]:
 
     configured = PREFECT_API_URL.value()
     if configured:
-        say(f"Prefect API {configured} (PREFECT_API_URL)")
+        say(f"Prefect API {redact_url(configured)} (PREFECT_API_URL)")
         yield configured
         return
     with local_server(say) as url:

@@ -49,4 +49,7 @@ def rebuild_realtime(target: Target, day: date | None) -> tuple[date, int]:
     try:
         return day, rebuild_day(target, settings.redis_url, day, offset, settings.uv_exact)
     except redis.RedisError as exc:
-        raise BizstatsError(f"Redis at {settings.redis_url}: {exc}; is it running?") from exc
+        from bizstats.redact import redact_text, redact_url
+
+        where = redact_url(settings.redis_url)
+        raise BizstatsError(f"Redis at {where}: {redact_text(str(exc))}; is it running?") from exc

@@ -18,14 +18,20 @@ def _int(name: str, default: int, low: int = 1) -> int:
 
 
 def _pairs(name: str) -> dict[str, str]:
-    """`a=x;b=y` into {"a": "x", "b": "y"} (blanks around items ignored)."""
+    """`a=x;b=y` into {"a": "x", "b": "y"} (blanks around items ignored). A malformed item
+    is named by its position (and name, when it has one), never echoed: the value may be a
+    secret (BIZSTATS_COLLECT_SOURCES holds HMAC secrets)."""
     found: dict[str, str] = {}
-    for item in os.environ.get(name, "").split(";"):
+    for number, item in enumerate(os.environ.get(name, "").split(";"), 1):
         if not item.strip():
             continue
         key, sep, value = item.partition("=")
         if not sep or not key.strip() or not value.strip():
-            raise BizstatsError(f"{name}: each item must be NAME=VALUE separated by ';', got {item!r}")
+            named = f" ({key.strip()!r})" if sep and key.strip() else ""
+            raise BizstatsError(
+                f"{name}: item {number}{named} is not NAME=VALUE; items are separated by ';' "
+                "(the item is not shown: it may hold a secret)"
+            )
         found[key.strip()] = value.strip()
     return found
 
