@@ -38,6 +38,8 @@ SAFE_LAST_DAY = date(9999, 12, 1)
 # user's business facts on every day they happened.
 _USER_TABLES = ("real_name_auths", "bank_cards", "member_orders", "orders", "deductions")
 
+DayRange = tuple[date, date]  # first and last local day, inclusive
+
 
 def utc_now() -> datetime:
     """Naive UTC now, second precision (how every datetime is stored)."""
@@ -61,11 +63,13 @@ def _json_page_view_id(target: Target, column: str) -> str:
     return f"json_unquote(json_extract({column}, '$.page_view_id'))"
 
 
-def _affected_days_queries(target: Target, offset_hours: int) -> list[str]:
-    """SELECTs of the local days touched by the rows loaded in a window (two placeholders:
-    after, up to). A row touches the days of every version of its key (an update can move or
-    remove the old day), plus the days its change reaches through another table."""
+def _affected_days_queries(target: Target, offset_hours: int, days: DayRange) -> list[str]:
+    """SELECTs of the local days (within `days`) touched by the rows loaded in a window (two
+    placeholders: after, up to). A row touches the days of every version of its key (an
+    update can move or remove the old day), plus the days its change reaches through another
+    table."""
     ph = placeholder(target)
+    first, last = _clear_of_overflow(days)
 
     def raw(name: str) -> str:
         return qualified(target, target.raw_schema, name)
@@ -81,11 +85,10 @@ def _affected_days_queries(target: Target, offset_hours: int) -> list[str]:
         )
 
     def days_of(name: str, column: str, key: str, late_keys: str) -> str:
-        # only days clear of overflow (SAFE_FIRST_DAY .. SAFE_LAST_DAY)
         return (
             f"select distinct {day('r.' + column)} as d from {raw(name)} as r "
             f"inner join ({late_keys}) as lk on r.{key} = lk.k where r.{column} is not null "
-            f"and {day('r.' + column)} between date '{SAFE_FIRST_DAY}' and date '{SAFE_LAST_DAY}'"
+            f"and {day('r.' + column)} between date '{first}' and date '{last}'"
         )
 
     queries = [
@@ -117,20 +120,21 @@ def _affected_days_queries(target: Target, offset_hours: int) -> list[str]:
 
 
 def _affected_days(
-    con: Any, target: Target, after: datetime, upto: datetime, offset_hours: int
+    con: Any, target: Target, after: datetime, upto: datetime, offset_hours: int, days: DayRange
 ) -> set[date]:
     ph = placeholder(target)
     found: set[date] = set()
-    for sql in _affected_days_queries(target, offset_hours):
+    for sql in _affected_days_queries(target, offset_hours, days):
         params = [after, upto] * (sql.count(ph) // 2)
         found.update(_as_date(value) for (value,) in fetch_all(con, sql, params))
     return found
 
 
-def _all_days(con: Any, target: Target, offset_hours: int) -> set[date]:
-    """Every local day any time column of any raw row falls on (clear of overflow): the
-    first scan's pending days, found without the joins of _affected_days, which would only
-    reach days of the same rows."""
+def _all_days(con: Any, target: Target, offset_hours: int, days: DayRange) -> set[date]:
+    """Every local day within `days` any time column of any raw row falls on: the first
+    scan's pending days, found without the joins of _affected_days, which would only reach
+    days of the same rows."""
+    first, last = _clear_of_overflow(days)
     found: set[date] = set()
     for table in TABLES.values():
         for column in table.time_columns:
@@ -138,10 +142,14 @@ def _all_days(con: Any, target: Target, offset_hours: int) -> set[date]:
             sql = (
                 f"select distinct {local} from {qualified(target, target.raw_schema, table.name)} "
                 f"where {column} is not null "
-                f"and {local} between date '{SAFE_FIRST_DAY}' and date '{SAFE_LAST_DAY}'"
+                f"and {local} between date '{first}' and date '{last}'"
             )
             found.update(_as_date(value) for (value,) in fetch_all(con, sql))
     return found
+
+
+def _clear_of_overflow(days: DayRange) -> DayRange:
+    return max(days[0], SAFE_FIRST_DAY), min(days[1], SAFE_LAST_DAY)
 
 
 def _as_date(value: Any) -> date:
@@ -203,9 +211,13 @@ def current_watermark(con: Any, target: Target) -> datetime | None:
     return value
 
 
-def scan_new_rows(target: Target, offset_hours: int) -> datetime | None:
+def scan_new_rows(
+    target: Target, offset_hours: int, days: DayRange = (SAFE_FIRST_DAY, SAFE_LAST_DAY)
+) -> datetime | None:
     """Add the local days touched by rows loaded since the last scan to the pending days and
-    move `scanned_to` up to the newest row, in one transaction. Before the first scan every
+    move `scanned_to` up to the newest row, in one transaction. Only days within `days` (the
+    planner passes the load window's, bizstats.build.window_days) become pending: a stored
+    time outside them (1900-01-01 inserted by hand) never does. Before the first scan every
     row is new. Returns the newest `_loaded_at` (None: the raw tables are empty)."""
     ph = placeholder(target)
     with connect(target) as con:
@@ -216,13 +228,13 @@ def scan_new_rows(target: Target, offset_hours: int) -> datetime | None:
         if upto is None or (scanned and after is not None and upto <= after):
             return upto
         if scanned:
-            days = _affected_days(con, target, after or datetime(1900, 1, 1), upto, offset_hours)
+            touched = _affected_days(con, target, after or datetime(1900, 1, 1), upto, offset_hours, days)
         else:  # every row is new: the days of every time column, no propagation to look for
-            days = _all_days(con, target, offset_hours)
+            touched = _all_days(con, target, offset_hours, days)
         cur = con.cursor()
         pending = qualified(target, target.models_schema, PENDING)
         known = {_as_date(d) for (d,) in fetch_all(con, f"select stat_date from {pending}")}
-        new_days = sorted(days - known)
+        new_days = sorted(touched - known)
         if new_days:
             cur.executemany(f"insert into {pending} (stat_date) values ({ph})", [(d,) for d in new_days])
         state = qualified(target, target.models_schema, STATE)
@@ -303,4 +315,28 @@ def log_build(
             f"values ({ph}, {ph}, {ph}, {ph}, {ph}, {ph})",
             (started_at, utc_now(), start, end, models, outcome),
         )
+        con.commit()
+
+
+def read_mark(target: Target, key: str) -> datetime | None:
+    """A watermark kept in `bizstats_build_state` under `key` (at most 20 characters), e.g.
+    the newest quarantined event already alerted; None when never set."""
+    state = qualified(target, target.models_schema, STATE)
+    with connect(target) as con:
+        _ensure_state_tables(con, target)
+        con.commit()
+        where = f"where state_key = {placeholder(target)}"
+        rows = fetch_all(con, f"select scanned_to from {state} {where}", (key,))
+    return rows[0][0] if rows else None
+
+
+def write_mark(target: Target, key: str, value: datetime) -> None:
+    """Set the watermark `key` (read_mark) to `value`."""
+    ph = placeholder(target)
+    state = qualified(target, target.models_schema, STATE)
+    with connect(target) as con:
+        _ensure_state_tables(con, target)
+        cur = con.cursor()
+        cur.execute(f"delete from {state} where state_key = {ph}", (key,))
+        cur.execute(f"insert into {state} (state_key, scanned_to) values ({ph}, {ph})", (key, value))
         con.commit()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import os
 import sys
 from collections.abc import Callable, Sequence
 from datetime import date
@@ -140,6 +141,7 @@ def _parser() -> argparse.ArgumentParser:
     _alerts_parser(sub, with_target)
     _ops_parser(sub, with_target)
     _collector_parser(sub, with_target)
+    _quarantine_parser(sub, with_target)
     _keys_parser(sub, with_target)
     return parser
 
@@ -173,6 +175,30 @@ def _collector_parser(sub: Any, with_target: Callable[[argparse.ArgumentParser],
         help="rebuild a day's counters from the stored events (after Redis was down)",
     ))
     rebuild.add_argument("--date", type=_date, help="the local day (default: today)")
+
+
+def _quarantine_parser(sub: Any, with_target: Callable[[argparse.ArgumentParser], Any]) -> None:
+    """`bizstats quarantine list|admit|drop`: browser events beyond the late-data horizon."""
+    quarantine = sub.add_parser(
+        "quarantine",
+        help="list, admit or drop the quarantined events (browser events beyond the late-data horizon)",
+        description="The collector quarantines a browser event dated more than "
+        "BIZSTATS_LATE_DATA_DAYS (default 30) days before it arrived (table "
+        "<schema>_raw._quarantined_events). admit moves events into event_logs, where the next "
+        "build sees them (it prints the backfill their days need); drop deletes them.",
+    )
+    verbs = quarantine.add_subparsers(dest="verb", required=True, metavar="ACTION")
+    for verb, text in (
+        ("list", "list quarantined events (default: all)"),
+        ("admit", "move the selected events into event_logs with a fresh _loaded_at"),
+        ("drop", "delete the selected events for good"),
+    ):
+        action = with_target(verbs.add_parser(verb, help=text))
+        action.add_argument("--id", type=_positive, action="append", default=[], dest="ids",
+                            metavar="ID", help="a quarantine id as `list` shows it (repeatable)")
+        action.add_argument("--before", type=_date, metavar="D",
+                            help="the events whose event_time is before day D (UTC)")
+        action.add_argument("--all", action="store_true", dest="every", help="every quarantined event")
 
 
 def _ops_parser(sub: Any, with_target: Callable[[argparse.ArgumentParser], Any]) -> None:
@@ -443,6 +469,30 @@ def _cmd_collect(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_quarantine(args: argparse.Namespace) -> int:
+    from bizstats.quarantine import Selection
+    from bizstats.web.collect import commands
+
+    target = Target(args.target)
+    selection = Selection(tuple(args.ids), args.before, args.every)
+    if args.verb == "list":
+        events = commands.list_quarantine(target, selection)
+        for e in events:
+            print(f"#{e.quarantine_id} {e.event_time:%Y-%m-%d %H:%M:%S} UTC {e.event_type} {e.event_id} "
+                  f"ip={e.ip_address or '-'} device={e.device_id or '-'} user={e.user_id or '-'} "
+                  f"page={e.page_url or '-'}; quarantined {e.quarantined_at:%Y-%m-%d %H:%M:%S} UTC: "
+                  f"{e.reason}")
+        print(f"{len(events)} quarantined events on {args.target}")
+    elif args.verb == "drop":
+        print(f"dropped {commands.drop_quarantine(target, selection)} quarantined events on {args.target}")
+    else:
+        admitted = commands.admit_quarantine(target, selection)
+        print(f"admitted {admitted.count} quarantined events into event_logs on {args.target}"
+              + (f" (local days {admitted.first_day} .. {admitted.last_day}); build them with "
+                 f"`{admitted.backfill(target)}`" if admitted.count else ""))
+    return 0
+
+
 def _cmd_realtime(args: argparse.Namespace) -> int:
     from bizstats.web.collect.commands import rebuild_realtime
 
@@ -485,10 +535,14 @@ _COMMANDS = {
     "collect": _cmd_collect,
     "realtime": _cmd_realtime,
     "keys": _cmd_keys,
+    "quarantine": _cmd_quarantine,
 }
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # the files a command creates (warehouse, its lock, the spool, key hashes, exports) are
+    # its user's only: 0600, folders 0700
+    os.umask(0o077)
     args = _parser().parse_args(argv)
     try:
         return _COMMANDS[args.command](args)

@@ -100,3 +100,19 @@ class DatetimeWindow:
         the end is cut to the second, so it never admits a later datetime."""
         latest = loaded_at + timedelta(days=self.days_ahead)
         return f"{self.earliest:%Y-%m-%d %H:%M:%S}", f"{latest:%Y-%m-%d %H:%M:%S}"
+
+
+LATE_DATA_DAYS_ENV = "BIZSTATS_LATE_DATA_DAYS"
+
+
+def late_data_days() -> int:
+    """The late-data horizon (迟到数据期限), BIZSTATS_LATE_DATA_DAYS (default 30 days, 1 to
+    3650): a browser event older than this when it arrives is quarantined, not stored in
+    event_logs; a build leaves the pending days more than this before its requested start
+    pending (and alerts), so one far-past day never turns a nightly into years."""
+    raw = os.environ.get(LATE_DATA_DAYS_ENV, "30").strip()
+    if not raw.isdigit() or not 1 <= int(raw) <= 3650:
+        raise BizstatsError(
+            f"{LATE_DATA_DAYS_ENV} must be a whole number of days from 1 to 3650, got {raw!r}"
+        )
+    return int(raw)

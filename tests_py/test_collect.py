@@ -162,8 +162,8 @@ def test_wrong_or_missing_credentials_are_401_and_store_nothing(target):
 def test_limits_are_clear_4xx(duckdb_target, monkeypatch):
     monkeypatch.setenv("BIZSTATS_COLLECT_MAX_BODY", "2048")
     monkeypatch.setenv("BIZSTATS_COLLECT_MAX_BATCH", "3")
-    monkeypatch.setenv("BIZSTATS_COLLECT_RATE", "1")
-    monkeypatch.setenv("BIZSTATS_COLLECT_BURST", "2")
+    monkeypatch.setenv("BIZSTATS_COLLECT_IP_RATE", "1")  # every request counts against its IP
+    monkeypatch.setenv("BIZSTATS_COLLECT_IP_BURST", "3")
     with live_app(duckdb_target) as url:
         batch = f"{url}/api/report/batch?key={SITE_KEY}"
         big = httpx.post(batch, content=b"x" * 2049, headers=BROWSER)

@@ -1,14 +1,16 @@
 """The collector's commands: `bizstats serve`, `bizstats collect ingest`, `bizstats realtime
-rebuild` (the CLI parses, these run)."""
+rebuild`, `bizstats quarantine list|admit|drop` (the CLI parses, these run)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 from datetime import date, datetime, timedelta, timezone
 
 from bizstats.config import Target
 from bizstats.errors import BizstatsError
+from bizstats.quarantine import Admitted, QuarantinedEvent, Selection
 
 
 def serve(target: Target, host: str, port: int, workers: int = 1) -> None:
@@ -18,7 +20,12 @@ def serve(target: Target, host: str, port: int, workers: int = 1) -> None:
 
     from bizstats.web.app import TARGET_ENV, create_app, freeze_startup_objects
 
-    options: dict = {"host": host, "port": port, "log_level": "warning", "access_log": False}
+    # proxy_headers off: uvicorn would otherwise take X-Forwarded-For from any loopback peer
+    # (its default forwarded_allow_ips); the collector's own rule decides whom to believe
+    # (BIZSTATS_COLLECT_TRUSTED_PROXIES, bizstats.web.collect.enrich.client_ip)
+    options: dict = {
+        "host": host, "port": port, "log_level": "warning", "access_log": False, "proxy_headers": False,
+    }
     if workers == 1:
         app = create_app(target)
         freeze_startup_objects()
@@ -53,3 +60,39 @@ def rebuild_realtime(target: Target, day: date | None) -> tuple[date, int]:
 
         where = redact_url(settings.redis_url)
         raise BizstatsError(f"Redis at {where}: {redact_text(str(exc))}; is it running?") from exc
+
+
+def list_quarantine(target: Target, selection: Selection) -> list[QuarantinedEvent]:
+    """`bizstats quarantine list`: the quarantined events (DuckDB: after ingesting the spool,
+    where the collector keeps them until then)."""
+    from bizstats.quarantine import list_quarantined
+    from bizstats.web.collect.spool import ingest_spool
+
+    ingest_spool(target)
+    return list_quarantined(target, selection)
+
+
+def admit_quarantine(target: Target, selection: Selection) -> Admitted:
+    """`bizstats quarantine admit`: the selected events into event_logs (see
+    bizstats.quarantine.admit), under the warehouse lock on DuckDB."""
+    from bizstats.lock import warehouse_lock
+    from bizstats.project_vars import project_vars
+    from bizstats.quarantine import admit
+    from bizstats.web.collect.spool import ingest_spool
+
+    ingest_spool(target)
+    duckdb = target.name == "duckdb"
+    with warehouse_lock(target, "admit quarantined events") if duckdb else contextlib.nullcontext():
+        return admit(target, selection, project_vars().utc_offset_hours)
+
+
+def drop_quarantine(target: Target, selection: Selection) -> int:
+    """`bizstats quarantine drop`: delete the selected events for good."""
+    from bizstats.lock import warehouse_lock
+    from bizstats.quarantine import drop
+    from bizstats.web.collect.spool import ingest_spool
+
+    ingest_spool(target)
+    duckdb = target.name == "duckdb"
+    with warehouse_lock(target, "drop quarantined events") if duckdb else contextlib.nullcontext():
+        return drop(target, selection)

@@ -5,6 +5,9 @@ GET /api/stats/realtime, bizstats.web.query.router).
 Answers of a report request:
 - 200 `{"stored": n, "new": [ids], "duplicates": [ids], "rejected": [{"index", "reason"}]}`:
   the events listed in `new` and `duplicates` are committed (a duplicate was stored before);
+  `"quarantined": [ids]` when browser events older than the late-data horizon were stored in
+  the quarantine table instead (bizstats.quarantine); an event the database itself refused
+  (a constraint) is in `rejected`, the request's other events stored all the same;
 - 400 bad JSON or gzip, 401 credentials, 413 body or batch too large, 422 every event refused
   (the reasons in `rejected`), 429 rate limit (Retry-After), 503 the database is unavailable
   (Retry-After; nothing of the request was stored; the body says so with a request id, the
@@ -25,11 +28,13 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from bizstats.privacy import SecretUnavailable
-from bizstats.web.collect.auth import Unauthorized, authenticate, origin_allowed
+from bizstats.quarantine import quarantine_reason
+from bizstats.web.collect.auth import SOURCE_HEADER, Unauthorized, authenticate, origin_allowed
 from bizstats.web.collect.body import BadBody, decode, read_body
 from bizstats.web.collect.enrich import client_ip
 from bizstats.web.collect.events import Rejected, parse_time, to_row
-from bizstats.web.collect.group_commit import StoreUnavailable
+from bizstats.web.collect.group_commit import QUARANTINE, Refused, StoreUnavailable
+from bizstats.web.collect.ratelimit import RateLimiter
 from bizstats.web.collect.service import Collector
 from bizstats.web.failures import REQUEST_ID_HEADER, failed, public_detail
 
@@ -92,7 +97,16 @@ async def _handle(collector: Collector, request: Request, key: str | None, batch
 
 
 async def _report(collector: Collector, request: Request, key: str | None, batch: bool) -> Response:
+    """Rate limits: a browser request (or one failing to sign) is counted against its IP
+    address, then its client (IP and device id), whatever its answer; only a request with
+    events to store counts against its key's ceiling (an abuser's refused requests never
+    use up the site's budget)."""
     settings, metrics = collector.settings, collector.metrics
+    peer = request.client.host if request.client else None
+    ip = client_ip(peer, request.headers.get("x-forwarded-for"), settings.trusted_proxies)
+    signed = SOURCE_HEADER in request.headers
+    if not signed and (limited := _limited(collector, collector.ip_limiter, f"{ip}")):
+        return limited
     try:
         raw = await read_body(request, settings.max_body_bytes)
         caller = authenticate(settings, request.headers, key, raw)
@@ -100,40 +114,46 @@ async def _report(collector: Collector, request: Request, key: str | None, batch
         metrics.rejected.labels("body_too_large" if exc.status == 413 else "bad_body").inc()
         return _refuse(exc.status, str(exc))
     except Unauthorized as exc:
+        if signed and (limited := _limited(collector, collector.ip_limiter, f"{ip}")):
+            return limited
         metrics.rejected.labels("unauthorized").inc()
         return _refuse(401, str(exc))
-    wait = collector.limiter.wait_time(caller.key)
-    if wait:
-        metrics.rejected.labels("rate_limited").inc()
-        return _refuse(429, "rate limit exceeded", {"Retry-After": str(max(1, round(wait + 0.5)))})
     try:
         body = decode(raw, request.headers.get("content-encoding"), settings.max_body_bytes)
         events, sent_at = _events(body, batch, settings.max_batch)
     except BadBody as exc:
         metrics.rejected.labels("too_many_events" if exc.status == 413 else "bad_body").inc()
         return _refuse(exc.status, str(exc))
-    peer = request.client.host if request.client else None
-    ip = client_ip(peer, request.headers.get("x-forwarded-for"), settings.trusted_proxies)
+    if caller.browser and (limited := _limited(collector, collector.client_limiter, _client(ip, events))):
+        return limited
     received = collector.received(sent_at, ip, request.headers.get("user-agent"), caller.browser)
-    rows, rejected = [], []
+    horizon = collector.quarantine_before(received.at)
+    rows, indexes, rejected = [], [], []
     for index, event in enumerate(events):
         try:
-            rows.append(to_row(event, received, collector.scrubber))
+            row = to_row(event, received, collector.scrubber)
         except Rejected as exc:
             rejected.append({"index": index, "reason": str(exc)})
             metrics.rejected.labels(_reason_label(str(exc))).inc()
+            continue
         except SecretUnavailable:  # the pseudonym secret lives in the database, which is down
             metrics.rejected.labels("store_unavailable").inc(len(events))
             return _refuse(
                 503, "events not stored: the database is unavailable", {"Retry-After": str(RETRY_AFTER)}
             )
+        if caller.browser and row["event_time"] < horizon:  # a signed source is trusted
+            row[QUARANTINE] = quarantine_reason(row["event_time"], settings.late_data_days)
+        rows.append(row)
+        indexes.append(index)
     metrics.received.inc(len(events))
     metrics.batch_size.observe(len(events))
     if not rows:
         return JSONResponse({"stored": 0, "new": [], "duplicates": [], "rejected": rejected}, status_code=422)
+    if limited := _limited(collector, collector.limiter, caller.key):
+        return limited
     assert collector.committer is not None
     try:
-        new = await collector.committer.store(rows)
+        outcomes = await collector.committer.store(rows)
     except StoreUnavailable as exc:
         metrics.rejected.labels("store_unavailable").inc(len(rows))
         rid = failed(f"{request.method} {request.url.path}", exc)
@@ -141,11 +161,43 @@ async def _report(collector: Collector, request: Request, key: str | None, batch
             503, public_detail("events not stored: the database is unavailable", rid),
             {"Retry-After": str(RETRY_AFTER), REQUEST_ID_HEADER: rid},
         )
-    fresh = [row["event_id"] for row, is_new in zip(rows, new, strict=True) if is_new]
-    repeated = [row["event_id"] for row, is_new in zip(rows, new, strict=True) if not is_new]
+    fresh, repeated, held = [], [], []
+    for row, index, outcome in zip(rows, indexes, outcomes, strict=True):
+        if isinstance(outcome, Refused):
+            rejected.append({"index": index, "reason": outcome.reason})
+            metrics.rejected.labels("database_refused").inc()
+        elif QUARANTINE in row:
+            held.append(row["event_id"])
+        else:
+            (fresh if outcome else repeated).append(row["event_id"])
     metrics.stored.inc(len(fresh))
     metrics.duplicates.inc(len(repeated))
-    return JSONResponse({"stored": len(fresh), "new": fresh, "duplicates": repeated, "rejected": rejected})
+    metrics.rejected.labels("quarantined").inc(len(held))
+    answer: dict[str, Any] = {
+        "stored": len(fresh), "new": fresh, "duplicates": repeated,
+        "rejected": sorted(rejected, key=lambda r: r["index"]),
+    }
+    if held:
+        answer["quarantined"] = held
+    return JSONResponse(answer, status_code=200 if fresh or repeated or held else 422)
+
+
+def _limited(collector: Collector, limiter: RateLimiter, key: str) -> Response | None:
+    """A 429 when `key` has no request left in `limiter` (its token taken otherwise)."""
+    wait = limiter.wait_time(key)
+    if not wait:
+        return None
+    collector.metrics.rejected.labels("rate_limited").inc()
+    return _refuse(429, "rate limit exceeded", {"Retry-After": str(max(1, round(wait + 0.5)))})
+
+
+def _client(ip: str | None, events: list[Any]) -> str:
+    """A browser client: its IP address and the device id of its first event, when any."""
+    first = events[0] if events and isinstance(events[0], dict) else {}
+    device = first.get("device_id")
+    if isinstance(device, bool) or not isinstance(device, str | int):
+        return f"{ip}"
+    return f"{ip}|{str(device)[:100]}"
 
 
 def _events(body: Any, batch: bool, max_batch: int) -> tuple[list[Any], datetime | None]:

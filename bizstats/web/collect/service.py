@@ -1,6 +1,6 @@
 """The collector's parts, started and stopped with the app: the store of the target (MySQL,
 or the spool on DuckDB), the group-commit thread, the real-time counters' feeder, the rate
-limiter, the privacy scrubber and the metrics."""
+limiters, the privacy scrubber and the metrics."""
 
 from __future__ import annotations
 
@@ -37,7 +37,9 @@ class Collector:
         self.window = DatetimeWindow.from_env()
         self.offset_hours = project_vars().utc_offset_hours
         self.metrics = CollectorMetrics()
-        self.limiter = RateLimiter(self.settings.rate_per_second, self.settings.rate_burst)
+        self.limiter = RateLimiter(self.settings.rate_per_second, self.settings.rate_burst)  # per key
+        self.ip_limiter = RateLimiter(self.settings.ip_rate, self.settings.ip_burst)
+        self.client_limiter = RateLimiter(self.settings.client_rate, self.settings.client_burst)
         self.scrubber = scrubber_for(target, (self.settings.fernet_key, self.settings.pseudonym_key))
         self.redis = redis_connect(self.settings.redis_url) if self.settings.redis_url else None
         self.feeder: CounterFeeder | None = None
@@ -62,6 +64,10 @@ class Collector:
             self.feeder.close()
         if self.redis is not None:
             self.redis.close()
+
+    def quarantine_before(self, received_at: datetime) -> datetime:
+        """Browser events dated before this are quarantined (the late-data horizon)."""
+        return received_at - timedelta(days=self.settings.late_data_days)
 
     def received(
         self, sent_at: datetime | None, ip: str | None, user_agent: str | None, browser: bool

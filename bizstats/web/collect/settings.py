@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bizstats.config import Target
+from bizstats.config import Target, late_data_days
 from bizstats.errors import BizstatsError
 
 
@@ -43,14 +43,24 @@ class CollectorSettings:
     - sites: public site key -> allowed browser origins (BIZSTATS_COLLECT_SITES,
       `key=https://a.example,https://b.example;key2=*`);
     - sources: back-end source -> HMAC secret (BIZSTATS_COLLECT_SOURCES, `orders=s3cret;...`);
+    - rate limits (requests a second, token buckets of `burst` requests, per process): a
+      browser request is counted against its IP address and its client (the IP address and
+      the device id of its first event, when it has one) whatever the answer, and only a
+      request with events to store against its site key's ceiling; a signed source against
+      its own key.
     """
 
     sites: dict[str, tuple[str, ...]] = field(default_factory=dict)
     sources: dict[str, bytes] = field(default_factory=dict)
     max_body_bytes: int = 1_048_576  # BIZSTATS_COLLECT_MAX_BODY: also the limit after gunzip
     max_batch: int = 500  # BIZSTATS_COLLECT_MAX_BATCH: events per batch request
-    rate_per_second: int = 200  # BIZSTATS_COLLECT_RATE: requests per second per key
-    rate_burst: int = 400  # BIZSTATS_COLLECT_BURST
+    rate_per_second: int = 1000  # BIZSTATS_COLLECT_RATE: per site key or source (the ceiling)
+    rate_burst: int = 2000  # BIZSTATS_COLLECT_BURST
+    ip_rate: int = 50  # BIZSTATS_COLLECT_IP_RATE: browser requests per second per IP address
+    ip_burst: int = 100  # BIZSTATS_COLLECT_IP_BURST
+    client_rate: int = 10  # BIZSTATS_COLLECT_CLIENT_RATE: per IP address and device id
+    client_burst: int = 40  # BIZSTATS_COLLECT_CLIENT_BURST
+    late_data_days: int = 30  # BIZSTATS_LATE_DATA_DAYS: older browser events are quarantined
     signature_max_age: int = 300  # BIZSTATS_COLLECT_SIGNATURE_AGE: seconds either way
     trusted_proxies: tuple[str, ...] = ()  # BIZSTATS_COLLECT_TRUSTED_PROXIES: X-Forwarded-For
     fernet_key: str | None = None  # BIZSTATS_COLLECT_FERNET_KEY: encrypt found phone/id numbers
@@ -79,8 +89,13 @@ class CollectorSettings:
             sources=sources,
             max_body_bytes=_int("BIZSTATS_COLLECT_MAX_BODY", 1_048_576, 1024),
             max_batch=_int("BIZSTATS_COLLECT_MAX_BATCH", 500),
-            rate_per_second=_int("BIZSTATS_COLLECT_RATE", 200),
-            rate_burst=_int("BIZSTATS_COLLECT_BURST", 400),
+            rate_per_second=_int("BIZSTATS_COLLECT_RATE", 1000),
+            rate_burst=_int("BIZSTATS_COLLECT_BURST", 2000),
+            ip_rate=_int("BIZSTATS_COLLECT_IP_RATE", 50),
+            ip_burst=_int("BIZSTATS_COLLECT_IP_BURST", 100),
+            client_rate=_int("BIZSTATS_COLLECT_CLIENT_RATE", 10),
+            client_burst=_int("BIZSTATS_COLLECT_CLIENT_BURST", 40),
+            late_data_days=late_data_days(),
             signature_max_age=_int("BIZSTATS_COLLECT_SIGNATURE_AGE", 300),
             trusted_proxies=tuple(p.strip() for p in proxies.split(",") if p.strip()),
             fernet_key=os.environ.get("BIZSTATS_COLLECT_FERNET_KEY") or None,

@@ -8,6 +8,11 @@ serializes their commits).
 
 Every delivery is spooled, a repeated event_id marked as a duplicate: on DuckDB the raw table
 keeps every delivery and staging de-duplicates, so the duplicate-rate check sees the repeats.
+A quarantined delivery (bizstats.quarantine) is spooled with its reason (column
+`quarantine`) and ingested into `_quarantined_events` instead, once per event_id.
+
+The spool holds events as they were sent (user ids, IP addresses): it is created 0600 in a
+folder created 0700 (SQLite gives its -wal and -shm files the same mode).
 
 `ingest_spool(target)` moves the spooled rows into the raw `event_logs` under the warehouse
 lock (like a load), stamped with one `_loaded_at`: a row's `seq` only grows (one writer at a
@@ -20,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import os
 import sqlite3
 import tempfile
 from datetime import datetime, timedelta, timezone
@@ -28,19 +34,21 @@ from typing import Any
 
 import orjson
 
+from bizstats import quarantine
 from bizstats.config import Target
 from bizstats.contract import LOADED_AT
 from bizstats.db import connect, ensure_raw_tables, qualified
 from bizstats.load_ledger import COMMITTED, LEDGER_TABLE, ensure_side_tables
 from bizstats.web.collect.events import COLUMNS
-from bizstats.web.collect.group_commit import Row, StoreUnavailable
+from bizstats.web.collect.group_commit import QUARANTINE, Row, StoreUnavailable
 
 KEEP_DAYS = 7
 STATE_TABLE = "_collector_spool"  # DuckDB raw schema: the last seq ingested, per spool
 _PARAMS = 500  # ids per lookup (SQLite's parameter limit is higher; this keeps plans small)
 _SCHEMA = (
     "create table if not exists spool (seq integer primary key autoincrement, "
-    "event_id text not null, duplicate integer not null, received_at text not null, row blob not null)",
+    "event_id text not null, duplicate integer not null, received_at text not null, row blob not null, "
+    "quarantine text)",
     "create index if not exists spool_event_id on spool (event_id)",
 )
 
@@ -55,13 +63,20 @@ def spool_path(target: Target) -> Path:
 
 
 def open_spool(path: Path) -> sqlite3.Connection:
-    """A connection to the spool, created if missing; autocommit (explicit BEGINs)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """A connection to the spool, created if missing (0600, its folder 0700); autocommit
+    (explicit BEGINs). A spool of an earlier version gets the `quarantine` column."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if not path.exists():
+        with contextlib.suppress(FileExistsError):
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     con = sqlite3.connect(str(path), timeout=30, isolation_level=None, check_same_thread=False)
     con.execute("pragma journal_mode = wal")
     con.execute("pragma synchronous = full")
     for stmt in _SCHEMA:
         con.execute(stmt)
+    if "quarantine" not in {column for _, column, *_ in con.execute("pragma table_info(spool)")}:
+        with contextlib.suppress(sqlite3.OperationalError):  # another process added it first
+            con.execute("alter table spool add column quarantine text")
     return con
 
 
@@ -104,8 +119,12 @@ class SpoolStore:
                 seen.add(event_id)
             now = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
             con.executemany(
-                "insert into spool (event_id, duplicate, received_at, row) values (?, ?, ?, ?)",
-                [(i, int(not n), now, blob) for i, n, blob in zip(ids, new, encoded, strict=True)],
+                "insert into spool (event_id, duplicate, received_at, row, quarantine) "
+                "values (?, ?, ?, ?, ?)",
+                [
+                    (row["event_id"], int(not n), now, blob, row.get(QUARANTINE))
+                    for row, n, blob in zip(rows, new, encoded, strict=True)
+                ],
             )
             con.execute("commit")
         except BaseException:
@@ -127,7 +146,8 @@ def spooled_rows(path: Path) -> list[Row]:
         return []
     con = open_spool(path)
     try:
-        return [orjson.loads(raw) for (raw,) in con.execute("select row from spool order by seq")]
+        query = "select row from spool where quarantine is null order by seq"
+        return [orjson.loads(raw) for (raw,) in con.execute(query)]
     finally:
         con.close()
 
@@ -171,11 +191,15 @@ def _ingest(con: Any, target: Target, spool: sqlite3.Connection, name: str, afte
     ledger entry."""
     loaded_at = datetime.now(timezone.utc).replace(tzinfo=None)
     with tempfile.TemporaryDirectory(prefix="bizstats-spool-") as tmp:
-        rows_file = Path(tmp) / "rows.ndjson"
-        count = duplicates = 0
-        with open(rows_file, "wb") as out:
-            query = "select row, duplicate from spool where seq > ? and seq <= ? order by seq"
-            for raw, dup in spool.execute(query, (after, upto)):
+        rows_file, held_file = Path(tmp) / "rows.ndjson", Path(tmp) / "quarantined.ndjson"
+        count = duplicates = held = 0
+        with open(rows_file, "wb") as out, open(held_file, "wb") as out_held:
+            query = "select row, duplicate, quarantine from spool where seq > ? and seq <= ? order by seq"
+            for raw, dup, reason in spool.execute(query, (after, upto)):
+                if reason is not None:
+                    out_held.write(raw[:-1] + b',"reason":' + orjson.dumps(reason) + b"}\n")
+                    held += 1
+                    continue
                 out.write(raw + b"\n")
                 count += 1
                 duplicates += dup
@@ -188,24 +212,46 @@ def _ingest(con: Any, target: Target, spool: sqlite3.Connection, name: str, afte
         path_literal = str(rows_file).replace("'", "''")
         con.execute("begin")
         try:
-            con.execute(
-                f"insert into {raw_table} ({names}, {LOADED_AT}) select {names}, ? from "
-                f"read_json('{path_literal}', format = 'newline_delimited', columns = {spec})",
-                (loaded_at,),
-            )
+            if count:
+                con.execute(
+                    f"insert into {raw_table} ({names}, {LOADED_AT}) select {names}, ? from "
+                    f"read_json('{path_literal}', format = 'newline_delimited', columns = {spec})",
+                    (loaded_at,),
+                )
+            if held:
+                _hold(con, target, held_file, spec, loaded_at)
             con.execute(f"delete from {state} where spool = ?", (name,))
             con.execute(f"insert into {state} values (?, ?)", (name, upto))
             digest = hashlib.sha256(f"{name} {after} {upto}".encode()).hexdigest()
             file = f"collector spool {name} seq {after + 1}..{upto}"
             # on the same connection (a DuckDB cursor would be another transaction)
             ledger = qualified(target, target.raw_schema, LEDGER_TABLE)
-            con.execute(
-                f"insert into {ledger} values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                ("event_logs", file, digest, count, count, 0, duplicates, COMMITTED, loaded_at),
-            )
+            if count:
+                con.execute(
+                    f"insert into {ledger} values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    ("event_logs", file, digest, count, count, 0, duplicates, COMMITTED, loaded_at),
+                )
             con.execute("commit")
         except BaseException:
             with contextlib.suppress(Exception):
                 con.execute("rollback")
             raise
     return count
+
+
+def _hold(con: Any, target: Target, rows_file: Path, spec: str, loaded_at: datetime) -> None:
+    """The quarantined rows of an ingest into `_quarantined_events` (in the caller's
+    transaction), quarantined_at the ingest's time; an event_id already held is kept once."""
+    for statement in quarantine.create_statements(target):
+        con.execute(statement)
+    names = ", ".join(f'"{c}"' for c in COLUMNS)
+    held = quarantine.table(target)
+    columns = spec[:-1] + ", 'reason': 'varchar'}"
+    path_literal = str(rows_file).replace("'", "''")
+    con.execute(
+        f"insert into {held} ({names}, reason, quarantined_at) "
+        f"select distinct on (event_id) {names}, reason, ? from "
+        f"read_json('{path_literal}', format = 'newline_delimited', columns = {columns}) as sent "
+        f"where not exists (select 1 from {held} as h where h.event_id = sent.event_id)",
+        (loaded_at,),
+    )

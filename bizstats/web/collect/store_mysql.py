@@ -15,6 +15,12 @@ fails whole and the ids already stored are looked up and left out; that insert s
 the loader's ON DUPLICATE KEY clause (earliest created_at wins) in case a `bizstats load`
 stores the same id meanwhile. Each commit adds a row to the load ledger
 (rows delivered, duplicates, the same `_loaded_at`), which the duplicate-rate check reads.
+Quarantined rows (bizstats.quarantine) go to `_quarantined_events` in the same transaction.
+
+A row the server refuses (a constraint such as extra_data's JSON check, a value too long or
+out of range: ROW_ERRORS) rolls the transaction back and raises RowRefused, with a reason
+naming the kind of error only (no schema or SQL); the connection stays open. Any other
+error closes the connection and raises StoreUnavailable.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from typing import Any
 import pymysql
 from pymysql.converters import escape_item, escape_string
 
+from bizstats import quarantine
 from bizstats.config import MySQLSettings, Target
 from bizstats.contract import LOADED_AT, TABLES
 from bizstats.db import ensure_raw_tables, mysql_connect, qualified
@@ -34,12 +41,28 @@ from bizstats.errors import BizstatsError
 from bizstats.load_ledger import COMMITTED, ensure_side_tables, record_statement
 from bizstats.load_write import keep_earliest
 from bizstats.web.collect.events import COLUMNS
-from bizstats.web.collect.group_commit import Row, StoreUnavailable
+from bizstats.web.collect.group_commit import QUARANTINE, Row, RowRefused, StoreUnavailable
 
 LEDGER_FILE = "collector"  # the load ledger's `file` of the collector's commits
 _CHUNK = 1000  # rows per INSERT statement
 _LOCK_WAIT = 10  # seconds a commit waits for another collector's
 _DUPLICATE_KEY = 1062  # ER_DUP_ENTRY
+# errors about a row's values (MySQL 8 and MariaDB codes): that row is refused, not the store
+ROW_ERRORS = {
+    1048: "a required value is missing",
+    1264: "a number is out of range",
+    1265: "a value was truncated",
+    1292: "a value has the wrong format",
+    1366: "a value has the wrong type or encoding",
+    1406: "a value is too long",
+    1644: "a trigger refused it",
+    1690: "a number is out of range",
+    3140: "extra_data is not JSON the database accepts",
+    3141: "extra_data is not JSON the database accepts",
+    3146: "extra_data is not JSON the database accepts",
+    3819: "a value breaks a check constraint",
+    4025: "a value breaks a check constraint (e.g. extra_data not JSON the database accepts)",
+}
 
 
 class MySQLStore:
@@ -54,10 +77,12 @@ class MySQLStore:
         self._target = target
         self._con: Any = None
         self._raw = qualified(target, target.raw_schema, "event_logs")
-        settings = MySQLSettings.from_env()
-        lock = f"bizstats:collect:{settings.schema}"[:64]
+        lock = quarantine.event_commit_lock(target)
         names = ", ".join(f"`{c}`" for c in (*COLUMNS, LOADED_AT))
         self._insert = f"insert into {self._raw} ({names}) values "
+        held = ", ".join(f"`{c}`" for c in (*COLUMNS, "reason", "quarantined_at"))
+        self._quarantine = f"insert into {quarantine.table(target)} ({held}) values "
+        self._keep_first = " on duplicate key update `quarantine_id` = `quarantine_id`"
         self._upsert = keep_earliest(TABLES["event_logs"], self._raw)
         self._lock_and_stamp = (
             f"select get_lock({escape_item(lock, 'utf8mb4')}, {_LOCK_WAIT}); "
@@ -75,6 +100,7 @@ class MySQLStore:
                 # be escapes in this session whatever the server's default sql_mode
                 con.cursor().execute("set session sql_mode = replace(@@sql_mode, 'NO_BACKSLASH_ESCAPES', '')")
                 ensure_side_tables(con, self._target)
+                quarantine.ensure_table(con.cursor(), self._target)
                 con.commit()
             except BizstatsError as exc:
                 raise StoreUnavailable(str(exc)) from exc
@@ -103,10 +129,19 @@ class MySQLStore:
         try:
             return self._write(con, rows, encoded)
         except pymysql.err.MySQLError as exc:
+            code = exc.args[0] if exc.args else None
+            if code in ROW_ERRORS:
+                reason = f"the database refused this event: {ROW_ERRORS[code]} (error {code})"
+                raise RowRefused(reason) from exc
             self.close()
             raise StoreUnavailable(f"{type(exc).__name__}: {exc}") from exc
 
     def _write(self, con: Any, rows: list[Row], literals: list[str]) -> list[bool]:
+        original = rows
+        held = [(row, lit) for row, lit in zip(rows, literals, strict=True) if QUARANTINE in row]
+        if held:
+            kept = [(row, lit) for row, lit in zip(rows, literals, strict=True) if QUARANTINE not in row]
+            rows, literals = [row for row, _ in kept], [lit for _, lit in kept]
         ids = [row["event_id"] for row in rows]
         cur = con.cursor()
         cur.execute(self._lock_and_stamp)
@@ -116,13 +151,23 @@ class MySQLStore:
         if locked != 1:
             raise pymysql.err.OperationalError(0, "another collector holds the commit lock")
         released = False
+        stamp_literal = f"'{stamp.isoformat(' ')}'"
         try:
-            new = self._insert_rows(cur, ids, literals, f", '{stamp.isoformat(' ')}')")
-            digest = hashlib.sha256(f"{stamp.isoformat()} {ids[0]} {len(ids)}".encode()).hexdigest()
-            duplicates = new.count(False)
-            entry = ("event_logs", LEDGER_FILE, digest, len(rows), len(rows), 0, duplicates, COMMITTED, stamp)
-            ledger = cur.mogrify(*record_statement(self._target, entry))
-            cur.execute(f"{ledger}; commit; {self._release}")
+            new = self._insert_rows(cur, ids, literals, f", {stamp_literal})")
+            if held:
+                values = ", ".join(
+                    f"{lit}, '{escape_string(row[QUARANTINE])}', {stamp_literal})" for row, lit in held
+                )
+                cur.execute(self._quarantine + values + self._keep_first)
+            if ids:
+                digest = hashlib.sha256(f"{stamp.isoformat()} {ids[0]} {len(ids)}".encode()).hexdigest()
+                duplicates = new.count(False)
+                count = len(rows)
+                entry = ("event_logs", LEDGER_FILE, digest, count, count, 0, duplicates, COMMITTED, stamp)
+                ledger = cur.mogrify(*record_statement(self._target, entry)) + "; "
+            else:
+                ledger = ""
+            cur.execute(f"{ledger}commit; {self._release}")
             while cur.nextset():  # the server runs the rest as they are read
                 pass
             released = True
@@ -134,7 +179,10 @@ class MySQLStore:
             if not released:
                 with contextlib.suppress(pymysql.err.MySQLError):
                     cur.execute(self._release)
-        return new
+        if not held:
+            return new
+        stored = iter(new)  # the event rows' outcomes, in order; a quarantined row is stored
+        return [True if QUARANTINE in row else next(stored) for row in original]
 
     def _insert_rows(self, cur: Any, ids: list[str], literals: list[str], tail: str) -> list[bool]:
         """Insert the rows (each literal closed by `tail`, its `_loaded_at`), _CHUNK a
