@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
-from bizstats import changes
+from bizstats import changes, undo_log
 from bizstats.config import DatetimeWindow, Target, late_data_days
 from bizstats.db import ensure_raw_tables
 from bizstats.dbt_runner import run_dbt
@@ -214,9 +214,19 @@ def build(
     if select and not full_refresh:
         raise BizstatsError("--select rebuilds one model over all history: use it with --full-refresh")
     started = time.perf_counter()
-    with warehouse_lock(target, "build"):
+    with warehouse_lock(target, "build", progress):
         result = _build(target, day, start, end, full_refresh, select, progress, with_tests)
     return replace(result, seconds=time.perf_counter() - started)
+
+
+def _put_back(target: Target) -> str:
+    """After a failed dbt run: the marts it changed put back (bizstats.undo_log), in words."""
+    try:
+        restored = undo_log.rollback(target)
+    except BizstatsError:
+        return ("no mart changed: the marts it had changed are put back by the next command that "
+                "takes the warehouse lock (e.g. `bizstats build`)")
+    return "no mart changed" + (f" ({', '.join(restored)} put back)" if restored else "")
 
 
 def _build(
@@ -251,14 +261,23 @@ def _build(
     command += ["--exclude", MONITORING, *([] if with_tests else ["resource_type:test"])]
     started_at = changes.utc_now()
     dbt_started = time.perf_counter()
+    # a failed build changes no mart: each saves what it replaces under this build's id, and
+    # the build commits only after dbt and every error-severity test succeeded
+    build_id = undo_log.begin(target)
     try:
-        outcome = run_dbt(target, command, progress=progress, build_range=(plan.start, plan.end))
-    except BizstatsError:
+        outcome = run_dbt(
+            target, command, progress=progress, build_range=(plan.start, plan.end), build_id=build_id
+        )
+    except BaseException as exc:  # dbt's error, or Ctrl-C: put the marts back first
+        detail = _put_back(target)
         # best effort: with the connection lost, dbt's error is the one to report
         with contextlib.suppress(BizstatsError):
             changes.log_build(target, started_at, plan.start, plan.end, select, "failed")
+        if isinstance(exc, BizstatsError):
+            raise BizstatsError(f"{exc}; {detail}") from exc
         raise
     dbt_seconds = time.perf_counter() - dbt_started
+    undo_log.commit(target, build_id)
     changes.log_build(target, started_at, plan.start, plan.end, select, "success")
     if not select:
         changes.clear_pending(target, plan.pending)

@@ -15,6 +15,7 @@ from bizstats import parse_state
 from bizstats.config import MySQLSettings, Target, project_dir
 from bizstats.db import describe, mysql_flavour
 from bizstats.errors import BizstatsError
+from bizstats.undo_log import BUILD_ID_ENV
 
 
 @dataclass
@@ -44,14 +45,11 @@ RANGE_ENV = ("BIZSTATS_BUILD_START", "BIZSTATS_BUILD_END")
 
 
 @contextmanager
-def _range_env(build_range: tuple[date, date] | None) -> Iterator[None]:
-    """Set the build range's environment variables for one dbt invocation, then put back
-    what was there (a user may set them for plain dbt runs)."""
-    if build_range is None:
-        yield
-        return
-    before = {name: os.environ.get(name) for name in RANGE_ENV}
-    os.environ.update(zip(RANGE_ENV, (day.isoformat() for day in build_range), strict=True))
+def _scoped_env(values: dict[str, str]) -> Iterator[None]:
+    """Set environment variables for one dbt invocation, then put back what was there (a
+    user may set the range's for plain dbt runs)."""
+    before = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
     try:
         yield
     finally:
@@ -68,13 +66,15 @@ def run_dbt(
     dbt_vars: dict[str, Any] | None = None,
     progress: Callable[[str], None] | None = None,
     build_range: tuple[date, date] | None = None,
+    build_id: str | None = None,
 ) -> DbtOutcome:
     """Invoke `dbt <command>` for `target`; raise BizstatsError naming what failed.
 
     `build_range` (first, last local day) is what the bizstats wrapper builds; `dbt_vars`
     `start_date`/`end_date` give it too (and win), at the price of a full re-parse of the
-    project whenever they change. Tests that warned are returned in `warnings` and each is
-    also sent to `progress` as a line starting with "warning:"."""
+    project whenever they change. `build_id`: the marts save what they replace under this
+    id (bizstats.undo_log). Tests that warned are returned in `warnings` and each is also
+    sent to `progress` as a line starting with "warning:"."""
     from dbt.cli.main import dbtRunner
 
     os.environ.update(_target_env(target))
@@ -93,7 +93,12 @@ def run_dbt(
     # dbt's own console output is silenced (its errors too: they reach the user as one line,
     # below; logs/dbt.log keeps everything); progress lines come through the callback
     quiet = ["--quiet", "--log-level", "none", "--no-use-colors"]
-    with _range_env(build_range):
+    scoped = {}
+    if build_range:
+        scoped = dict(zip(RANGE_ENV, (day.isoformat() for day in build_range), strict=True))
+    if build_id:
+        scoped[BUILD_ID_ENV] = build_id
+    with _scoped_env(scoped):
         result = dbtRunner(callbacks=[on_event]).invoke([*args, *quiet])
     if result.exception is None:
         parse_state.remember(project, parsed)  # dbt saved its parse of this project

@@ -35,6 +35,7 @@ from bizstats.db import (
     qualified,
 )
 from bizstats.errors import BizstatsError
+from bizstats.undo_log import recover
 
 WAIT_ENV = "BIZSTATS_LOCK_WAIT"
 HOLDERS = "bizstats_lock"  # MySQL: who holds the warehouse lock (one row)
@@ -82,9 +83,13 @@ def _busy(target: Target, what: str, holder: Holder | None, waited: float) -> Bi
 
 
 @contextlib.contextmanager
-def warehouse_lock(target: Target, what: str) -> Iterator[None]:
+def warehouse_lock(
+    target: Target, what: str, progress: Callable[[str], None] | None = None
+) -> Iterator[None]:
     """Hold the warehouse's lock for the `with` block; `what` names the command ("build",
-    "load") for the message another command gets meanwhile."""
+    "load") for the message another command gets meanwhile. Once it has the lock, it puts
+    back the marts of a build that never finished (killed midway: bizstats.undo_log), so no
+    command works on half a build; `progress` hears which."""
     key = describe(target)
     if _held.get(key):
         _held[key] += 1
@@ -97,6 +102,9 @@ def warehouse_lock(target: Target, what: str) -> Iterator[None]:
     with acquire(target, what):
         _held[key] = 1
         try:
+            restored = recover(target)
+            if restored and progress:
+                progress(f"put back {', '.join(restored)}: a build before this one did not finish")
             yield
         finally:
             del _held[key]

@@ -11,9 +11,14 @@
     DuckDB calls get_incremental_replace_range_sql (dbt's hook for custom strategies).
     dbt-mysql's materialization has no strategy hook: it calls incremental_delete (see
     macros/incremental_delete.sql), which does the same first. Both run inside the model's
-    transaction: a failed insert keeps the old rows. -#}
+    transaction: a failed insert keeps the old rows. In a bizstats build a mart first saves
+    the rows it replaces in its undo log, in the same transaction (macros/undo_log.sql). -#}
 {% macro get_incremental_replace_range_sql(arg_dict) -%}
     {%- do check_columns_unchanged(arg_dict['temp_relation'], arg_dict['target_relation']) -%}
+    {%- for statement in undo_save_rows_sql(
+        arg_dict['target_relation'], arg_dict['temp_relation'], arg_dict['unique_key']) %}
+    {{ statement }};
+    {%- endfor %}
     {%- if config.get('range_column') %}
     {{ range_delete_sql(arg_dict['target_relation']) }};
     {%- endif %}
