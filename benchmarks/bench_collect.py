@@ -28,6 +28,7 @@ import rawhttp
 from bizstats.client import sign, uuid7
 from bizstats.config import MySQLSettings, Target
 from bizstats.db import drop_mysql_warehouse, ensure_raw_tables, qualified
+from bizstats.web.keys import create_key
 
 SOURCE, SECRET = "bench", "bench-secret"
 
@@ -84,10 +85,12 @@ def _raw_rate(rows: int) -> float:
 def _lag(url: str) -> float:
     events = _events(1)
     body, headers = _signed(events, True)
-    before = httpx.get(url + "/api/stats/realtime?date=2026-11-25").json()["pv"]
+    read = {"Authorization": f"Bearer {create_key(Target('mysql'), 'bench-collect')[1]}"}  # a read like any
+    counters = url + "/api/stats/realtime?date=2026-11-25"
+    before = httpx.get(counters, headers=read).json()["pv"]
     began = time.perf_counter()
     httpx.post(url + "/api/report/batch", content=body, headers=headers)
-    while httpx.get(url + "/api/stats/realtime?date=2026-11-25").json()["pv"] == before:
+    while httpx.get(counters, headers=read).json()["pv"] == before:
         time.sleep(0.002)
     return time.perf_counter() - began
 
