@@ -4,6 +4,8 @@ Every build leaves the warehouse as a full rebuild of the same data would:
 - it starts at the earliest pending day (a day touched by rows loaded since it was last built
   successfully, see changes.py) when that is before the requested start, and no later than
   the day after the last day built (the built days never have a gap, empty days included);
+  pending days beyond the late-data horizon stay pending, alerted with their backfill
+  (plan_build);
 - it ends at the last day already built when that is after the requested end, so the
   cumulative amounts and the weekly/monthly rows after a backfilled range move with it.
 """

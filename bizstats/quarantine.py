@@ -159,7 +159,7 @@ class Admitted:
 def list_quarantined(target: Target, selection: Selection | None = None) -> list[QuarantinedEvent]:
     """The quarantined events of `selection` (all when it is None or empty), oldest event first."""
     where, params = (selection or Selection()).where(target)
-    with connect(target) as con:
+    with connect(target, create=False) as con:
         ensure_table(con.cursor(), target)
         con.commit()
         rows = fetch_all(
@@ -188,7 +188,7 @@ def _chunks(ids: Sequence[int]) -> list[Sequence[int]]:
 def drop(target: Target, selection: Selection) -> int:
     """Delete the selected quarantined events for good; returns how many."""
     ph = placeholder(target)
-    with connect(target) as con:
+    with connect(target, create=False) as con:
         cur = con.cursor()
         ensure_table(cur, target)
         con.commit()
@@ -208,7 +208,7 @@ def admit(target: Target, selection: Selection, offset_hours: int) -> Admitted:
     ph = placeholder(target)
     raw = qualified(target, target.raw_schema, "event_logs")
     names = ", ".join(quote(target, c) for c in COLUMNS)
-    with connect(target) as con:
+    with connect(target, create=False) as con:
         cur = con.cursor()
         ensure_table(cur, target)
         con.commit()

@@ -25,6 +25,8 @@ CHECK_LABELS = {
     "data_error_rate": "数据误差率 data_error_rate",
     "data_delay": "数据延迟 data_delay",
     "cross_check": "交叉验证 cross_check",
+    "quarantined_events": "隔离事件 quarantined_events",
+    "late_data_deferred": "迟到数据待补建 late_data_deferred",
     "test": "测试告警 test",
 }
 
