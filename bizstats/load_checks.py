@@ -1,4 +1,5 @@
-"""The raw contract's row checks in Python: the exact reason a row is refused.
+"""The raw contract's row checks in Python: the exact reason a row is refused (the value
+rules: bizstats.validate, shared with the collector).
 
 The bulk of a file is checked in SQL (bizstats.load_sql), which only tells rows surely
 good from the others. The few others — and the rows DuckDB's CSV reader could not read,
@@ -11,7 +12,6 @@ from __future__ import annotations
 import csv
 import json
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -20,11 +20,10 @@ from typing import Any, NamedTuple, TextIO
 from bizstats.config import DatetimeWindow
 from bizstats.contract import RawTable
 from bizstats.errors import BizstatsError
+from bizstats.validate import JSON_MAX_DEPTH, TEXT_MAX_BYTES, Check, normalized, value_check
 
-Check = Callable[[str], str | None]  # a value's problem, None when it is fine
+__all__ = ["JSON_MAX_DEPTH", "TEXT_MAX_BYTES", "Check"]  # the contract's limits, for the SQL checks
 
-JSON_MAX_DEPTH = 31  # MariaDB's JSON_VALID rejects deeper documents
-TEXT_MAX_BYTES = 65_535  # MySQL TEXT
 # The csv module refuses a field over 131,072 characters, which took the whole file down:
 # read fields up to 64 Mi characters (beyond what any column stores), so an over-long value
 # is refused by its row's length check, as any other.
@@ -34,9 +33,6 @@ NOT_UTF8_HINT = "save the file as UTF-8"
 
 csv.field_size_limit(max(csv.field_size_limit(), FIELD_MAX_CHARS))
 
-_DATETIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}")
-_DECIMAL = re.compile(r"[+-]?([0-9]+)(?:\.[0-9]{1,2})?")
-_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 # bytes that are not UTF-8, as the `surrogateescape` error handler reads them
 _UNDECODED = re.compile("[\udc80-\udcff]+")
 
@@ -117,116 +113,28 @@ def layout(table: RawTable, path: Path) -> Layout:
     return Layout(table, path, header, slots, DatetimeWindow.from_env())
 
 
-def _shown(value: str) -> str:
-    """A value quoted for a message, cut to a readable length."""
-    return repr(value if len(value) <= 40 else value[:40] + "...")
+def checks(layout: Layout, loaded_at: datetime) -> list[Check]:
+    """Each slot's check of its non-empty values (bizstats.validate), datetimes bound to the
+    window of a load at `loaded_at`."""
+    window = layout.window.bounds(loaded_at)
+    return [value_check(column, window) for column in layout.table.columns]
 
 
-def _check_text(value: str) -> str | None:
-    if len(value) > TEXT_MAX_BYTES // 4 and len(value.encode()) > TEXT_MAX_BYTES:
-        return f"longer than {TEXT_MAX_BYTES:,} bytes (MySQL TEXT)"
-    return None
-
-
-def _check_datetime(value: str) -> str | None:
-    if _DATETIME.fullmatch(value):
-        try:
-            datetime.fromisoformat(value)
-            return None
-        except ValueError:
-            pass
-    return f"not a date-time YYYY-MM-DD HH:MM:SS: {_shown(value)}"
-
-
-def _check_datetime_within(earliest: str, latest: str) -> Check:
-    """_check_datetime, and the value inside [earliest, latest] (both `YYYY-MM-DD HH:MM:SS`:
-    as text of that one width they compare like the datetimes)."""
-
-    def check(value: str) -> str | None:
-        if (reason := _check_datetime(value)) is not None:
-            return reason
-        if value < earliest or value > latest:
-            return (
-                f"outside the accepted window [{earliest}, {latest}] (BIZSTATS_MIN_DATETIME, "
-                f"BIZSTATS_MAX_DAYS_AHEAD): {value}"
-            )
-        return None
-
-    return check
-
-
-def _check_decimal(value: str) -> str | None:
-    match = _DECIMAL.fullmatch(value)
-    if match is None:
-        return f"not a decimal number with at most 2 decimal places: {_shown(value)}"
-    if len(match.group(1).lstrip("0")) > 16:
-        return f"more than 16 integer digits (DECIMAL(18,2)): {_shown(value)}"
-    if value[0] == "-" and value.strip("-0.") != "":
-        return f"negative amount (every amount is >= 0; a refund is a row of its own): {value}"
-    return None
-
-
-def _no_constant(name: str) -> None:
-    raise ValueError(f"{name} is not JSON")
-
-
-def _check_json(value: str) -> str | None:
-    """Valid JSON that MySQL and MariaDB both accept (no NaN, depth, lone surrogates)."""
-    try:
-        doc = json.loads(value, parse_constant=_no_constant)
-    except (ValueError, RecursionError) as exc:
-        return f"not valid JSON ({exc}): {_shown(value)}"
-    if value.count("[") + value.count("{") > JSON_MAX_DEPTH and _depth(doc) > JSON_MAX_DEPTH:
-        return f"JSON nested deeper than {JSON_MAX_DEPTH} levels"
-    if _SURROGATE_ESCAPE.search(value):
-        try:
-            json.dumps(doc, ensure_ascii=False).encode()
-        except UnicodeEncodeError:
-            return "JSON holds an unpaired UTF-16 surrogate escape"
-    return None
-
-
-def _depth(doc: Any) -> int:
-    if isinstance(doc, dict):
-        return 1 + max(map(_depth, doc.values()), default=0)
-    if isinstance(doc, list):
-        return 1 + max(map(_depth, doc), default=0)
-    return 0
-
-
-def checks(layout: Layout, loaded_at: datetime) -> list[Check | None]:
-    """Each slot's check of its non-empty values (strings only have their length checked),
-    datetimes bound to the window of a load at `loaded_at`."""
-    by_kind: dict[str, Check] = {
-        "text": _check_text,
-        "json": _check_json,
-        "datetime": _check_datetime_within(*layout.window.bounds(loaded_at)),
-        "decimal": _check_decimal,
-    }
-    return [by_kind.get(slot.kind) for slot in layout.slots]
-
-
-def row_values(layout: Layout, row_checks: list[Check | None], fields: list[str]) -> list[str | None]:
-    """The row's contract values (empty or all-blank = NULL), or BadRow."""
+def row_values(layout: Layout, row_checks: list[Check], fields: list[str]) -> list[str | None]:
+    """The row's contract values (ids trimmed, empty or all-blank = NULL), or BadRow."""
     if len(fields) != len(layout.header):
         raise BadRow(None, f"{len(fields)} fields where the header has {len(layout.header)}")
     values: list[str | None] = []
-    for (name, index, nullable, trim, max_chars, _), check in zip(layout.slots, row_checks, strict=True):
-        value: str | None = fields[index] if index >= 0 else ""
-        if trim:
-            value = value.strip()
-        if not value or value.isspace():
-            if not nullable:
-                raise BadRow(name, "required value is missing")
-            value = None
+    for slot, column, check in zip(layout.slots, layout.table.columns, row_checks, strict=True):
+        value = normalized(column, fields[slot.index] if slot.index >= 0 else None)
+        if value is None:
+            if not slot.nullable:
+                raise BadRow(slot.name, "required value is missing")
         else:
             if not value.isascii() and (reason := _check_utf8(value)) is not None:
-                raise BadRow(name, reason)
-            if max_chars:
-                if len(value) > max_chars:
-                    raise BadRow(name, f"longer than {max_chars} characters: {len(value)}")
-            elif check and (reason := check(value)) is not None:
-                raise BadRow(name, reason)
+                raise BadRow(slot.name, reason)
+            if (reason := check(value)) is not None:
+                raise BadRow(slot.name, reason)
         values.append(value)
     return values
 

@@ -10,13 +10,19 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bizstats.load_checks import JSON_MAX_DEPTH, TEXT_MAX_BYTES, Layout, Slot
+from bizstats.load_checks import Layout, Slot
 from bizstats.load_records import RECORD_MAX_BYTES
 from bizstats.privacy import PSEUDONYM, Scrubber, column_rule, sql_may_hold_number, sql_user_id_hash
+from bizstats.validate import (
+    AMOUNT_INTEGER_DIGITS,
+    DATETIME_PATTERN,
+    JSON_MAX_BYTES,
+    JSON_MAX_DEPTH,
+    TEXT_MAX_BYTES,
+)
 
 # DuckDB's max_line_size above RECORD_MAX_BYTES: it never sets aside a record for its size
 _LINE_SIZE_MARGIN = 1024 * 1024
-
 ORDINAL = "_ord"  # a read row's place among the rows DuckDB read (1, 2, ...)
 # every character str.isspace() knows: ids are trimmed of them, and a value of only these is NULL
 _WHITESPACE = (
@@ -24,7 +30,7 @@ _WHITESPACE = (
     + "".join(map(chr, range(0x2000, 0x200B)))
     + "\u2028\u2029\u202f\u205f\u3000"
 )
-_DATETIME = r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}"
+_DATETIME = DATETIME_PATTERN
 _DECIMAL = r"\+?[0-9]+(\.[0-9]{1,2})?"  # a leading '-' (maybe -0) is left to Python
 # JSON that DuckDB's json_valid takes and Python may not: NaN / Infinity, trailing commas;
 # and what Python checks further: surrogate escapes
@@ -126,11 +132,12 @@ def _fine(slot: Slot, v: str, window: tuple[str, str]) -> str:
     if slot.kind == "decimal":
         return (
             f"regexp_full_match({v}, {literal(_DECIMAL)}) "
-            f"and length(ltrim(split_part(ltrim({v}, '+'), '.', 1), '0')) <= 16"
+            f"and length(ltrim(split_part(ltrim({v}, '+'), '.', 1), '0')) <= {AMOUNT_INTEGER_DIGITS}"
         )
     assert slot.kind == "json", slot.kind
     return (
-        f"json_valid({v}) and not regexp_matches({v}, {literal(_JSON_DOUBTS)}) "
+        f"strlen({v}) <= {JSON_MAX_BYTES} and json_valid({v}) "
+        f"and not regexp_matches({v}, {literal(_JSON_DOUBTS)}) "
         f"and length({v}) - length(replace(replace({v}, '[', ''), '{{', '')) <= {JSON_MAX_DEPTH}"
     )
 
@@ -148,6 +155,7 @@ def surely_good(layout: Layout, loaded_at: datetime) -> str:
             fine = f"{v} is null or ({fine})"
         conditions.append(f"coalesce({fine}, false)")
     return " and ".join(conditions) or "true"
+
 
 def may_hold_personal_data(layout: Layout, scrub: Scrubber) -> str:
     """A condition on with_values' rows: true when a value could hold a phone or id number

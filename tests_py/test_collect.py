@@ -113,14 +113,14 @@ def test_a_bad_event_in_a_batch_is_refused_with_its_index_and_reason(target):
             "order_create, page_leave, page_view, payment_success, real_name_auth, "
             "user_login, user_register",
         },  # fmt: skip
-        {"index": 3, "reason": "page_url longer than 255 characters"},
+        {"index": 3, "reason": "page_url longer than 255 characters: 256"},
         {
             "index": 4,
             "reason": "timestamp 1999-12-31 23:59:59 (clock-corrected, UTC) outside "
             f"[2000-01-01 00:00:00, {latest}]",
         },  # fmt: skip
         {"index": 5, "reason": "page_leave needs duration_ms, a whole number >= 0"},
-        {"index": 6, "reason": "amount must have at most 2 decimals and 16 integer digits"},
+        {"index": 6, "reason": "amount not a decimal number with at most 2 decimal places: '1.234'"},
     ]
     rows = stored_events(target, "event_id, amount, extra_data, device_type")
     assert sorted(rows) == sorted([

@@ -47,7 +47,7 @@ def test_loads_good_rows_with_exact_values(target: Target, tmp_path: Path) -> No
         tmp_path,
         "orders.csv",
         "order_id,user_id,pay_method,status,amount,created_at",
-        "o1,u1,wechat,success,9999999999999999.99,2024-02-29 23:59:59",
+        "o1,u1,wechat,success,9999999999.99,2024-02-29 23:59:59",  # the largest amount
         "o2, u2 ,ALIPAY,failed,-0.00,2024-01-01 00:00:00",
         "o3,   ,credit,success,+7,",
         "o4,u4,bank_card,cancelled,0012.3,2000-01-01 00:00:00",
@@ -75,7 +75,7 @@ def test_loads_good_rows_with_exact_values(target: Target, tmp_path: Path) -> No
         "select order_id, user_id, pay_method, status, amount, created_at "
         f"from {raw_table(target, 'orders')} order by order_id",
     ) == [
-        ("o1", "u1", "wechat", "success", Decimal("9999999999999999.99"),
+        ("o1", "u1", "wechat", "success", Decimal("9999999999.99"),
          datetime(2024, 2, 29, 23, 59, 59)),
         ("o2", "u2", "ALIPAY", "failed", Decimal("0.00"), datetime(2024, 1, 1)),
         ("o3", None, "credit", "success", Decimal("7.00"), None),
@@ -114,7 +114,8 @@ BAD_VALUES = [
     ("amount", "1e3", "not a decimal"),
     ("amount", "12,50", "not a decimal"),
     ("amount", "NaN", "not a decimal"),
-    ("amount", "12345678901234567", "more than 16 integer digits"),
+    ("amount", "12345678901234567", "more than 9,999,999,999.99 (at most 10 integer digits)"),
+    ("amount", "10000000000", "more than 9,999,999,999.99 (at most 10 integer digits)"),
     ("user_id", "u" * 51, "longer than 50 characters"),
     ("user_agent", "\u00e9" * 32768, "longer than 65,535 bytes"),
     ("extra_data", "{bad", "not valid JSON"),

@@ -11,9 +11,10 @@ stored `event_time` is `timestamp` shifted by the client's clock error (receive 
 from __future__ import annotations
 
 import functools
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 import orjson
@@ -21,15 +22,24 @@ import orjson
 from bizstats.config import project_dir
 from bizstats.contract import TABLES
 from bizstats.privacy import Scrubber
+from bizstats.validate import (
+    JSON_MAX_DEPTH,
+    TEXT_MAX_BYTES,
+    amount_problem,
+    amount_text,
+    json_depth,
+    json_problem,
+    normalized,
+    string_problem,
+)
 from bizstats.web.collect.enrich import device_type, is_bot
 
 COLUMNS = TABLES["event_logs"].column_names
-_LENGTHS = {c.name: c.length for c in TABLES["event_logs"].columns if c.length}
+_COLUMNS = {c.name: c for c in TABLES["event_logs"].columns}
 _STRINGS = ("user_id", "device_id", "session_id", "page_url", "page_title", "order_id", "channel")
 _ENVELOPE = ("sent_at", "site_key")  # request fields, not stored
 _NOT_EXTRA = frozenset((*COLUMNS, *_ENVELOPE, "timestamp", "extra_data"))
 BROWSER_TYPES = frozenset({"page_view", "page_leave", "user_register", "user_login"})
-_TEXT_LIMIT = 65_535  # bytes of a TEXT / JSON value
 _EPOCH = datetime(1970, 1, 1)
 
 
@@ -45,13 +55,14 @@ def event_types() -> frozenset[str]:
 
 
 def parse_time(value: Any, name: str) -> datetime:
-    """A client time as naive UTC (microseconds kept for the skew arithmetic)."""
+    """A client time as naive UTC (microseconds kept for the skew arithmetic), or Rejected:
+    never an overflow, whatever the value (years 1 and 9999 with any offset included)."""
     if isinstance(value, bool):
         raise Rejected(f"{name} must be a datetime or epoch milliseconds")
     if isinstance(value, int | float):
         try:
             return _EPOCH + timedelta(milliseconds=value)
-        except OverflowError:
+        except (OverflowError, ValueError):  # beyond year 1 .. 9999, or NaN
             raise Rejected(f"{name} out of range: {value!r}") from None
     if isinstance(value, str) and 10 <= len(value) <= 40:
         try:
@@ -60,9 +71,24 @@ def parse_time(value: Any, name: str) -> datetime:
             pass
         else:
             if parsed.tzinfo is not None:
-                parsed = parsed.astimezone(timezone.utc).replace(tzinfo=None)
+                try:
+                    parsed = parsed.astimezone(timezone.utc).replace(tzinfo=None)
+                except (OverflowError, ValueError):  # e.g. 9999-12-31T23:59:59-14:00
+                    raise Rejected(f"{name} out of range (years 1 .. 9999 in UTC): {value!r}") from None
             return parsed
     raise Rejected(f"{name} must be YYYY-MM-DD HH:MM:SS (UTC), ISO 8601 or epoch milliseconds")
+
+
+def clock_corrected(at: datetime, skew: timedelta) -> datetime:
+    """`at` shifted by the client's clock error, or Rejected when that leaves years 1 .. 9999
+    (a `sent_at` far from the receive time)."""
+    try:
+        return at + skew
+    except OverflowError:
+        raise Rejected(
+            f"timestamp {at:%Y-%m-%d %H:%M:%S} corrected by the client's clock (receive time - "
+            "sent_at) is out of range"
+        ) from None
 
 
 @dataclass(frozen=True)
@@ -79,35 +105,54 @@ class Received:
 
 
 def _amount(value: Any) -> str | None:
+    """The amount as the contract stores it (bizstats.validate: the loader's rule), from a
+    JSON number or a string."""
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         raise Rejected("amount must be a number")
-    try:
-        number = Decimal(repr(value) if isinstance(value, float) else str(value).strip())
-    except InvalidOperation:
-        raise Rejected(f"amount is not a decimal: {value!r}") from None
-    if not number.is_finite() or number < 0:
-        raise Rejected("amount must be a number >= 0")
-    if number != number.quantize(Decimal("0.01")) or number >= Decimal(10) ** 16:
-        raise Rejected("amount must have at most 2 decimals and 16 integer digits")
-    return f"{number.quantize(Decimal('0.01'))}"
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise Rejected("amount must be a finite number")
+        text = format(Decimal(repr(value)), "f")  # 1e-05 as 0.00001: refused for its decimals
+    else:
+        text = str(value)
+    given = normalized(_COLUMNS["amount"], text)
+    if given is None:
+        return None
+    if (problem := amount_problem(given)) is not None:
+        raise Rejected(f"amount {problem}")
+    return amount_text(given)
 
 
 def _string(event: dict[str, Any], name: str) -> str | None:
+    """A string column's value as the loader takes it (bizstats.validate): ids trimmed, blank
+    is NULL, the column's length; an id may come as a JSON integer."""
     value = event.get(name)
     if value is None:
         return None
-    is_id = name.endswith("_id")
-    if is_id and type(value) is int:
+    column = _COLUMNS[name]
+    if column.is_id and type(value) is int:
         value = str(value)
     elif type(value) is not str:
         raise Rejected(f"{name} must be a string")
-    if is_id:
-        value = value.strip()
-    if len(value) > _LENGTHS[name]:
-        raise Rejected(f"{name} longer than {_LENGTHS[name]} characters")
-    return value or None
+    value = normalized(column, value)
+    if value is not None and (problem := string_problem(column, value)) is not None:
+        raise Rejected(f"{name} {problem}")
+    return value
+
+
+def _extra_json(extra: dict[str, Any]) -> str:
+    """extra_data as stored: JSON the loader would accept (bizstats.validate)."""
+    if json_depth(extra) > JSON_MAX_DEPTH:
+        raise Rejected(f"extra_data nested deeper than {JSON_MAX_DEPTH} levels")
+    try:
+        text = orjson.dumps(extra).decode()
+    except orjson.JSONEncodeError as exc:
+        raise Rejected(f"extra_data is not storable JSON: {exc}") from None
+    if (problem := json_problem(text)) is not None:
+        raise Rejected(f"extra_data {problem}")
+    return text
 
 
 def to_row(event: Any, received: Received, scrub: Scrubber) -> dict[str, Any]:
@@ -124,7 +169,7 @@ def to_row(event: Any, received: Received, scrub: Scrubber) -> dict[str, Any]:
         raise Rejected(f"{kind} must come from a signed back-end source, not a browser key")
     if "timestamp" not in event:
         raise Rejected("timestamp is required")
-    at = parse_time(event["timestamp"], "timestamp") + received.skew
+    at = clock_corrected(parse_time(event["timestamp"], "timestamp"), received.skew)
     event_time = at.replace(microsecond=0)
     if not received.earliest <= event_time <= received.latest:
         raise Rejected(
@@ -132,9 +177,7 @@ def to_row(event: Any, received: Received, scrub: Scrubber) -> dict[str, Any]:
             f"[{received.earliest:%Y-%m-%d %H:%M:%S}, {received.latest:%Y-%m-%d %H:%M:%S}]"
         )
     row: dict[str, Any] = {name: _string(event, name) for name in _STRINGS}
-    row["device_type"] = _string(event, "device_type") if "device_type" in event else None
-    if row["device_type"] is not None and len(row["device_type"]) > 20:
-        raise Rejected("device_type longer than 20 characters")
+    row["device_type"] = _string(event, "device_type")
     row["event_id"], row["event_type"] = event_id, kind
     row["amount"] = _amount(event.get("amount"))
     extra = event.get("extra_data")
@@ -147,13 +190,10 @@ def to_row(event: Any, received: Received, scrub: Scrubber) -> dict[str, Any]:
     ua = received.user_agent
     if received.browser and is_bot(ua):  # a back-end source's agent is its HTTP library
         extra["bot"] = True
-    extra_json = orjson.dumps(scrub.extra(extra)).decode() if extra else None
-    if extra_json and len(extra_json.encode()) > _TEXT_LIMIT:
-        raise Rejected(f"extra_data larger than {_TEXT_LIMIT} bytes")
-    row["extra_data"] = extra_json
+    row["extra_data"] = _extra_json(scrub.extra(extra)) if extra else None
     row["device_type"] = row["device_type"] or device_type(ua)
     row["ip_address"] = received.ip
-    row["user_agent"] = ua[: _TEXT_LIMIT // 4] if ua else None
+    row["user_agent"] = ua[: TEXT_MAX_BYTES // 4] if ua else None  # a header, cut to fit TEXT
     row["event_time"] = event_time
     row["created_at"] = received.at.replace(microsecond=0)
     return scrub.row("event_logs", row)  # phone and id numbers in every string (bizstats.privacy)
