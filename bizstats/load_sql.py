@@ -15,6 +15,7 @@ from bizstats.load_records import RECORD_MAX_BYTES
 from bizstats.privacy import PSEUDONYM, Scrubber, column_rule, sql_may_hold_number, sql_user_id_hash
 from bizstats.validate import (
     AMOUNT_INTEGER_DIGITS,
+    AMOUNT_MAX,
     DATETIME_PATTERN,
     JSON_MAX_BYTES,
     JSON_MAX_DEPTH,
@@ -132,7 +133,8 @@ def _fine(slot: Slot, v: str, window: tuple[str, str]) -> str:
     if slot.kind == "decimal":
         return (
             f"regexp_full_match({v}, {literal(_DECIMAL)}) "
-            f"and length(ltrim(split_part(ltrim({v}, '+'), '.', 1), '0')) <= {AMOUNT_INTEGER_DIGITS}"
+            f"and length(ltrim(split_part(ltrim({v}, '+'), '.', 1), '0')) <= {AMOUNT_INTEGER_DIGITS} "
+            f"and try_cast(ltrim({v}, '+') as decimal(38, 2)) <= {AMOUNT_MAX}"
         )
     assert slot.kind == "json", slot.kind
     return (

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 
 import yaml
 
@@ -20,6 +21,7 @@ class ProjectVars:
     utc_offset_hours: int  # var stats_utc_offset_hours: the statistics time zone
     lookback_days: int  # var lookback_days: a build for day D rebuilds at least [D - lookback, D]
     max_build_days: int  # var max_build_days: the longest plan without an explicit --start/--end
+    amount_max: Decimal  # var amount_max: the raw contract's largest amount (bizstats.validate)
 
 
 @functools.cache
@@ -32,8 +34,10 @@ def project_vars() -> ProjectVars:
             utc_offset_hours=int(values["stats_utc_offset_hours"]),
             lookback_days=int(values["lookback_days"]),
             max_build_days=int(values["max_build_days"]),
+            amount_max=Decimal(str(values["amount_max"])),
         )
-    except (OSError, yaml.YAMLError, KeyError, TypeError, ValueError) as exc:
+    except (OSError, yaml.YAMLError, KeyError, TypeError, ValueError, InvalidOperation) as exc:
         raise BizstatsError(
-            f"cannot read vars stats_utc_offset_hours, lookback_days and max_build_days from {path}: {exc}"
+            "cannot read vars stats_utc_offset_hours, lookback_days, max_build_days and amount_max "
+            f"from {path}: {exc}"
         ) from exc

@@ -18,17 +18,18 @@ from decimal import Decimal
 from typing import Any
 
 from bizstats.contract import Column
+from bizstats.project_vars import project_vars
 
 Check = Callable[[str], str | None]  # a value's problem, None when it is fine
 
 TEXT_MAX_BYTES = 65_535  # a TEXT value (MySQL TEXT)
 JSON_MAX_BYTES = 65_535  # a JSON value (extra_data), as UTF-8
 JSON_MAX_DEPTH = 31  # MariaDB's JSON_VALID refuses 32 levels of nesting (measured on 10.11)
-# The largest amount, yuan: 10 integer digits. A million rows of it still sum within
-# DECIMAL(18,2), so no day's or history's total overflows; staging sets aside a larger one
-# (inserted by hand) rather than fail every build (macros/bounded_amount.sql, var amount_max).
-AMOUNT_MAX = Decimal("9999999999.99")
-AMOUNT_INTEGER_DIGITS = 10
+# The largest amount, yuan: dbt var amount_max (9,999,999,999.99: a million rows of it still
+# sum within DECIMAL(18,2), so no day's or history's total overflows); staging sets aside a
+# larger one inserted by hand rather than fail every build (macros/bounded_amount.sql).
+AMOUNT_MAX = project_vars().amount_max
+AMOUNT_INTEGER_DIGITS = len(str(int(AMOUNT_MAX)))
 
 DATETIME_PATTERN = r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}"
 _DATETIME = re.compile(DATETIME_PATTERN)
@@ -100,8 +101,8 @@ def amount_problem(value: str) -> str | None:
         return f"not a decimal number with at most 2 decimal places: {shown(value)}"
     if value[0] == "-" and value.strip("-0.") != "":
         return f"negative amount (every amount is >= 0; a refund is a row of its own): {value}"
-    if len(match.group(1).lstrip("0")) > AMOUNT_INTEGER_DIGITS:
-        return f"more than {AMOUNT_MAX:,} (at most {AMOUNT_INTEGER_DIGITS} integer digits): {shown(value)}"
+    if len(match.group(1).lstrip("0")) > AMOUNT_INTEGER_DIGITS or Decimal(value) > AMOUNT_MAX:
+        return f"more than {AMOUNT_MAX:,} (the largest amount, dbt var amount_max): {shown(value)}"
     return None
 
 

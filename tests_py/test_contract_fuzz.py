@@ -209,7 +209,7 @@ def _as_datetime(value: Any) -> datetime:
     return value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
 
 
-TOO_LARGE = "amount more than 9,999,999,999.99 (at most 10 integer digits)"
+TOO_LARGE = "amount more than 9,999,999,999.99 (the largest amount, dbt var amount_max)"
 
 
 @pytest.mark.parametrize(

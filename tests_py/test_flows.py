@@ -133,9 +133,10 @@ def test_documented_daily_run_alerts_on_a_drop_and_not_on_a_quiet_day(target, tm
 def test_a_build_failing_midway_keeps_daily_stats_records_the_run_and_alerts(
     duckdb_target, tmp_path, smtp, http, monkeypatch
 ):
-    """Two member deductions of 9,999,999,999,999,999.99 on 03-17 load (each fits
-    DECIMAL(18,2)) but their sum does not: staging and the intermediate models rebuild, the
-    marts fail. daily_stats keeps every row; the run is recorded as failed and alerts."""
+    """A fault after daily_stats committed (BIZSTATS_FAULT_AFTER_MODEL, macros/undo_log.sql)
+    fails the build of 03-17 midway: daily_stats keeps every row; the run is recorded as
+    failed and alerts. (Amounts whose sums overflowed used to fail it; they no longer can:
+    tests_py/test_amount_bounds.py.)"""
     from bizstats.ops.prefect_server import prefect_api
     from bizstats.ops.runner import load_flows
 
@@ -143,9 +144,10 @@ def test_a_build_failing_midway_keeps_daily_stats_records_the_run_and_alerts(
     for key, value in _env(tmp_path, smtp, http).items():
         monkeypatch.setenv(key, value)
     w.load(deductions=[
-        {"deduction_id": f"big{i}", "user_id": "u1", "service_type": "member",
-         "amount": "9999999999999999.99", "mode": "auto", "status": "success",
+        {"deduction_id": f"d{i}", "user_id": "u1", "service_type": "member",
+         "amount": "99.99", "mode": "auto", "status": "success",
          "deducted_at": "2024-03-17 02:00:00"} for i in (1, 2)])
+    monkeypatch.setenv("BIZSTATS_FAULT_AFTER_MODEL", "daily_stats")
     before = w.daily_table(str(FIRST), str(DROP))
     assert len(before) == 13 * 30  # 03-04 .. 03-16, 30 slices a day
 

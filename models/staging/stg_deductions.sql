@@ -15,7 +15,7 @@ select
     {{ as_string('deductions.deduction_id', 50) }} as deduction_id,
     {{ as_string("nullif(trim(deductions.user_id), '')", 50) }} as user_id,
     {{ as_string("coalesce(service_types.dimension_value, 'other')", 20) }} as service_type,
-    cast(deductions.amount as decimal(18, 2)) as amount,
+    {{ bounded_amount('deductions.amount') }} as amount,
     {{ as_string("coalesce(deduction_modes.dimension_value, 'other')", 20) }} as mode,
     {{ as_string("coalesce(deduction_statuses.dimension_value, 'other')", 20) }} as status,
     deductions.deducted_at

@@ -81,7 +81,7 @@ select
     {{ as_string('first_deliveries.page_url', 255) }} as page_url,
     {{ as_string('first_deliveries.page_title', 255) }} as page_title,
     {{ as_string("nullif(trim(first_deliveries.order_id), '')", 50) }} as order_id,
-    cast(first_deliveries.amount as decimal(18, 2)) as amount,
+    {{ bounded_amount('first_deliveries.amount') }} as amount,
     {{ as_string(json_string_field('first_deliveries.extra_data', 'page_view_id'), 64) }} as page_view_id,
     {{ as_string("coalesce(channels.channel, 'other')", 50) }} as channel,
     {{ as_string("coalesce(device_types.device_type, 'other')", 20) }} as device_type,

@@ -16,7 +16,7 @@ select
     {{ as_string("nullif(trim(member_orders.user_id), '')", 50) }} as user_id,
     {{ as_string("coalesce(member_types.dimension_value, 'other')", 20) }} as member_type,
     {{ as_string("coalesce(payment_methods.dimension_value, 'other')", 20) }} as payment_method,
-    cast(member_orders.amount as decimal(18, 2)) as amount,
+    {{ bounded_amount('member_orders.amount') }} as amount,
     {{ as_string("coalesce(order_statuses.dimension_value, 'other')", 20) }} as status,
     member_orders.created_at,
     member_orders.paid_at,

@@ -16,7 +16,7 @@ select
     {{ as_string("nullif(trim(orders.user_id), '')", 50) }} as user_id,
     {{ as_string("coalesce(pay_methods.dimension_value, 'other')", 20) }} as pay_method,
     {{ as_string("coalesce(order_statuses.dimension_value, 'other')", 20) }} as status,
-    cast(orders.amount as decimal(18, 2)) as amount,
+    {{ bounded_amount('orders.amount') }} as amount,
     orders.created_at
 from orders
 {{ join_enum_values('orders.pay_method', ref('enum_values'), 'orders.pay_method', 'pay_methods') }}

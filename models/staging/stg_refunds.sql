@@ -13,7 +13,7 @@ refunds as (
 select
     {{ as_string('refunds.refund_id', 50) }} as refund_id,
     {{ as_string("nullif(trim(refunds.deduction_id), '')", 50) }} as deduction_id,
-    cast(refunds.amount as decimal(18, 2)) as amount,
+    {{ bounded_amount('refunds.amount') }} as amount,
     {{ as_string("coalesce(refund_statuses.dimension_value, 'other')", 20) }} as status,
     refunds.refunded_at
 from refunds
