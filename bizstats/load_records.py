@@ -29,8 +29,8 @@ _MIB = 1024 * 1024
 # bytes standing for an opening and a closing quote in the text outside quotes
 _OPEN, _CLOSE = b"\x01", b"\x02"
 # what may come right before an opening quote: a field's start, or a closing quote ("" inside
-# a quoted field)
-_FIELD_STARTS = (b"," + _OPEN, b"\n" + _OPEN, b"\r" + _OPEN, _CLOSE + _OPEN)
+# a quoted field); all made _CLOSE, to find them in one pass
+_AS_FIELD_START = bytes.maketrans(b",\n\r", _CLOSE * 3)
 
 
 @dataclass(frozen=True)
@@ -120,28 +120,40 @@ class _Counter:
     def feed(self, chunk: bytes) -> None:
         pieces = chunk.split(b'"')
         starts_inside = self.inside
-        outside = pieces[1::2] if starts_inside else pieces[::2]
+        outside = (pieces[1::2] if starts_inside else pieces[::2]) or [b""]
         ends_inside = starts_inside ^ (len(pieces) % 2 == 0)
-        quoted = _OPEN + _CLOSE  # a quoted field's place in the outside text
-        text = (_CLOSE if starts_inside else b"") + quoted.join(outside) + (_OPEN if ends_inside else b"")
-        if self.strict_quotes and self.regular:
-            self.regular = _quotes_regular(self.context + text, chunk)
-        flat = (self.context + text).replace(b"\r\n", b"\n").replace(b"\r", b"\n")
-        ended = flat.count(b"\n") - (self.context == b"\n")
-        blank = flat.split(b"\n")[1:-1].count(b"") if b"\n\n" in flat else 0
-        self.records += ended - blank
-        if ended:
-            self._records_ended(chunk, pieces, starts_inside)
+        # the outside text, a quoted field's place marked, after the context byte: each
+        # bytes scan below is one pass at C speed
+        outside[0] = self.context + (_CLOSE if starts_inside else b"") + outside[0]
         if ends_inside:
-            self._note_opening(chunk, pieces, len(pieces) - 1)
+            outside[-1] += _OPEN
+        text = (_OPEN + _CLOSE).join(outside)
+        if self.strict_quotes and self.regular:
+            self.regular = _quotes_regular(text, chunk)
+        has_cr = b"\r" in chunk
+        if has_cr:
+            text = text.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+        ended = text.count(b"\n") - (self.context == b"\n")
+        blank = text.split(b"\n")[1:-1].count(b"") if b"\n\n" in text else 0
+        self.records += ended - blank
+        breaks = _breaks(chunk) if has_cr else chunk.count(b"\n")
+        if ended:
+            self._records_ended(chunk, pieces, starts_inside, breaks)
+        if ends_inside:
+            self._note_opening(chunk, pieces, len(pieces) - 1, breaks)
         elif len(pieces) > 2 and pieces[-1] == b"":  # a "" may go on in the next chunk
-            self._note_opening(chunk, pieces, len(pieces) - 2)
+            self._note_opening(chunk, pieces, len(pieces) - 2, breaks)
         self.inside = ends_inside
-        self.context = flat[-1:] or self.context
+        self.context = text[-1:]
         self.offset += len(chunk)
-        self.lines += _breaks(chunk)
+        self.lines += breaks
 
-    def _note_opening(self, chunk: bytes, pieces: list[bytes], k: int) -> None:
+    def _line_at(self, chunk: bytes, position: int, breaks: int) -> int:
+        """The line of the chunk's byte `position` (`breaks`: the chunk's line breaks),
+        counting the few bytes after it rather than the many before."""
+        return self.lines + breaks - _breaks(chunk[position:]) + 1
+
+    def _note_opening(self, chunk: bytes, pieces: list[bytes], k: int, breaks: int) -> None:
         """The line of the quote that opened the last quoted field of the chunk: the quote
         before pieces[k], or before it (`""` pairs are quotes inside the field), maybe in a
         chunk before."""
@@ -149,10 +161,10 @@ class _Counter:
             k -= 2
         if k < 1 or (k == 1 and pieces[0] == b"" and self.context == _CLOSE):
             return  # opened before this chunk
-        opening = len(b'"'.join(pieces[:k]))
-        self.opened_line = self.lines + _breaks(chunk[:opening]) + 1
+        after = sum(map(len, pieces[k:])) + len(pieces) - 1 - k  # bytes after that quote
+        self.opened_line = self._line_at(chunk, len(chunk) - after - 1, breaks)
 
-    def _records_ended(self, chunk: bytes, pieces: list[bytes], starts_inside: bool) -> None:
+    def _records_ended(self, chunk: bytes, pieces: list[bytes], starts_inside: bool, breaks: int) -> None:
         """Records ended in this chunk: the size of the one that began before it, and where
         the one that goes on after it starts. (A record within one chunk is far below
         RECORD_MAX_BYTES.)"""
@@ -160,7 +172,7 @@ class _Counter:
         self._measure(self.offset + first - self.record_start, self.record_line)
         last = _last_break(chunk, pieces, starts_inside)
         self.record_start = self.offset + last + 1
-        self.record_line = self.lines + _breaks(chunk[: last + 1]) + 1
+        self.record_line = self._line_at(chunk, last + 1, breaks)
 
     def _measure(self, size: int, line: int) -> None:
         if size > RECORD_MAX_BYTES and self.oversize is None:
@@ -186,7 +198,7 @@ def _quotes_regular(text: bytes, chunk: bytes) -> bool:
     the answer unsure: no."""
     if _OPEN in chunk or _CLOSE in chunk:
         return False
-    return text.count(_OPEN, 1) == sum(text.count(start) for start in _FIELD_STARTS)
+    return text.count(_OPEN, 1) == text.translate(_AS_FIELD_START).count(_CLOSE + _OPEN)
 
 
 def _first_break(pieces: list[bytes], starts_inside: bool) -> int:
