@@ -210,9 +210,10 @@ class _Sorter:
             values = row_values(self.layout, self.checks, fields)
             self.good.append([position, *_scrubbed(self.layout, self.scrub, values)])
         except BadRow as bad:
-            self.refused.append(
-                Refusal(line(), bad.field, bad.reason, raw_values(self.layout.header, fields))
-            )
+            start = line()
+            if bad.field is None and (breaks := _line_breaks(fields)):
+                raise BizstatsError(_swallowed(self.layout.path, start, start + breaks, bad.reason)) from None
+            self.refused.append(Refusal(start, bad.field, bad.reason, raw_values(self.layout.header, fields)))
         if len(self.good) + len(self.refused) >= PAGE_ROWS:
             self.flush()
 
@@ -229,3 +230,21 @@ class _Sorter:
         if self.refused:
             self.refuse(self.refused)
             self.refused = []
+
+
+def _line_breaks(fields: list[str]) -> int:
+    """The line breaks inside a row's values (`\\r\\n`, `\\n` and a lone `\\r` one each): the
+    lines the row spans after its first."""
+    return sum(f.count("\n") + f.count("\r") - f.count("\r\n") for f in fields)
+
+
+def _swallowed(path: Path, first: int, last: int, reason: str) -> str:
+    """A malformed row that spans lines: a quote left open took the lines after it into one of
+    its values, so those rows would be lost inside one rejected row. The file is refused whole,
+    naming the lines, rather than losing them."""
+    return (
+        f"{path} line {first}: a quoted value runs from line {first} to line {last} and its row is "
+        f"malformed ({reason}): a quote left open would take the rows of those lines into one "
+        "value; nothing of this file was loaded: close the quote (a quote inside a quoted field "
+        'is doubled: "")'
+    )

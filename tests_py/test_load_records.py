@@ -81,6 +81,50 @@ def _unclosed_file(folder: Path, newline: str) -> Path:
 
 
 @pytest.mark.parametrize("newline", ["\n", "\r\n"])
+def test_a_quote_left_open_until_a_later_quote_refuses_the_file_naming_the_lines(
+    target: Target, tmp_path: Path, newline: str
+) -> None:
+    """The quote does close, at line 51: the rows of lines 7..51 were one rejected row (10
+    fields), the 44 rows inside it lost although the record count added up."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    rows = [f"e{i},page_view,ua{i},{AT}" for i in range(2000)]
+    rows[5] = f'e5,page_view,"unclosed,{AT}'  # line 7
+    rows[49] = f'e49,page_view,"Mozilla, 5.0",{AT}'  # line 51: its first quote closes line 7's
+    path = folder / "event_logs.csv"
+    path.write_bytes(newline.join([HEADER, *rows, ""]).encode())
+
+    for _attempt in range(2):
+        with pytest.raises(BizstatsError) as raised:
+            load_dir(target, folder)
+        assert str(raised.value) == (
+            f"{path} line 7: a quoted value runs from line 7 to line 51 and its row is malformed "
+            "(5 fields where the header has 4): a quote left open would take the rows of those "
+            "lines into one value; nothing of this file was loaded: close the quote (a quote "
+            'inside a quoted field is doubled: "")'
+        )
+    assert _events(target) == []
+    assert _ledger(target) == []
+    assert query_rows(target, f"select count(*) from {raw_table(target, '_rejected_rows')}") == [(0,)]
+
+
+def test_a_malformed_row_on_one_line_is_rejected_alone(target: Target, tmp_path: Path) -> None:
+    """Only a malformed row spanning lines refuses the file; one on its own line is rejected
+    with its line and the rows around it load."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    lines = [HEADER, f"e1,page_view,ua1,{AT}", f"e2,page_view,ua2,extra,{AT}", f"e3,page_view,ua3,{AT}"]
+    (folder / "event_logs.csv").write_text("\n".join([*lines, ""]))
+
+    report = load_dir(target, folder)
+
+    assert [(r.line, r.field, r.reason) for r in report.rejected] == [
+        (3, None, "5 fields where the header has 4")
+    ]
+    assert [e for e, _ in _events(target)] == ["e1", "e3"]
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
 def test_an_unclosed_quote_refuses_the_file_naming_its_line(
     target: Target, tmp_path: Path, newline: str
 ) -> None:
