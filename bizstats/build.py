@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
 from bizstats import changes, undo_log
-from bizstats.config import DatetimeWindow, Target, late_data_days
+from bizstats.config import DatetimeWindow, Target, late_data_days, project_dir
 from bizstats.db import ensure_raw_tables
 from bizstats.dbt_runner import run_dbt
 from bizstats.errors import BizstatsError
@@ -209,16 +209,39 @@ def build(
     Days stay pending until a build that covers every model succeeds. The whole build holds
     the warehouse lock (bizstats.lock): another build or load on the same warehouse meanwhile
     waits or fails with one line."""
-    if (start is None) != (end is None):
-        raise BizstatsError("give both --start and --end, or neither")
-    if start is not None and day is not None:
-        raise BizstatsError("give either --date or --start/--end, not both")
-    if select and not full_refresh:
-        raise BizstatsError("--select rebuilds one model over all history: use it with --full-refresh")
+    check_options(day, start, end, full_refresh, select)
     started = time.perf_counter()
     with warehouse_lock(target, "build", progress):
         result = _build(target, day, start, end, full_refresh, select, progress, with_tests)
     return replace(result, seconds=time.perf_counter() - started)
+
+
+def check_options(
+    day: date | None, start: date | None, end: date | None, full_refresh: bool, select: str | None
+) -> None:
+    """The options of a build that contradict each other or name nothing, as one line
+    (checked before anything is opened)."""
+    if (start is None) != (end is None):
+        raise BizstatsError("give both --start and --end, or neither")
+    if start is not None and day is not None:
+        raise BizstatsError("give either --date or --start/--end, not both")
+    if start is not None and end is not None and start > end:
+        raise BizstatsError(f"--start {start} is after --end {end}")
+    if select and not full_refresh:
+        raise BizstatsError("--select rebuilds one model over all history: use it with --full-refresh")
+    if select and select not in buildable_models():
+        raise BizstatsError(
+            f"--select {select}: no such model; the models a build rebuilds are "
+            f"{', '.join(buildable_models())}"
+        )
+
+
+def buildable_models() -> list[str]:
+    """The dbt models a build runs (every .sql under models/ but the checks' models, which
+    bizstats.checks runs), by name."""
+    models = project_dir() / "models"
+    monitoring = models / MONITORING.removeprefix("path:models/")
+    return sorted(p.stem for p in models.rglob("*.sql") if monitoring not in p.parents)
 
 
 def _put_back(target: Target) -> str:
@@ -226,9 +249,8 @@ def _put_back(target: Target) -> str:
     try:
         restored = undo_log.rollback(target)
     except BizstatsError:
-        return ("no mart changed: the marts it had changed are put back by the next command that "
-                "takes the warehouse lock (e.g. `bizstats build`)")
-    return "no mart changed" + (f" ({', '.join(restored)} put back)" if restored else "")
+        return "marts put back at the next build"
+    return "no mart changed" + (f" ({len(restored)} put back)" if restored else "")
 
 
 def _build(

@@ -539,12 +539,93 @@ _COMMANDS = {
 }
 
 
+# The only commands that create a DuckDB warehouse where there is none; every other one says
+# there is none (a mistyped BIZSTATS_DUCKDB_PATH never leaves an empty warehouse behind).
+_CREATE_WAREHOUSE = ("load", "demo")
+
+
+# Commands that read the collector's settings (BIZSTATS_COLLECT_*, ...): loading them costs
+# a second of imports, spared to the others.
+_COLLECTOR_COMMANDS = ("serve", "collect", "realtime", "quarantine", "build", "run", "schedule", "rebuild")
+
+
+def _check_settings(command: str, target: Target | None) -> None:
+    """Every BIZSTATS_* setting read and checked before the command starts, by the function
+    that reads it where it is used: a bad value is one line naming the setting. (Paths are
+    checked where they are opened; the alert and monitoring configs where they are loaded.)"""
+    from bizstats import config, lock
+    from bizstats.ops import prefect_server
+    from bizstats.ops import settings as ops
+    from bizstats.web.cache import QueryCache
+
+    readers: list[Callable[[], object]] = [
+        config.project_dir, config.DatetimeWindow.from_env, config.late_data_days, config.redis_url,
+        config.fernet_key, config.trusted_proxies, config.duckdb_memory_limit, lock.wait_seconds,
+        ops.timezone, ops.max_job_minutes, ops.retry_delay_seconds, ops.monitoring_config,
+        lambda: config.env_file("BIZSTATS_ALERTS_CONFIG"), prefect_server.startup_seconds,
+        lambda: config.file_path("BIZSTATS_DUCKDB_PATH"), lambda: config.file_path("BIZSTATS_SPOOL_PATH"),
+        QueryCache.from_env,
+    ]
+    if target is not None and target.name == "mysql":
+        readers.append(config.MySQLSettings.from_env)
+    if target is not None and command in _COLLECTOR_COMMANDS:
+        from bizstats.web.collect.settings import CollectorSettings
+
+        readers.append(lambda: CollectorSettings.from_env(target))
+    for read in readers:
+        read()
+
+
+def _unexpected(exc: BaseException) -> str:
+    """An error bizstats did not foresee, as one line (secrets redacted); its traceback goes
+    to logs/bizstats-errors.log of the project (or the temporary folder)."""
+    import tempfile
+    import traceback
+
+    from bizstats.config import project_dir
+    from bizstats.redact import redact_text
+
+    text = redact_text(" ".join(str(exc).split()))[:300] or type(exc).__name__
+    try:
+        folder = project_dir() / "logs"
+    except BizstatsError:
+        folder = Path(tempfile.gettempdir())
+    log = folder / "bizstats-errors.log"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with open(log, "a", encoding="utf-8") as out:
+            out.write(redact_text("".join(traceback.format_exception(exc))) + "\n")
+    except OSError:
+        return f"{type(exc).__name__}: {text}; this looks like a bizstats bug: please report it"
+    return (f"{type(exc).__name__}: {text}; this looks like a bizstats bug: please report it with "
+            f"the command you ran and the traceback in {log}")
+
+
+def _check_options(args: argparse.Namespace) -> None:
+    """Options that contradict each other, as one line before anything is opened (an
+    argument mistake is named before a missing warehouse)."""
+    start, end = getattr(args, "start", None), getattr(args, "end", None)
+    if args.command == "build":
+        from bizstats.build import check_options
+
+        check_options(args.date, start, end, args.full_refresh, args.select)
+    elif start is not None and end is not None and start > end:
+        raise BizstatsError(f"--start {start} is after --end {end}")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     # the files a command creates (warehouse, its lock, the spool, key hashes, exports) are
     # its user's only: 0600, folders 0700
     os.umask(0o077)
     args = _parser().parse_args(argv)
     try:
+        target = Target(args.target) if getattr(args, "target", None) else None
+        _check_options(args)
+        _check_settings(args.command, target)
+        if target is not None and args.command not in _CREATE_WAREHOUSE:
+            from bizstats.db import require_warehouse
+
+            require_warehouse(target)
         return _COMMANDS[args.command](args)
     except BizstatsError as exc:
         print(f"bizstats: error: {exc}", file=sys.stderr)
@@ -552,14 +633,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # stdout closed early (e.g. piped into head)
         sys.stderr.close()
         return 0
+    except KeyboardInterrupt:
+        print("bizstats: interrupted", file=sys.stderr)
+        return 130
     except Exception as exc:
         # bizstats.db.connect already turns database errors into BizstatsError; this is the
-        # net for one raised outside a `with connect(...)` block
+        # net for one raised outside a `with connect(...)` block, for a file or folder the
+        # command cannot use, and for anything else: never a traceback on the terminal
         from bizstats.db import DB_ERRORS, database_error
 
-        if not isinstance(exc, DB_ERRORS):
-            raise
-        print(f"bizstats: error: {database_error(Target(args.target), exc)}", file=sys.stderr)
+        if isinstance(exc, DB_ERRORS):
+            message = str(database_error(Target(args.target), exc))
+        elif isinstance(exc, OSError) and exc.strerror:
+            message = f"{exc.strerror}" + (f": {exc.filename}" if exc.filename else "")
+        else:
+            message = _unexpected(exc)
+        print(f"bizstats: error: {message}", file=sys.stderr)
         return 1
 
 

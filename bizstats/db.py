@@ -129,13 +129,21 @@ def connect(
             con.close()
 
 
-def _duckdb_connect(target: Target, create: bool) -> duckdb.DuckDBPyConnection:
-    path = target.duckdb_path
-    if not create and not path.is_file():
+def require_warehouse(target: Target) -> None:
+    """Fail with one line when the DuckDB warehouse file does not exist (the CLI checks this
+    before every command but `load` and `demo`, the only ones that create a warehouse, so a
+    mistyped BIZSTATS_DUCKDB_PATH never leaves an empty warehouse or folder behind)."""
+    if target.name == "duckdb" and not target.duckdb_path.is_file():
         raise BizstatsError(
             f"{describe(target)}: the database file does not exist; {_NOTHING_LOADED} "
             "(or point BIZSTATS_DUCKDB_PATH at your warehouse)"
         )
+
+
+def _duckdb_connect(target: Target, create: bool) -> duckdb.DuckDBPyConnection:
+    path = target.duckdb_path
+    if not create:
+        require_warehouse(target)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

@@ -147,8 +147,8 @@ def _connection_lost(messages: Sequence[str]) -> str | None:
     error = match.group(0).strip() if match else ""
     count = f", {len(lost)} steps failed with it" if len(lost) > 1 else ""
     return (
-        f"lost the connection to the database ({error}{count}); models not rebuilt keep their rows and "
-        "the days stay pending: re-run when the server is reachable (BIZSTATS_MYSQL_HOST/_PORT)"
+        f"lost the connection to the database ({error}{count}); the days stay pending: re-run "
+        "when the server is reachable (BIZSTATS_MYSQL_HOST/_PORT)"
     )
 
 

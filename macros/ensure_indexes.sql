@@ -16,7 +16,11 @@
 
 {% macro mysql__ensure_indexes(columns, unique, int_columns) -%}
     {%- if execute -%}
-        {%- set where = " where table_schema = '" ~ this.schema ~ "' and table_name = '" ~ this.identifier ~ "'" -%}
+        {#- names as string literals, quotes doubled (bizstats refuses a BIZSTATS_MYSQL_SCHEMA
+            with quotes up front; a hand-written profile may still have one) -#}
+        {%- set schema_literal = this.schema | replace("'", "''") -%}
+        {%- set table_literal = this.identifier | replace("'", "''") -%}
+        {%- set where = " where table_schema = '" ~ schema_literal ~ "' and table_name = '" ~ table_literal ~ "'" -%}
         {%- set existing = run_query(
             "select distinct index_name from information_schema.statistics" ~ where
         ).columns[0].values() | map('lower') | list -%}

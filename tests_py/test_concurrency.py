@@ -218,10 +218,20 @@ def test_a_nightly_after_a_long_pause_needs_an_explicit_range(duckdb_target, tmp
     "setting", [("BIZSTATS_MIN_DATETIME", "0001-01-01"), ("BIZSTATS_MAX_DAYS_AHEAD", "99999999999")]
 )
 def test_no_window_setting_makes_the_planner_overflow(duckdb_target, monkeypatch, setting):
+    """Settings that would overflow the window's date arithmetic are refused with one line
+    naming them (tests_py/test_settings_cli.py runs the CLI with them); the widest accepted
+    ones plan as usual."""
     monkeypatch.setenv(*setting)
     for offset in (-14, 0, 14):
+        with pytest.raises(BizstatsError, match=f"^{setting[0]} must be "):
+            window_days(offset)
+    with pytest.raises(BizstatsError, match=f"^{setting[0]} must be "):
+        plan_build(duckdb_target, day=date(2024, 3, 12))
+    monkeypatch.setenv("BIZSTATS_MIN_DATETIME", "1900-01-01")
+    monkeypatch.setenv("BIZSTATS_MAX_DAYS_AHEAD", "3650")
+    for offset in (-14, 0, 14):
         first, last = window_days(offset)
-        assert first <= date(2000, 1, 1) and last >= date.today()
+        assert first <= date(1900, 1, 1) and last >= date.today() + timedelta(days=3649)
     assert plan_build(duckdb_target, day=date(2024, 3, 12)).start == date(2024, 3, 9)
     with pytest.raises(BizstatsError, match="is outside the days a warehouse holds"):
         plan_build(duckdb_target, start=date.min, end=date.max)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -24,6 +25,7 @@ import httpx
 import pytest
 
 from bizstats.config import Target
+from bizstats.db import ensure_raw_tables
 from bizstats.ops.job_runs import list_runs
 from tests_py import receivers
 from tests_py.conftest import Warehouse
@@ -167,9 +169,35 @@ def test_a_build_failing_midway_keeps_daily_stats_records_the_run_and_alerts(
     assert (post.body["check"], post.body["severity"]) == ("job_failed", "critical")
 
 
+def test_a_failing_run_is_one_line_naming_the_log(duckdb_target, tmp_path, smtp, http):
+    """`bizstats run daily` whose build fails: bizstats' own lines and one error line naming
+    the run's log on the terminal; Prefect's traceback only in that log, nothing lost on the
+    way to the Prefect server ("Error logging to API")."""
+    _warehouse(duckdb_target, tmp_path)
+    env = _env(tmp_path, smtp, http)
+    env["BIZSTATS_FAULT_AFTER_MODEL"] = "daily_stats"
+    failed = _bizstats(["run", "daily", "--date", str(QUIET)], env)
+    assert failed.returncode == 1, failed.stderr[-3000:]
+    log = tmp_path / "prefect" / "bizstats-runs.log"
+    lines = failed.stderr.strip().splitlines()
+    assert lines[0] == f"daily run: Prefect's log in {log}"
+    assert lines[1].startswith("local Prefect server at http://127.0.0.1:")
+    assert len(lines) == 3, failed.stderr
+    assert lines[2].startswith("bizstats: error: daily run failed: dbt build ")
+    assert "fault injected after daily_stats committed" in lines[2]
+    assert re.search(r"; no mart changed \([1-7] put back\) \(log: (.+)\)$", lines[2]).group(1) == str(log)
+    assert "Traceback" not in failed.stderr and "Error logging to API" not in failed.stderr
+    text = log.read_text(encoding="utf-8")
+    assert "Traceback" in text and "fault injected after daily_stats committed" in text
+    [run] = list_runs(duckdb_target)
+    assert (run.outcome, run.end_date) == ("failed", QUIET)
+
+
 def test_schedule_serves_the_four_jobs_and_stops_cleanly(tmp_path, monkeypatch):
     env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
     env.update(PREFECT_HOME=str(tmp_path / "prefect"), BIZSTATS_DUCKDB_PATH=str(tmp_path / "w.duckdb"))
+    monkeypatch.setenv("BIZSTATS_DUCKDB_PATH", env["BIZSTATS_DUCKDB_PATH"])
+    ensure_raw_tables(Target("duckdb"))  # schedule needs a warehouse: only load and demo make one
     process = subprocess.Popen([BIZSTATS, "schedule"], env=env, stderr=subprocess.PIPE, text=True)
     lines: list[str] = []
     reader = threading.Thread(target=lambda: lines.extend(iter(process.stderr.readline, "")), daemon=True)

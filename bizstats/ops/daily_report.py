@@ -105,7 +105,12 @@ def make_report(target: Target, day: date, send: bool = False, folder: Path | No
     report = read_report(target, day)
     chart = trend_png(report)
     out = folder or reports_dir()
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise BizstatsError(
+            f"cannot create the reports folder {out}: {exc.strerror} (BIZSTATS_REPORTS_DIR)"
+        ) from exc
     html_path, csv_path = out / f"{report.name}.html", out / f"{report.name}.csv"
     html_path.write_text(render_html(report, chart), encoding="utf-8")
     csv_path.write_bytes(render_csv(report))

@@ -32,9 +32,12 @@ Say = Callable[[str], None]
 def startup_seconds() -> float:
     raw = os.environ.get(STARTUP_ENV, "").strip() or "300"
     try:
-        return float(raw)
+        value = float(raw)
     except ValueError:
-        raise BizstatsError(f"{STARTUP_ENV} must be a number of seconds, got {raw!r}") from None
+        value = -1.0
+    if not 1 <= value <= 86400:  # never NaN or infinite: the wait must end
+        raise BizstatsError(f"{STARTUP_ENV} must be a number of seconds from 1 to 86400, got {raw!r}")
+    return value
 
 
 def _free_port() -> int:
@@ -138,6 +141,9 @@ def prefect_api(say: Say) -> Iterator[str]:
         _use_api(url)
         try:
             yield url
-            _drain()
         finally:
+            # the run's logs and events reach the server before it stops, failed run or not
+            # (else Prefect prints "Error logging to API" once it is gone)
+            with contextlib.suppress(Exception):
+                _drain()
             _use_api(None)

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import logging
 import signal
 import sys
+from collections.abc import Iterator
 from datetime import date
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -61,13 +64,51 @@ def serve_schedules(target: str, say: Say) -> None:
         say("stopped")
 
 
+def run_log() -> Path:
+    """Where `bizstats run` writes Prefect's log of the run (tasks, dbt's progress, a failure's
+    traceback): `$PREFECT_HOME/bizstats-runs.log`, beside the local server's log."""
+    from prefect.settings import PREFECT_HOME
+
+    return Path(PREFECT_HOME.value()) / "bizstats-runs.log"
+
+
+@contextlib.contextmanager
+def _prefect_console_to(log: Path) -> Iterator[None]:
+    """Prefect's console output (its run log, a failed flow's traceback) into `log` instead of
+    the terminal, for the `with` block: the terminal gets bizstats' own lines."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    to_file = logging.FileHandler(log, encoding="utf-8")
+    to_file.setFormatter(logging.Formatter("%(asctime)s | %(levelname)-7s | %(name)s - %(message)s"))
+    moved: list[tuple[logging.Logger, logging.Handler]] = []
+    for name in ("", "prefect", "prefect._internal", "prefect.flow_runs", "prefect.task_runs"):
+        logger = logging.getLogger(name)
+        for handler in list(logger.handlers):
+            if isinstance(handler, logging.StreamHandler) and not isinstance(handler, logging.FileHandler):
+                logger.removeHandler(handler)
+                moved.append((logger, handler))
+    logging.getLogger().addHandler(to_file)
+    internal = logging.getLogger("prefect._internal")
+    if not internal.propagate:
+        internal.addHandler(to_file)
+    try:
+        yield
+    finally:
+        logging.getLogger().removeHandler(to_file)
+        internal.removeHandler(to_file)
+        to_file.close()
+        for logger, handler in moved:
+            logger.addHandler(handler)
+
+
 def run_once(name: str, target: str, day: date | None, say: Say) -> dict[str, Any]:
-    """One run of job `name` now, through its flow (for `day`, default as scheduled)."""
+    """One run of job `name` now, through its flow (for `day`, default as scheduled).
+    Prefect's own output goes to run_log(); a failure is one BizstatsError naming it."""
     flow = load_flows().FLOWS[job(name).name]
-    with prefect_api(say):
+    log = run_log()
+    say(f"{name} run: Prefect's log in {log}")
+    with _prefect_console_to(log), prefect_api(say):
         try:
             return flow(target=target, day=day)
-        except BizstatsError:
-            raise
         except Exception as exc:  # a step's error, re-raised by Prefect with its type
-            raise BizstatsError(f"{name} run failed: {exc}") from exc
+            text = str(exc) if isinstance(exc, BizstatsError) else f"{type(exc).__name__}: {exc}"
+            raise BizstatsError(f"{name} run failed: {' '.join(text.split())} (log: {log})") from exc

@@ -7,6 +7,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bizstats.config import env_file
 from bizstats.errors import BizstatsError
 
 TIMEZONE_ENV = "BIZSTATS_TIMEZONE"
@@ -30,26 +31,26 @@ def timezone() -> ZoneInfo:
         raise BizstatsError(f"{TIMEZONE_ENV}={name!r} is not a time zone (e.g. Asia/Shanghai)") from None
 
 
-def _decimal(name: str, default: str) -> Decimal:
+def _decimal(name: str, default: str, high: int) -> Decimal:
     raw = _env(name) or default
     try:
         value = Decimal(raw)
     except InvalidOperation:
         value = Decimal(-1)
-    if not value.is_finite() or value < 0:
-        raise BizstatsError(f"{name}={raw!r} must be a number >= 0")
+    if not value.is_finite() or not 0 <= value <= high:
+        raise BizstatsError(f"{name}={raw!r} must be a number from 0 to {high}")
     return value
 
 
 def max_job_minutes() -> Decimal:
     """A run longer than this raises a job_duration alert (BIZSTATS_JOB_MAX_MINUTES, default 30)."""
-    return _decimal(MAX_MINUTES_ENV, "30")
+    return _decimal(MAX_MINUTES_ENV, "30", 10080)
 
 
 def retry_delay_seconds() -> float:
     """The first wait before retrying a step after a transient database error; each next
     wait doubles (BIZSTATS_RETRY_DELAY_SECONDS, default 30)."""
-    return float(_decimal(RETRY_DELAY_ENV, "30"))
+    return float(_decimal(RETRY_DELAY_ENV, "30", 86400))
 
 
 def reports_dir() -> Path:
@@ -66,5 +67,4 @@ def report_channels() -> tuple[str, ...]:
 def monitoring_config() -> Path | None:
     """The thresholds file of the checks (BIZSTATS_MONITORING_CONFIG; default: the
     project's monitoring.yml)."""
-    raw = _env(MONITORING_CONFIG_ENV)
-    return Path(raw) if raw else None
+    return env_file(MONITORING_CONFIG_ENV)

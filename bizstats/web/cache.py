@@ -32,7 +32,7 @@ from datetime import date, timedelta
 
 import redis
 
-from bizstats.config import Target
+from bizstats.config import Target, env_int, redis_url
 from bizstats.errors import BizstatsError
 from bizstats.warehouse_id import ensure_warehouse_id
 
@@ -85,14 +85,12 @@ class QueryCache:
     @classmethod
     def from_env(cls) -> QueryCache | None:
         """The cache the settings ask for, or None when it is off."""
-        url = os.environ.get("BIZSTATS_REDIS_URL", "").strip()
+        url = redis_url()
         if not url:
             return None
-        ttl = os.environ.get("BIZSTATS_CACHE_TTL", "86400").strip()
-        if not ttl.isdigit() or int(ttl) < 1:
-            raise BizstatsError(f"BIZSTATS_CACHE_TTL must be a positive number of seconds, got {ttl!r}")
+        ttl = env_int("BIZSTATS_CACHE_TTL", 86400, 1, 31_536_000, "of seconds")
         prefix = os.environ.get("BIZSTATS_CACHE_PREFIX", "bizstats:query").strip() or "bizstats:query"
-        return cls(url, prefix, int(ttl))
+        return cls(url, prefix, ttl)
 
     def namespace(self, warehouse: str) -> str:
         """Where the answers of the warehouse with id `warehouse` live."""

@@ -6,15 +6,12 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bizstats.config import Target, late_data_days
+from bizstats.config import Target, env_int, fernet_key, late_data_days, redis_url, trusted_proxies
 from bizstats.errors import BizstatsError
 
 
 def _int(name: str, default: int, low: int = 1) -> int:
-    raw = os.environ.get(name, str(default)).strip()
-    if not raw.isdigit() or int(raw) < low:
-        raise BizstatsError(f"{name} must be a whole number >= {low}, got {raw!r}")
-    return int(raw)
+    return env_int(name, default, low, 1_000_000_000)
 
 
 def _pairs(name: str) -> dict[str, str]:
@@ -82,7 +79,6 @@ class CollectorSettings:
         uv = os.environ.get("BIZSTATS_REALTIME_UV", "hll").strip().lower()
         if uv not in ("hll", "exact"):
             raise BizstatsError(f"BIZSTATS_REALTIME_UV must be hll or exact, got {uv!r}")
-        proxies = os.environ.get("BIZSTATS_COLLECT_TRUSTED_PROXIES", "")
         pseudonym = os.environ.get("BIZSTATS_COLLECT_PSEUDONYM_KEY")
         return cls(
             sites=sites,
@@ -97,10 +93,10 @@ class CollectorSettings:
             client_burst=_int("BIZSTATS_COLLECT_CLIENT_BURST", 40),
             late_data_days=late_data_days(),
             signature_max_age=_int("BIZSTATS_COLLECT_SIGNATURE_AGE", 300),
-            trusted_proxies=tuple(p.strip() for p in proxies.split(",") if p.strip()),
-            fernet_key=os.environ.get("BIZSTATS_COLLECT_FERNET_KEY") or None,
+            trusted_proxies=trusted_proxies(),
+            fernet_key=fernet_key(),
             pseudonym_key=pseudonym.encode() if pseudonym else None,
             spool_path=Path(spool).resolve() if spool else default_spool,
-            redis_url=os.environ.get("BIZSTATS_REDIS_URL") or None,
+            redis_url=redis_url(),
             uv_exact=uv == "exact",
         )
