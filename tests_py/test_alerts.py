@@ -27,7 +27,7 @@ from bizstats.alerts import (
     resolve_alert,
 )
 from bizstats.cli import main
-from bizstats.db import connect, fetch_all, qualified
+from bizstats.db import connect, ensure_raw_tables, fetch_all, qualified
 from bizstats.errors import BizstatsError
 from tests_py import receivers
 from tests_py.network import free_port
@@ -346,6 +346,7 @@ def test_cli_test_sends_through_the_route_and_resolves_it(
     box, port = smtp, smtp.port
     _config(tmp_path, port, http)
     monkeypatch.setenv("BIZSTATS_ALERTS_CONFIG", str(tmp_path / "alerts.yml"))
+    ensure_raw_tables(duckdb_target)  # the alerts are stored in a warehouse (only load and demo make one)
 
     assert main(["alerts", "test", "--severity", "general"]) == 0
     assert capsys.readouterr().out == (

@@ -13,6 +13,7 @@ import redis
 
 from bizstats.cli import main
 from bizstats.client import sign, uuid7
+from bizstats.db import ensure_raw_tables
 from bizstats.realtime.keys import key
 from bizstats.web.keys import create_key
 from tests_py.test_collect_support import COLLECT_ENV, SECRET, SOURCE, live_app
@@ -103,6 +104,7 @@ def test_counters_count_new_events_once_within_a_second(target, redis_url):
 
 
 def test_ingestion_works_without_redis_and_rebuild_restores_the_counters(target, redis_url, monkeypatch):
+    ensure_raw_tables(target)  # a warehouse to rebuild from (only load and demo create one)
     monkeypatch.setenv("BIZSTATS_REDIS_URL", "redis://127.0.0.1:1/13")  # nothing listens there
     with live_app(target) as url:
         answer = _post(url, _events())

@@ -25,6 +25,7 @@ from fastapi.testclient import TestClient
 
 from bizstats.cli import main
 from bizstats.config import MySQLSettings, Target
+from bizstats.db import ensure_raw_tables
 from bizstats.redact import redact_text, redact_url
 from bizstats.web.access import PUBLIC
 from bizstats.web.app import check_reads_need_a_key, create_app, served_routes
@@ -297,6 +298,7 @@ def test_urls_are_printed_without_their_secrets():
 
 
 def test_no_command_prints_a_password_or_a_secret(target, monkeypatch, capsys):
+    ensure_raw_tables(target)  # a warehouse to rebuild from (only load and demo create one)
     monkeypatch.setenv("BIZSTATS_REDIS_URL", "redis://user9:RedisPw123@127.0.0.1:1/0")  # nothing listens
     assert main(["realtime", "rebuild", "--target", target.name, "--date", "2024-03-11"]) == 1
     printed = capsys.readouterr()
