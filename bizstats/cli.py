@@ -24,7 +24,7 @@ def _date(value: str) -> date:
 
 
 def _positive(value: str) -> int:
-    if not value.isdigit() or int(value) < 1:
+    if not (value.isascii() and value.isdigit() and len(value) <= 9) or int(value) < 1:
         raise argparse.ArgumentTypeError(f"must be a positive integer, got {value!r}")
     return int(value)
 

@@ -114,7 +114,8 @@ class Client:
             text = exc.read().decode(errors="replace")
             if exc.code == 429 or exc.code >= 500:
                 after = exc.headers.get("Retry-After")
-                raise _Retry(exc.code, text, float(after) if after and after.isdigit() else None) from None
+                seconds = after and after.isascii() and after.isdigit() and len(after) <= 6
+                raise _Retry(exc.code, text, float(after) if seconds else None) from None
             if exc.code == 422:
                 return json.loads(text)
             raise CollectorError(exc.code, text) from None

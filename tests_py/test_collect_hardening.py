@@ -245,3 +245,41 @@ def test_files_holding_the_warehouse_keys_and_spool_are_private(tmp_path, monkey
     assert {"events.spool", "events.spool-wal", "events.spool-shm"} <= set(spooled)
     assert set(spooled.values()) == {0o600}, spooled
     assert _mode(tmp_path / "spool") == 0o700
+
+
+# -- numbers in headers ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("stamp", ["²", "１７００００００００", "1" * 5000, "-5", ""])
+def test_a_signed_request_with_a_timestamp_that_is_no_number_is_a_401(duckdb_target, stamp):
+    """'²' and full-width digits pass str.isdigit() and then broke int(): a 500."""
+    ensure_raw_tables(duckdb_target)
+    with live_app(duckdb_target) as url:
+        answer = httpx.post(f"{url}/api/report", content=b"{}", headers={
+            "x-bizstats-source": "orders", "x-bizstats-signature": "ab",
+            # HTTP headers are read as latin-1: b"\xb2" arrives as "²"
+            "x-bizstats-timestamp": stamp.encode("latin-1" if stamp.isascii() or stamp == "²" else "utf-8")})
+    assert answer.status_code == 401
+    assert "X-Bizstats-Timestamp" in answer.text
+
+
+@pytest.mark.parametrize("length", ["²", "9" * 40])
+def test_a_content_length_that_is_no_small_number_never_gives_a_500(duckdb_target, length):
+    """A raw request, since HTTP clients write Content-Length themselves."""
+    ensure_raw_tables(duckdb_target)
+
+    async def send(url: str) -> bytes:
+        host, port = url.removeprefix("http://").split(":")
+        reader, writer = await asyncio.open_connection(host, int(port))
+        writer.write(
+            f"POST /api/report?key={SITE_KEY} HTTP/1.1\r\nHost: x\r\nOrigin: {ORIGIN}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {length}\r\n\r\n{{}}".encode()
+        )
+        await writer.drain()
+        status = await asyncio.wait_for(reader.readline(), 10)
+        writer.close()
+        return status
+
+    with live_app(duckdb_target) as url:
+        status = asyncio.run(send(url))
+    assert status.startswith(b"HTTP/1.1 4"), status

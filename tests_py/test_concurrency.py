@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import socket
 import subprocess
@@ -22,7 +23,7 @@ import pytest
 from bizstats import build as build_module
 from bizstats.build import build, plan_build, window_days
 from bizstats.errors import BizstatsError
-from bizstats.project_vars import ProjectVars, project_vars
+from bizstats.project_vars import project_vars
 from tests_py.conftest import Warehouse
 from tests_py.fixtures import BUSINESS, TRAFFIC_EVENTS
 from tests_py.network import Relay
@@ -184,7 +185,7 @@ def test_the_first_day_of_the_window_plans_without_overflow(duckdb_target):
 @pytest.fixture
 def max_five_days(monkeypatch):
     settings = project_vars()
-    short = ProjectVars(settings.utc_offset_hours, settings.lookback_days, max_build_days=5)
+    short = dataclasses.replace(settings, max_build_days=5)
     monkeypatch.setattr(build_module, "project_vars", lambda: short)
 
 

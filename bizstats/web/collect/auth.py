@@ -61,7 +61,7 @@ def _backend(settings: CollectorSettings, headers: Mapping[str, str], source: st
         raise Unauthorized("unknown source")
     stamp = headers.get(TIMESTAMP_HEADER, "")
     signature = headers.get(SIGNATURE_HEADER, "")
-    if not stamp.isdigit() or not signature:
+    if not (stamp.isascii() and stamp.isdigit() and len(stamp) <= 12) or not signature:  # "²" is a digit too
         raise Unauthorized("a signed request needs X-Bizstats-Timestamp and X-Bizstats-Signature")
     if abs(time.time() - int(stamp)) > settings.signature_max_age:
         raise Unauthorized("the request's timestamp is too old or too far ahead (replay?)")

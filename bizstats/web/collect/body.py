@@ -20,7 +20,7 @@ class BadBody(Exception):
 async def read_body(request: Request, limit: int) -> bytes:
     """The raw bytes as sent (what a signature covers); 413 beyond `limit`."""
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
+    if declared.isascii() and declared.isdigit() and (len(declared) > 18 or int(declared) > limit):
         raise BadBody(413, f"body larger than {limit} bytes")
     chunks, size = [], 0
     async for chunk in request.stream():
