@@ -60,6 +60,15 @@ def _redis_up() -> bool:
 
 
 @pytest.fixture
+def collector_env(monkeypatch) -> None:
+    """The collector's settings of the tests (tests_py/test_collect_support.py: COLLECT_ENV)."""
+    from tests_py.test_collect_support import COLLECT_ENV
+
+    for name, value in COLLECT_ENV.items():
+        monkeypatch.setenv(name, value)
+
+
+@pytest.fixture
 def redis_url(monkeypatch) -> Iterator[str]:
     """Redis at 127.0.0.1:6379, db 13, with a key prefix of the test's own (BIZSTATS_REDIS_URL
     and BIZSTATS_REALTIME_PREFIX set); its keys are deleted afterwards."""

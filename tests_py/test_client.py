@@ -12,13 +12,9 @@ import pytest
 
 from bizstats.client import Client, CollectorError, event
 from tests_py.network import free_port
-from tests_py.test_collect_support import COLLECT_ENV, SECRET, SOURCE, live_app, stored_events
+from tests_py.test_collect_support import SECRET, SOURCE, live_app, stored_events
 
-
-@pytest.fixture(autouse=True)
-def _collector_env(monkeypatch):
-    for name, value in COLLECT_ENV.items():
-        monkeypatch.setenv(name, value)
+pytestmark = pytest.mark.usefixtures("collector_env")  # conftest.py
 
 
 def test_a_business_event_is_signed_stored_and_a_resend_counted_once(mysql_target):

@@ -17,11 +17,11 @@ from cryptography.fernet import Fernet
 
 from bizstats.client import sign, uuid7
 from tests_py.test_collect_support import (
-    COLLECT_ENV,
     ORIGIN,
     SECRET,
     SITE_KEY,
     SOURCE,
+    browser_view,
     live_app,
     prometheus_values,
     stored_events,
@@ -31,15 +31,9 @@ UA_IPHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/
 BROWSER = {"origin": ORIGIN, "user-agent": UA_IPHONE}
 
 
-@pytest.fixture(autouse=True)
-def _collector_env(monkeypatch):
-    for name, value in COLLECT_ENV.items():
-        monkeypatch.setenv(name, value)
+pytestmark = pytest.mark.usefixtures("collector_env")  # conftest.py
 
 
-def _view(**fields) -> dict:
-    return {"event_id": uuid7(), "event_type": "page_view", "timestamp": "2024-03-10 02:00:00",
-            "device_id": "dev-1", "page_url": "/home", **fields}  # fmt: skip
 
 
 def _signed(body: bytes, secret: str = SECRET, age: int = 0) -> dict[str, str]:
@@ -51,7 +45,7 @@ def _signed(body: bytes, secret: str = SECRET, age: int = 0) -> dict[str, str]:
 def test_an_event_is_stored_once_with_its_enrichment(target):
     """A browser's page view, then the same event again (a retry): stored once, the retry
     answered as a duplicate; clock skew corrected, IP and device type added."""
-    event = _view(sent_at="2024-03-10 02:00:30", channel="wechat", session_id="s1")
+    event = browser_view(sent_at="2024-03-10 02:00:30", channel="wechat", session_id="s1")
     with live_app(target) as url:
         first = httpx.post(f"{url}/api/report?key={SITE_KEY}", content=json.dumps(event), headers=BROWSER)
         again = httpx.post(f"{url}/api/report?key={SITE_KEY}", content=json.dumps(event), headers=BROWSER)
@@ -86,14 +80,14 @@ def test_an_event_is_stored_once_with_its_enrichment(target):
 def test_a_bad_event_in_a_batch_is_refused_with_its_index_and_reason(target):
     order = {"event_id": uuid7(), "event_type": "order_create", "timestamp": "2024-03-10 02:00:00",
              "user_id": "10001", "order_id": "OD001", "amount": 299, "pay_method": "credit"}  # fmt: skip
-    good = [_view(), order]
+    good = [browser_view(), order]
     bad = [
         {"event_type": "page_view", "timestamp": "2024-03-10 02:00:00"},
-        _view(event_type="page_click"),
-        _view(page_url="/" + "x" * 255),
-        _view(timestamp="1999-12-31 23:59:59"),
-        {**_view(event_type="page_leave"), "page_view_id": "v1"},
-        _view(amount=1.234),
+        browser_view(event_type="page_click"),
+        browser_view(page_url="/" + "x" * 255),
+        browser_view(timestamp="1999-12-31 23:59:59"),
+        {**browser_view(event_type="page_leave"), "page_view_id": "v1"},
+        browser_view(amount=1.234),
     ]
     body = json.dumps({"events": [good[0], *bad, good[1]]}).encode()
     sent = datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
@@ -130,8 +124,8 @@ def test_a_bad_event_in_a_batch_is_refused_with_its_index_and_reason(target):
 
 
 def test_wrong_or_missing_credentials_are_401_and_store_nothing(target):
-    body = json.dumps({"events": [_view()]}).encode()
-    business = json.dumps({"events": [_view(event_type="deduction_success")]}).encode()
+    body = json.dumps({"events": [browser_view()]}).encode()
+    business = json.dumps({"events": [browser_view(event_type="deduction_success")]}).encode()
     with live_app(target) as url:
         batch = f"{url}/api/report/batch"
         answers = [
@@ -167,10 +161,11 @@ def test_limits_are_clear_4xx(duckdb_target, monkeypatch):
     with live_app(duckdb_target) as url:
         batch = f"{url}/api/report/batch?key={SITE_KEY}"
         big = httpx.post(batch, content=b"x" * 2049, headers=BROWSER)
-        bomb = gzip.compress(json.dumps({"events": [_view(page_title="a" * 200)] * 3}).encode() * 4)
+        bomb = gzip.compress(json.dumps({"events": [browser_view(page_title="a" * 200)] * 3}).encode() * 4)
         inflated = httpx.post(batch, content=bomb, headers={**BROWSER, "content-encoding": "gzip"})
-        many = httpx.post(batch, content=json.dumps({"events": [_view() for _ in range(4)]}), headers=BROWSER)
-        limited = httpx.post(batch, content=json.dumps({"events": [_view()]}), headers=BROWSER)
+        four = json.dumps({"events": [browser_view() for _ in range(4)]})
+        many = httpx.post(batch, content=four, headers=BROWSER)
+        limited = httpx.post(batch, content=json.dumps({"events": [browser_view()]}), headers=BROWSER)
     assert (big.status_code, big.json()) == (413, {"error": "body larger than 2048 bytes"})
     assert (inflated.status_code, inflated.json()) == (
         413,
@@ -182,7 +177,7 @@ def test_limits_are_clear_4xx(duckdb_target, monkeypatch):
 
 
 def test_gzip_batches_and_metrics(mysql_target):
-    events = [_view(event_id=uuid7()) for _ in range(3)]
+    events = [browser_view(event_id=uuid7()) for _ in range(3)]
     body = gzip.compress(json.dumps({"events": events}).encode())
     headers = {**_signed(body), "content-encoding": "gzip"}
     with live_app(mysql_target) as url:
@@ -207,8 +202,8 @@ def test_phone_and_id_numbers_are_masked_or_encrypted_and_user_ids_pseudonymised
     monkeypatch.setenv("BIZSTATS_COLLECT_FERNET_KEY", key.decode())
     monkeypatch.setenv("BIZSTATS_COLLECT_PSEUDONYM_KEY", "pepper")
     events = [
-        _view(page_url="/u?phone=13800138000", page_title="ID 110101199003071234", user_id="10001"),
-        _view(user_id="10001", extra_data={"contact": "call +86 13912345678", "n": 5}),
+        browser_view(page_url="/u?phone=13800138000", page_title="ID 110101199003071234", user_id="10001"),
+        browser_view(user_id="10001", extra_data={"contact": "call +86 13912345678", "n": 5}),
     ]
     body = json.dumps({"events": events}).encode()
     with live_app(mysql_target) as url:
@@ -231,7 +226,7 @@ def test_phone_and_id_numbers_are_masked_or_encrypted_and_user_ids_pseudonymised
 def test_the_spool_ingests_exactly_once(duckdb_target):
     from bizstats.web.collect import ingest_spool
 
-    events = [_view() for _ in range(4)]
+    events = [browser_view() for _ in range(4)]
     body = json.dumps({"events": events}).encode()
     with live_app(duckdb_target) as url:
         httpx.post(f"{url}/api/report/batch", content=body, headers=_signed(body))
@@ -253,7 +248,7 @@ def test_a_build_ingests_what_the_collector_spooled(duckdb_target):
     from bizstats.build import build
     from bizstats.export import read_daily_stats
 
-    events = [_view(device_id=f"dev-{n}") for n in range(3)]  # local 2024-03-10, 3 visitors
+    events = [browser_view(device_id=f"dev-{n}") for n in range(3)]  # local 2024-03-10, 3 visitors
     body = json.dumps({"events": events}).encode()
     with live_app(duckdb_target) as url:
         for _ in range(2):  # a retry of the whole batch: duplicates, counted once
@@ -271,7 +266,7 @@ def test_the_build_sees_collected_rows_through_loaded_at(mysql_target):
 
     with live_app(mysql_target) as url:
         for _ in range(3):
-            body = json.dumps({"events": [_view(), _view()]}).encode()
+            body = json.dumps({"events": [browser_view(), browser_view()]}).encode()
             httpx.post(f"{url}/api/report/batch", content=body, headers=_signed(body))
     with connect(mysql_target) as con:
         raw = mysql_target.raw_schema
@@ -299,7 +294,7 @@ def test_mysql_groups_mixing_new_stored_and_repeated_ids(mysql_target, monkeypat
     ids = {name: uuid7() for name in "abcd"}
 
     def rows(names: str) -> list[dict]:
-        return [to_row(_view(event_id=ids[n]), received, Scrubber(None, None)) for n in names]
+        return [to_row(browser_view(event_id=ids[n]), received, Scrubber(None, None)) for n in names]
 
     store = store_mysql.MySQLStore(mysql_target)
 
@@ -327,7 +322,7 @@ def test_text_is_stored_byte_for_byte(target):
     extra_data, come back from the raw table exactly as sent (the MySQL store writes its own
     SQL literals)."""
     tricky = "it's \\ \"q\" \\n\\' 100% %s\t\r\n\x1a 中文 😀 \\\\"
-    event = _view(page_title=tricky, page_url="/a'b\\c%d", session_id="s\\1", note=tricky)
+    event = browser_view(page_title=tricky, page_url="/a'b\\c%d", session_id="s\\1", note=tricky)
     body = json.dumps({"events": [event]}).encode()
     with live_app(target) as url:
         answer = httpx.post(f"{url}/api/report/batch", content=body, headers=_signed(body))
@@ -351,7 +346,7 @@ def test_mysql_text_survives_a_server_without_backslash_escapes(mysql_target, mo
 
     monkeypatch.setattr(store_mysql, "mysql_connect", connect_like_such_a_server)
     tricky = "it's \\ \\' \"q\" 中文 \\\\"
-    body = json.dumps({"events": [_view(page_title=tricky)]}).encode()
+    body = json.dumps({"events": [browser_view(page_title=tricky)]}).encode()
     with live_app(mysql_target) as url:
         answer = httpx.post(f"{url}/api/report/batch", content=body, headers=_signed(body))
     assert answer.json()["stored"] == 1, answer.text

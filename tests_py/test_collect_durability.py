@@ -16,7 +16,6 @@ from bizstats.client import sign, uuid7
 from bizstats.config import MySQLSettings
 from tests_py.network import Relay
 from tests_py.test_collect_support import (
-    COLLECT_ENV,
     SECRET,
     SOURCE,
     live_app,
@@ -25,11 +24,7 @@ from tests_py.test_collect_support import (
     stored_events,
 )
 
-
-@pytest.fixture(autouse=True)
-def _collector_env(monkeypatch):
-    for name, value in COLLECT_ENV.items():
-        monkeypatch.setenv(name, value)
+pytestmark = pytest.mark.usefixtures("collector_env")  # conftest.py
 
 
 def _batch(n: int) -> tuple[list[str], bytes, dict[str, str]]:

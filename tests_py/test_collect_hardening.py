@@ -28,15 +28,14 @@ import httpx
 import pymysql
 import pytest
 
-from bizstats.client import uuid7
 from bizstats.config import MySQLSettings
 from bizstats.db import ensure_raw_tables
 from bizstats.web.collect.group_commit import GroupCommitter, Refused, RowRefused
 from bizstats.web.collect.spool import open_spool, spool_path, spooled_rows
 from tests_py.test_collect_support import (
-    COLLECT_ENV,
     ORIGIN,
     SITE_KEY,
+    browser_view,
     live_app,
     serve_in_subprocess,
     stored_events,
@@ -48,15 +47,9 @@ NO_LIMITS = {f"BIZSTATS_COLLECT_{name}": "1000000" for name in
              ("RATE", "BURST", "IP_RATE", "IP_BURST", "CLIENT_RATE", "CLIENT_BURST")}  # fmt: skip
 
 
-@pytest.fixture(autouse=True)
-def _collector_env(monkeypatch):
-    for name, value in COLLECT_ENV.items():
-        monkeypatch.setenv(name, value)
+pytestmark = pytest.mark.usefixtures("collector_env")  # conftest.py
 
 
-def _view(**fields) -> dict:
-    return {"event_id": uuid7(), "event_type": "page_view", "timestamp": "2024-03-10 02:00:00",
-            "device_id": "dev-1", "page_url": "/home", **fields}  # fmt: skip
 
 
 # -- point 5: a refused row fails alone -------------------------------------------------------
@@ -89,9 +82,9 @@ class _RefusingStore:
 def test_a_refused_row_fails_only_itself_within_a_group():
     store = _RefusingStore()
     committer = GroupCommitter(store, max_group=5000)
-    first = [_view()]
-    innocent = [[_view(), _view()] for _ in range(12)]
-    mixed = [_view(), _view(page_url="/evil"), _view()]
+    first = [browser_view()]
+    innocent = [[browser_view(), browser_view()] for _ in range(12)]
+    mixed = [browser_view(), browser_view(page_url="/evil"), browser_view()]
 
     async def send() -> list:
         asyncio.get_running_loop().call_later(0.3, store.gate.set)
@@ -131,7 +124,9 @@ def test_attackers_rows_refused_by_mariadb_never_fail_innocent_requests(mysql_ta
         def client(kind: str, requests: int) -> None:
             with httpx.Client(base_url=url, headers=BROWSER, timeout=30) as http:
                 for _ in range(requests):
-                    events = [_view()] if kind == "innocent" else [_view(), _view(page_url="/evil")]
+                    events = [browser_view()]
+                    if kind != "innocent":
+                        events.append(browser_view(page_url="/evil"))
                     body = json.dumps({"events": events})
                     response = http.post(f"/api/report/batch?key={SITE_KEY}", content=body)
                     answers[kind].append((response.status_code, response.json(), events))
@@ -173,8 +168,8 @@ def test_an_abuser_is_limited_while_another_client_of_the_same_key_is_not(target
         monkeypatch.setenv(f"BIZSTATS_COLLECT_{name}", value)
     with live_app(target) as url:
         abuser = Counter(_post(url, "198.51.100.7", []) for _ in range(100))  # empty batches: 422
-        browser = Counter(_post(url, "203.0.113.5", [_view()], device="dev-b") for _ in range(40))
-        third = Counter(_post(url, "192.0.2.9", [_view()], device="dev-c") for _ in range(20))
+        browser = Counter(_post(url, "203.0.113.5", [browser_view()], device="dev-b") for _ in range(40))
+        third = Counter(_post(url, "192.0.2.9", [browser_view()], device="dev-c") for _ in range(20))
     assert abuser[422] < 50 and abuser[429] > 50 and set(abuser) == {422, 429}
     assert browser == {200: 40}  # before: 33 of 40 were 429, the abuser had used up the key
     # the key's ceiling (45 requests with events, 1 more a second) still holds for everyone
@@ -185,8 +180,8 @@ def test_one_device_is_limited_while_another_behind_the_same_address_is_not(duck
     for name, value in {"IP_RATE": "1", "IP_BURST": "100", "CLIENT_RATE": "1", "CLIENT_BURST": "10"}.items():
         monkeypatch.setenv(f"BIZSTATS_COLLECT_{name}", value)
     with live_app(duckdb_target) as url:
-        noisy = Counter(_post(url, "ignored", [_view()], device="dev-noisy") for _ in range(30))
-        quiet = Counter(_post(url, "ignored", [_view()], device="dev-quiet") for _ in range(10))
+        noisy = Counter(_post(url, "ignored", [browser_view()], device="dev-noisy") for _ in range(30))
+        quiet = Counter(_post(url, "ignored", [browser_view()], device="dev-quiet") for _ in range(10))
     assert noisy[429] >= 15 and quiet == {200: 10}
 
 
@@ -197,7 +192,7 @@ def test_one_device_is_limited_while_another_behind_the_same_address_is_not(duck
 def test_serve_believes_x_forwarded_for_only_from_trusted_proxies(target, monkeypatch, trusted):
     monkeypatch.setenv("BIZSTATS_COLLECT_TRUSTED_PROXIES", trusted)
     ensure_raw_tables(target)
-    event = _view()
+    event = browser_view()
     server, url = serve_in_subprocess(target)
     try:
         answer = httpx.post(f"{url}/api/report?key={SITE_KEY}", content=json.dumps(event),

@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 import uvicorn
 
+from bizstats.client import uuid7
 from bizstats.config import Target
 from bizstats.db import connect, ensure_raw_tables, fetch_all, qualified
 from tests_py.network import free_port
@@ -29,6 +30,12 @@ COLLECT_ENV = {
     # the fixtures' browser events date from 2024: inside the late-data horizon, not quarantined
     "BIZSTATS_LATE_DATA_DAYS": "3650",
 }
+
+
+def browser_view(**fields: Any) -> dict:
+    """A page_view as a browser sends it, with a fresh event_id; `fields` add or replace."""
+    return {"event_id": uuid7(), "event_type": "page_view", "timestamp": "2024-03-10 02:00:00",
+            "device_id": "dev-1", "page_url": "/home", **fields}  # fmt: skip
 
 
 def serve_in_subprocess(target: Target, *options: str) -> tuple[subprocess.Popen, str]:

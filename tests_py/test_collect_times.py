@@ -16,13 +16,9 @@ from hypothesis import strategies as st
 
 from bizstats.client import sign, uuid7
 from bizstats.web.collect.events import Rejected, clock_corrected, parse_time
-from tests_py.test_collect_support import COLLECT_ENV, SECRET, SOURCE, live_app, stored_events
+from tests_py.test_collect_support import SECRET, SOURCE, live_app, stored_events
 
-
-@pytest.fixture(autouse=True)
-def _collector_env(monkeypatch):
-    for name, value in COLLECT_ENV.items():
-        monkeypatch.setenv(name, value)
+pytestmark = pytest.mark.usefixtures("collector_env")  # conftest.py
 
 
 def _post(url: str, batch: dict) -> httpx.Response:

@@ -34,7 +34,7 @@ from bizstats.privacy import (
     warehouse_secret,
 )
 from tests_py.raw_files import query_rows, raw_table
-from tests_py.test_collect_support import COLLECT_ENV, SECRET, SOURCE, live_app, stored_events
+from tests_py.test_collect_support import SECRET, SOURCE, live_app, stored_events
 
 # (as written, what stays before the number, the number masked)
 FORMATS = [
@@ -328,12 +328,6 @@ COLUMNS = "user_id, device_id, session_id, page_url, page_title, channel, user_a
 
 def _stored(rows: list[tuple]) -> list[tuple]:
     return [(*row[:-1], json.loads(row[-1])) for row in rows]
-
-
-@pytest.fixture
-def collector_env(monkeypatch):
-    for name, value in COLLECT_ENV.items():
-        monkeypatch.setenv(name, value)
 
 
 def test_the_collector_masks_every_format_in_every_column(target: Target, collector_env) -> None:
