@@ -39,7 +39,10 @@ def browser_view(**fields: Any) -> dict:
 
 
 def serve_in_subprocess(target: Target, *options: str) -> tuple[subprocess.Popen, str]:
-    """`bizstats serve` as a user runs it, on a free port, once it answers: (process, base URL)."""
+    """`bizstats serve` as a user runs it, on a free port, once it answers: (process, base URL).
+    The warehouse is created first, as an empty `bizstats load` leaves it: serve never creates
+    one (a mistyped BIZSTATS_DUCKDB_PATH is refused)."""
+    ensure_raw_tables(target)
     port = free_port()
     command = [sys.executable, "-m", "bizstats.cli", "serve", "--target", target.name, "--port", str(port)]
     server = subprocess.Popen([*command, *options], env=os.environ.copy())
@@ -50,6 +53,8 @@ def serve_in_subprocess(target: Target, *options: str) -> tuple[subprocess.Popen
             httpx.get(f"{url}/healthz")
             return server, url
         except httpx.HTTPError:
+            if server.poll() is not None:
+                raise AssertionError(f"bizstats serve exited with {server.returncode}") from None
             if time.monotonic() > deadline:
                 server.kill()
                 raise AssertionError("the collector did not start") from None
@@ -60,8 +65,6 @@ def prometheus_values(text: str) -> dict[str, float]:
     """The samples of a /metrics answer: `name{labels}` -> value."""
     lines = (line.rsplit(" ", 1) for line in text.splitlines() if line and not line.startswith("#"))
     return {name: float(value) for name, value in lines}
-
-
 
 
 @contextlib.contextmanager
