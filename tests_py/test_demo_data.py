@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 import re
 from collections import Counter, defaultdict
@@ -17,7 +18,7 @@ import pytest
 from bizstats.contract import TABLES, RawTable
 from bizstats.demo import generator
 from bizstats.demo.generator import DemoConfig, generate
-from bizstats.project_vars import ProjectVars, project_vars
+from bizstats.project_vars import project_vars
 
 END = date(2024, 3, 10)  # a Sunday
 CONFIG = DemoConfig(days=14, events_per_day=3000, end_date=END, seed=7)
@@ -213,7 +214,8 @@ def test_default_window_ends_yesterday_in_the_statistics_time_zone() -> None:
 
 def test_local_days_follow_the_dbt_var(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The generator has no time zone of its own: with the var at 0, local days are UTC days."""
-    monkeypatch.setattr(generator, "project_vars", lambda: ProjectVars(0, 3, max_build_days=400))
+    utc = dataclasses.replace(project_vars(), utc_offset_hours=0)
+    monkeypatch.setattr(generator, "project_vars", lambda: utc)
     generate(DemoConfig(days=2, events_per_day=800, end_date=END, seed=3, dirty=False), tmp_path)
     registered = [row["registered_at"] for row in read(tmp_path, ["users"])["users"]]
     assert registered
