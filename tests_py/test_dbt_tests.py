@@ -55,9 +55,11 @@ def test_only_plausibility_checks_warn():
     assert len(tests) > 80
     warned = {(kind, model, column) for kind, model, column, severity in tests if severity == "warn"}
     assert warned == WARN_TESTS
-    # the singular tests are cross-table guarantees: none lowers its severity
+    # the singular tests are cross-table guarantees: none lowers its severity, but the one
+    # that lists raw amounts above amount_max (set aside by staging: a warning, not a failure)
     for path in (ROOT / "tests").glob("*.sql"):
-        assert "severity" not in path.read_text(encoding="utf-8").split("-#}")[-1], path.name
+        lowered = "severity" in path.read_text(encoding="utf-8").split("-#}")[-1]
+        assert lowered == (path.name == "raw_amounts_within_bound.sql"), path.name
 
 
 def test_dbt_tests_pass_and_catch_a_broken_slice(wh):

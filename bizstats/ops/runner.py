@@ -100,15 +100,34 @@ def _prefect_console_to(log: Path) -> Iterator[None]:
             logger.addHandler(handler)
 
 
+class _SayRetries(logging.Handler):
+    """A step's retry (Prefect's "Task run failed with ... - Retry 1/3 will start in 3
+    seconds"), said on the terminal in one line too: a run waiting on a retry is not stuck."""
+
+    def __init__(self, job: str, say: Say) -> None:
+        super().__init__(logging.INFO)
+        self.job, self.say = job, say
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        if " - Retry " in message:
+            self.say(f"{self.job} run: {' '.join(message.split())}")
+
+
 def run_once(name: str, target: str, day: date | None, say: Say) -> dict[str, Any]:
     """One run of job `name` now, through its flow (for `day`, default as scheduled).
     Prefect's own output goes to run_log(); a failure is one BizstatsError naming it."""
     flow = load_flows().FLOWS[job(name).name]
     log = run_log()
     say(f"{name} run: Prefect's log in {log}")
+    retries = _SayRetries(name, say)
+    task_runs = logging.getLogger("prefect.task_runs")
+    task_runs.addHandler(retries)
     with _prefect_console_to(log), prefect_api(say):
         try:
             return flow(target=target, day=day)
         except Exception as exc:  # a step's error, re-raised by Prefect with its type
             text = str(exc) if isinstance(exc, BizstatsError) else f"{type(exc).__name__}: {exc}"
             raise BizstatsError(f"{name} run failed: {' '.join(text.split())} (log: {log})") from exc
+        finally:
+            task_runs.removeHandler(retries)
