@@ -136,7 +136,7 @@ def require_warehouse(target: Target) -> None:
     if target.name == "duckdb" and not target.duckdb_path.is_file():
         raise BizstatsError(
             f"{describe(target)}: the database file does not exist; {_NOTHING_LOADED} "
-            "(or point BIZSTATS_DUCKDB_PATH at your warehouse; README: an empty warehouse)"
+            "(or point BIZSTATS_DUCKDB_PATH at your warehouse)"
         )
 
 
