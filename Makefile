@@ -19,8 +19,9 @@ lint: $(BIN)/.installed
 	$(BIN)/ruff check bizstats tests_py flows benchmarks
 	$(BIN)/sqlfluff lint models macros tests
 
+# two workers, a test file each at a time (tests of one file share its fixtures and timing)
 test: lint
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2 --dist loadfile
 
 # What the report test renders with: Debian's chromium and a CJK font (apt-get, when missing;
 # Playwright drives /usr/bin/chromium, it downloads no browser). Run as root or with sudo.

@@ -59,6 +59,16 @@ def _redis_up() -> bool:
     return True
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Under pytest-xdist (`make test` runs two workers) each worker gets dbt target and log
+    folders of its own: two dbt invocations never share a saved parse or a manifest."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker:
+        root = Path(__file__).resolve().parent.parent
+        os.environ["DBT_TARGET_PATH"] = str(root / "target" / f"pytest-{worker}")
+        os.environ["DBT_LOG_PATH"] = str(root / "logs" / f"pytest-{worker}")
+
+
 @pytest.fixture
 def collector_env(monkeypatch) -> None:
     """The collector's settings of the tests (tests_py/test_collect_support.py: COLLECT_ENV)."""
