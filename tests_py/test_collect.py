@@ -7,7 +7,6 @@ import gzip
 import hashlib
 import hmac
 import json
-import time
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
@@ -15,15 +14,14 @@ import httpx
 import pytest
 from cryptography.fernet import Fernet
 
-from bizstats.client import sign, uuid7
+from bizstats.client import uuid7
 from tests_py.test_collect_support import (
     ORIGIN,
-    SECRET,
     SITE_KEY,
-    SOURCE,
     browser_view,
     live_app,
     prometheus_values,
+    signed_headers,
     stored_events,
 )
 
@@ -34,12 +32,6 @@ BROWSER = {"origin": ORIGIN, "user-agent": UA_IPHONE}
 pytestmark = pytest.mark.usefixtures("collector_env")  # conftest.py
 
 
-
-
-def _signed(body: bytes, secret: str = SECRET, age: int = 0) -> dict[str, str]:
-    stamp = int(time.time()) - age
-    return {"x-bizstats-source": SOURCE, "x-bizstats-timestamp": str(stamp),
-            "x-bizstats-signature": sign(secret.encode(), stamp, body)}  # fmt: skip
 
 
 def test_an_event_is_stored_once_with_its_enrichment(target):
@@ -92,7 +84,7 @@ def test_a_bad_event_in_a_batch_is_refused_with_its_index_and_reason(target):
     body = json.dumps({"events": [good[0], *bad, good[1]]}).encode()
     sent = datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
     with live_app(target) as url:
-        answer = httpx.post(f"{url}/api/report/batch", content=body, headers=_signed(body))
+        answer = httpx.post(f"{url}/api/report/batch", content=body, headers=signed_headers(body))
     answered = datetime.now(timezone.utc).replace(tzinfo=None)
     # the window ends a day after the collector's clock when it checked: between the two
     latest = answer.json()["rejected"][3]["reason"][-20:-1]
@@ -132,9 +124,9 @@ def test_wrong_or_missing_credentials_are_401_and_store_nothing(target):
             httpx.post(batch, content=body, headers=BROWSER),  # no key
             httpx.post(f"{batch}?key=nope", content=body, headers=BROWSER),
             httpx.post(f"{batch}?key={SITE_KEY}", content=body, headers={"origin": "http://evil.test"}),
-            httpx.post(batch, content=body, headers=_signed(body, secret="wrong")),
-            httpx.post(batch, content=body, headers=_signed(body, age=301)),  # a replay, later
-            httpx.post(batch, content=body + b" ", headers=_signed(body)),  # body changed
+            httpx.post(batch, content=body, headers=signed_headers(body, secret="wrong")),
+            httpx.post(batch, content=body, headers=signed_headers(body, age=301)),  # a replay, later
+            httpx.post(batch, content=body + b" ", headers=signed_headers(body)),  # body changed
         ]
         browser_business = httpx.post(f"{batch}?key={SITE_KEY}", content=business, headers=BROWSER)
     assert [a.status_code for a in answers] == [401] * 6
@@ -179,11 +171,12 @@ def test_limits_are_clear_4xx(duckdb_target, monkeypatch):
 def test_gzip_batches_and_metrics(mysql_target):
     events = [browser_view(event_id=uuid7()) for _ in range(3)]
     body = gzip.compress(json.dumps({"events": events}).encode())
-    headers = {**_signed(body), "content-encoding": "gzip"}
+    headers = {**signed_headers(body), "content-encoding": "gzip"}
     with live_app(mysql_target) as url:
         assert httpx.post(f"{url}/api/report/batch", content=body, headers=headers).json()["stored"] == 3
         assert (
-            httpx.post(f"{url}/api/report/batch", content=body, headers=_signed(body)).json()["stored"] == 0
+            httpx.post(f"{url}/api/report/batch", content=body, headers=signed_headers(body)).json()["stored"]
+            == 0
         )
         httpx.post(f"{url}/api/report?key={SITE_KEY}", content=b'{"event_type": 1}', headers=BROWSER)
         metrics = httpx.get(f"{url}/metrics").text
@@ -208,7 +201,8 @@ def test_phone_and_id_numbers_are_masked_or_encrypted_and_user_ids_pseudonymised
     body = json.dumps({"events": events}).encode()
     with live_app(mysql_target) as url:
         assert (
-            httpx.post(f"{url}/api/report/batch", content=body, headers=_signed(body)).json()["stored"] == 2
+            httpx.post(f"{url}/api/report/batch", content=body, headers=signed_headers(body)).json()["stored"]
+            == 2
         )
     rows = {
         r[0]: r[1:]
@@ -229,8 +223,8 @@ def test_the_spool_ingests_exactly_once(duckdb_target):
     events = [browser_view() for _ in range(4)]
     body = json.dumps({"events": events}).encode()
     with live_app(duckdb_target) as url:
-        httpx.post(f"{url}/api/report/batch", content=body, headers=_signed(body))
-        httpx.post(f"{url}/api/report/batch", content=body, headers=_signed(body))
+        httpx.post(f"{url}/api/report/batch", content=body, headers=signed_headers(body))
+        httpx.post(f"{url}/api/report/batch", content=body, headers=signed_headers(body))
     assert ingest_spool(duckdb_target) == 8
     assert ingest_spool(duckdb_target) == 0
     ids = [r[0] for r in stored_events(duckdb_target)]
@@ -252,7 +246,7 @@ def test_a_build_ingests_what_the_collector_spooled(duckdb_target):
     body = json.dumps({"events": events}).encode()
     with live_app(duckdb_target) as url:
         for _ in range(2):  # a retry of the whole batch: duplicates, counted once
-            answer = httpx.post(f"{url}/api/report/batch", content=body, headers=_signed(body))
+            answer = httpx.post(f"{url}/api/report/batch", content=body, headers=signed_headers(body))
             assert answer.status_code == 200
     build(duckdb_target, start=date(2024, 3, 10), end=date(2024, 3, 10), with_tests=False)
     [row] = [r for r in read_daily_stats(duckdb_target, date(2024, 3, 10), date(2024, 3, 10))
@@ -267,7 +261,7 @@ def test_the_build_sees_collected_rows_through_loaded_at(mysql_target):
     with live_app(mysql_target) as url:
         for _ in range(3):
             body = json.dumps({"events": [browser_view(), browser_view()]}).encode()
-            httpx.post(f"{url}/api/report/batch", content=body, headers=_signed(body))
+            httpx.post(f"{url}/api/report/batch", content=body, headers=signed_headers(body))
     with connect(mysql_target) as con:
         raw = mysql_target.raw_schema
         stamps = fetch_all(con, f"select _loaded_at, count(*) from `{raw}`.event_logs group by 1 order by 1")
@@ -325,7 +319,7 @@ def test_text_is_stored_byte_for_byte(target):
     event = browser_view(page_title=tricky, page_url="/a'b\\c%d", session_id="s\\1", note=tricky)
     body = json.dumps({"events": [event]}).encode()
     with live_app(target) as url:
-        answer = httpx.post(f"{url}/api/report/batch", content=body, headers=_signed(body))
+        answer = httpx.post(f"{url}/api/report/batch", content=body, headers=signed_headers(body))
     assert answer.json()["stored"] == 1
     (row,) = stored_events(target, "page_title, page_url, session_id, extra_data")
     assert row[:3] == (tricky, "/a'b\\c%d", "s\\1")
@@ -348,6 +342,6 @@ def test_mysql_text_survives_a_server_without_backslash_escapes(mysql_target, mo
     tricky = "it's \\ \\' \"q\" 中文 \\\\"
     body = json.dumps({"events": [browser_view(page_title=tricky)]}).encode()
     with live_app(mysql_target) as url:
-        answer = httpx.post(f"{url}/api/report/batch", content=body, headers=_signed(body))
+        answer = httpx.post(f"{url}/api/report/batch", content=body, headers=signed_headers(body))
     assert answer.json()["stored"] == 1, answer.text
     assert stored_events(mysql_target, "page_title") == [(tricky,)]

@@ -12,15 +12,14 @@ import time
 import httpx
 import pytest
 
-from bizstats.client import sign, uuid7
+from bizstats.client import uuid7
 from bizstats.config import MySQLSettings
 from tests_py.network import Relay
 from tests_py.test_collect_support import (
-    SECRET,
-    SOURCE,
     live_app,
     prometheus_values,
     serve_in_subprocess,
+    signed_headers,
     stored_events,
 )
 
@@ -31,10 +30,7 @@ def _batch(n: int) -> tuple[list[str], bytes, dict[str, str]]:
     ids = [uuid7() for _ in range(n)]
     events = [{"event_id": i, "event_type": "page_view", "timestamp": "2024-03-10 02:00:00"} for i in ids]
     body = json.dumps({"events": events}).encode()
-    stamp = int(time.time())
-    headers = {"x-bizstats-source": SOURCE, "x-bizstats-timestamp": str(stamp),
-               "x-bizstats-signature": sign(SECRET.encode(), stamp, body)}  # fmt: skip
-    return ids, body, headers
+    return ids, body, signed_headers(body)
 
 
 def test_kill_9_loses_no_acknowledged_event(target):

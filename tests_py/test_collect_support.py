@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import uvicorn
 
-from bizstats.client import uuid7
+from bizstats.client import sign, uuid7
 from bizstats.config import Target
 from bizstats.db import connect, ensure_raw_tables, fetch_all, qualified
 from tests_py.network import free_port
@@ -30,6 +30,14 @@ COLLECT_ENV = {
     # the fixtures' browser events date from 2024: inside the late-data horizon, not quarantined
     "BIZSTATS_LATE_DATA_DAYS": "3650",
 }
+
+
+def signed_headers(body: bytes, secret: str = SECRET, age: int = 0) -> dict[str, str]:
+    """A back-end source's headers for `body`: its name, a timestamp `age` seconds old and the
+    HMAC signature (bizstats.client.sign)."""
+    stamp = int(time.time()) - age
+    return {"x-bizstats-source": SOURCE, "x-bizstats-timestamp": str(stamp),
+            "x-bizstats-signature": sign(secret.encode(), stamp, body)}  # fmt: skip
 
 
 def browser_view(**fields: Any) -> dict:

@@ -6,7 +6,6 @@ refused with a reason (the event in `rejected`, or a 400 for the batch's `sent_a
 from __future__ import annotations
 
 import json
-import time
 from datetime import datetime, timedelta, timezone
 
 import httpx
@@ -14,19 +13,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bizstats.client import sign, uuid7
+from bizstats.client import uuid7
 from bizstats.web.collect.events import Rejected, clock_corrected, parse_time
-from tests_py.test_collect_support import SECRET, SOURCE, live_app, stored_events
+from tests_py.test_collect_support import live_app, signed_headers, stored_events
 
 pytestmark = pytest.mark.usefixtures("collector_env")  # conftest.py
 
 
 def _post(url: str, batch: dict) -> httpx.Response:
     body = json.dumps(batch).encode()
-    stamp = int(time.time())
-    headers = {"x-bizstats-source": SOURCE, "x-bizstats-timestamp": str(stamp),
-               "x-bizstats-signature": sign(SECRET.encode(), stamp, body)}  # fmt: skip
-    return httpx.post(f"{url}/api/report/batch", content=body, headers=headers)
+    return httpx.post(f"{url}/api/report/batch", content=body, headers=signed_headers(body))
 
 
 OUT_OF_RANGE = "out of range (years 1 .. 9999 in UTC)"

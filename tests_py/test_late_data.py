@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import time
 from datetime import date, datetime, timedelta, timezone
 
 import httpx
@@ -20,9 +19,15 @@ from bizstats.alerts import list_alerts
 from bizstats.build import plan_build, yesterday_local
 from bizstats.changes import local_date
 from bizstats.cli import main
-from bizstats.client import sign, uuid7
+from bizstats.client import uuid7
 from bizstats.quarantine import Selection, list_quarantined
-from tests_py.test_collect_support import COLLECT_ENV, ORIGIN, SECRET, SITE_KEY, SOURCE, live_app
+from tests_py.test_collect_support import (
+    COLLECT_ENV,
+    ORIGIN,
+    SITE_KEY,
+    live_app,
+    signed_headers,
+)
 
 HORIZON_DAYS = 5
 BROWSER = {"origin": ORIGIN, "user-agent": "Mozilla/5.0 (X11; Linux x86_64) Firefox/130.0"}
@@ -52,10 +57,7 @@ def _view(at: datetime | str, **fields) -> dict:
 
 def _signed_post(url: str, body: dict) -> httpx.Response:
     raw = json.dumps(body).encode()
-    stamp = int(time.time())
-    headers = {"x-bizstats-source": SOURCE, "x-bizstats-timestamp": str(stamp),
-               "x-bizstats-signature": sign(SECRET.encode(), stamp, raw)}  # fmt: skip
-    return httpx.post(f"{url}/api/report/batch", content=raw, headers=headers)
+    return httpx.post(f"{url}/api/report/batch", content=raw, headers=signed_headers(raw))
 
 
 def _cli(*args: str) -> None:

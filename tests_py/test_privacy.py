@@ -10,7 +10,6 @@ import hmac
 import json
 import os
 import stat
-import time
 from pathlib import Path
 
 import duckdb
@@ -20,7 +19,7 @@ from cryptography.fernet import Fernet
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bizstats.client import sign, uuid7
+from bizstats.client import uuid7
 from bizstats.config import Target
 from bizstats.loader import load_dir
 from bizstats.privacy import (
@@ -34,7 +33,7 @@ from bizstats.privacy import (
     warehouse_secret,
 )
 from tests_py.raw_files import query_rows, raw_table
-from tests_py.test_collect_support import SECRET, SOURCE, live_app, stored_events
+from tests_py.test_collect_support import live_app, signed_headers, stored_events
 
 # (as written, what stays before the number, the number masked)
 FORMATS = [
@@ -342,13 +341,7 @@ def test_the_collector_masks_every_format_in_every_column(target: Target, collec
                 "extra_data": {"note": f"call {written}", f"k{written}": 1},
             }
             body = json.dumps({"events": [event]}).encode()
-            stamp = int(time.time())
-            headers = {
-                "x-bizstats-source": SOURCE,
-                "x-bizstats-timestamp": str(stamp),
-                "x-bizstats-signature": sign(SECRET.encode(), stamp, body),
-                "user-agent": _header_ua(written),
-            }
+            headers = {**signed_headers(body), "user-agent": _header_ua(written)}
             answer = httpx.post(f"{url}/api/report/batch", content=body, headers=headers)
             assert answer.json()["stored"] == 1, answer.text
             events.append(event["event_id"])
@@ -432,12 +425,7 @@ def test_collector_and_loader_give_one_id_the_same_pseudonym(
     """Visitors stay one visitor whichever path their events took (UV stays exact)."""
     event = {"event_id": "c1", "event_type": "page_view", "timestamp": TS, "device_id": "d+86 13800138000"}
     body = json.dumps(event).encode()
-    stamp = int(time.time())
-    headers = {
-        "x-bizstats-source": SOURCE,
-        "x-bizstats-timestamp": str(stamp),
-        "x-bizstats-signature": sign(SECRET.encode(), stamp, body),
-    }
+    headers = signed_headers(body)
     with live_app(target) as url:
         assert httpx.post(f"{url}/api/report", content=body, headers=headers).json()["stored"] == 1
     _write_csv(

@@ -12,11 +12,11 @@ import pytest
 import redis
 
 from bizstats.cli import main
-from bizstats.client import sign, uuid7
+from bizstats.client import uuid7
 from bizstats.db import ensure_raw_tables
 from bizstats.realtime.keys import key
 from bizstats.web.keys import create_key
-from tests_py.test_collect_support import COLLECT_ENV, SECRET, SOURCE, live_app
+from tests_py.test_collect_support import COLLECT_ENV, live_app, signed_headers
 
 
 @pytest.fixture(autouse=True)
@@ -75,10 +75,7 @@ def _read(url: str, target, query: str = "") -> httpx.Response:
 
 def _post(url: str, events: list[dict]) -> httpx.Response:
     body = json.dumps({"events": events}).encode()
-    stamp = int(time.time())
-    headers = {"x-bizstats-source": SOURCE, "x-bizstats-timestamp": str(stamp),
-               "x-bizstats-signature": sign(SECRET.encode(), stamp, body)}  # fmt: skip
-    return httpx.post(f"{url}/api/report/batch", content=body, headers=headers)
+    return httpx.post(f"{url}/api/report/batch", content=body, headers=signed_headers(body))
 
 
 EXPECTED = {"pv": 3, "uv": 2, "new_member": 1, "credit_order": 1, "member_deduction_cents": 1300,
