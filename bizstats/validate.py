@@ -115,11 +115,17 @@ def _no_constant(name: str) -> None:
     raise ValueError(f"{name} is not JSON")
 
 
+def json_size_problem(value: str) -> str | None:
+    if len(value) > JSON_MAX_BYTES // 4 and len(value.encode("utf-8", "surrogateescape")) > JSON_MAX_BYTES:
+        return f"JSON larger than {JSON_MAX_BYTES:,} bytes"
+    return None
+
+
 def json_problem(value: str) -> str | None:
     """Valid JSON of at most JSON_MAX_BYTES that MySQL and MariaDB both accept (no NaN, at
     most JSON_MAX_DEPTH levels, no lone surrogates)."""
-    if len(value) > JSON_MAX_BYTES // 4 and len(value.encode("utf-8", "surrogateescape")) > JSON_MAX_BYTES:
-        return f"JSON larger than {JSON_MAX_BYTES:,} bytes"
+    if (problem := json_size_problem(value)) is not None:
+        return problem
     try:
         doc = json.loads(value, parse_constant=_no_constant)
     except (ValueError, RecursionError) as exc:

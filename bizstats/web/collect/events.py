@@ -28,7 +28,7 @@ from bizstats.validate import (
     amount_problem,
     amount_text,
     json_depth,
-    json_problem,
+    json_size_problem,
     normalized,
     string_problem,
 )
@@ -143,14 +143,16 @@ def _string(event: dict[str, Any], name: str) -> str | None:
 
 
 def _extra_json(extra: dict[str, Any]) -> str:
-    """extra_data as stored: JSON the loader would accept (bizstats.validate)."""
+    """extra_data as stored: JSON the loader would accept (bizstats.validate). Made from a
+    parsed document, so only its depth and size are left to check: orjson writes no NaN
+    (null) and refuses a lone surrogate, and the text is not parsed again (the hot path)."""
     if json_depth(extra) > JSON_MAX_DEPTH:
         raise Rejected(f"extra_data nested deeper than {JSON_MAX_DEPTH} levels")
     try:
         text = orjson.dumps(extra).decode()
     except orjson.JSONEncodeError as exc:
         raise Rejected(f"extra_data is not storable JSON: {exc}") from None
-    if (problem := json_problem(text)) is not None:
+    if (problem := json_size_problem(text)) is not None:
         raise Rejected(f"extra_data {problem}")
     return text
 
