@@ -10,6 +10,8 @@ import hmac
 import json
 import os
 import stat
+import sys
+import unicodedata
 from pathlib import Path
 
 import duckdb
@@ -23,6 +25,7 @@ from bizstats.client import uuid7
 from bizstats.config import Target
 from bizstats.loader import load_dir
 from bizstats.privacy import (
+    DECIMALS_END,
     JSON_VALUE,
     TEXT,
     Scrubber,
@@ -562,3 +565,9 @@ def test_masking_needs_no_key() -> None:
     assert (
         mask_text("a 138 0013 8000 b") == Scrubber(None, None).text("a 138 0013 8000 b") == "a 138****8000 b"
     )
+
+
+def test_every_unicode_decimal_digit_lies_below_the_scan_bound() -> None:
+    """The digit units are found by scanning code points up to DECIMALS_END only."""
+    beyond = range(DECIMALS_END, sys.maxunicode + 1)
+    assert [c for c in beyond if unicodedata.decimal(chr(c), None) is not None] == []
