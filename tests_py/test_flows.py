@@ -221,7 +221,10 @@ def test_schedule_serves_the_four_jobs_and_stops_cleanly(tmp_path, monkeypatch):
         "bizstats-monthly-duckdb": ("0 4 1 * *", "Asia/Shanghai", True, {"target": "duckdb"}),
     }
     assert code == 0, "".join(lines)[-3000:]
-    assert lines[-1].strip() == "stopped"
+    # bizstats' last line; Prefect's runner logs its "SIGTERM received" from its own thread,
+    # which may reach stderr after it (seen once on CI)
+    ours = [ln for ln in lines if not re.match(r"\d\d:\d\d:\d\d\.\d+ \| \w+ +\| prefect", ln)]
+    assert ours[-1].strip() == "stopped"
     with pytest.raises(httpx.HTTPError):  # the local server went with it
         httpx.get(f"{url}/health", timeout=5)
 
