@@ -61,12 +61,16 @@ def _redis_up() -> bool:
 
 def pytest_configure(config: pytest.Config) -> None:
     """Under pytest-xdist (`make test` runs two workers) each worker gets dbt target and log
-    folders of its own: two dbt invocations never share a saved parse or a manifest."""
+    folders of its own: two dbt invocations never share a saved parse or a manifest. They sit
+    under DBT_TARGET_PATH / DBT_LOG_PATH when those are set (two test runs of one checkout at
+    once), else under the project's target/ and logs/."""
     worker = os.environ.get("PYTEST_XDIST_WORKER")
     if worker:
         root = Path(__file__).resolve().parent.parent
-        os.environ["DBT_TARGET_PATH"] = str(root / "target" / f"pytest-{worker}")
-        os.environ["DBT_LOG_PATH"] = str(root / "logs" / f"pytest-{worker}")
+        target = Path(os.environ.get("DBT_TARGET_PATH") or root / "target")
+        logs = Path(os.environ.get("DBT_LOG_PATH") or root / "logs")
+        os.environ["DBT_TARGET_PATH"] = str(target / f"pytest-{worker}")
+        os.environ["DBT_LOG_PATH"] = str(logs / f"pytest-{worker}")
 
 
 @pytest.fixture
