@@ -7,10 +7,18 @@
 {#- The created_at and updated_at columns (the run's time on a first build). -#}
 {% macro keep_timestamps(new_rows, stored_rows, value_columns, key_columns) -%}
     {%- if is_incremental() -%}
+    {#- a value column the stored table lacks yet (a metric just added to the registry, the
+        table being altered by this build) is a change -#}
+    {%- set stored = adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list
+        if execute else value_columns -%}
+    {%- set added = value_columns | reject('in', stored) | list -%}
     coalesce({{ stored_rows }}.created_at, {{ run_timestamp() }}) as created_at,
     case
         when {{ stored_rows }}.{{ key_columns[0] }} is not null
-            {%- for col in value_columns %}
+            {%- if added %}
+            and 1 = 0
+            {%- endif %}
+            {%- for col in value_columns if col not in added %}
             and {{ stored_rows }}.{{ col }} = {{ new_rows }}.{{ col }}
             {%- endfor %}
             then {{ stored_rows }}.updated_at

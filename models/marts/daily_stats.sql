@@ -4,86 +4,69 @@
         unique_key=['stat_date', 'channel', 'device_type'],
         post_hook=["{{ ensure_indexes(['stat_date', 'channel'],
             unique=[['stat_date', 'channel', 'device_type']],
-            int_columns=['pv', 'uv', 'avg_visit_duration', 'real_name_count', 'bind_card_count',
-                'new_member_count', 'credit_order_count']) }}"]
+            int_columns=mart_metrics('daily_stats') | selectattr('sql_type', 'equalto', 'integer')
+                | map(attribute='name') | list) }}"]
     )
 }}
-{#- 日统计表 daily_stats (seed §5.2.1): one row per local day x channel x device_type, a
-    dense grid of 30 slices a day, zeros where nothing happened. Incremental over the build
-    range; re-running gives identical rows (created_at/updated_at are kept unless a number
-    changes). The metrics: macros/grain_metrics.sql. -#}
+{#- 日统计表 daily_stats (design §5.2.1): one row per local day x channel x device_type, a dense
+    grid of 30 slices a day, zeros where nothing happened, with one column per published metric
+    of the registry (vars.metrics in dbt_project.yml; macros/metrics/grain_metrics.sql computes
+    them, cumulative ones come from cumulative_daily). Incremental over the build range;
+    re-running gives identical rows (created_at/updated_at kept unless a number changes). -#}
 {%- set r = build_range() %}
+{%- set metrics = mart_metrics('daily_stats') %}
 {%- set key_columns = ['stat_date', 'channel', 'device_type'] %}
-{%- set value_columns = [
-    'pv', 'uv', 'avg_visit_duration', 'real_name_count', 'bind_card_count', 'new_member_count',
-    'credit_order_count', 'daily_member_deduction', 'history_member_deduction', 'total_deduction'
-] %}
 
 with
 
 grid as (
-    select
-        calendar.stat_date,
-        slices.channel,
-        slices.device_type
-    from {{ ref('int_calendar') }} as calendar
-    cross join {{ ref('int_slices') }} as slices
-    where calendar.stat_date between {{ date_literal(r.start) }} and {{ date_literal(r.end) }}
+    {{- slice_grid(r.start, r.end) }}
 ),
 
-range_page_views as (
-    select
-        page_views.stat_date,
-        page_views.channel,
-        page_views.device_type,
-        page_views.visitor_key,
-        page_views.counted_duration_seconds
-    from {{ ref('int_page_views') }} as page_views
-    where page_views.stat_date between {{ date_literal(r.start) }} and {{ date_literal(r.end) }}
+page_views as (
+    select int_page_views.*
+    from {{ ref('int_page_views') }} as int_page_views
+    where int_page_views.stat_date between {{ date_literal(r.start) }} and {{ date_literal(r.end) }}
 ),
 
-range_business_facts as (
-    select
-        business_facts.stat_date,
-        business_facts.channel,
-        business_facts.device_type,
-        business_facts.fact,
-        business_facts.amount
-    from {{ ref('int_business_facts_in_window') }} as business_facts
-    where business_facts.stat_date between {{ date_literal(r.start) }} and {{ date_literal(r.end) }}
+metric_facts as (
+    select int_metric_facts_in_window.*
+    from {{ ref('int_metric_facts_in_window') }} as int_metric_facts_in_window
+    where int_metric_facts_in_window.stat_date between {{ date_literal(r.start) }} and {{ date_literal(r.end) }}
+),
+
+cumulative_daily as (
+    select cumulative_daily.*
+    from {{ ref('cumulative_daily') }} as cumulative_daily
+    where cumulative_daily.stat_date between {{ date_literal(r.start) }} and {{ date_literal(r.end) }}
 ),
 
 day_metrics as (
-    {{ grain_metrics('grid', ['stat_date'], 'range_page_views', 'range_business_facts') }}
+    {{ grain_metrics('grid', ['stat_date'], 'page_views', 'metric_facts', metrics) }}
 ),
 
-numbers as (
+final as (
     select
-        day_metrics.*,
-        cumulative.history_member_deduction,
-        cumulative.total_deduction
+        day_metrics.stat_date,
+        {%- for metric in metrics %}
+        {%- if metric.kind == 'cumulative' %}
+        cast(cumulative_daily.{{ metric.name }} as decimal(18, 2)) as {{ metric.name }},
+        {%- else %}
+        day_metrics.{{ metric.name }},
+        {%- endif %}
+        {%- endfor %}
+        {{ as_string('day_metrics.channel', 50) }} as channel,
+        {{ as_string('day_metrics.device_type', 20) }} as device_type
     from day_metrics
-    left join {{ ref('deduction_cumulative_daily') }} as cumulative
+    left join cumulative_daily
         on
-            day_metrics.stat_date = cumulative.stat_date
-            and day_metrics.channel = cumulative.channel
-            and day_metrics.device_type = cumulative.device_type
+            day_metrics.stat_date = cumulative_daily.stat_date
+            and day_metrics.channel = cumulative_daily.channel
+            and day_metrics.device_type = cumulative_daily.device_type
 )
 
 select
-    numbers.stat_date,
-    numbers.pv,
-    numbers.uv,
-    numbers.avg_visit_duration,
-    numbers.real_name_count,
-    numbers.bind_card_count,
-    numbers.new_member_count,
-    numbers.credit_order_count,
-    numbers.daily_member_deduction,
-    cast(numbers.history_member_deduction as decimal(18, 2)) as history_member_deduction,
-    cast(numbers.total_deduction as decimal(18, 2)) as total_deduction,
-    {{ as_string('numbers.channel', 50) }} as channel,
-    {{ as_string('numbers.device_type', 20) }} as device_type,
-    {{ keep_timestamps('numbers', 'stored_rows', value_columns, key_columns) }}
-from numbers
-{{ previous_rows_join('numbers', 'stored_rows', key_columns) }}
+    final.*,
+    {{ keep_timestamps('final', 'stored_rows', metrics | map(attribute='name') | list, key_columns) }}
+from final
+{{ previous_rows_join('final', 'stored_rows', key_columns) }}

@@ -5,11 +5,14 @@
         post_hook=["{{ ensure_indexes([['stat_date', 'stat_hour', 'channel', 'device_type']]) }}"]
     )
 }}
-{#- 小时统计 hourly_stats: one row per local day x hour x slice (dense: 24 x 30 a day).
-    pv, the first-ever counts, credit_order_count and daily_member_deduction are the hour's own
-    and add up to the day; uv and avg_visit_duration are the hour's own; cumulative amounts
-    are the value at the end of the hour. The metrics: macros/grain_metrics.sql. -#}
+{#- 小时统计 hourly_stats: one row per local day x hour x slice (dense: 24 x 30 a day), one
+    column per published metric of the registry. Additive metrics are the hour's own and add up
+    to the day; unique counters and ratios are computed over the hour's own rows; cumulative
+    metrics are their value at the end of the hour (the end of the day minus the movements of
+    the day's later hours). -#}
 {%- set r = build_range() %}
+{%- set metrics = mart_metrics('hourly_stats') %}
+{%- set cumulatives = metrics | selectattr('kind', 'equalto', 'cumulative') | list %}
 
 with
 
@@ -17,81 +20,71 @@ hours as (
     {{- integer_rows(24, 'stat_hour') }}
 ),
 
+day_grid as (
+    {{- slice_grid(r.start, r.end) }}
+),
+
 grid as (
     select
-        calendar.stat_date,
+        day_grid.stat_date,
         hours.stat_hour,
-        slices.channel,
-        slices.device_type
-    from {{ ref('int_calendar') }} as calendar
+        day_grid.channel,
+        day_grid.device_type
+    from day_grid
     cross join hours
-    cross join {{ ref('int_slices') }} as slices
-    where calendar.stat_date between {{ date_literal(r.start) }} and {{ date_literal(r.end) }}
 ),
 
-range_page_views as (
-    select
-        page_views.stat_date,
-        page_views.stat_hour,
-        page_views.channel,
-        page_views.device_type,
-        page_views.visitor_key,
-        page_views.counted_duration_seconds
-    from {{ ref('int_page_views') }} as page_views
-    where page_views.stat_date between {{ date_literal(r.start) }} and {{ date_literal(r.end) }}
+page_views as (
+    select int_page_views.*
+    from {{ ref('int_page_views') }} as int_page_views
+    where int_page_views.stat_date between {{ date_literal(r.start) }} and {{ date_literal(r.end) }}
 ),
 
-range_business_facts as (
-    select
-        business_facts.stat_date,
-        business_facts.stat_hour,
-        business_facts.channel,
-        business_facts.device_type,
-        business_facts.fact,
-        business_facts.amount
-    from {{ ref('int_business_facts_in_window') }} as business_facts
-    where business_facts.stat_date between {{ date_literal(r.start) }} and {{ date_literal(r.end) }}
+metric_facts as (
+    select int_metric_facts_in_window.*
+    from {{ ref('int_metric_facts_in_window') }} as int_metric_facts_in_window
+    where int_metric_facts_in_window.stat_date between {{ date_literal(r.start) }} and {{ date_literal(r.end) }}
+),
+
+cumulative_daily as (
+    select cumulative_daily.*
+    from {{ ref('cumulative_daily') }} as cumulative_daily
+    where cumulative_daily.stat_date between {{ date_literal(r.start) }} and {{ date_literal(r.end) }}
 ),
 
 hour_metrics as (
-    {{ grain_metrics('grid', ['stat_date', 'stat_hour'], 'range_page_views', 'range_business_facts') }}
+    {{ grain_metrics('grid', ['stat_date', 'stat_hour'], 'page_views', 'metric_facts', metrics) }}
 ),
 
-numbers as (
-    -- cumulative amounts at the end of the hour: the value at the end of the day minus the
-    -- movements of the day's later hours
+final as (
     select
-        hour_metrics.*,
-        day_end.history_member_deduction
-        - coalesce(sum(hour_metrics.member_net_amount) over later_hours, 0) as history_member_deduction,
-        day_end.total_deduction
-        - coalesce(sum(hour_metrics.total_net_amount) over later_hours, 0) as total_deduction
+        hour_metrics.stat_date,
+        {{ as_int('hour_metrics.stat_hour') }} as stat_hour,
+        {{ as_string('hour_metrics.channel', 50) }} as channel,
+        {{ as_string('hour_metrics.device_type', 20) }} as device_type
+        {%- for metric in metrics %},
+        {%- if metric.kind == 'cumulative' %}
+        cast(
+            day_end.{{ metric.name }}
+            - coalesce(sum(hour_metrics.{{ metric.name }}_movement) over later_hours, 0) as decimal(18, 2)
+        ) as {{ metric.name }}
+        {%- else %}
+        hour_metrics.{{ metric.name }}
+        {%- endif %}
+        {%- endfor %}
     from hour_metrics
-    left join {{ ref('deduction_cumulative_daily') }} as day_end
+    left join cumulative_daily as day_end
         on
             hour_metrics.stat_date = day_end.stat_date
             and hour_metrics.channel = day_end.channel
             and hour_metrics.device_type = day_end.device_type
+    {%- if cumulatives %}
     window later_hours as (
         partition by hour_metrics.stat_date, hour_metrics.channel, hour_metrics.device_type
         order by hour_metrics.stat_hour
         rows between 1 following and unbounded following
     )
+    {%- endif %}
 )
 
-select
-    numbers.stat_date,
-    {{ as_int('numbers.stat_hour') }} as stat_hour,
-    {{ as_string('numbers.channel', 50) }} as channel,
-    {{ as_string('numbers.device_type', 20) }} as device_type,
-    numbers.pv,
-    numbers.uv,
-    numbers.avg_visit_duration,
-    numbers.real_name_count,
-    numbers.bind_card_count,
-    numbers.new_member_count,
-    numbers.credit_order_count,
-    numbers.daily_member_deduction,
-    cast(numbers.history_member_deduction as decimal(18, 2)) as history_member_deduction,
-    cast(numbers.total_deduction as decimal(18, 2)) as total_deduction
-from numbers
+select * from final

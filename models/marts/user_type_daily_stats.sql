@@ -5,12 +5,13 @@
         post_hook=["{{ ensure_indexes([['stat_date', 'user_type']]) }}"]
     )
 }}
-{#- 新老用户统计 user_type_daily_stats (seed §2.2): one row per local day x user_type
-    (new / old), dense. Traffic: a visitor is `new` on the local date of its first-ever
-    page view; page views without a visitor key count in pv of `new` (they cannot be
-    recognised as returning). Business: a user is `new` on the local date of registered_at;
-    users missing from `users` are `old`. The metrics: macros/grain_metrics.sql. -#}
+{#- 新老用户统计 user_type_daily_stats (design §2.2): one row per local day x user_type (new / old),
+    dense, one column per published metric of the registry but the cumulative ones. A row over
+    page views is `new` on the local date of its visitor's first-ever page view (no visitor
+    key: `new`, it cannot be recognised as returning); any other row is `new` when its user
+    registered on that local date (users missing from `users`: `old`). -#}
 {%- set r = build_range() %}
+{%- set metrics = mart_metrics('user_type_daily_stats') %}
 
 with
 
@@ -29,51 +30,50 @@ grid as (
     where calendar.stat_date between {{ date_literal(r.start) }} and {{ date_literal(r.end) }}
 ),
 
-typed_page_views as (
+page_views as (
     select
-        page_views.stat_date,
-        page_views.visitor_key,
-        page_views.counted_duration_seconds,
-        case
-            when page_views.visitor_key is null or first_seen.first_view_date = page_views.stat_date then 'new'
-            else 'old'
-        end as user_type
-    from {{ ref('int_page_views') }} as page_views
-    left join {{ ref('int_visitor_first_seen') }} as first_seen
-        on page_views.visitor_key = first_seen.visitor_key
-    where page_views.stat_date between {{ date_literal(r.start) }} and {{ date_literal(r.end) }}
-),
-
-typed_business_facts as (
-    select
-        business_facts.stat_date,
-        business_facts.fact,
-        business_facts.amount,
+        int_page_views.*,
         case
             when
-                known_users.registered_at is not null
-                and {{ local_date('known_users.registered_at') }} = business_facts.stat_date
+                int_page_views.visitor_key is null
+                or first_seen.first_view_date = int_page_views.stat_date
                 then 'new'
             else 'old'
         end as user_type
-    from {{ ref('int_business_facts_in_window') }} as business_facts
-    left join {{ ref('stg_users') }} as known_users on business_facts.user_id = known_users.user_id
-    where business_facts.stat_date between {{ date_literal(r.start) }} and {{ date_literal(r.end) }}
+    from {{ ref('int_page_views') }} as int_page_views
+    left join {{ ref('int_visitor_first_seen') }} as first_seen
+        on int_page_views.visitor_key = first_seen.visitor_key
+    where int_page_views.stat_date between {{ date_literal(r.start) }} and {{ date_literal(r.end) }}
 ),
 
-numbers as (
-    {{ grain_metrics('grid', ['stat_date', 'user_type'], 'typed_page_views', 'typed_business_facts', by_slice=false) }}
+metric_facts as (
+    select
+        int_metric_facts_in_window.*,
+        case
+            when
+                known_users.registered_at is not null
+                and {{ local_date('known_users.registered_at') }} = int_metric_facts_in_window.stat_date
+                then 'new'
+            else 'old'
+        end as user_type
+    from {{ ref('int_metric_facts_in_window') }} as int_metric_facts_in_window
+    left join {{ ref('stg_users') }} as known_users
+        on int_metric_facts_in_window.user_id = known_users.user_id
+    where int_metric_facts_in_window.stat_date between {{ date_literal(r.start) }} and {{ date_literal(r.end) }}
+),
+
+type_metrics as (
+    {{ grain_metrics('grid', ['stat_date', 'user_type'], 'page_views', 'metric_facts', metrics, by_slice=false) }}
+),
+
+final as (
+    select
+        type_metrics.stat_date,
+        {{ as_string('type_metrics.user_type', 10) }} as user_type
+        {%- for metric in metrics %},
+        type_metrics.{{ metric.name }}
+        {%- endfor %}
+    from type_metrics
 )
 
-select
-    numbers.stat_date,
-    {{ as_string('numbers.user_type', 10) }} as user_type,
-    numbers.pv,
-    numbers.uv,
-    numbers.avg_visit_duration,
-    numbers.real_name_count,
-    numbers.bind_card_count,
-    numbers.new_member_count,
-    numbers.credit_order_count,
-    numbers.daily_member_deduction
-from numbers
+select * from final

@@ -83,6 +83,7 @@ select
     {{ as_string("nullif(trim(first_deliveries.order_id), '')", 50) }} as order_id,
     {{ bounded_amount('first_deliveries.amount') }} as amount,
     {{ as_string(json_string_field('first_deliveries.extra_data', 'page_view_id'), 64) }} as page_view_id,
+    first_deliveries.extra_data,
     {{ as_string("coalesce(channels.channel, 'other')", 50) }} as channel,
     {{ as_string("coalesce(device_types.device_type, 'other')", 20) }} as device_type,
     {{ as_string('first_deliveries.ip_address', 50) }} as ip_address,

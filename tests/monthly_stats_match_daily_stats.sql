@@ -1,2 +1,0 @@
-{#- monthly_stats vs daily_stats: see macros/period_stats_match_daily.sql. -#}
-{{ period_stats_match_daily('month') }}
