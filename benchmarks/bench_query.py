@@ -30,6 +30,7 @@ import redis
 
 from bizstats.config import Target
 from bizstats.db import placeholder, qualified
+from bizstats.registry import load_registry
 from bizstats.web.keys import create_key
 from bizstats.web.query.readers import make_reader
 
@@ -100,14 +101,13 @@ def bench_target(name: str, requests: int, threads: int, redis_url: str) -> list
     _, token = create_key(target, "benchmark")
     params = {"start": start.isoformat(), "end": end.isoformat()}
     headers = {"Authorization": f"Bearer {token}"}
-    lines = [f"{name}: GET /api/stats/daily?start={start}&end={end} (90 rows, 10 metrics), "
+    metrics = [m.name for m in load_registry().mart_metrics("daily_stats")]  # what the API selects
+    lines = [f"{name}: GET /api/stats/daily?start={start}&end={end} (90 rows, {len(metrics)} metrics), "
              f"{requests} requests, {threads} threads"]
     # the statement the API runs, directly on the database (same reader: DuckDB snapshot)
     reader = make_reader(target)
     ph = placeholder(target)
-    sql = (f"select stat_date, channel, device_type, pv, uv, avg_visit_duration, real_name_count, "
-           f"bind_card_count, new_member_count, credit_order_count, daily_member_deduction, "
-           f"history_member_deduction, total_deduction, count(*) over () from "
+    sql = (f"select stat_date, channel, device_type, {', '.join(metrics)}, count(*) over () from "
            f"{qualified(target, target.models_schema, 'daily_stats')} where stat_date between {ph} and {ph} "
            f"and channel in ({ph}) and device_type in ({ph}) order by stat_date, channel, device_type "
            f"limit 500 offset 0")

@@ -1,10 +1,12 @@
-"""The metric catalogue as configuration (seed §11.3): the metrics of each mart, with their
-labels (中文 and English), unit, format and definition, read from dbt's manifest.json.
+"""The metric catalogue (seed §11.3): the metrics of each mart with their labels (中文 and
+English), unit, format, kind and definition, as the query API serves them and the dashboard
+draws them.
 
-A mart column is a metric when its yml entry carries `meta` with `label_zh` and `label_en`
-(models/marts/_marts.yml). Its definition is the column's description as dbt rendered it
-(the docs block), the same text the dbt docs site shows. So a new metric column with its yml
-entry is served by the query API and drawn by the dashboard with no code change.
+The metrics are the published ones of the registry (bizstats.registry: vars.metrics of
+dbt_project.yml), in its order; each mart's are `Registry.mart_metrics(mart)`. A metric's
+definition is its docs block `metric_<name>` (docs/metrics.md) as dbt's manifest holds it —
+the text the dbt docs site shows — else the entry's one-line `description`. So a metric added
+to the registry is served by the API and drawn by the dashboard with no code change.
 """
 
 from __future__ import annotations
@@ -12,20 +14,23 @@ from __future__ import annotations
 import json
 import threading
 from dataclasses import asdict, dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from bizstats import parse_state
 from bizstats.config import project_dir
 from bizstats.errors import BizstatsError
+from bizstats.registry import FORMATS, MARTS, MetricSpec, Registry, load_registry
 
 MANIFEST = "manifest.json"
-FORMATS = ("integer", "duration", "money", "decimal")
+DOCS_PREFIX = "metric_"  # the docs block of metric <name> is metric_<name>
+__all__ = ["FORMATS", "MARTS", "Catalog", "CatalogSource", "Metric", "catalog_of", "manifest_path"]
 
 
 @dataclass(frozen=True)
 class Metric:
-    """One metric column of a mart, as its yml entry describes it."""
+    """One metric column of a mart, as the registry declares it."""
 
     name: str
     label_zh: str
@@ -33,10 +38,12 @@ class Metric:
     short_zh: str
     short_en: str
     unit: str
-    format: str  # integer, duration (whole seconds), money (exact yuan), decimal
+    format: str  # integer, duration (whole seconds), money (exact yuan), decimal, percent (a fraction)
     description: str
     cumulative: bool = False  # a running total (value at the end of the period)
     funnel_step: int | None = None  # place in the business funnel, if any
+    kind: str = "counter"  # counter, count, unique_counter, sum, first_time, ratio, cumulative
+    additive: bool = True  # slices add up to `all`, hours to the day, days to weeks and months
 
     def as_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -44,8 +51,8 @@ class Metric:
 
 @dataclass(frozen=True)
 class Catalog:
-    """The metrics of every mart that has some, in the yml's order; `version` identifies the
-    manifest they were read from."""
+    """The metrics of every mart, in registry order; `version` identifies the registry and
+    the manifest they were read from."""
 
     marts: dict[str, tuple[Metric, ...]]
     version: str
@@ -59,55 +66,60 @@ def manifest_path() -> Path:
     return parse_state.target_path(project_dir()) / MANIFEST
 
 
-def _metric(name: str, column: dict[str, Any], where: str) -> Metric:
-    meta = column.get("meta") or {}
-    fmt = meta.get("format", "integer")
-    if fmt not in FORMATS:
-        raise BizstatsError(f"{where}: meta.format {fmt!r} is not one of {', '.join(FORMATS)}")
-    funnel = meta.get("funnel_step")
+def docs_blocks(manifest: dict[str, Any]) -> dict[str, str]:
+    """The text of every docs block of the project in a parsed manifest, by block name."""
+    return {
+        str(doc.get("name")): str(doc.get("block_contents") or "").strip()
+        for doc in (manifest.get("docs") or {}).values()
+        if doc.get("package_name") in (None, manifest.get("metadata", {}).get("project_name"), "bizstats")
+    }
+
+
+def _metric(spec: MetricSpec, docs: dict[str, str]) -> Metric:
     return Metric(
-        name=name,
-        label_zh=str(meta["label_zh"]),
-        label_en=str(meta["label_en"]),
-        short_zh=str(meta.get("short_zh", meta["label_zh"])),
-        short_en=str(meta.get("short_en", meta["label_en"])),
-        unit=str(meta.get("unit", "")),
-        format=fmt,
-        description=column.get("description", ""),
-        cumulative=bool(meta.get("cumulative", False)),
-        funnel_step=int(funnel) if funnel is not None else None,
+        name=spec.name,
+        label_zh=spec.label_zh,
+        label_en=spec.label_en,
+        short_zh=spec.short_zh,
+        short_en=spec.short_en,
+        unit=spec.unit,
+        format=spec.format,
+        description=docs.get(DOCS_PREFIX + spec.name) or spec.description,
+        cumulative=spec.cumulative,
+        funnel_step=spec.funnel_step,
+        kind=spec.kind,
+        additive=spec.additive,
     )
 
 
-def catalog_from_manifest(manifest: dict[str, Any], version: str = "") -> Catalog:
-    """The catalogue of a parsed manifest (the models' columns with label meta)."""
-    marts: dict[str, tuple[Metric, ...]] = {}
-    for node in manifest.get("nodes", {}).values():
-        if node.get("resource_type") != "model":
-            continue
-        metrics = tuple(
-            _metric(name, column, f"model {node['name']}, column {name}")
-            for name, column in node.get("columns", {}).items()
-            if {"label_zh", "label_en"} <= set(column.get("meta") or {})
-        )
-        if metrics:
-            marts[node["name"]] = metrics
+def catalog_of(registry: Registry, manifest: dict[str, Any] | None = None, version: str = "") -> Catalog:
+    """The catalogue of a registry, with the definitions of a parsed manifest's docs blocks."""
+    docs = docs_blocks(manifest or {})
+    metrics = {m.name: _metric(m, docs) for m in registry.published()}
+    marts = {mart: tuple(metrics[m.name] for m in registry.mart_metrics(mart)) for mart in MARTS}
     return Catalog(marts, version)
 
 
-def read_catalog(path: Path) -> Catalog:
-    """The catalogue of the manifest file at `path`."""
+def _stamp(path: Path) -> str:
+    stat = path.stat()
+    return f"{stat.st_mtime_ns}-{stat.st_size}"
+
+
+def read_catalog(path: Path, root: Path | None = None) -> Catalog:
+    """The catalogue of the project's registry with the docs of the manifest file at `path`."""
+    root = root or project_dir()
     try:
-        text = path.read_text(encoding="utf-8")
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+        version = f"{_stamp(path)}/{_stamp(root / 'dbt_project.yml')}"
     except OSError as exc:
         raise BizstatsError(f"cannot read dbt's manifest {path}: {exc.strerror}") from exc
-    stat = path.stat()
-    return catalog_from_manifest(json.loads(text), f"{stat.st_mtime_ns}-{stat.st_size}")
+    return catalog_of(load_registry(root), manifest, version)
 
 
 class CatalogSource:
-    """The current catalogue: re-read when the manifest file changes (any dbt invocation
-    rewrites it), made with `dbt parse` once when there is none."""
+    """The current catalogue: read again when the registry (dbt_project.yml) or the manifest
+    (rewritten by every dbt invocation) changes; the manifest made with `dbt parse` once when
+    there is none."""
 
     def __init__(self, path: Path | None = None) -> None:
         self._path = path or manifest_path()
@@ -118,8 +130,8 @@ class CatalogSource:
         with self._lock:
             if not self._path.is_file():
                 self._parse()
-            stat = self._path.stat()
-            if self._catalog is None or self._catalog.version != f"{stat.st_mtime_ns}-{stat.st_size}":
+            version = f"{_stamp(self._path)}/{_stamp(project_dir() / 'dbt_project.yml')}"
+            if self._catalog is None or self._catalog.version != version:
                 self._catalog = read_catalog(self._path)
             return self._catalog
 
@@ -131,7 +143,7 @@ class CatalogSource:
 
 def parse_project() -> None:
     """`dbt parse` of the project into its target path (manifest.json). With the duckdb
-    target, which needs no server: the yml's meta and descriptions are the same for both."""
+    target, which needs no server: the docs blocks are the same for both."""
     from dbt.cli.main import dbtRunner
 
     root = str(project_dir())
@@ -139,3 +151,40 @@ def parse_project() -> None:
     result = dbtRunner().invoke(args)
     if not result.success:
         raise BizstatsError(f"`dbt parse` of {root} failed: {result.exception or 'see its log'}")
+
+
+def registry_catalog(root: Path | None = None) -> Catalog:
+    """The catalogue of the registry alone (definitions: the entries' descriptions), for
+    what needs no docs site text (the report, `bizstats export`)."""
+    return catalog_of(load_registry(root))
+
+
+def display(fmt: str, value: Any, grouped: bool = True) -> str:
+    """A metric value as people read it, by its format: integers and durations whole (with
+    thousands separators when `grouped`), money with 2 decimals, a decimal as stored, a
+    percent (a fraction) x100 with a % sign and its places less two (0.1250 -> 12.50%);
+    — for no value."""
+    if value is None:
+        return "—"
+    number = value if isinstance(value, Decimal) else Decimal(str(value))
+    comma = "," if grouped else ""
+    exponent = number.as_tuple().exponent
+    places = -exponent if isinstance(exponent, int) and exponent < 0 else 0  # as stored
+    if fmt == "money":
+        return f"{number:{comma}.2f}"
+    if fmt == "percent":
+        return f"{number * 100:{comma}.{max(0, places - 2)}f}%"
+    if fmt == "decimal":
+        return f"{number:{comma}.{places}f}"
+    return f"{number:{comma}.0f}"
+
+
+def definitions() -> dict[str, str]:
+    """Each published metric's definition: its docs block when dbt's manifest is there (after
+    any build or parse), else the registry's one-line description. Never runs dbt."""
+    path = manifest_path()
+    try:
+        catalog = read_catalog(path) if path.is_file() else registry_catalog()
+    except (BizstatsError, ValueError):
+        catalog = registry_catalog()
+    return {m.name: m.description for m in catalog.metrics("daily_stats")}

@@ -34,6 +34,8 @@ FORMATS = ("integer", "duration", "money", "decimal", "percent")
 MARTS = ("daily_stats", "hourly_stats", "weekly_stats", "monthly_stats", "user_type_daily_stats")
 # the kinds whose rows a breakdown dimension may take as its population (`metric:`)
 DIMENSION_METRIC_KINDS = ("counter", "count", "unique_counter", "sum", "first_time")
+EVENT_SOURCES = ("events", "page_views")  # the sources the collector sees event by event
+EVENT_KINDS = ("counter", "unique_counter")
 SLICES = ("own", "user")
 USER_TYPES = ("visitor", "user")
 # key columns of the marts: a metric may not take one of these names
@@ -198,6 +200,11 @@ class Registry:
         if mart == "user_type_daily_stats":
             return tuple(m for m in self.published() if not m.cumulative)
         return self.published()
+
+    def event_metrics(self) -> tuple[MetricSpec, ...]:
+        """The published counters and unique counters of events and page views (pv, uv, ...):
+        the traffic the real-time counters follow and the daily report charts."""
+        return tuple(m for m in self.published() if m.kind in EVENT_KINDS and m.source in EVENT_SOURCES)
 
     def source_of(self, item: MetricSpec | DimensionSpec) -> Source | None:
         """The source a metric or a dimension reads (a dimension's metric's when it has one)."""
@@ -475,10 +482,11 @@ def _check_metrics(metrics: list[MetricSpec]) -> None:
                     f"metric {metric.name!r}: {part} {name!r} is not a metric of the registry "
                     f"(metrics: {_listing(by_name)}): name one of them"
                 )
-            if by_name[name].kind == "ratio":
+            if by_name[name].kind in ("ratio", "cumulative"):
                 raise BizstatsError(
-                    f"metric {metric.name!r}: {part} {name!r} is a ratio itself: a ratio's parts are "
-                    "metrics of any other kind (declare its parts' parts instead)"
+                    f"metric {metric.name!r}: {part} {name!r} is a {by_name[name].kind}: a ratio's parts "
+                    "are counters, counts, unique counters, sums or first_time metrics (published: false "
+                    "keeps a part out of the marts)"
                 )
 
 

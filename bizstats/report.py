@@ -1,4 +1,5 @@
-"""A readable terminal report of the last days of daily_stats (all channels, all devices)."""
+"""A readable terminal report of the last days of daily_stats (all channels, all devices):
+every published metric of the registry, headed by its short English label."""
 
 from __future__ import annotations
 
@@ -6,52 +7,29 @@ from datetime import date, timedelta
 
 from bizstats.config import Target
 from bizstats.export import read_daily_stats
+from bizstats.metrics_catalog import display
 from bizstats.project_vars import project_vars
-
-_COLUMNS = (
-    ("stat_date", "date"),
-    ("pv", "PV"),
-    ("uv", "UV"),
-    ("avg_visit_duration", "avg s"),
-    ("real_name_count", "verified"),
-    ("bind_card_count", "cards"),
-    ("new_member_count", "members"),
-    ("credit_order_count", "credit"),
-    ("daily_member_deduction", "member fee"),
-    ("history_member_deduction", "member cum."),
-    ("total_deduction", "total cum."),
-)
+from bizstats.registry import load_registry
 
 
 def render_report(target: Target, end: date, days: int = 7) -> str:
     """daily_stats (channel=all, device_type=all) for the `days` days up to `end`, plus the
     channel split of the last day."""
+    metrics = load_registry().mart_metrics("daily_stats")
     rows = read_daily_stats(target, end - timedelta(days=days - 1), end)
+
+    def cells(row: dict, first: str) -> list[str]:
+        return [str(row[first]), *(display(m.format, row[m.name], grouped=False) for m in metrics)]
+
+    header = [m.short_en for m in metrics]
     totals = [r for r in rows if r["channel"] == "all" and r["device_type"] == "all"]
-    table = [[str(r[c]) for c, _ in _COLUMNS] for r in totals]
     offset = project_vars().utc_offset_hours
     lines = [f"bizstats daily_stats, all channels / all devices (UTC{offset:+d} days up to {end})", ""]
-    lines += _format([h for _, h in _COLUMNS], table)
+    lines += _format(["date", *header], [cells(r, "stat_date") for r in totals])
     last = [r for r in rows if r["stat_date"] == end and r["device_type"] == "all"]
     if last:
         lines += ["", f"{end} by channel (all devices)", ""]
-        lines += _format(
-            ["channel", "PV", "UV", "avg s", "members", "member fee"],
-            [
-                [
-                    str(r[c])
-                    for c in (
-                        "channel",
-                        "pv",
-                        "uv",
-                        "avg_visit_duration",
-                        "new_member_count",
-                        "daily_member_deduction",
-                    )
-                ]
-                for r in last
-            ],
-        )
+        lines += _format(["channel", *header], [cells(r, "channel") for r in last])
     return "\n".join(lines)
 
 

@@ -11,16 +11,15 @@ from typing import Any
 
 import yaml
 
-from bizstats.checks.labels import METRIC_LABELS
 from bizstats.config import project_dir
 from bizstats.errors import BizstatsError
+from bizstats.registry import load_registry
 
 SEVERITIES = ("critical", "general", "minor")  # as bizstats.alerts
 METRIC_CHECKS = ("missing", "outlier")
 RAW_CHECKS = ("duplicates", "stale")
 MONITORS = ("report_success_rate", "job_duration", "data_error_rate", "data_delay")
 RAW_METRIC = "event_logs"  # the `metric` of the checks on the raw events
-DAILY_METRICS = tuple(METRIC_LABELS)[: list(METRIC_LABELS).index(RAW_METRIC)]  # daily_stats columns
 
 
 @dataclass(frozen=True)
@@ -56,8 +55,9 @@ def load_thresholds(path: Path | None = None) -> list[Threshold]:
         section = (yaml.safe_load(path.read_text(encoding="utf-8")) or {})["monitoring"]
     except (OSError, yaml.YAMLError, KeyError, TypeError) as exc:
         raise BizstatsError(f"cannot read section `monitoring:` of {path}: {exc}") from exc
+    daily = tuple(m.name for m in load_registry().mart_metrics("daily_stats"))
     try:
-        rows = _expand(section)
+        rows = _expand(section, daily)
     except (KeyError, TypeError, ValueError, InvalidOperation) as exc:
         raise BizstatsError(f"{path}: {exc}") from exc
     keys = [(r.check_name, r.metric, r.channel, r.device_type) for r in rows]
@@ -67,13 +67,15 @@ def load_thresholds(path: Path | None = None) -> list[Threshold]:
     return rows
 
 
-def _expand(section: dict[str, Any]) -> list[Threshold]:
+def _expand(section: dict[str, Any], daily: tuple[str, ...]) -> list[Threshold]:
+    """The rows of the section; `daily`: the metrics a metric check may judge (the published
+    metrics of the registry, the columns of daily_stats)."""
     default_slices = section.get("slices", ["all/all"])
     rows: list[Threshold] = []
     for entry in section.get("checks") or []:
         check = entry["check"]
         if check in METRIC_CHECKS:
-            rows += _metric_rows(entry, entry.get("slices", default_slices))
+            rows += _metric_rows(entry, entry.get("slices", default_slices), daily)
         elif check in RAW_CHECKS:
             rows.append(_raw_row(entry))
         else:
@@ -101,7 +103,7 @@ def _slice(text: str) -> tuple[str, str]:
     return channel, device
 
 
-def _metric_rows(entry: dict[str, Any], slices: list[str]) -> list[Threshold]:
+def _metric_rows(entry: dict[str, Any], slices: list[str], daily: tuple[str, ...]) -> list[Threshold]:
     check = entry["check"]
     seasonal = bool(entry.get("day_of_week", False))
     weeks, window = int(entry.get("weeks", 4)), int(entry.get("window_days", 7))
@@ -122,8 +124,11 @@ def _metric_rows(entry: dict[str, Any], slices: list[str]) -> list[Threshold]:
         text = f"> {high}x or < {low}x {baseline} (judged when it is >= {floor})"
     rows = []
     for metric in entry["metrics"]:
-        if metric not in DAILY_METRICS:
-            raise ValueError(f"{check}: unknown metric {metric!r}: one of {', '.join(DAILY_METRICS)}")
+        if metric not in daily:
+            raise ValueError(
+                f"{check}: metric {metric!r} is not a published metric of the registry (the columns of "
+                f"daily_stats, vars.metrics of dbt_project.yml: {', '.join(daily)}): name one of them"
+            )
         for channel, device in map(_slice, slices):
             rows.append(
                 Threshold(

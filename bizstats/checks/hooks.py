@@ -15,16 +15,25 @@ from bizstats.config import Target
 from bizstats.db import connect, fetch_all, placeholder, qualified
 from bizstats.realtime.counters import connect as redis_connect
 from bizstats.realtime.counters import read_day
+from bizstats.realtime.facts import counters
 from bizstats.redact import redact_text, redact_url
 
 TOLERANCE = Decimal("0.05")
-REALTIME_TOLERANCE = "offline vs real-time counters within 5% (pv, uv of all/all)"
-_COMPARED = ("pv", "uv")
+REALTIME_TOLERANCE = "offline vs real-time counters within 5% (the registry's event counters, all/all)"
+
+
+def _compared() -> tuple[str, ...]:
+    """The metrics both sides count: the registry's real-time counters (pv, uv, ...)."""
+    from bizstats.registry import load_registry
+
+    published = {m.name for m in load_registry().published()}
+    return tuple(c.name for c in counters() if c.name in published)
 
 
 def realtime_vs_offline(target: Target, day: date) -> MonitorResult:
     """daily_stats (all/all) of `day` against the real-time counters of the same local day:
-    the largest relative difference of pv and uv, flagged above 5%. Not available without
+    the largest relative difference of the metrics with a real-time counter (pv, uv and any
+    event counter of the registry), flagged above 5%. Not available without
     BIZSTATS_REDIS_URL or with Redis down; no data when the counters hold nothing for the
     day (nothing collected, or expired after 7 days) or daily_stats has no row for it."""
 
@@ -46,10 +55,11 @@ def realtime_vs_offline(target: Target, day: date) -> MonitorResult:
             client.close()
     except redis.RedisError as exc:
         return result("not_available", f"Redis at {redact_url(url)} did not answer: {redact_text(str(exc))}")
-    offline = _daily_all(target, day)
-    if not realtime["pv"] or offline is None:
+    compared = _compared()
+    offline = _daily_all(target, day, compared)
+    if not any(realtime[m] for m in compared) or offline is None:
         return result("no_data", f"no real-time counters or no daily_stats row for {day}")
-    gaps = {m: abs(Decimal(realtime[m]) - offline[m]) / max(offline[m], 1) for m in _COMPARED}
+    gaps = {m: abs(Decimal(realtime[m]) - offline[m]) / max(offline[m], 1) for m in compared}
     worst = max(gaps, key=lambda m: gaps[m])
     return result(
         "judged",
@@ -59,13 +69,13 @@ def realtime_vs_offline(target: Target, day: date) -> MonitorResult:
     )
 
 
-def _daily_all(target: Target, day: date) -> dict[str, Decimal] | None:
-    """pv and uv of daily_stats' all/all row of `day`, or None without one."""
+def _daily_all(target: Target, day: date, compared: tuple[str, ...]) -> dict[str, Decimal] | None:
+    """The `compared` metrics of daily_stats' all/all row of `day`, or None without one."""
     ph = placeholder(target)
     sql = (
-        f"select {', '.join(_COMPARED)} from {qualified(target, target.models_schema, 'daily_stats')} "
+        f"select {', '.join(compared)} from {qualified(target, target.models_schema, 'daily_stats')} "
         f"where stat_date = {ph} and channel = 'all' and device_type = 'all'"
     )
     with connect(target, create=False) as con:
         rows = fetch_all(con, sql, (day,))
-    return dict(zip(_COMPARED, map(Decimal, rows[0]), strict=True)) if rows else None
+    return dict(zip(compared, map(Decimal, rows[0]), strict=True)) if rows else None

@@ -1,19 +1,14 @@
-"""The names people read in an alert: each checked metric in Chinese and English, as the
-metric catalogue (docs/metrics.md) names it."""
+"""The names people read in an alert: each checked metric in Chinese and English — a registry
+metric as the registry names it (label_zh and short_en, e.g. "页面访问量 PV"), the raw events
+and the data-quality monitors as below."""
 
 from __future__ import annotations
 
-METRIC_LABELS = {
-    "pv": "页面访问量 PV",
-    "uv": "独立访客数 UV",
-    "avg_visit_duration": "平均访问时长 AV",
-    "real_name_count": "实名认证用户数 real-name verifications",
-    "bind_card_count": "绑卡用户数 card binds",
-    "new_member_count": "新增会员数 new members",
-    "credit_order_count": "额度下单量 credit orders",
-    "daily_member_deduction": "当日会员扣费 member deductions of the day",
-    "history_member_deduction": "历史会员扣费 cumulative member deductions",
-    "total_deduction": "总扣费金额 cumulative deductions",
+from bizstats.errors import BizstatsError
+from bizstats.registry import load_registry
+
+# what the checks judge beside the registry's metrics
+OTHER_LABELS = {
     "event_logs": "原始事件 raw events",
     # the data-quality monitors
     "report_success_rate": "报表成功率 report success rate",
@@ -25,5 +20,13 @@ METRIC_LABELS = {
 
 
 def metric_label(metric: str) -> str:
-    """The label of `metric`, or the column name itself when it has none."""
-    return METRIC_LABELS.get(metric, metric)
+    """The label of `metric`, or the column name itself when it has none (a metric since
+    removed from the registry, or a registry that cannot be read: the alert still goes out)."""
+    if metric in OTHER_LABELS:
+        return OTHER_LABELS[metric]
+    try:
+        known = {m.name: m for m in load_registry().metrics}
+    except BizstatsError:
+        return metric
+    spec = known.get(metric)
+    return f"{spec.label_zh} {spec.short_en}" if spec else metric

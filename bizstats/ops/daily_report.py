@@ -1,6 +1,7 @@
-"""The daily report (seed §9.3): the ten metrics of a day (all channels, all devices) beside
-the previous day and the same weekday a week before, with a 14-day trend chart; written to
-the reports folder as HTML (chart inline) and CSV, and mailed on request."""
+"""The daily report (seed §9.3): every published metric of the registry for a day (all
+channels, all devices) beside the previous day and the same weekday a week before, with a
+14-day trend chart of the registry's event counters (pv, uv, ...); written to the reports
+folder as HTML (chart inline) and CSV, and mailed on request."""
 
 from __future__ import annotations
 
@@ -12,23 +13,18 @@ from pathlib import Path
 from bizstats.config import Target
 from bizstats.errors import BizstatsError
 from bizstats.export import read_daily_stats
+from bizstats.metrics_catalog import definitions, display
 from bizstats.ops.settings import reports_dir
+from bizstats.registry import MetricSpec, load_registry
 
-# (column, 中文, English) in the order of the metric catalogue (docs/metrics.md)
-KPIS = (
-    ("pv", "页面访问量", "PV"),
-    ("uv", "独立访客数", "UV"),
-    ("avg_visit_duration", "平均访问时长", "AV (s)"),
-    ("real_name_count", "实名认证用户数", "real-name verifications"),
-    ("bind_card_count", "绑卡用户数", "card binds"),
-    ("new_member_count", "新增会员数", "new members"),
-    ("credit_order_count", "额度下单量", "credit orders"),
-    ("daily_member_deduction", "当日会员扣费", "member deductions of the day (yuan)"),
-    ("history_member_deduction", "历史会员扣费", "cumulative member deductions (yuan)"),
-    ("total_deduction", "总扣费金额", "cumulative deductions (yuan)"),
-)
-MONEY = {"daily_member_deduction", "history_member_deduction", "total_deduction"}
 TREND_DAYS = 14
+_UNIT_NOTE = {"money": " (yuan)", "duration": " (s)", "percent": " (%)"}
+
+
+def english_name(metric: MetricSpec) -> str:
+    """The report's English name of a metric: its label and, for money, durations and
+    percents, the unit (e.g. "Cumulative deductions (yuan)")."""
+    return metric.label_en + _UNIT_NOTE.get(metric.format, "")
 
 
 @dataclass(frozen=True)
@@ -39,12 +35,13 @@ class KpiRow:
     value: Decimal
     previous: Decimal | None  # the day before (None: not built)
     last_week: Decimal | None  # the same weekday a week before
+    format: str = "integer"  # the registry's: integer, duration, money, decimal, percent
+    definition: str = ""  # the docs block metric_<name>, else the registry's description
 
     def text(self, value: Decimal | None) -> str:
-        """A value as the report shows it: thousands separators, money with 2 decimals."""
-        if value is None:
-            return "—"
-        return f"{value:,.2f}" if self.column in MONEY else f"{value:,.0f}"
+        """A value as the report shows it: thousands separators, money with 2 decimals, a
+        percent x100 with %."""
+        return display(self.format, value)
 
 
 def change(value: Decimal, base: Decimal | None) -> str:
@@ -56,10 +53,18 @@ def change(value: Decimal, base: Decimal | None) -> str:
 
 
 @dataclass(frozen=True)
+class TrendLine:
+    column: str
+    label_cn: str
+    label_en: str
+
+
+@dataclass(frozen=True)
 class DailyReport:
     day: date
     rows: list[KpiRow]
-    trend: list[tuple[date, Decimal, Decimal]]  # (day, pv, uv) of the last 14 days built
+    trend: list[tuple[date, dict[str, Decimal]]]  # (day, {column: value}) of the last 14 days built
+    lines: tuple[TrendLine, ...] = ()  # the trend chart's metrics
 
     @property
     def name(self) -> str:
@@ -79,13 +84,16 @@ def read_report(target: Target, day: date) -> DailyReport:
         row = totals.get(when)
         return None if row is None else Decimal(row[column])
 
+    registry, defined = load_registry(), definitions()
     kpis = [
-        KpiRow(column, cn, en, Decimal(totals[day][column]),
-               value(day - timedelta(days=1), column), value(day - timedelta(days=7), column))
-        for column, cn, en in KPIS
-    ]
-    trend = [(d, Decimal(r["pv"]), Decimal(r["uv"])) for d, r in sorted(totals.items())]
-    return DailyReport(day, kpis, trend)
+        KpiRow(m.name, m.label_zh, english_name(m), Decimal(totals[day][m.name]),
+               value(day - timedelta(days=1), m.name), value(day - timedelta(days=7), m.name), m.format,
+               defined.get(m.name, m.description))
+        for m in registry.mart_metrics("daily_stats")
+    ]  # fmt: skip
+    lines = tuple(TrendLine(m.name, m.label_zh, m.short_en) for m in registry.event_metrics())
+    trend = [(d, {line.column: Decimal(r[line.column]) for line in lines}) for d, r in sorted(totals.items())]
+    return DailyReport(day, kpis, trend, lines)
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""The daily report's trend chart: PV and UV of the last 14 days as a PNG (matplotlib, Agg).
+"""The daily report's trend chart: the registry's event counters (PV, UV, ...) of the last 14
+days as a PNG (matplotlib, Agg).
 Labels are in Chinese and English when a CJK font is installed (e.g. Debian's
 fonts-wqy-microhei), in English otherwise."""
 
@@ -44,12 +45,14 @@ def trend_png(report: DailyReport) -> bytes:
     with matplotlib.rc_context(rc):
         fig = Figure(figsize=(7.2, 2.6), dpi=100)
         ax = fig.add_subplot()
-        days = [d.strftime("%m-%d") for d, _, _ in report.trend]
-        ax.plot(days, [float(pv) for _, pv, _ in report.trend], marker="o", label=label("页面访问量", "PV"))
-        ax.plot(days, [float(uv) for _, _, uv in report.trend], marker="o", label=label("独立访客数", "UV"))
+        days = [d.strftime("%m-%d") for d, _ in report.trend]
+        for line in report.lines:
+            values = [float(row[line.column]) for _, row in report.trend]
+            ax.plot(days, values, marker="o", label=label(line.label_cn, line.label_en))
         ax.set_title(label(f"近{len(days)}天趋势", f"last {len(days)} days"), fontsize=10)
         ax.tick_params(labelsize=8)
-        ax.legend(fontsize=8, loc="upper left")
+        if report.lines:
+            ax.legend(fontsize=8, loc="upper left")
         ax.grid(alpha=0.3)
         fig.tight_layout()
         buffer = io.BytesIO()

@@ -37,7 +37,8 @@ _TEMPLATE = """<!DOCTYPE html>
 <table>
 <tr><th>指标 metric</th><th>{{ day }}</th><th>前一日 previous day</th><th>变化 change</th>
 <th>上周同日 last week</th><th>变化 change</th></tr>
-{% for row in rows %}<tr><td>{{ row.label_cn }} <span class="en">{{ row.label_en }}</span></td>
+{% for row in rows %}<tr><td title="{{ row.definition }}">{{ row.label_cn }}
+<span class="en">{{ row.label_en }}</span></td>
 <td class="num">{{ row.value }}</td><td class="num">{{ row.previous }}</td>
 <td class="num {{ row.day_class }}">{{ row.day_change }}</td><td class="num">{{ row.last_week }}</td>
 <td class="num {{ row.week_class }}">{{ row.week_change }}</td></tr>
@@ -57,7 +58,8 @@ def _rows(report: DailyReport) -> list[dict[str, str]]:
     for r in report.rows:
         day_change, week_change = change(r.value, r.previous), change(r.value, r.last_week)
         rows.append({
-            "label_cn": r.label_cn, "label_en": r.label_en, "value": r.text(r.value),
+            "label_cn": r.label_cn, "label_en": r.label_en, "definition": r.definition,
+            "value": r.text(r.value),
             "previous": r.text(r.previous), "day_change": day_change, "day_class": css(day_change),
             "last_week": r.text(r.last_week), "week_change": week_change, "week_class": css(week_change),
         })
@@ -83,7 +85,8 @@ _CSV_HEADER = ("metric", "指标", "name", "value", "previous_day", "change_vs_p
 
 
 def render_csv(report: DailyReport) -> bytes:
-    """One row per metric, numbers as stored (money with 2 decimals), changes in percent."""
+    """One row per metric, numbers as stored (money with 2 decimals, a percent as its
+    fraction), changes in percent."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(_CSV_HEADER)

@@ -11,8 +11,8 @@ from typing import Any
 
 import redis
 
-from bizstats.realtime.facts import Fact
-from bizstats.realtime.keys import METRICS, TTL_SECONDS, channels, devices, key
+from bizstats.realtime.facts import Counter, Fact, counters
+from bizstats.realtime.keys import TTL_SECONDS, channels, devices, key
 
 
 def connect(url: str) -> redis.Redis:
@@ -26,11 +26,11 @@ def _apply(pipe: Any, found: Iterable[Fact], uv_exact: bool, rename: dict[str, s
     PFADD / SADD of all its visitors) and one EXPIRE."""
     sums: dict[tuple, int] = defaultdict(int)
     members: dict[tuple, set[str]] = defaultdict(set)
-    for day, channel, device, metric, value in found:
-        if metric == "uv":
-            members[(metric, day, channel, device)].add(value)
+    for day, channel, device, metric, value, unique in found:
+        if unique:
+            members[(metric, day, channel, device)].add(str(value))
         else:
-            sums[(metric, day, channel, device)] += value
+            sums[(metric, day, channel, device)] += int(value)
     for found_by_slice in (sums, members):
         for (metric, day, _, _), value in list(found_by_slice.items()):
             total = (metric, day, None, None)
@@ -73,7 +73,7 @@ def replace_day(client: redis.Redis, day: date, found: list[Fact], uv_exact: boo
     _apply(pipe, [f for f in found if f.day == day], uv_exact, renames)
     pipe.execute()
     swap = client.pipeline(transaction=True)
-    for name in _day_keys(day):
+    for name in _day_keys(day, counters()):
         if name not in renames:
             swap.delete(name)
     for name, temporary in renames.items():
@@ -81,36 +81,44 @@ def replace_day(client: redis.Redis, day: date, found: list[Fact], uv_exact: boo
     swap.execute()
 
 
-def _day_keys(day: date) -> list[str]:
+def _day_keys(day: date, known: tuple[Counter, ...]) -> list[str]:
     names = []
-    for metric in METRICS:
-        names.append(key(metric, day))
-        names += [key(metric, day, c, d) for c in channels() for d in devices()]
+    for counter in known:
+        names.append(key(counter.name, day))
+        names += [key(counter.name, day, c, d) for c in channels() for d in devices()]
     return names
 
 
-def read_day(client: redis.Redis, day: date, uv_exact: bool) -> dict[str, Any]:
-    """The day's totals and the slices with any activity."""
+def read_day(
+    client: redis.Redis, day: date, uv_exact: bool, known: tuple[Counter, ...] | None = None
+) -> dict[str, Any]:
+    """The day's totals and the slices with any activity: a field per counter (a money
+    counter in cents, and as exact yuan text under its `shown` name), and `counters`, what
+    each field is (name, labels, format) in display order."""
+    known = known if known is not None else counters()
     slices = [(None, None)] + [(c, d) for c in channels() for d in devices()]
     pipe = client.pipeline(transaction=False)
     for channel, device in slices:
-        for metric in METRICS:
-            name = key(metric, day, channel, device)
-            if metric == "uv":
+        for counter in known:
+            name = key(counter.name, day, channel, device)
+            if counter.unique:
                 (pipe.scard if uv_exact else pipe.pfcount)(name)
             else:
                 pipe.get(name)
     values = iter(pipe.execute())
     rows = []
     for channel, device in slices:
-        row: dict[str, Any] = {m: int(next(values) or 0) for m in METRICS}
-        yuan, cents = divmod(row["member_deduction_cents"], 100)
-        row["member_deduction"] = f"{yuan}.{cents:02d}"  # yuan, exact
+        row: dict[str, Any] = {c.name: int(next(values) or 0) for c in known}
+        active = any(row.values())
+        for counter in known:
+            if counter.format == "money":
+                yuan, cents = divmod(row[counter.name], 100)
+                row[counter.shown] = f"{yuan}.{cents:02d}"  # yuan, exact
         if channel is None:
             total = row
-        elif any(row[m] for m in METRICS):
+        elif active:
             rows.append({"channel": channel, "device_type": device, **row})
-    return {"date": day.isoformat(), **total, "slices": rows}
+    return {"date": day.isoformat(), **total, "slices": rows, "counters": [c.as_json() for c in known]}
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,9 @@ from typing import Any
 
 import redis
 
+from bizstats.errors import BizstatsError
 from bizstats.realtime.counters import add
-from bizstats.realtime.facts import facts
+from bizstats.realtime.facts import Counter, counters, facts
 
 log = logging.getLogger("bizstats.realtime")
 _MAX_WAITING = 10_000  # commits queued for Redis at most; beyond, dropped (and counted)
@@ -36,6 +37,7 @@ class CounterFeeder:
         self._queue: queue.Queue[tuple[float, list[dict[str, Any]]] | None] = queue.Queue(_MAX_WAITING)
         self.failed = 0  # events whose counters were not updated
         self.lag_seconds = 0.0  # commit to counter, the last batch
+        self._counters: tuple[Counter, ...] | None = None
         self._thread = threading.Thread(target=self._run, name="bizstats-realtime", daemon=True)
         self._thread.start()
 
@@ -54,13 +56,25 @@ class CounterFeeder:
         self._queue.put(None)
         self._thread.join(timeout=10)
 
+    def _known(self) -> tuple[Counter, ...]:
+        """The counters of the registry as it is now (read again when dbt_project.yml
+        changed); while an edit leaves it invalid, the last valid one's."""
+        try:
+            self._counters = counters()
+        except BizstatsError as exc:
+            if self._counters is None:
+                raise
+            log.warning("real-time counters keep the last valid metric registry: %s", exc)
+        return self._counters
+
     def _run(self) -> None:
         while (item := self._queue.get()) is not None:
             queued, rows = item
             try:
-                add(self._client, [f for row in rows for f in facts(row, self._offset)], self._uv_exact)
+                found = [f for row in rows for f in facts(row, self._offset, self._known())]
+                add(self._client, found, self._uv_exact)
                 self.lag_seconds = time.monotonic() - queued
-            except redis.RedisError as exc:
+            except (redis.RedisError, BizstatsError) as exc:
                 self.failed += len(rows)
                 log.warning("real-time counters not updated for %d events: %s", len(rows), exc)
             self._report(self.failed, self.lag_seconds)

@@ -11,7 +11,6 @@ from datetime import date, datetime, timedelta
 from bizstats.config import project_dir
 
 PREFIX_ENV = "BIZSTATS_REALTIME_PREFIX"
-METRICS = ("pv", "uv", "new_member", "credit_order", "member_deduction_cents")
 TTL_SECONDS = 7 * 86400  # design doc §6.3: real-time data is kept 7 days
 
 

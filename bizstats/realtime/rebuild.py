@@ -11,7 +11,7 @@ from bizstats.config import Target
 from bizstats.db import connect, ensure_raw_tables, fetch_all, placeholder, qualified
 from bizstats.realtime.counters import connect as redis_connect
 from bizstats.realtime.counters import replace_day
-from bizstats.realtime.facts import facts
+from bizstats.realtime.facts import counters, facts
 
 _COLUMNS = ("event_id", "event_type", "user_id", "device_id", "amount", "extra_data",
             "channel", "device_type", "event_time", "created_at")  # fmt: skip
@@ -57,7 +57,8 @@ def rebuild_day(target: Target, redis_url: str, day: date, offset_hours: int, uv
     rows = day_rows(target, day, offset_hours)
     client = redis_connect(redis_url)
     try:
-        replace_day(client, day, [f for row in rows for f in facts(row, offset_hours)], uv_exact)
+        known = counters()
+        replace_day(client, day, [f for row in rows for f in facts(row, offset_hours, known)], uv_exact)
     finally:
         client.close()
     return len(rows)

@@ -29,7 +29,7 @@ from bizstats.warehouse_id import read_warehouse_id
 from bizstats.web.access import ReadAccess
 from bizstats.web.cache import QueryCache
 from bizstats.web.failures import REQUEST_ID_HEADER, RETRY_AFTER, failed, public_detail, warehouse_reason
-from bizstats.web.query.dimensions import Dimensions, load_dimensions
+from bizstats.web.query.dimensions import DimensionSource
 from bizstats.web.query.grains import GRAINS, Grain
 from bizstats.web.query.params import DEFAULT_SIZE, MAX_PAGE, MAX_SIZE, BadRequest, parse_query
 from bizstats.web.query.quality import read_quality
@@ -56,7 +56,7 @@ class QueryService:
     reader: Reader
     cache: QueryCache | None
     catalog: CatalogSource
-    dimensions: Dimensions
+    dimensions: DimensionSource
     utc_offset_hours: int
     first_day: date  # the first local day the warehouse can hold (BIZSTATS_MIN_DATETIME)
     _warehouse: tuple[float, str | None] = (float("-inf"), None)
@@ -66,7 +66,7 @@ class QueryService:
     def for_target(cls, target: Target) -> QueryService:
         return cls(
             target, make_reader(target), QueryCache.from_env(), CatalogSource(),
-            load_dimensions(), project_vars().utc_offset_hours, DatetimeWindow.from_env().earliest.date(),
+            DimensionSource(), project_vars().utc_offset_hours, DatetimeWindow.from_env().earliest.date(),
         )
 
     def today(self) -> date:
@@ -131,7 +131,7 @@ def query_router(target: Target, access: ReadAccess, realtime: CounterReader) ->
             def work() -> Response:
                 svc = service()
                 query = parse_query(
-                    grain, svc.catalog.get().metrics(grain.mart), svc.dimensions, svc.today(),
+                    grain, svc.catalog.get().metrics(grain.mart), svc.dimensions.get(), svc.today(),
                     start=start, end=end, channel=channel, device_type=device_type, metrics=metrics,
                     dimension=dimension, page=page, size=size, first_day=svc.first_day,
                 )
@@ -165,8 +165,10 @@ def query_router(target: Target, access: ReadAccess, realtime: CounterReader) ->
         request: Request,
         day: Annotated[date | None, Query(alias="date", description="local day; default today")] = None,
     ) -> dict[str, Any]:
-        """Today's (or `date`'s, local) real-time counters of the collector, from Redis: pv,
-        uv, new members, credit orders, member deductions, the day's total and by slice."""
+        """Today's (or `date`'s, local) real-time counters of the collector, from Redis: the
+        registry's event counters (pv, uv, ...) and the business counters (member purchases,
+        credit orders, member deductions), the day's total and by slice; `counters` says
+        what each field is."""
 
         def work() -> dict[str, Any]:
             if realtime.client is None:
@@ -180,11 +182,12 @@ def query_router(target: Target, access: ReadAccess, realtime: CounterReader) ->
 
     @router.get("/api/metrics", dependencies=reads)
     def metrics(request: Request) -> dict[str, Any]:
-        """The metric catalogue (from dbt's manifest: labels zh/en, unit, format, definition)
-        of each grain, and the channels, device types and breakdown dimensions."""
+        """The metric catalogue (the registry of dbt_project.yml: labels zh/en, unit, format,
+        kind, additivity, funnel step; the definition from the docs site) of each grain, and
+        the channels, device types and breakdown dimensions (labels, values' names)."""
         svc = answer(request, service)
         catalog = answer(request, svc.catalog.get)
-        dims = svc.dimensions
+        dims = answer(request, svc.dimensions.get)
         return {
             "grains": {
                 g.name: {"table": g.mart, "max_days": g.max_days, "keys": list(g.keys),
@@ -193,7 +196,7 @@ def query_router(target: Target, access: ReadAccess, realtime: CounterReader) ->
             },
             "channels": dims.channels,
             "device_types": dims.device_types,
-            "breakdowns": dims.breakdowns,
+            "breakdowns": {name: b.as_json() for name, b in dims.breakdowns.items()},
             "timezone": f"UTC{svc.utc_offset_hours:+d}",
             "today": svc.today().isoformat(),
             "max_page_size": MAX_SIZE,

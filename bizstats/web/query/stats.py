@@ -1,6 +1,7 @@
 """Answer a checked stats request from the marts: one statement (the page and the total row
 count together), values as JSON wants them — dates YYYY-MM-DD (local days, UTC+8), counts as
-integers, money as exact decimal strings ("12.30"), never floats."""
+integers, money as exact decimal strings ("12.30"), decimals and percents (a fraction, e.g.
+"0.1250") as exact decimal strings, never floats."""
 
 from __future__ import annotations
 
@@ -31,15 +32,20 @@ def _decimal(value: Any) -> str | None:
     return None if value is None else str(Decimal(value))
 
 
-def _count(value: Any) -> int | None:
-    return None if value is None else int(value)
+def _count(value: Any) -> int | str | None:
+    """A whole number as an integer (a fraction, which an integer format never stores, as
+    its exact decimal string)."""
+    if value is None:
+        return None
+    number = Decimal(value)
+    return int(number) if number == number.to_integral_value() else str(number)
 
 
 def _encoder(metric: Metric | None) -> Callable[[Any], Any]:
     """How a column's values go into JSON: keys as text, metrics by their format."""
     if metric is None:
         return _text
-    return {"money": _money, "decimal": _decimal}.get(metric.format, _count)
+    return {"money": _money, "decimal": _decimal, "percent": _decimal}.get(metric.format, _count)
 
 
 def _where(query: StatsQuery, ph: str) -> tuple[str, list[Any]]:

@@ -30,10 +30,18 @@ function groupDigits(text) {
   return sign + digits + (frac !== undefined ? "." + frac : "");
 }
 
+// A percent: the API gives the fraction as an exact decimal string ("0.1250"); shown x100
+// with its places less two ("12.50%").
+function percent(text) {
+  const places = Math.max(0, (String(text).split(".")[1] || "").length - 2);
+  return groupDigits((Number(text) * 100).toFixed(places)) + "%";
+}
+
 // A value as the catalogue's format says: money stays the API's exact decimal string.
 function show(metric, value) {
   if (value === null || value === undefined) return "—";
   if (metric.format === "duration") return groupDigits(value) + " " + t("seconds");
+  if (metric.format === "percent") return percent(value);
   return groupDigits(value);
 }
 
@@ -187,9 +195,13 @@ function renderFunnel(day, row, breakdowns) {
   table.innerHTML = `<caption class="muted">${day}</caption><thead><tr><th>${t("dimension")}</th>
     <th>${t("value")}</th><th>${t("count")}</th><th>${t("amount")}</th></tr></thead>`;
   const body = table.createTBody();
+  const dims = state.catalog.breakdowns;
   breakdowns.filter((r) => Number(r.item_count) > 0).forEach((r) => {
     const tr = body.insertRow();
-    [r.dimension, r.dimension_value, groupDigits(r.item_count), groupDigits(r.amount)].forEach((v) => { tr.insertCell().textContent = v; });
+    tr.dataset.dimension = r.dimension;
+    tr.dataset.value = r.dimension_value;
+    [dimName(dims, r.dimension), dimName((dims[r.dimension] || {}).values || {}, r.dimension_value),
+     groupDigits(r.item_count), groupDigits(r.amount)].forEach((v) => { tr.insertCell().textContent = v; });
   });
   $("breakdowns").replaceChildren(table);
 }
@@ -226,9 +238,20 @@ async function pollRealtime() {
     const response = await fetch("/api/stats/realtime", { headers: { Authorization: "Bearer " + localStorage.getItem(KEY_STORE) } });
     const body = await response.json();
     if (!response.ok) throw new Error(body.detail || response.statusText);
-    const names = ["pv", "uv", "new_member", "credit_order", "member_deduction"];
-    box.innerHTML = `<table id="realtime-table">${names.map((n) => `<tr><td>${n}</td><td data-name="${n}">${groupDigits(body[n])}</td></tr>`).join("")}</table>
-      <p class="muted">${body.date} · ${t("updated")} ${new Date().toLocaleTimeString()}</p>`;
+    // the counters the server keeps (the registry's event counters, then the business ones)
+    const table = document.createElement("table");
+    table.id = "realtime-table";
+    body.counters.forEach((c) => {
+      const tr = table.insertRow();
+      tr.insertCell().textContent = state.lang === "zh" ? c.label_zh : c.label_en;
+      const td = tr.insertCell();
+      td.dataset.name = c.name;
+      td.textContent = groupDigits(body[c.name]);
+    });
+    const note = document.createElement("p");
+    note.className = "muted";
+    note.textContent = `${body.date} · ${t("updated")} ${new Date().toLocaleTimeString()}`;
+    box.replaceChildren(table, note);
   } catch (error) {
     box.innerHTML = `<p class="muted" id="realtime-empty">${t("no_realtime")}: ${error.message}</p>`;
   }
