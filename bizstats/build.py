@@ -7,18 +7,29 @@ Every build leaves the warehouse as a full rebuild of the same data would:
   pending days beyond the late-data horizon stay pending, alerted with their backfill
   (plan_build);
 - it ends at the last day already built when that is after the requested end, so the
-  cumulative amounts and the weekly/monthly rows after a backfilled range move with it.
+  cumulative amounts and the weekly/monthly rows after a backfilled range move with it;
+- when the metric registry (指标注册表, vars.metrics / breakdown_dimensions of dbt_project.yml,
+  bizstats.registry) differs from the one the marts were last fully built with (a metric or
+  dimension added, changed or removed), it covers every day with data, and dbt alters the
+  marts' columns to the registry's (var sync_columns, macros/sync_columns.sql) before refilling
+  them (registry_change).
+
+Before any dbt run a build checks the registry (bizstats.registry: one line naming a bad
+entry and the fix, the columns entries name against dbt's manifest) and regenerates the docs
+site's metric pages from it (bizstats.registry_docs).
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
+from pathlib import Path
 
-from bizstats import changes, undo_log
+from bizstats import changes, parse_state, undo_log
 from bizstats.config import DatetimeWindow, Target, late_data_days, project_dir
 from bizstats.db import ensure_raw_tables
 from bizstats.dbt_runner import run_dbt
@@ -26,11 +37,44 @@ from bizstats.errors import BizstatsError
 from bizstats.lock import warehouse_lock
 from bizstats.project_vars import project_vars
 from bizstats.quarantine import late_data_alerts
+from bizstats.registry import MARTS, RESERVED, Registry, check_columns, load_registry
 from bizstats.web.cache import invalidate_days
 from bizstats.web.collect.spool import ingest_spool
 
 Progress = Callable[[str], None]
 MONITORING = "path:models/monitoring"  # dbt selector of the checks' models
+
+
+CUMULATIVE_MART = "cumulative_daily"  # <name> and <name>_movement of each cumulative metric
+MOVEMENT_SUFFIX = "_movement"
+
+# The registry as recorded in changes.REGISTRY_STATE: (entry, name) -> fingerprint
+RegistryState = dict[tuple[str, str], str]
+
+
+@dataclass(frozen=True)
+class RegistryChange:
+    """How the registry differs from the one the marts were last fully built with: the
+    metrics and the dimensions added, changed and removed (names, sorted)."""
+
+    metrics: tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]] = ((), (), ())
+    dimensions: tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]] = ((), (), ())
+
+    def __bool__(self) -> bool:
+        return any(self.metrics) or any(self.dimensions)
+
+    def describe(self) -> str:
+        """E.g. "metrics changed (added login_count, refund_amount; removed foo)"."""
+        found = []
+        for what, (added, changed, removed) in (("metrics", self.metrics), ("dimensions", self.dimensions)):
+            verbs = [
+                f"{verb} {', '.join(names)}"
+                for verb, names in (("added", added), ("changed", changed), ("removed", removed))
+                if names
+            ]
+            if verbs:
+                found.append(f"{what} changed ({'; '.join(verbs)})")
+        return " and ".join(found)
 
 
 @dataclass(frozen=True)
@@ -46,6 +90,10 @@ class BuildPlan:
     first_build: bool  # nothing built yet: every day with data is pending
     # pending days beyond the late-data horizon, left pending (late_data_deferred alert)
     deferred: tuple[date, ...] = ()
+    # the registry differs from the marts': every day with data is rebuilt, columns synced
+    registry_change: RegistryChange | None = None
+    # what to record as the marts' registry once the build succeeded (None: already recorded)
+    registry_state: RegistryState | None = None
 
     @property
     def days(self) -> int:
@@ -53,6 +101,8 @@ class BuildPlan:
 
     def describe(self) -> str:
         text = f"{self.start} .. {self.end} ({self.days} days)"
+        if self.registry_change:
+            return f"{self.registry_change.describe()}: rebuilding every day with data, {text}"
         reasons = []
         if self.start < self.requested_start and self.first_build:
             reasons.append("every earlier day with data (first build)")
@@ -151,8 +201,12 @@ def plan_build(
     requested_start, requested_end = start, end
     ensure_raw_tables(target)
     newest = changes.scan_new_rows(target, settings.utc_offset_hours, (first_day, last_day))
-    if full_refresh:
-        first = changes.first_data_day(target, settings.utc_offset_hours, first_day)
+    change, state = registry_change(target, load_registry())
+    if full_refresh or change:
+        firsts = [changes.first_data_day(target, settings.utc_offset_hours, first_day)]
+        if change:  # and every day stored: each gets the new columns' values
+            firsts.append(changes.first_built_day(target))
+        first = min((max(d, first_day) for d in firsts if d is not None), default=None)
         if first is not None and first < start:
             start = first
     last_built = changes.last_built_day(target)
@@ -166,7 +220,9 @@ def plan_build(
     pending = tuple(d for d in changes.pending_days(target) if first_day <= d <= end)
     horizon = requested_start - timedelta(days=late_data_days())
     # (a day the plan covers anyway, e.g. after the last day built, is never left behind)
-    deferred = tuple(d for d in pending if d < min(horizon, start)) if last_built is not None else ()
+    deferred = ()
+    if last_built is not None and not change:  # a registry change rebuilds every day anyway
+        deferred = tuple(d for d in pending if d < min(horizon, start))
     pending = pending[len(deferred) :]
     if pending and pending[0] < start:
         start = pending[0]
@@ -179,9 +235,11 @@ def plan_build(
         has_data=newest is not None,
         first_build=last_built is None,
         deferred=deferred,
+        registry_change=change,
+        registry_state=state,
     )
     late_data_alerts(target, deferred)
-    if not explicit and plan.days > settings.max_build_days:
+    if not explicit and not change and plan.days > settings.max_build_days:
         first = " (the first build of a warehouse covers every day with data)" if plan.first_build else ""
         raise BizstatsError(
             f"the build would cover {plan.start} .. {plan.end} ({plan.days} days){first}, more "
@@ -189,6 +247,115 @@ def plan_build(
             f"explicitly, e.g. `bizstats build --start {plan.start} --end {plan.end}`"
         )
     return plan
+
+
+def registry_state(registry: Registry) -> RegistryState:
+    """The registry as changes.REGISTRY_STATE records it: (entry, name) -> fingerprint of what
+    computes it (Registry.fingerprint), entry `metric` or `dimension`."""
+    metrics = {metric.name for metric in registry.metrics}
+    return {
+        ("metric" if name in metrics else "dimension", name): fingerprint
+        for name, fingerprint in registry.fingerprint().items()
+    }
+
+
+def registry_change(target: Target, registry: Registry) -> tuple[RegistryChange | None, RegistryState | None]:
+    """(how `registry` differs from the one the marts were last fully built with, or None;
+    the state to record once this build succeeded, or None when the recorded one is current).
+
+    Compared with the recorded state (changes.built_registry). A warehouse built by a version
+    without one: the marts' metric columns compared with the registry's (added and removed
+    metrics; a mart missing while daily_stats exists lacks all of its columns); the state is
+    recorded by the next successful build. Nothing built yet: no change (a first build covers
+    every day with data anyway)."""
+    current = registry_state(registry)
+    built = changes.built_registry(target)
+    if built is None:
+        return _columns_change(target, registry), current
+    if built == current:
+        return None, None
+
+    def names(entry: str) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+        now = {name: print_ for (kind, name), print_ in current.items() if kind == entry}
+        before = {name: print_ for (kind, name), print_ in built.items() if kind == entry}
+        return (
+            tuple(name for name in now if name not in before),
+            tuple(name for name in now if name in before and now[name] != before[name]),
+            tuple(sorted(name for name in before if name not in now)),
+        )
+
+    change = RegistryChange(metrics=names("metric"), dimensions=names("dimension"))
+    return (change or None), current
+
+
+def _columns_change(target: Target, registry: Registry) -> RegistryChange | None:
+    """A warehouse without a recorded registry: the metrics whose columns its marts lack or
+    hold beyond the registry's (None when they match, or nothing is built yet)."""
+    if changes.last_built_day(target) is None:
+        return None
+    expected = {mart: [metric.name for metric in registry.mart_metrics(mart)] for mart in MARTS}
+    expected[CUMULATIVE_MART] = [
+        column
+        for metric in registry.metrics
+        if metric.cumulative
+        for column in (metric.name, metric.name + MOVEMENT_SUFFIX)
+    ]
+    stored = changes.table_columns(target, expected)
+
+    def metric_of(mart: str, column: str) -> str:
+        return column.removesuffix(MOVEMENT_SUFFIX) if mart == CUMULATIVE_MART else column
+
+    added: dict[str, None] = {}
+    removed: set[str] = set()
+    for mart, columns in expected.items():
+        have = [column for column in stored.get(mart, []) if column not in RESERVED]
+        added.update((metric_of(mart, c), None) for c in columns if c not in have)
+        removed.update(metric_of(mart, c) for c in have if c not in columns)
+    order = [metric.name for metric in registry.metrics]
+    change = RegistryChange(metrics=(tuple(sorted(added, key=order.index)), (), tuple(sorted(removed))))
+    return change or None
+
+
+def check_registry(target: Target) -> Registry:
+    """What a build checks before any dbt run: the registry valid (bizstats.registry: a bad
+    entry is one line naming it and the fix), the docs site's metric pages generated from it
+    (models/semantic/_semantic.yml, bizstats.registry_docs), and every column an entry names
+    documented in dbt's manifest (`dbt parse` first when a project file changed since dbt
+    last parsed the project, so the manifest is this project's)."""
+    registry = load_registry()
+    project = project_dir()
+    try:  # TEMPORARY until bizstats.registry_docs lands (part B)
+        from bizstats.registry_docs import sync_semantic_yml
+    except ModuleNotFoundError:
+        pass
+    else:
+        sync_semantic_yml(project)
+    check_columns(registry, _manifest(target, project))
+    return registry
+
+
+def _manifest(target: Target, project: Path) -> Path:
+    """dbt's manifest of the project as it is now: `dbt parse` for `target` first when a
+    project file changed since dbt last parsed it (bizstats.parse_state); the build that
+    follows then reuses that parse."""
+    from dbt.cli.main import dbtRunner
+
+    from bizstats.dbt_runner import _target_env  # the env vars profiles.yml reads
+
+    manifest = parse_state.target_path(project) / "manifest.json"
+    parsed = parse_state.fingerprint(project)
+    flags = parse_state.parse_flags(project, parsed)
+    if not flags and manifest.is_file():
+        return manifest
+    os.environ.update(_target_env(target))
+    root = str(project)
+    args = ["parse", "--project-dir", root, "--profiles-dir", root, "--target", target.name]
+    result = dbtRunner().invoke([*args, *flags, "--quiet", "--log-level", "none", "--no-use-colors"])
+    if not result.success:
+        detail = " ".join(str(result.exception or f"see {project / 'logs' / 'dbt.log'}").split())
+        raise BizstatsError(f"dbt parse of {root} failed: {detail}")
+    parse_state.remember(project, parsed)
+    return manifest
 
 
 def build(
@@ -264,6 +431,7 @@ def _build(
     with_tests: bool,
 ) -> BuildResult:
     say = progress or (lambda _message: None)
+    check_registry(target)  # a bad entry stops the build before any table is touched
     collected = ingest_spool(target)  # DuckDB: events the collector spooled meanwhile
     if collected:
         say(f"ingested {collected:,} collected events from the spool")
@@ -275,8 +443,10 @@ def _build(
             "load data with `bizstats load DIR` (format: docs/sources.md)"
         )
         say(f"warning: {warnings[-1]}")
-    say(f"building {plan.describe()} on {target.name}")
+    say(f"{'' if plan.registry_change else 'building '}{plan.describe()} on {target.name}")
     command = ["build", "--full-refresh"] if full_refresh else ["build"]
+    # the marts' columns altered to the registry's where they differ (macros/sync_columns.sql)
+    dbt_vars = {"sync_columns": True} if plan.registry_change else None
     if select:
         # the model, and the tables it reads that hold only the last run's window
         command += ["--select", select, f"+{select},config.materialized:table"]
@@ -290,7 +460,12 @@ def _build(
     build_id = undo_log.begin(target)
     try:
         outcome = run_dbt(
-            target, command, progress=progress, build_range=(plan.start, plan.end), build_id=build_id
+            target,
+            command,
+            dbt_vars=dbt_vars,
+            progress=progress,
+            build_range=(plan.start, plan.end),
+            build_id=build_id,
         )
     except BaseException as exc:  # dbt's error, or Ctrl-C: put the marts back first
         detail = _put_back(target)
@@ -305,6 +480,8 @@ def _build(
     changes.log_build(target, started_at, plan.start, plan.end, select, "success")
     if not select:
         changes.clear_pending(target, plan.pending)
+        if plan.registry_state is not None:  # every mart now holds this registry's columns
+            changes.record_registry(target, plan.registry_state)
     warnings += outcome.warnings
     # the query API: new numbers readable (DuckDB snapshot), cached answers of the days dropped
     invalidated = invalidate_days(target, plan.start, plan.end)

@@ -10,6 +10,11 @@ schema hold what is pending, so that no late row is ever lost whatever runs in b
   range or a build of a past date leaves it there for the next build.
 
 `bizstats_builds` logs every build (range, outcome, timings).
+
+`bizstats_registry_state` remembers what the marts were last fully built with: one row per
+metric and breakdown dimension of the registry (bizstats.registry), its name and the hash
+of what computes it (`Registry.fingerprint()`). A build that finds the registry changed
+rebuilds every day with data, then records the new state (bizstats.build.registry_change).
 """
 
 from __future__ import annotations
@@ -20,12 +25,13 @@ from typing import Any
 
 from bizstats.config import Target
 from bizstats.contract import LOADED_AT, TABLES
-from bizstats.db import connect, fetch_all, placeholder, qualified
+from bizstats.db import connect, create_table, fetch_all, placeholder, qualified
 
 STATE = "bizstats_build_state"
 PENDING = "bizstats_pending_days"
 BUILDS = "bizstats_builds"
 LEGACY_LOG = "bizstats_build_log"  # earlier versions: one watermark per build
+REGISTRY_STATE = "bizstats_registry_state"
 
 # Local days clear of date overflow in SQL and Python (both databases and `datetime`): a
 # stored time outside them (e.g. year 1 or 9999-12-31 23:59:59, written by an older loader
@@ -56,10 +62,7 @@ def _ts_type(target: Target) -> str:
 
 def _json_page_view_id(target: Target, column: str) -> str:
     if target.name == "duckdb":
-        return (
-            f"case when json_valid({column}) "
-            f"then json_extract_string({column}, '$.page_view_id') end"
-        )
+        return f"case when json_valid({column}) then json_extract_string({column}, '$.page_view_id') end"
     return f"json_unquote(json_extract({column}, '$.page_view_id'))"
 
 
@@ -179,8 +182,7 @@ def _table_exists(con: Any, target: Target, schema: str, name: str) -> bool:
     ph = placeholder(target)
     rows = fetch_all(
         con,
-        "select count(*) from information_schema.tables "
-        f"where table_schema = {ph} and table_name = {ph}",
+        f"select count(*) from information_schema.tables where table_schema = {ph} and table_name = {ph}",
         (schema, name),
     )
     return rows[0][0] > 0
@@ -204,8 +206,7 @@ def _scanned_to(con: Any, target: Target) -> tuple[bool, datetime | None]:
 def current_watermark(con: Any, target: Target) -> datetime | None:
     """The highest `_loaded_at` over all raw tables (None: nothing loaded yet)."""
     union = " union all ".join(
-        f"select max({LOADED_AT}) as m from {qualified(target, target.raw_schema, name)}"
-        for name in TABLES
+        f"select max({LOADED_AT}) as m from {qualified(target, target.raw_schema, name)}" for name in TABLES
     )
     (value,) = fetch_all(con, f"select max(u.m) from ({union}) as u")[0]
     return value
@@ -268,11 +269,20 @@ def clear_pending(target: Target, days: Iterable[date]) -> None:
 
 def last_built_day(target: Target) -> date | None:
     """The last local day stored in daily_stats (None before the first build)."""
+    return _built_day(target, "max")
+
+
+def first_built_day(target: Target) -> date | None:
+    """The first local day stored in daily_stats (None before the first build)."""
+    return _built_day(target, "min")
+
+
+def _built_day(target: Target, which: str) -> date | None:
     with connect(target) as con:
         if not _table_exists(con, target, target.models_schema, "daily_stats"):
             return None
         daily = qualified(target, target.models_schema, "daily_stats")
-        (value,) = fetch_all(con, f"select max(stat_date) from {daily}")[0]
+        (value,) = fetch_all(con, f"select {which}(stat_date) from {daily}")[0]
     return None if value is None else _as_date(value)
 
 
@@ -340,3 +350,65 @@ def write_mark(target: Target, key: str, value: datetime) -> None:
         cur.execute(f"delete from {state} where state_key = {ph}", (key,))
         cur.execute(f"insert into {state} (state_key, scanned_to) values ({ph}, {ph})", (key, value))
         con.commit()
+
+
+def built_registry(target: Target) -> dict[tuple[str, str], str] | None:
+    """The registry the marts were last fully built with: (entry, name) -> fingerprint, entry
+    `metric` or `dimension`. None when never recorded: nothing built yet, or a warehouse built
+    by a version without the registry (bizstats.build compares its marts' columns instead)."""
+    with connect(target) as con:
+        if not _table_exists(con, target, target.models_schema, REGISTRY_STATE):
+            return None
+        state = qualified(target, target.models_schema, REGISTRY_STATE)
+        rows = fetch_all(con, f"select entry, name, fingerprint from {state}")
+    return {(entry, name): fingerprint for entry, name, fingerprint in rows}
+
+
+def record_registry(target: Target, entries: dict[tuple[str, str], str]) -> None:
+    """Remember `entries` ((entry, name) -> fingerprint) as the registry the marts now hold,
+    replacing the previous state in one transaction (bizstats.build calls it once a build
+    covering every mart and every day with data succeeded)."""
+    ph = placeholder(target)
+    with connect(target) as con:
+        cur = con if target.name == "duckdb" else con.cursor()  # a DuckDB cursor is a connection
+        table = create_table(
+            cur,
+            target,
+            target.models_schema,
+            REGISTRY_STATE,
+            [
+                ("entry", "varchar", "varchar(10) not null"),
+                ("name", "varchar", "varchar(100) not null"),
+                ("fingerprint", "varchar", "varchar(64) not null"),
+                ("recorded_at", _ts_type(target), f"{_ts_type(target)} not null"),
+            ],
+        )
+        con.commit()
+        if target.name == "duckdb":
+            cur.execute("begin transaction")
+        cur.execute(f"delete from {table}")
+        now = utc_now()
+        rows = [(entry, name, fingerprint, now) for (entry, name), fingerprint in sorted(entries.items())]
+        if rows:
+            columns = "(entry, name, fingerprint, recorded_at)"
+            cur.executemany(f"insert into {table} {columns} values ({ph}, {ph}, {ph}, {ph})", rows)
+        con.commit()
+
+
+def table_columns(target: Target, tables: Iterable[str]) -> dict[str, list[str]]:
+    """The columns (lower case, in table order) of each of `tables` that exists in the models
+    schema; a missing table is left out."""
+    ph = placeholder(target)
+    wanted = list(tables)
+    with connect(target) as con:
+        rows = fetch_all(
+            con,
+            "select table_name, column_name from information_schema.columns "
+            f"where table_schema = {ph} order by table_name, ordinal_position",
+            (target.models_schema,),
+        )
+    found: dict[str, list[str]] = {}
+    for table, column in rows:
+        if table in wanted:
+            found.setdefault(table, []).append(str(column).lower())
+    return found

@@ -12,7 +12,10 @@ transaction (macros/undo_log.sql), and records that in the table `bizstats_build
   (part `new`). Putting it back: delete the rows with any of those keys, insert the old
   ones. Cost: the build range's rows, never history.
 - `table`: a full refresh copied the whole table to `<mart>__undo_full`; put back by
-  swapping the copy in (RENAME on MySQL/MariaDB, which is atomic).
+  swapping the copy in (RENAME on MySQL/MariaDB, which is atomic). A run that alters the
+  mart's columns (a build after a registry change, var sync_columns: macros/sync_columns.sql)
+  copies it the same way before its first ALTER, and saves no rows: putting it back restores
+  the old columns with the old rows, however many ALTERs MySQL/MariaDB had committed.
 - `absent`: a first build created the table; put back by dropping it.
 
 The build **commits** by deleting its rows from bizstats_build_undo, one statement, after dbt

@@ -4,15 +4,19 @@
     subquery per target row: minutes for a 100k-row table. A multi-table DELETE joining the
     (small) temp table drives from it and uses the target's index on the key, so the cost
     follows the rows being replaced, not the table. It first does what the `replace_range`
-    strategy adds (macros/replace_range.sql): the column check and the delete of the build range;
-    before them, in a bizstats build, a mart saves the rows it replaces in its undo log
+    strategy adds (macros/replace_range.sql): the column check (under var sync_columns, the
+    ALTERs to the new columns, after saving the whole table) and the delete of the build
+    range; before them, in a bizstats build, a mart saves the rows it replaces in its undo log
     (macros/undo_log.sql; the undo table's DDL comes first, so its implicit commit ends no
-    change of this model). -#}
+    change of this model). dbt-mysql's incremental_insert reads the stored columns after
+    this, so the insert fills the columns just added. -#}
 {% macro incremental_delete(tmp_relation, target_relation, unique_key=none, statement_name="pre_main") %}
-    {%- do check_columns_unchanged(tmp_relation, target_relation) -%}
-    {%- for statement in undo_save_rows_sql(target_relation, tmp_relation, unique_key) -%}
-        {%- do run_query(statement) -%}
-    {%- endfor -%}
+    {%- set synced = check_columns_unchanged(tmp_relation, target_relation) -%}
+    {%- if not synced -%}
+        {%- for statement in undo_save_rows_sql(target_relation, tmp_relation, unique_key) -%}
+            {%- do run_query(statement) -%}
+        {%- endfor -%}
+    {%- endif -%}
     {%- if config.get('range_column') -%}
         {%- do run_query(range_delete_sql(target_relation)) -%}
     {%- endif -%}

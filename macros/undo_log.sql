@@ -5,7 +5,11 @@
       model's own transaction): the stored rows it is about to delete and the new rows'
       keys, into `<model>__undo` (the build range's rows only: the cost follows the range);
     - a first build (no table yet): that the table was absent (undo_save_table);
-    - a full refresh: a copy of the whole table, `<model>__undo_full` (undo_save_table).
+    - a full refresh: a copy of the whole table, `<model>__undo_full` (undo_save_table);
+    - a run that alters the table's columns to the model's (var sync_columns,
+      macros/sync_columns.sql): the same copy, taken before the first ALTER
+      (undo_save_whole_table), so putting it back restores the old columns and rows; the
+      run then saves no rows.
     The build commits by deleting its rows from bizstats_build_undo once dbt and every
     error-severity test passed; until then bizstats puts each saved table back.
     Only under the bizstats wrapper (BIZSTATS_BUILD_ID, read at execution time, so dbt's
@@ -97,20 +101,33 @@
 {% macro undo_save_table() -%}
     {%- set build_id = undo_build_id() -%}
     {%- if build_id and not is_incremental() -%}
-        {%- set existing = load_relation(this) -%}
-        {%- if existing is none -%}
+        {%- if load_relation(this) is none -%}
             {%- do run_query(undo_log_row_sql(this, build_id, 'absent')) -%}
-        {%- else -%}
-            {%- set copy = undo_relation(this, '__undo_full') -%}
-            {%- do run_query('drop table if exists ' ~ copy) -%}
-            {%- if target.type == 'duckdb' -%}
-                {%- do run_query('create table ' ~ copy ~ ' as select * from ' ~ this) -%}
-            {%- else -%}
-                {%- do run_query('create table ' ~ copy ~ ' like ' ~ this) -%}
-                {%- do run_query('insert into ' ~ copy ~ ' select * from ' ~ this) -%}
+            {%- if target.type != 'duckdb' -%}
+                {%- do run_query('commit') -%}
             {%- endif -%}
-            {%- do run_query(undo_log_row_sql(this, build_id, 'table')) -%}
+        {%- else -%}
+            {%- do undo_save_whole_table(this) -%}
         {%- endif -%}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- Copy the whole of `relation` to `<relation>__undo_full` and log it (kind 'table'), under
+    the bizstats build's id (nothing without one): before a full refresh replaces the table,
+    or before sync_columns alters it. MySQL/MariaDB: committed before returning, ahead of
+    the DDL that follows (which commits implicitly); DuckDB: in the model's transaction. -#}
+{% macro undo_save_whole_table(relation) -%}
+    {%- set build_id = undo_build_id() -%}
+    {%- if build_id -%}
+        {%- set copy = undo_relation(relation, '__undo_full') -%}
+        {%- do run_query('drop table if exists ' ~ copy) -%}
+        {%- if target.type == 'duckdb' -%}
+            {%- do run_query('create table ' ~ copy ~ ' as select * from ' ~ relation) -%}
+        {%- else -%}
+            {%- do run_query('create table ' ~ copy ~ ' like ' ~ relation) -%}
+            {%- do run_query('insert into ' ~ copy ~ ' select * from ' ~ relation) -%}
+        {%- endif -%}
+        {%- do run_query(undo_log_row_sql(relation, build_id, 'table')) -%}
         {%- if target.type != 'duckdb' -%}
             {%- do run_query('commit') -%}
         {%- endif -%}
