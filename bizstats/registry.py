@@ -216,20 +216,37 @@ class Registry:
         """Name -> sha256 of what computes it, for every metric and every dimension (one
         namespace: validation keeps their names apart). Labels, description, format (beyond
         the column type it gives), unit and funnel step are left out; the source's spec is in,
-        and a ratio's parts' fingerprints, and a dimension's metric's."""
-        found: dict[str, str] = {}
+        whether the metric is published (a mart column or not), a ratio's parts' computation
+        and a dimension's metric's."""
+        computed: dict[str, str] = {}  # what computes each metric's values, published or not
 
-        def metric_print(metric: MetricSpec) -> str:
-            if metric.name not in found:
-                found[metric.name] = _digest(self._metric_state(metric, metric_print))
-            return found[metric.name]
+        def computation(metric: MetricSpec) -> str:
+            if metric.name not in computed:
+                part = {p: computation(self.metric(n)) for p in ("numerator", "denominator")
+                        if (n := getattr(metric, p)) is not None}  # fmt: skip
+                computed[metric.name] = _digest({
+                    "kind": metric.kind,
+                    "sql_type": metric.sql_type,
+                    "source": metric.source,
+                    "source_spec": self.sources[metric.source].as_dict() if metric.source else None,
+                    "filter": _filter_state(metric.filter),
+                    "time": metric.time,
+                    "amount": metric.amount,
+                    "distinct": metric.distinct,
+                    "numerator": part.get("numerator"),
+                    "denominator": part.get("denominator"),
+                    "decimals": metric.decimals,
+                })  # fmt: skip
+            return computed[metric.name]
 
-        for metric in self.metrics:
-            metric_print(metric)
+        found = {
+            m.name: _digest({"what": "metric", "computed": computation(m), "published": m.published})
+            for m in self.metrics
+        }
         for dimension in self.dimensions:
-            state = {
+            found[dimension.name] = _digest({
                 "what": "dimension",
-                "metric": metric_print(self.metric(dimension.metric)) if dimension.metric else None,
+                "metric": computation(self.metric(dimension.metric)) if dimension.metric else None,
                 "source": dimension.source,
                 "source_spec": self.sources[dimension.source].as_dict() if dimension.source else None,
                 "filter": _filter_state(dimension.filter),
@@ -237,26 +254,8 @@ class Registry:
                 "column": dimension.column,
                 "field": dimension.field,
                 "amount": dimension.amount,
-            }
-            found[dimension.name] = _digest(state)
+            })  # fmt: skip
         return found
-
-    def _metric_state(self, metric: MetricSpec, metric_print: Any) -> dict[str, Any]:
-        return {
-            "what": "metric",
-            "kind": metric.kind,
-            "sql_type": metric.sql_type,
-            "published": metric.published,
-            "source": metric.source,
-            "source_spec": self.sources[metric.source].as_dict() if metric.source else None,
-            "filter": _filter_state(metric.filter),
-            "time": metric.time,
-            "amount": metric.amount,
-            "distinct": metric.distinct,
-            "numerator": metric_print(self.metric(metric.numerator)) if metric.numerator else None,
-            "denominator": metric_print(self.metric(metric.denominator)) if metric.denominator else None,
-            "decimals": metric.decimals,
-        }
 
 
 def _filter_state(entries: Filter) -> list[Any]:
@@ -632,6 +631,11 @@ def check_columns(registry: Registry, manifest: Mapping[str, Any] | Path) -> Non
             raise BizstatsError(
                 f"source {source.name!r}: model {source.model!r} is not a model of the dbt project: "
                 "set model to one (models/staging or models/intermediate)"
+            )
+        if not found:
+            raise BizstatsError(
+                f"source {source.name!r}: model {source.model} documents no columns: list every column "
+                "in its yml (models/staging/_staging.yml or models/intermediate/_intermediate.yml)"
             )
         columns[source.name] = found
         for key in ("time", "id"):
