@@ -1,54 +1,50 @@
-{#- deduction_cumulative_daily, days of the build range: each day's cumulative amount is the
-    previous day's plus the day's net movement (so a refund lowers the cumulative on its own
-    day and earlier days are never rewritten), including the first day of the range against
-    the stored day before it; and the day's net member movement never exceeds the gross
-    daily_member_deduction of daily_stats (refunds only subtract). -#}
-{#- Severity error: both hold for any input (refund amounts are >= 0 by docs/sources.md). A
-    refund larger than its deduction makes the cumulative negative, which is only warned
-    about (not_negative in _marts.yml). -#}
+{#- cumulative_daily, days of the build range: for every cumulative metric of the registry,
+    each day's value is the previous day's plus the day's movement (`<name>_movement`), so a
+    reversal (a refund) lowers the value on its own day and earlier days are never rewritten —
+    the first day of the range included, against the stored day before it. One failing row
+    per (row, metric). -#}
+{#- Severity error: holds for any input. A reversal larger than what it reverses makes the
+    value negative, which is only warned about (not_negative in _marts.yml). -#}
 {%- set r = build_range() %}
+{%- set metrics = mart_metrics('cumulative_daily') %}
 
 with
 
 range_rows as (
     select cumulative_rows.*
-    from {{ ref('deduction_cumulative_daily') }} as cumulative_rows
+    from {{ ref('cumulative_daily') }} as cumulative_rows
     where cumulative_rows.stat_date between {{ date_literal(r.start) }} and {{ date_literal(r.end) }}
 )
 
-{% for cumulative_col, movement_col in [
-    ('history_member_deduction', 'member_net_amount'),
-    ('total_deduction', 'total_net_amount'),
-] %}
+{%- for metric in metrics %}
+{%- if not loop.first %}
+
+union all
+{%- endif %}
+
 select
-    '{{ cumulative_col }} = previous day + {{ movement_col }}' as failed_check,
+    '{{ metric.name }} = previous day + {{ metric.name }}_movement' as failed_check,
     range_rows.stat_date,
     range_rows.channel,
     range_rows.device_type,
-    range_rows.{{ cumulative_col }} as actual_value,
-    day_before.{{ cumulative_col }} + range_rows.{{ movement_col }} as expected_value
+    range_rows.{{ metric.name }} as actual_value,
+    day_before.{{ metric.name }} + range_rows.{{ metric.name }}_movement as expected_value
 from range_rows
-inner join {{ ref('deduction_cumulative_daily') }} as day_before
+inner join {{ ref('cumulative_daily') }} as day_before
     on
         range_rows.stat_date = day_before.stat_date + interval 1 day
         and range_rows.channel = day_before.channel
         and range_rows.device_type = day_before.device_type
-where range_rows.{{ cumulative_col }} <> day_before.{{ cumulative_col }} + range_rows.{{ movement_col }}
-
-union all
-{% endfor %}
+where range_rows.{{ metric.name }} <> day_before.{{ metric.name }} + range_rows.{{ metric.name }}_movement
+{%- else %}
 
 select
-    'member_net_amount above daily_member_deduction' as failed_check,
+    'none' as failed_check,
     range_rows.stat_date,
     range_rows.channel,
     range_rows.device_type,
-    range_rows.member_net_amount as actual_value,
-    daily_rows.daily_member_deduction as expected_value
+    0 as actual_value,
+    0 as expected_value
 from range_rows
-inner join {{ ref('daily_stats') }} as daily_rows
-    on
-        range_rows.stat_date = daily_rows.stat_date
-        and range_rows.channel = daily_rows.channel
-        and range_rows.device_type = daily_rows.device_type
-where range_rows.member_net_amount > daily_rows.daily_member_deduction
+where 1 = 0
+{%- endfor %}

@@ -1,15 +1,26 @@
-{#- daily_stats, days of the build range: the all / all row recomputed straight from staging
-    with the plain wording of the metric contract (docs/metrics.md), independently of the
-    intermediate models — pv, uv, the three first-ever counts (min over all history of the
-    qualifying rows), credit_order_count, daily_member_deduction and the two cumulative net
-    amounts. (avg_visit_duration is left to the unit tests: its duration and percentile rules
-    do not have a short independent form.) One failing row per (day, metric).
-    Severity error: the contract itself, for any input. -#}
+{#- daily_stats, days of the build range: the all / all row recomputed for every published
+    metric of the registry by the plain wording of its kind (docs/metrics.md), straight from
+    its source model (metric_sources) with its filter — no intermediate fact table, no slice
+    grid, no rollup: a path independent of the marts'.
+      counter, count   rows whose time falls on the day;
+      unique_counter   distinct non-null values of `distinct` among them;
+      sum              the sum of `amount` over them;
+      first_time       users whose earliest qualifying row (by time, over all history; rows
+                       without a user or a time never count) falls on the day;
+      cumulative       the sum of `amount` over the rows up to the end of the day;
+      ratio            numerator / denominator recomputed here (unpublished parts too),
+                       rounded half up (ratio_sql), 0 when the denominator is 0.
+    One failing row per (day, metric). Severity error: the contract itself, for any input. -#}
 {%- set r = build_range() %}
-{%- set metrics = [
-    'pv', 'uv', 'real_name_count', 'bind_card_count', 'new_member_count', 'credit_order_count',
-    'daily_member_deduction', 'history_member_deduction', 'total_deduction'
-] %}
+{%- set published = mart_metrics('daily_stats') %}
+{%- set part_names = [] %}
+{%- for metric in published if metric.kind == 'ratio' %}
+    {%- do part_names.extend([metric.numerator, metric.denominator]) %}
+{%- endfor %}
+{%- set computed = metric_registry()
+    | rejectattr('kind', 'equalto', 'ratio')
+    | selectattr('name', 'in', published | map(attribute='name') | list + part_names)
+    | list %}
 
 with
 
@@ -19,137 +30,75 @@ build_days as (
     where calendar.stat_date between {{ date_literal(r.start) }} and {{ date_literal(r.end) }}
 ),
 
-page_views as (
+{%- for metric in computed %}
+{%- set time = 'source_rows.' ~ metric.time %}
+{%- set qualifying = metric_filter_sql(metric.filter, 'source_rows', 'metric ' ~ metric.name) %}
+
+{{ metric.name }}_by_day as (
+    {%- if metric.kind == 'first_time' %}
     select
-        {{ local_date('staged_events.event_time') }} as stat_date,
-        staged_events.event_id,
-        {{ visitor_key('staged_events.user_id', 'staged_events.device_id') }} as visitor_key
-    from {{ ref('stg_event_logs') }} as staged_events
-    where
-        staged_events.event_type = 'page_view'
-        and {{ local_days_between('staged_events.event_time', r.start, r.end) }}
-),
-
-traffic as (
-    select
-        page_views.stat_date,
-        count(distinct page_views.event_id) as pv,
-        count(distinct page_views.visitor_key) as uv
-    from page_views
-    group by page_views.stat_date
-),
-
-first_times as (
-    select
-        'real_name' as milestone,
-        min(auths.approved_at) as first_at
-    from {{ ref('stg_real_name_auths') }} as auths
-    where auths.status = 'approved' and auths.user_id is not null
-    group by auths.user_id
-
-    union all
-
-    select
-        'bind_card' as milestone,
-        min(binds.bound_at) as first_at
-    from {{ ref('stg_bank_cards') }} as binds
-    where binds.bind_status = 'success' and binds.user_id is not null
-    group by binds.user_id
-
-    union all
-
-    select
-        'new_member' as milestone,
-        min(coalesce(member_orders.effective_at, member_orders.paid_at)) as first_at
-    from {{ ref('stg_member_orders') }} as member_orders
-    where member_orders.status = 'paid' and member_orders.user_id is not null
-    group by member_orders.user_id
-),
-
-first_counts as (
-    select
-        {{ local_date('first_times.first_at') }} as stat_date,
-        sum(case when first_times.milestone = 'real_name' then 1 else 0 end) as real_name_count,
-        sum(case when first_times.milestone = 'bind_card' then 1 else 0 end) as bind_card_count,
-        sum(case when first_times.milestone = 'new_member' then 1 else 0 end) as new_member_count
-    from first_times
-    where {{ local_days_between('first_times.first_at', r.start, r.end) }}
-    group by {{ local_date('first_times.first_at') }}
-),
-
-credit_orders as (
-    select
-        {{ local_date('orders.created_at') }} as stat_date,
-        count(*) as credit_order_count
-    from {{ ref('stg_orders') }} as orders
-    where orders.pay_method = 'credit' and {{ local_days_between('orders.created_at', r.start, r.end) }}
-    group by {{ local_date('orders.created_at') }}
-),
-
-member_deductions as (
-    select
-        {{ local_date('deductions.deducted_at') }} as stat_date,
-        sum(deductions.amount) as daily_member_deduction
-    from {{ ref('stg_deductions') }} as deductions
-    where
-        deductions.service_type = 'member'
-        and deductions.status = 'success'
-        and {{ local_days_between('deductions.deducted_at', r.start, r.end) }}
-    group by {{ local_date('deductions.deducted_at') }}
-),
-
-movements as (
-    select
-        deduction.service_type,
-        deduction.deducted_at as movement_at,
-        deduction.amount as signed_amount
-    from {{ ref('stg_deductions') }} as deduction
-    where deduction.status = 'success' and {{ local_days_between('deduction.deducted_at', none, r.end) }}
-
-    union all
-
-    select
-        refunded_deduction.service_type,
-        refund.refunded_at as movement_at,
-        -refund.amount as signed_amount
-    from {{ ref('stg_refunds') }} as refund
-    inner join {{ ref('stg_deductions') }} as refunded_deduction
-        on refund.deduction_id = refunded_deduction.deduction_id
-    where
-        refund.status = 'success'
-        and refunded_deduction.status = 'success'
-        and {{ local_days_between('refund.refunded_at', none, r.end) }}
-),
-
-cumulative as (
+        {{ local_date('first_rows.first_at') }} as stat_date,
+        count(*) as metric_value
+    from (
+        select
+            source_rows.user_id,
+            min({{ time }}) as first_at
+        from {{ ref(metric.source_spec.model) }} as source_rows
+        where {{ qualifying }} and source_rows.user_id is not null and {{ time }} is not null
+        group by source_rows.user_id
+    ) as first_rows
+    where {{ local_days_between('first_rows.first_at', r.start, r.end) }}
+    group by {{ local_date('first_rows.first_at') }}
+    {%- elif metric.kind == 'cumulative' %}
     select
         build_days.stat_date,
-        sum(case when movements.service_type = 'member' then movements.signed_amount else 0 end)
-            as history_member_deduction,
-        sum(movements.signed_amount) as total_deduction
+        sum(source_rows.{{ metric.amount }}) as metric_value
     from build_days
-    inner join movements on {{ local_date('movements.movement_at') }} <= build_days.stat_date
+    inner join {{ ref(metric.source_spec.model) }} as source_rows
+        on {{ local_date(time) }} <= build_days.stat_date
+    where {{ qualifying }} and {{ local_days_between(time, none, r.end) }}
     group by build_days.stat_date
+    {%- else %}
+    select
+        {{ local_date(time) }} as stat_date,
+        {%- if metric.kind == 'unique_counter' %}
+        count(distinct source_rows.{{ metric.distinct }}) as metric_value
+        {%- elif metric.kind == 'sum' %}
+        sum(source_rows.{{ metric.amount }}) as metric_value
+        {%- else %}
+        count(*) as metric_value
+        {%- endif %}
+    from {{ ref(metric.source_spec.model) }} as source_rows
+    where {{ qualifying }} and {{ local_days_between(time, r.start, r.end) }}
+    group by {{ local_date(time) }}
+    {%- endif %}
+),
+{%- endfor %}
+
+parts as (
+    select
+        {%- for metric in computed %}
+        coalesce({{ metric.name }}_by_day.metric_value, 0) as {{ metric.name }},
+        {%- endfor %}
+        build_days.stat_date
+    from build_days
+    {%- for metric in computed %}
+    left join {{ metric.name }}_by_day on build_days.stat_date = {{ metric.name }}_by_day.stat_date
+    {%- endfor %}
 ),
 
 expected as (
     select
-        build_days.stat_date,
-        coalesce(traffic.pv, 0) as pv,
-        coalesce(traffic.uv, 0) as uv,
-        coalesce(first_counts.real_name_count, 0) as real_name_count,
-        coalesce(first_counts.bind_card_count, 0) as bind_card_count,
-        coalesce(first_counts.new_member_count, 0) as new_member_count,
-        coalesce(credit_orders.credit_order_count, 0) as credit_order_count,
-        coalesce(member_deductions.daily_member_deduction, 0) as daily_member_deduction,
-        coalesce(cumulative.history_member_deduction, 0) as history_member_deduction,
-        coalesce(cumulative.total_deduction, 0) as total_deduction
-    from build_days
-    left join traffic on build_days.stat_date = traffic.stat_date
-    left join first_counts on build_days.stat_date = first_counts.stat_date
-    left join credit_orders on build_days.stat_date = credit_orders.stat_date
-    left join member_deductions on build_days.stat_date = member_deductions.stat_date
-    left join cumulative on build_days.stat_date = cumulative.stat_date
+        {%- for metric in published %}
+        {%- if metric.kind == 'ratio' %}
+        {{ ratio_sql(metric, 'parts.' ~ metric.numerator, 'parts.' ~ metric.denominator) | indent(8) }}
+            as {{ metric.name }},
+        {%- else %}
+        parts.{{ metric.name }},
+        {%- endif %}
+        {%- endfor %}
+        parts.stat_date
+    from parts
 ),
 
 published as (
@@ -159,12 +108,12 @@ published as (
 ),
 
 -- expected and published side by side, joined once: each CTE reference is computed again on
--- MariaDB, so the checks below read this once and unpivot it with a small list of names
+-- MariaDB, so the checks below read this once and unpivot it by metric
 compared as (
     select
         expected.*,
-        {%- for m in metrics %}
-        published.{{ m }} as published_{{ m }},
+        {%- for metric in published %}
+        published.{{ metric.name }} as published_{{ metric.name }},
         {%- endfor %}
         published.stat_date as published_date
     from expected
@@ -172,7 +121,7 @@ compared as (
 ),
 
 checks as (
-    {%- for check in ['all / all row missing'] + metrics %}
+    {%- for check in ['all / all row missing'] + published | map(attribute='name') | list %}
     {%- if not loop.first %}
     union all
     {%- endif %}
@@ -186,13 +135,13 @@ check_values as (
         compared.stat_date,
         compared.published_date,
         case checks.failed_check
-            {%- for m in metrics %}
-            when '{{ m }}' then cast(compared.published_{{ m }} as decimal(18, 2))
+            {%- for metric in published %}
+            when '{{ metric.name }}' then cast(compared.published_{{ metric.name }} as decimal(24, 6))
             {%- endfor %}
         end as published_value,
         case checks.failed_check
-            {%- for m in metrics %}
-            when '{{ m }}' then cast(compared.{{ m }} as decimal(18, 2))
+            {%- for metric in published %}
+            when '{{ metric.name }}' then cast(compared.{{ metric.name }} as decimal(24, 6))
             {%- endfor %}
         end as contract_value
     from compared

@@ -4,7 +4,7 @@
     them). How many rows each day holds is tested by rows_per_group in _marts.yml. -#}
 {%- set r = build_range() %}
 {%- set daily_marts = [
-    'daily_stats', 'hourly_stats', 'daily_breakdowns', 'user_type_daily_stats', 'deduction_cumulative_daily'
+    'daily_stats', 'hourly_stats', 'daily_breakdowns', 'user_type_daily_stats', 'cumulative_daily'
 ] %}
 
 with

@@ -1,24 +1,26 @@
-{#- user_type_daily_stats vs daily_stats, days of the build range: each page view and each
-    business fact belongs to exactly one user type on its day, so new + old equals the day's
-    all / all row of daily_stats for pv, uv and every business metric. One failing row per
-    (day, metric). -#}
-{#- Severity error: holds for any input (a visitor's views of a day share one user type,
-    so uv adds up too). -#}
+{#- user_type_daily_stats vs daily_stats, days of the build range: every counted row belongs to
+    exactly one user type on its day, so for the registry metrics of user_type_daily_stats
+    new + old equals the day's all / all row of daily_stats for an additive metric, and for a
+    distinct count of the very key the user type is decided by (visitor_key for a source of
+    user_type `visitor`, user_id for `user`: a visitor's or user's rows of a day share one
+    type); any other distinct count lies between the larger of new and old and their sum.
+    Ratios are recomputed from their parts (metric_definitions_hold). Every day has its two
+    rows. One failing row per (day, metric). -#}
+{#- Severity error: holds for any input. -#}
 {%- set r = build_range() %}
-{%- set metrics = [
-    'pv', 'uv', 'real_name_count', 'bind_card_count', 'new_member_count', 'credit_order_count',
-    'daily_member_deduction'
-] %}
+{%- set metrics = mart_metrics('user_type_daily_stats') | rejectattr('kind', 'equalto', 'ratio') | list %}
+{%- set type_keys = {'visitor': 'visitor_key', 'user': 'user_id'} %}
 
 with
 
 typed as (
     select
         user_type_rows.stat_date,
-        count(*) as n_types,
-        {%- for m in metrics %}
-        sum(user_type_rows.{{ m }}) as {{ m }}{% if not loop.last %},{% endif %}
+        {%- for metric in metrics %}
+        max(user_type_rows.{{ metric.name }}) as {{ metric.name }}_max,
+        sum(user_type_rows.{{ metric.name }}) as {{ metric.name }}_sum,
         {%- endfor %}
+        count(*) as n_types
     from {{ ref('user_type_daily_stats') }} as user_type_rows
     where user_type_rows.stat_date between {{ date_literal(r.start) }} and {{ date_literal(r.end) }}
     group by user_type_rows.stat_date
@@ -42,16 +44,22 @@ from totals
 left join typed on totals.stat_date = typed.stat_date
 where typed.stat_date is null or typed.n_types <> 2
 
-{%- for m in metrics %}
+{%- for metric in metrics %}
+{%- set adds_up = metric.additive or metric.distinct == type_keys[metric.source_spec.user_type] %}
 
 union all
 
 select
-    '{{ m }}' as failed_check,
+    '{{ metric.name }}' as failed_check,
     totals.stat_date,
-    cast(typed.{{ m }} as decimal(18, 2)) as new_plus_old,
-    cast(totals.{{ m }} as decimal(18, 2)) as daily_stats_value
+    cast(typed.{{ metric.name }}_sum as decimal(18, 2)) as new_plus_old,
+    cast(totals.{{ metric.name }} as decimal(18, 2)) as daily_stats_value
 from totals
 inner join typed on totals.stat_date = typed.stat_date
-where typed.{{ m }} <> totals.{{ m }}
+where
+    {%- if adds_up %}
+    typed.{{ metric.name }}_sum <> totals.{{ metric.name }}
+    {%- else %}
+    totals.{{ metric.name }} < typed.{{ metric.name }}_max or totals.{{ metric.name }} > typed.{{ metric.name }}_sum
+    {%- endif %}
 {%- endfor %}

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import re
+
 import pytest
 import yaml
 
 from bizstats.dbt_runner import run_dbt
 from bizstats.errors import BizstatsError
+from bizstats.registry import load_registry
 from tests_py.fixtures import BUSINESS, TRAFFIC_EVENTS
 
 RANGE = {"start_date": "2024-03-09", "end_date": "2024-03-12"}
@@ -20,21 +23,23 @@ ROOT = Path(__file__).resolve().parents[1]
 
 # The `warn` tests, each a plausibility check, not a guarantee of the metric contract.
 WARN_TESTS = {
-    # AV: the 86400 s clamp is per page view; a visitor's views add up (docs/metrics.md)
-    *(("value_between", model, "avg_visit_duration") for model in (
-        "daily_stats", "hourly_stats", "weekly_stats", "monthly_stats", "user_type_daily_stats")),
-    # a refund may exceed its deduction or come before it: net cumulatives can go below 0 and
-    # the member part above the total
+    # a reversal (refund) may exceed what it reverses or come before it: running totals net of
+    # reversals (the cumulative metrics) can go below 0
     *(("not_negative", model, None) for model in (
-        "daily_stats", "hourly_stats", "weekly_stats", "monthly_stats", "deduction_cumulative_daily")),
-    *(("column_not_greater_than", model, "history_member_deduction") for model in (
-        "daily_stats", "hourly_stats", "weekly_stats", "monthly_stats", "deduction_cumulative_daily")),
+        "daily_stats", "hourly_stats", "weekly_stats", "monthly_stats", "cumulative_daily")),
     # references and raw values from the source systems (missing users, unknown event types)
     ("relationships", "stg_event_logs", "event_type"),
     *(("relationships", model, "user_id") for model in (
         "stg_real_name_auths", "stg_bank_cards", "stg_member_orders", "stg_orders", "stg_deductions")),
     ("relationships", "stg_refunds", "deduction_id"),
 }
+# Where the tests of the marts live: they read the metric registry, never a list of names.
+TEST_SOURCES = [
+    *sorted((ROOT / "tests").glob("*.sql")),
+    *sorted((ROOT / "macros" / "generic_tests").glob("*.sql")),
+    *sorted((ROOT / "models" / "monitoring").glob("*.sql")),
+    ROOT / "models" / "marts" / "_marts.yml",
+]
 
 
 def _yml_tests():
@@ -52,7 +57,7 @@ def _yml_tests():
 
 def test_only_plausibility_checks_warn():
     tests = list(_yml_tests())
-    assert len(tests) > 80
+    assert len(tests) > 70
     warned = {(kind, model, column) for kind, model, column, severity in tests if severity == "warn"}
     assert warned == WARN_TESTS
     # the singular tests are cross-table guarantees: none lowers its severity, but the one
@@ -69,9 +74,15 @@ def test_dbt_tests_pass_and_catch_a_broken_slice(wh):
     assert len(tests) > 50  # dbt build ran the yml and singular tests, all passing or warning
     for name in (
         "daily_stats_slices_add_up",
+        "daily_stats_match_hourly_stats",
         "weekly_stats_match_daily_stats",
         "monthly_stats_match_daily_stats",
+        "user_type_daily_stats_match_daily_stats",
+        "daily_breakdowns_match_daily_stats",
+        "cumulative_daily_is_running_sum",
         "daily_stats_all_row_matches_contract",
+        *(f"{mart}_metric_definitions_hold" for mart in (
+            "daily_stats", "hourly_stats", "weekly_stats", "monthly_stats", "user_type_daily_stats")),
     ):
         assert tests.get(name) == "pass", name
 
@@ -86,10 +97,49 @@ def test_dbt_tests_pass_and_catch_a_broken_slice(wh):
     assert warning.startswith("relationships_stg_orders_user_id") and ": Got 1 result" in warning
     assert f"warning: {warning}" in lines
 
-    # one slice's pv no longer sums to the `all` row
+    # one slice's pv no longer sums to the `all` row, nor its hours to the day
     wh.execute(
         "update {schema}.daily_stats set pv = pv + 1 "
         "where stat_date = '2024-03-10' and channel = 'wechat' and device_type = 'mobile'"
     )
-    with pytest.raises(BizstatsError, match="daily_stats_slices_add_up"):
-        run_dbt(wh.target, ["test", "--select", "daily_stats_slices_add_up"], RANGE)
+    # (the slice's channel row and device row each miss the view)
+    for test, failing in (("daily_stats_slices_add_up", 2), ("daily_stats_match_hourly_stats", 1)):
+        with pytest.raises(BizstatsError, match=rf"{test}: Got {failing} result"):
+            run_dbt(wh.target, ["test", "--select", test], RANGE)
+    # a day's uv above its pv (a distinct count above the rows it counts), and the cumulative
+    # amount of a day no longer the day before plus its movement
+    wh.execute(
+        "update {schema}.daily_stats set uv = pv + 1 "
+        "where stat_date = '2024-03-11' and channel = 'all' and device_type = 'all'"
+    )
+    with pytest.raises(BizstatsError, match=r"daily_stats_metric_definitions_hold: Got 1 result"):
+        run_dbt(wh.target, ["test", "--select", "daily_stats_metric_definitions_hold"], RANGE)
+    wh.execute(
+        "update {schema}.cumulative_daily set total_deduction_movement = total_deduction_movement + 1 "
+        "where stat_date = '2024-03-12' and channel = 'all' and device_type = 'all'"
+    )
+    with pytest.raises(BizstatsError, match=r"cumulative_daily_is_running_sum: Got 1 result"):
+        run_dbt(wh.target, ["test", "--select", "cumulative_daily_is_running_sum"], RANGE)
+
+
+def _code(path: Path) -> str:
+    """A test source without its comments (Jinja {# #}, SQL --, YAML #) nor yml descriptions."""
+    text = re.sub(r"\{#.*?#\}", "", path.read_text(encoding="utf-8"), flags=re.S)
+    if path.suffix == ".yml":
+        doc = yaml.safe_load(text)
+        for model in doc["models"]:
+            model.pop("description", None)
+            for column in model.get("columns", []):
+                column.pop("description", None)
+        return yaml.safe_dump(doc)
+    return re.sub(r"--[^\n]*", "", text)
+
+
+def test_no_test_names_a_metric():
+    # every metric of the registry is tested by what it is (its kind, source, filter), so the
+    # tests of a metric added to dbt_project.yml come with it: no test lists metric names
+    names = {m.name for m in load_registry(ROOT).metrics}
+    assert "pv" in names and len(names) == 11
+    for path in TEST_SOURCES:
+        words = set(re.findall(r"[a-z_][a-z0-9_]*", _code(path)))
+        assert not words & names, (path.name, sorted(words & names))

@@ -24,7 +24,10 @@
 {%- set freshness = raw_event_freshness(now) %}
 {%- set thresholds = monitoring_thresholds_relation() %}
 {%- set metric_rows = monitoring_threshold_rows(['missing', 'outlier']) %}
-{%- set metrics = metric_rows | map(attribute='metric') | unique | list %}
+{#- the metrics monitoring.yml names (bizstats.checks allows any published registry metric);
+    without thresholds, the first one of daily_stats keeps the query well-formed -#}
+{%- set metrics = metric_rows | map(attribute='metric') | unique | list
+    or [(mart_metrics('daily_stats') | first).name] %}
 {%- set lookback = (metric_rows | map(attribute='lookback_days') | map('int') | list + [0]) | max %}
 {%- set first_day = first_data_day() %}
 {%- set history_start = r.start - modules.datetime.timedelta(days=lookback) %}
@@ -80,7 +83,7 @@ thresholds as (
 ),
 
 metric_values as (
-    {%- for metric in metrics or ['pv'] %}
+    {%- for metric in metrics %}
     select
         daily.stat_date,
         daily.channel,
