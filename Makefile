@@ -35,7 +35,9 @@ browser:
 bench: $(BIN)/.installed
 	$(BIN)/python benchmarks/bench_build.py
 
-# The metric catalogue: dbt docs for the embedded DuckDB (run `make demo` first).
+# The metric catalogue: dbt docs for the embedded DuckDB (run `make demo` first). The metric
+# pages (models/semantic/_semantic.yml) are generated from the registry in dbt_project.yml first.
 docs: $(BIN)/.installed
+	$(BIN)/python -m bizstats.registry_docs .
 	$(BIN)/dbt docs generate --project-dir . --profiles-dir .
 	$(BIN)/dbt docs serve --project-dir . --profiles-dir . --port 8080
