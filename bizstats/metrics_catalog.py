@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import threading
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -92,11 +92,37 @@ def _metric(spec: MetricSpec, docs: dict[str, str]) -> Metric:
     )
 
 
+# daily_breakdowns' value columns, the same for every dimension (not registry metrics): the
+# rows of the dimension's population with the value, and the sum of their `amount`
+BREAKDOWNS = "daily_breakdowns"
+_BREAKDOWN_COLUMNS = (
+    Metric("item_count", "数量", "Items", "数量", "Items", "items", "integer",
+           "Number of items of the dimension's population with this value on the day in the slice.",
+           kind="count", additive=True),
+    Metric("amount", "金额", "Amount", "金额", "Amount", "yuan", "money",
+           "Sum of the items' amounts (the dimension's `amount` column), yuan; 0 without one.",
+           kind="sum", additive=True),
+)  # fmt: skip
+
+
+def _breakdown_columns(manifest: dict[str, Any]) -> tuple[Metric, ...]:
+    """The value columns of daily_breakdowns, with the descriptions of its yml when documented."""
+    columns: dict[str, Any] = {}
+    for node in (manifest.get("nodes") or {}).values():
+        if node.get("resource_type") == "model" and node.get("name") == BREAKDOWNS:
+            columns = node.get("columns") or {}
+    return tuple(
+        replace(m, description=(columns.get(m.name) or {}).get("description") or m.description)
+        for m in _BREAKDOWN_COLUMNS
+    )
+
+
 def catalog_of(registry: Registry, manifest: dict[str, Any] | None = None, version: str = "") -> Catalog:
     """The catalogue of a registry, with the definitions of a parsed manifest's docs blocks."""
     docs = docs_blocks(manifest or {})
     metrics = {m.name: _metric(m, docs) for m in registry.published()}
     marts = {mart: tuple(metrics[m.name] for m in registry.mart_metrics(mart)) for mart in MARTS}
+    marts[BREAKDOWNS] = _breakdown_columns(manifest or {})
     return Catalog(marts, version)
 
 

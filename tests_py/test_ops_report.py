@@ -11,8 +11,9 @@ import pytest
 
 from bizstats.cli import main
 from bizstats.config import Target
-from bizstats.ops.daily_report import make_report, read_report
+from bizstats.ops.daily_report import KpiRow, make_report, read_report
 from bizstats.ops.report_html import render_csv
+from bizstats.registry import load_registry
 from tests_py import receivers
 from tests_py.conftest import Warehouse, require_chromium
 from tests_py.fixtures import BUSINESS, TRAFFIC_EVENTS
@@ -20,16 +21,16 @@ from tests_py.fixtures import BUSINESS, TRAFFIC_EVENTS
 smtp, http = receivers.smtp, receivers.http  # the receivers' fixtures
 DAY = date(2024, 3, 11)  # previous day 03-10, same day last week 03-04 (built, all zeros)
 CSV = """metric,指标,name,value,previous_day,change_vs_previous_day,same_day_last_week,change_vs_last_week
-pv,页面访问量,PV,1,7,-85.7%,0,—
-uv,独立访客数,UV,0,5,-100.0%,0,—
-avg_visit_duration,平均访问时长,AV (s),0,9,-100.0%,0,—
-real_name_count,实名认证用户数,real-name verifications,1,1,0.0%,0,—
-bind_card_count,绑卡用户数,card binds,1,1,0.0%,0,—
-new_member_count,新增会员数,new members,1,1,0.0%,0,—
-credit_order_count,额度下单量,credit orders,0,3,-100.0%,0,—
-daily_member_deduction,当日会员扣费,member deductions of the day (yuan),20.00,30.00,-33.3%,0.00,—
-history_member_deduction,历史会员扣费,cumulative member deductions (yuan),40.00,30.00,+33.3%,0.00,—
-total_deduction,总扣费金额,cumulative deductions (yuan),57.89,42.34,+36.7%,0.00,—
+pv,页面访问量,Page views,1,7,-85.7%,0,—
+uv,独立访客数,Unique visitors,0,5,-100.0%,0,—
+avg_visit_duration,平均访问时长,Average visit duration (s),0,9,-100.0%,0,—
+real_name_count,实名认证用户数,Real-name verified users,1,1,0.0%,0,—
+bind_card_count,绑卡用户数,Card-binding users,1,1,0.0%,0,—
+new_member_count,新增会员数,New members,1,1,0.0%,0,—
+credit_order_count,额度下单量,Credit orders,0,3,-100.0%,0,—
+daily_member_deduction,当日会员扣费,Member deductions of the period (yuan),20.00,30.00,-33.3%,0.00,—
+history_member_deduction,历史会员扣费,Cumulative member deductions (yuan),40.00,30.00,+33.3%,0.00,—
+total_deduction,总扣费金额,Cumulative deductions (yuan),57.89,42.34,+36.7%,0.00,—
 """
 
 
@@ -50,9 +51,17 @@ def test_numbers_vs_the_previous_day_and_last_week(built):
     # money stays exact: 30 + 12.34 on 03-10; + 20 + 5.55 - 10 (refund) on 03-11
     assert (total.value, total.previous) == (Decimal("57.89"), Decimal("42.34"))
     assert (total.text(Decimal("1234567.5")), pv.text(Decimal("1234567"))) == ("1,234,567.50", "1,234,567")
-    # the trend: the 14 days up to 03-11 that are built (03-01 onwards), pv and uv
-    assert [(d.day, pv, uv) for d, pv, uv in report.trend] == [(n, 0, 0) for n in range(1, 10)] + [
+    conversion = KpiRow("member_conversion", "会员转化率", "Member conversion (%)", Decimal("0.1250"),
+                        None, None, "percent")  # fmt: skip
+    assert (conversion.text(conversion.value), conversion.text(None)) == ("12.50%", "—")
+    # the trend: the 14 days up to 03-11 that are built (03-01 onwards), of the registry's event
+    # counters (pv, uv)
+    assert [line.column for line in report.lines] == [m.name for m in load_registry().event_metrics()]
+    assert [(d.day, row["pv"], row["uv"]) for d, row in report.trend] == [(n, 0, 0) for n in range(1, 10)] + [
         (10, 7, 5), (11, 1, 0)]
+    # every published metric of the registry, in its order, with its definition
+    assert [r.column for r in report.rows] == [m.name for m in load_registry().published()]
+    assert report.rows[0].definition.startswith("**PV 页面访问量 — page views**")  # the docs block
     assert render_csv(report) == ("\ufeff" + CSV).encode("utf-8")
 
 
@@ -64,7 +73,8 @@ def test_report_files_and_the_cli(built, tmp_path, monkeypatch, capsys):
     assert out == f"wrote {html} and {html.with_suffix('.csv')}\n"
     page = html.read_text(encoding="utf-8")
     assert '<img src="data:image/png;base64,iVBORw0KGgo' in page  # the chart, inline
-    assert "<td>实名认证用户数 <span class=\"en\">real-name verifications</span></td>" in page
+    assert '>实名认证用户数\n<span class="en">Real-name verified users</span></td>' in page
+    assert '<td title="**PV 页面访问量 — page views** (`pv`, integer)' in page
     assert html.with_suffix(".csv").read_bytes() == ("\ufeff" + CSV).encode("utf-8")
     assert main(["report", "--date", "2024-02-01"]) == 1
     assert "no daily_stats for 2024-02-01 on duckdb: build it first" in capsys.readouterr().err
@@ -85,7 +95,7 @@ def test_report_mail_has_the_chart_inline_and_the_csv_attached(built, tmp_path, 
         "image/png", "text/csv"]
     parts = {p.get_content_type(): p for p in body.walk()}
     assert parts["text/plain"].get_content().splitlines()[2] == (
-        "页面访问量 PV: 1 (前一日 previous 7, -85.7%; 上周同日 last week 0, —)")
+        "页面访问量 Page views: 1 (前一日 previous 7, -85.7%; 上周同日 last week 0, —)")
     cid = parts["image/png"]["Content-ID"].strip("<>")
     assert f'<img src="cid:{cid}"' in parts["text/html"].get_content()
     assert parts["image/png"].get_content()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -111,5 +121,5 @@ def test_the_html_renders_in_headless_chromium(built, tmp_path):
         text = page.inner_text("table")
         browser.close()
     assert chart_width == 720 and cjk
-    assert "实名认证用户数 real-name verifications" in text
+    assert "实名认证用户数 Real-name verified users" in text
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 20_000

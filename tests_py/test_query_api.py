@@ -17,7 +17,8 @@ from fastapi.testclient import TestClient
 
 from bizstats.config import Target
 from bizstats.db import connect, fetch_all, qualified
-from bizstats.metrics_catalog import manifest_path, read_catalog
+from bizstats.metrics_catalog import docs_blocks, manifest_path, read_catalog
+from bizstats.registry import load_registry
 from bizstats.warehouse_id import ensure_warehouse_id
 from bizstats.web.app import create_app
 from bizstats.web.cache import QueryCache, invalidate_days
@@ -26,19 +27,9 @@ from tests_py.conftest import Warehouse, _mysql_up, _require, drop_mysql_schemas
 from tests_py.fixtures import BUSINESS, TRAFFIC_EVENTS, view
 
 REDIS_URL = "redis://127.0.0.1:6379/15"
-METRICS = (
-    "pv",
-    "uv",
-    "avg_visit_duration",
-    "real_name_count",
-    "bind_card_count",
-    "new_member_count",
-    "credit_order_count",
-    "daily_member_deduction",
-    "history_member_deduction",
-    "total_deduction",
-)
-MONEY = {"daily_member_deduction", "history_member_deduction", "total_deduction", "amount"}
+# the columns of daily_stats as the metric registry makes them (vars.metrics of dbt_project.yml)
+METRICS = tuple(m.name for m in load_registry().mart_metrics("daily_stats"))
+MONEY = {m.name for m in load_registry().mart_metrics("daily_stats") if m.format == "money"} | {"amount"}
 
 
 def redis_up() -> bool:
@@ -191,7 +182,7 @@ def test_user_types_and_breakdowns_equal_their_marts(api):
     assert users["rows"] == mart_rows(
         w.target,
         "user_type_daily_stats",
-        ["stat_date", "user_type", *METRICS[:8]],
+        ["stat_date", "user_type", *(m.name for m in load_registry().mart_metrics("user_type_daily_stats"))],
         "stat_date between '2024-03-10' and '2024-03-11'",
     )
     parts = client.get(
@@ -273,30 +264,42 @@ def test_reads_need_a_live_read_key(api):
     )
 
 
-def test_catalogue_is_the_dbt_manifest(api):
-    """Labels, units, formats and definitions come from the marts' yml via manifest.json; the
-    definition is the text the dbt docs site shows (the column's and the metric page's)."""
+def test_catalogue_is_the_registry_with_the_docs_sites_definitions(api):
+    """Labels, units, formats, kinds come from the registry (vars.metrics of dbt_project.yml);
+    the definition is the docs block metric_<name>, the text the dbt docs site shows (on the
+    metric pages too); the breakdown dimensions and their values' names from the registry and
+    the seed."""
     _, client, auth = api
     body = client.get("/api/metrics", headers=auth).json()
     daily = body["grains"]["daily"]["metrics"]
     assert [m["name"] for m in daily] == list(METRICS)
-    pv = daily[0]
-    assert (pv["label_zh"], pv["label_en"], pv["unit"], pv["format"]) == (
-        "页面访问量",
-        "Page views",
-        "count",
-        "integer",
-    )
+    pv, uv = daily[0], daily[1]
+    assert pv == {
+        "name": "pv", "label_zh": "页面访问量", "label_en": "Page views", "short_zh": "PV", "short_en": "PV",
+        "unit": "count", "format": "integer", "description": pv["description"], "cumulative": False,
+        "funnel_step": None, "kind": "counter", "additive": True,
+    }  # fmt: skip
+    assert (uv["kind"], uv["additive"], uv["funnel_step"]) == ("unique_counter", False, 1)
     assert [m["format"] for m in daily if m["unit"] == "yuan"] == ["money"] * 3
+    assert [m["name"] for m in body["grains"]["user-types"]["metrics"]] == [
+        m.name for m in load_registry().mart_metrics("user_type_daily_stats")
+    ]
     import json
 
     manifest = json.loads(manifest_path().read_text())
-    columns = manifest["nodes"]["model.bizstats.daily_stats"]["columns"]
-    assert all(m["description"] == columns[m["name"]]["description"] for m in daily)
+    docs = docs_blocks(manifest)
+    assert all(m["description"] == docs[f"metric_{m['name']}"] for m in daily)
+    assert pv["description"].startswith("**PV 页面访问量 — page views** (`pv`, integer)")
     assert {k: v["description"] for k, v in manifest["metrics"].items()} == {
         f"metric.bizstats.{m['name']}": m["description"] for m in daily
     }
-    assert read_catalog(manifest_path()).metrics("daily_stats")[0].description.startswith("**PV 页面访问量")
+    assert read_catalog(manifest_path()).metrics("daily_stats")[0].description == pv["description"]
+    assert list(body["breakdowns"]) == [d.name for d in load_registry().dimensions]
+    assert body["breakdowns"]["auth_method"] == {
+        "zh": "认证方式", "en": "Verification method",
+        "values": {"id_card": {"zh": "身份证", "en": "ID card"}, "face": {"zh": "人脸", "en": "Face"},
+                   "bank_card": {"zh": "银行卡", "en": "Bank card"}, "other": {"zh": "其他", "en": "Other"}},
+    }  # fmt: skip
 
 
 def test_quality_board_names_what_does_not_exist_yet(api):

@@ -1,34 +1,41 @@
-"""Metrics are configuration (issue 10, seed §11.3): a metric column added to a mart with its
-yml entry (meta labels, unit, format) is served by the API and listed for the dashboard with
-no Python or JavaScript change. The test works on a copy of the dbt project: it adds the
-entry, lets dbt parse the copy (the manifest the API reads), and adds the column to the
-built warehouse's daily_stats as `bizstats build --full-refresh --select daily_stats` would
-after the model's SQL gained it."""
+"""Metrics are configuration (issue 16, seed §11.3): a metric added to the registry
+(vars.metrics of dbt_project.yml) is served by the query API — listed with its labels, unit,
+format, kind and definition, its values in every grain — and drawn by the dashboard with no
+Python or JavaScript change. The test works on a copy of the dbt project
+(BIZSTATS_PROJECT_DIR): it adds a ratio in percent to the copy's registry, builds the fixtures
+with a plain `bizstats build`, and reads the API."""
 
 from __future__ import annotations
 
 import shutil
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 
 from bizstats.config import project_dir
 from bizstats.metrics_catalog import manifest_path
 from bizstats.parse_state import PROJECT_PARTS
+from bizstats.registry import load_registry
 from bizstats.web.app import create_app
 from bizstats.web.dashboard import STATIC
 from bizstats.web.keys import create_key
 from tests_py.test_query_api import METRICS, built_warehouse
 
-ENTRY = """      - name: pv_per_visitor
-        description: Page views per unique visitor (pv / uv), two decimals; 0 when uv = 0.
-        meta:
-          label_zh: 人均浏览量
-          label_en: Page views per visitor
-          unit: views
-          format: decimal
-      - name: channel
-"""
+# what a user pastes at the end of `metrics:` (docs/adding-a-metric.md's conversion rate)
+ENTRY = """    - name: member_conversion
+      label_zh: 会员转化率
+      label_en: Member conversion
+      unit: ratio
+      format: percent
+      description: New members / UV, a fraction rounded half up to 4 places; 0 without visitors.
+      kind: ratio
+      numerator: new_member_count
+      denominator: uv
+      decimals: 4
+
+  # Breakdown dimensions"""
 
 
 def _project_copy(root: Path) -> Path:
@@ -40,45 +47,67 @@ def _project_copy(root: Path) -> Path:
         elif source.is_file():
             copy.mkdir(exist_ok=True)
             shutil.copy(source, copy / part)
-    marts = copy / "models" / "marts" / "_marts.yml"  # daily_stats' first column after its metrics
-    text = marts.read_text(encoding="utf-8")
-    marts.write_text(text.replace("      - name: channel\n", ENTRY, 1), encoding="utf-8")
+    registry = copy / "dbt_project.yml"
+    text = registry.read_text(encoding="utf-8")
+    assert text.count("\n  # Breakdown dimensions") == 1  # the comment after the last metric
+    registry.write_text(text.replace("\n  # Breakdown dimensions", "\n" + ENTRY, 1), encoding="utf-8")
     return copy
 
 
-def test_a_metric_added_in_yml_is_served(tmp_path_factory, monkeypatch):
-    w = built_warehouse("duckdb", tmp_path_factory, monkeypatch)
+def test_a_metric_added_to_the_registry_is_served(tmp_path_factory, monkeypatch):
     copy = _project_copy(tmp_path_factory.mktemp("dbt"))
     monkeypatch.setenv("BIZSTATS_PROJECT_DIR", str(copy))
     monkeypatch.setenv("DBT_TARGET_PATH", str(copy / "target"))
     monkeypatch.delenv("BIZSTATS_REDIS_URL", raising=False)
-    assert not manifest_path().exists()  # the API runs `dbt parse` itself when there is none
-    w.execute("alter table {schema}.daily_stats add column pv_per_visitor decimal(10, 2) default 0")
-    w.execute("update {schema}.daily_stats set pv_per_visitor = round(pv / uv, 2) where uv > 0")
+    assert load_registry().published()[-1].name == "member_conversion"
+    w = built_warehouse("duckdb", tmp_path_factory, monkeypatch)
+    assert manifest_path().is_relative_to(copy)
     _, token = create_key(w.target, "tests")
     auth = {"Authorization": f"Bearer {token}"}
     with TestClient(create_app(w.target)) as client:
-        daily = client.get("/api/metrics", headers=auth).json()["grains"]["daily"]["metrics"]
-        rows = client.get(
-            "/api/stats/daily", params={"start": "2024-03-10", "end": "2024-03-11"}, headers=auth
-        ).json()["rows"]
-    assert [m["name"] for m in daily] == [*METRICS, "pv_per_visitor"]
-    assert {k: daily[-1][k] for k in ("label_zh", "label_en", "unit", "format", "description")} == {
-        "label_zh": "人均浏览量",
-        "label_en": "Page views per visitor",
-        "unit": "views",
-        "format": "decimal",
-        "description": "Page views per unique visitor (pv / uv), two decimals; 0 when uv = 0.",
-    }
-    # 03-10: pv 7, uv 5 -> 1.40; 03-11: pv 1, uv 0 -> 0
-    assert [r["pv_per_visitor"] for r in rows] == ["1.40", "0.00"]
+        body = client.get("/api/metrics", headers=auth).json()
+        days = {"start": "2024-03-10", "end": "2024-03-11"}
+        daily = client.get("/api/stats/daily", params=days, headers=auth).json()["rows"]
+        weekly = client.get("/api/stats/weekly", params=days, headers=auth).json()["rows"]
+        users = client.get("/api/stats/user-types", params=days, headers=auth).json()["rows"]
+    listed = body["grains"]["daily"]["metrics"]
+    assert [m["name"] for m in listed] == [*METRICS, "member_conversion"]
+    assert listed[-1] == {
+        "name": "member_conversion", "label_zh": "会员转化率", "label_en": "Member conversion",
+        "short_zh": "会员转化率", "short_en": "Member conversion", "unit": "ratio", "format": "percent",
+        "description": "New members / UV, a fraction rounded half up to 4 places; 0 without visitors.",
+        "cumulative": False, "funnel_step": None, "kind": "ratio", "additive": False,
+    }  # fmt: skip
+    assert body["grains"]["user-types"]["metrics"][-1]["name"] == "member_conversion"
+    # 03-10: new members 1, uv 5 -> 0.2000; 03-11: uv 0 -> 0 (a fraction as an exact string)
+    assert [(r["stat_date"], r["new_member_count"], r["uv"], r["member_conversion"]) for r in daily] == [
+        ("2024-03-10", 1, 5, "0.2000"),
+        ("2024-03-11", 1, 0, "0.0000"),
+    ]
+    # a week is computed from the week's parts, never averaged over its days
+    assert [r["week_start"] for r in weekly] == ["2024-03-04", "2024-03-11"]
+    for week in weekly:
+        parts = Decimal(week["new_member_count"]) / week["uv"] if week["uv"] else Decimal(0)
+        assert week["member_conversion"] == str(parts.quantize(Decimal("0.0001"), ROUND_HALF_UP))
+    assert {r["user_type"] for r in users} == {"new", "old"} and all("member_conversion" in r for r in users)
 
 
 def test_the_dashboard_names_no_mart_metric():
-    """The page draws whatever GET /api/metrics lists: no mart metric column is written in
-    its code (pv and uv appear only as the collector's real-time counter names)."""
+    """The page draws whatever GET /api/metrics and GET /api/stats/realtime list: no metric
+    of the registry is written in its code."""
     code = (
         "".join(p.read_text(encoding="utf-8") for p in STATIC.glob("*.js"))
         + (STATIC / "index.html").read_text()
     )
-    assert [m for m in METRICS if m not in ("pv", "uv") and m in code] == []
+    assert [m for m in METRICS if f'"{m}"' in code or f"'{m}'" in code or f".{m}" in code] == []
+
+
+@pytest.mark.parametrize(
+    ("fmt", "value", "shown"),
+    [("percent", "0.1250", "12.50%"), ("percent", "0", "0%"), ("percent", "1.5000", "150.00%"),
+     ("money", "1234.5", "1,234.50"), ("integer", "1234567", "1,234,567"), ("decimal", "1.40", "1.40")],
+)  # fmt: skip
+def test_a_value_reads_as_its_format_says(fmt, value, shown):
+    from bizstats.metrics_catalog import display
+
+    assert display(fmt, Decimal(value)) == shown

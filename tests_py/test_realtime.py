@@ -112,3 +112,104 @@ def test_ingestion_works_without_redis_and_rebuild_restores_the_counters(target,
     with live_app(target) as url:
         stats = _read(url, target).json()
     assert {k: stats[k] for k in EXPECTED} == EXPECTED
+
+
+LOGINS = """    - name: login_count
+      label_zh: 登录次数
+      label_en: Logins
+      unit: count
+      format: integer
+      description: Logins (user_login events).
+      kind: counter
+      source: events
+      filter: {event_type: user_login}
+    - name: sms_login_users
+      label_zh: 短信登录用户数
+      label_en: Users who logged in by SMS
+      short_en: SMS users
+      unit: users
+      format: integer
+      description: Distinct users among the logins by SMS code.
+      kind: unique_counter
+      source: events
+      filter: {event_type: user_login, extra_data.method: sms}
+      distinct: user_id
+    - name: app_page_views
+      label_zh: App 页面访问量
+      label_en: App page views
+      unit: count
+      format: integer
+      description: Page views in the app.
+      kind: counter
+      source: page_views
+      filter: {channel: app}
+    - name: long_views
+      label_zh: 长访问
+      label_en: Long views
+      unit: count
+      format: integer
+      description: Page views whose duration is an outlier (known to builds only).
+      kind: count
+      source: page_views
+      filter: {is_duration_outlier: 1}
+
+  # Breakdown dimensions"""
+
+
+def _with_logins(root) -> None:
+    """A copy of the project's registry and seeds with three event counters more, and one a
+    build alone can count (a page view's duration)."""
+    from bizstats.config import project_dir
+
+    (root / "seeds").mkdir(parents=True)
+    for seed in (project_dir() / "seeds").glob("*.csv"):
+        (root / "seeds" / seed.name).write_bytes(seed.read_bytes())
+    text = (project_dir() / "dbt_project.yml").read_text(encoding="utf-8")
+    (root / "dbt_project.yml").write_text(text.replace("\n  # Breakdown dimensions", "\n" + LOGINS, 1))
+
+
+def test_every_event_counter_of_the_registry_is_counted(target, redis_url, tmp_path, monkeypatch):
+    """Registry edits alone: a counter and a unique counter over events (a column and an
+    extra_data field filtered), a counter over page views get real-time counters; a metric
+    that needs a build (a duration) gets none. pv, uv and the business counters are as
+    before."""
+    _with_logins(tmp_path / "project")
+    monkeypatch.setenv("BIZSTATS_PROJECT_DIR", str(tmp_path / "project"))
+    at = f"{NOW:%Y-%m-%d %H:%M:%S}"
+    base = {"timestamp": at, "channel": "app", "device_type": "mobile"}
+    logins = [
+        {**base, "event_id": uuid7(), "event_type": "user_login", "user_id": "u1", "method": "sms"},
+        {**base, "event_id": uuid7(), "event_type": "user_login", "user_id": "u1", "method": "sms"},
+        {**base, "event_id": uuid7(), "event_type": "user_login", "user_id": "u2", "method": "password"},
+        {**base, "event_id": uuid7(), "event_type": "user_login", "user_id": "u3", "method": "sms",
+         "channel": "wechat"},
+        {**base, "event_id": uuid7(), "event_type": "user_login", "user_id": " u4 "},  # trimmed
+    ]  # fmt: skip
+    with live_app(target) as url:
+        assert _post(url, _events() + logins).status_code == 200
+        began = time.monotonic()
+        while _read(url, target).json().get("login_count", 0) < 5:
+            assert time.monotonic() - began < 2.0, "counter lag over 2 s"
+            time.sleep(0.01)
+        stats = _read(url, target).json()
+    assert [c["name"] for c in stats["counters"]] == [
+        "pv", "uv", "login_count", "sms_login_users", "app_page_views", "new_member", "credit_order",
+        "member_deduction",
+    ]  # fmt: skip
+    assert stats["counters"][3] == {"name": "sms_login_users", "label_zh": "短信登录用户数",
+                                    "label_en": "SMS users", "format": "integer", "unique": True}  # fmt: skip
+    assert {k: stats[k] for k in EXPECTED} == EXPECTED
+    assert (stats["login_count"], stats["sms_login_users"], stats["app_page_views"]) == (5, 2, 1)
+    assert "long_views" not in stats
+    slices = {
+        (s["channel"], s["device_type"]): (s["login_count"], s["sms_login_users"]) for s in stats["slices"]
+    }
+    assert slices == {("app", "mobile"): (4, 1), ("wechat", "mobile"): (1, 1)}
+    # the rebuild from event_logs counts the same
+    ensure_raw_tables(target)
+    assert main(["realtime", "rebuild", "--target", target.name]) == 0
+    with live_app(target) as url:
+        again = _read(url, target).json()
+    assert {k: again[k] for k in ("login_count", "sms_login_users", "app_page_views", *EXPECTED)} == {
+        k: stats[k] for k in ("login_count", "sms_login_users", "app_page_views", *EXPECTED)
+    }
