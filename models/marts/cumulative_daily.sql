@@ -35,9 +35,9 @@ day_movements as (
     select
         metric_facts.stat_date,
         {{ slice_channel('fact_slices', 'metric_facts.channel') }} as channel,
-        {{ slice_device('fact_slices', 'metric_facts.device_type') }} as device_type
-        {%- for metric in cumulatives %},
-        {{ fact_aggregate(metric, 'metric_facts') }} as {{ metric.name }}_movement
+        {{ slice_device('fact_slices', 'metric_facts.device_type') }} as device_type{{ ',' if cumulatives }}
+        {%- for metric in cumulatives %}
+        {{ fact_aggregate(metric, 'metric_facts') }} as {{ metric.name }}_movement{% if not loop.last %},{% endif %}
         {%- endfor %}
     from {{ ref('int_metric_facts_in_window') }} as metric_facts
     {{ slice_rollup_join('fact_slices') }}
@@ -52,9 +52,9 @@ day_movements as (
 base as (
     select
         stored_day_before.channel,
-        stored_day_before.device_type
-        {%- for metric in cumulatives %},
-        stored_day_before.{{ metric.name }} as {{ metric.name }}_base
+        stored_day_before.device_type{{ ',' if cumulatives }}
+        {%- for metric in cumulatives %}
+        stored_day_before.{{ metric.name }} as {{ metric.name }}_base{% if not loop.last %},{% endif %}
         {%- endfor %}
     from {{ this }} as stored_day_before
     where stored_day_before.stat_date = {{ date_literal(prev_day) }}
@@ -68,9 +68,9 @@ earlier_movements as (
 base as (
     select
         {{ slice_channel('movement_slices', 'earlier_movements.channel') }} as channel,
-        {{ slice_device('movement_slices', 'earlier_movements.device_type') }} as device_type
-        {%- for metric in cumulatives %},
-        {{ fact_aggregate(metric, 'earlier_movements') }} as {{ metric.name }}_base
+        {{ slice_device('movement_slices', 'earlier_movements.device_type') }} as device_type{{ ',' if cumulatives }}
+        {%- for metric in cumulatives %}
+        {{ fact_aggregate(metric, 'earlier_movements') }} as {{ metric.name }}_base{% if not loop.last %},{% endif %}
         {%- endfor %}
     from earlier_movements
     {{ slice_rollup_join('movement_slices') }}
@@ -84,10 +84,10 @@ daily as (
     select
         grid.stat_date,
         grid.channel,
-        grid.device_type
-        {%- for metric in cumulatives %},
+        grid.device_type{{ ',' if cumulatives }}
+        {%- for metric in cumulatives %}
         coalesce(day_movements.{{ metric.name }}_movement, 0) as {{ metric.name }}_movement,
-        coalesce(base.{{ metric.name }}_base, 0) as {{ metric.name }}_base
+        coalesce(base.{{ metric.name }}_base, 0) as {{ metric.name }}_base{% if not loop.last %},{% endif %}
         {%- endfor %}
     from grid
     left join day_movements
@@ -103,22 +103,17 @@ final as (
     select
         daily.stat_date,
         {{ as_string('daily.channel', 50) }} as channel,
-        {{ as_string('daily.device_type', 20) }} as device_type
-        {%- for metric in cumulatives %},
+        {{ as_string('daily.device_type', 20) }} as device_type{{ ',' if cumulatives }}
+        {%- for metric in cumulatives %}
         cast(daily.{{ metric.name }}_movement as decimal(18, 2)) as {{ metric.name }}_movement,
-        cast(
-            daily.{{ metric.name }}_base + sum(daily.{{ metric.name }}_movement) over running_total
-            as decimal(18, 2)
-        ) as {{ metric.name }}
+        {{ running_total(metric, 'daily') }} as {{ metric.name }}{% if not loop.last %},{% endif %}
         {%- endfor %}
     from daily
-    {%- if cumulatives %}
     window running_total as (
         partition by daily.channel, daily.device_type
         order by daily.stat_date
         rows between unbounded preceding and current row
     )
-    {%- endif %}
 )
 
 select * from final

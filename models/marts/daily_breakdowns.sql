@@ -21,7 +21,11 @@ listed_values as (
         breakdown_values.dimension,
         breakdown_values.dimension_value
     from {{ ref('breakdown_values') }} as breakdown_values
-    where breakdown_values.dimension in ('{{ dimension_names | join("', '") }}')
+    where breakdown_values.dimension in (
+        {%- for name in dimension_names %}
+        '{{ name }}'{% if not loop.last %},{% endif %}
+        {%- endfor %}
+    )
 ),
 
 listed_dimensions as (
@@ -37,7 +41,8 @@ items as (
         breakdown_facts.dimension,
         breakdown_facts.amount,
         case
-            when listed_dimensions.dimension is null then coalesce(breakdown_facts.dimension_value, 'other')
+            when listed_dimensions.dimension is null
+                then coalesce(breakdown_facts.dimension_value, 'other')
             else coalesce(listed_values.dimension_value, 'other')
         end as dimension_value
     from {{ ref('int_breakdown_facts') }} as breakdown_facts

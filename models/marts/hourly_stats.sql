@@ -12,7 +12,6 @@
     the day's later hours). -#}
 {%- set r = build_range() %}
 {%- set metrics = mart_metrics('hourly_stats') %}
-{%- set cumulatives = metrics | selectattr('kind', 'equalto', 'cumulative') | list %}
 
 with
 
@@ -61,16 +60,14 @@ final as (
         hour_metrics.stat_date,
         {{ as_int('hour_metrics.stat_hour') }} as stat_hour,
         {{ as_string('hour_metrics.channel', 50) }} as channel,
-        {{ as_string('hour_metrics.device_type', 20) }} as device_type
-        {%- for metric in metrics %},
+        {{ as_string('hour_metrics.device_type', 20) }} as device_type,
+        {%- for metric in metrics %}
         {%- if metric.kind == 'cumulative' %}
-        cast(
-            day_end.{{ metric.name }}
-            - coalesce(sum(hour_metrics.{{ metric.name }}_movement) over later_hours, 0) as decimal(18, 2)
-        ) as {{ metric.name }}
+        {{ value_at_hour_end(metric, 'day_end', 'hour_metrics') }} as {{ metric.name }}
         {%- else %}
         hour_metrics.{{ metric.name }}
         {%- endif %}
+        {%- if not loop.last %},{% endif %}
         {%- endfor %}
     from hour_metrics
     left join cumulative_daily as day_end
@@ -78,13 +75,11 @@ final as (
             hour_metrics.stat_date = day_end.stat_date
             and hour_metrics.channel = day_end.channel
             and hour_metrics.device_type = day_end.device_type
-    {%- if cumulatives %}
     window later_hours as (
         partition by hour_metrics.stat_date, hour_metrics.channel, hour_metrics.device_type
         order by hour_metrics.stat_hour
         rows between 1 following and unbounded following
     )
-    {%- endif %}
 )
 
 select * from final

@@ -69,9 +69,9 @@ type_metrics as (
 final as (
     select
         type_metrics.stat_date,
-        {{ as_string('type_metrics.user_type', 10) }} as user_type
-        {%- for metric in metrics %},
-        type_metrics.{{ metric.name }}
+        {{ as_string('type_metrics.user_type', 10) }} as user_type,
+        {%- for metric in metrics %}
+        type_metrics.{{ metric.name }}{% if not loop.last %},{% endif %}
         {%- endfor %}
     from type_metrics
 )

@@ -23,16 +23,16 @@ grid as (
 
 page_views as (
     select
-        period_days.period_start,
-        int_page_views.*
+        int_page_views.*,
+        period_days.period_start
     from {{ ref('int_page_views') }} as int_page_views
     inner join period_days on int_page_views.stat_date = period_days.stat_date
 ),
 
 metric_facts as (
     select
-        period_days.period_start,
-        int_metric_facts_in_window.*
+        int_metric_facts_in_window.*,
+        period_days.period_start
     from {{ ref('int_metric_facts_in_window') }} as int_metric_facts_in_window
     inner join period_days on int_metric_facts_in_window.stat_date = period_days.stat_date
 ),
@@ -49,13 +49,14 @@ final as (
         week_metrics.as_of_date,
         {{ as_int('week_metrics.days_covered') }} as days_covered,
         {{ as_string('week_metrics.channel', 50) }} as channel,
-        {{ as_string('week_metrics.device_type', 20) }} as device_type
-        {%- for metric in metrics %},
+        {{ as_string('week_metrics.device_type', 20) }} as device_type,
+        {%- for metric in metrics %}
         {%- if metric.kind == 'cumulative' %}
         cast(as_of_cumulative.{{ metric.name }} as decimal(18, 2)) as {{ metric.name }}
         {%- else %}
         week_metrics.{{ metric.name }}
         {%- endif %}
+        {%- if not loop.last %},{% endif %}
         {%- endfor %}
     from week_metrics
     left join {{ ref('cumulative_daily') }} as as_of_cumulative
