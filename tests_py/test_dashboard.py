@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from bizstats.metrics_catalog import manifest_path
+from bizstats.metrics_catalog import docs_blocks, manifest_path
 from bizstats.web.app import create_app
 from bizstats.web.keys import create_key
 from tests_py.conftest import require_chromium
@@ -84,7 +84,7 @@ def test_dashboard_shows_the_api_and_mart_numbers(served, tmp_path):
             f"stat_date = '{DAY}' and device_type = 'all' and channel in ('all', 'app')",
         )
     }
-    descriptions = json.loads(manifest_path().read_text())["nodes"]["model.bizstats.daily_stats"]["columns"]
+    descriptions = docs_blocks(json.loads(manifest_path().read_text()))  # the docs site's texts
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=require_chromium(), args=["--no-sandbox"])
         console: list[str] = []
@@ -102,12 +102,16 @@ def test_dashboard_shows_the_api_and_mart_numbers(served, tmp_path):
         pv_card = page.locator('#kpis .card[data-metric="pv"]')
         assert pv_card.locator(".value").inner_text() == "1"
         assert pv_card.locator(".prev").inner_text() == "-85.7%"  # 1 vs 7 the day before
-        assert pv_card.get_attribute("title") == descriptions["pv"]["description"]  # the dbt docs' text
+        assert pv_card.get_attribute("title") == descriptions["metric_pv"]  # the dbt docs' text
         money = page.locator('#kpis .card[data-metric="total_deduction"] .value').inner_text()
         assert money == "57.89"
         # the split table holds the day's slices of the chosen metric
         assert page.locator('#split-table td[data-slice="official|pc"]').get_attribute("data-value") == "0"
         assert "暂无实时计数" in page.locator("#realtime").inner_text()
+        # the breakdown table names each dimension and value as the registry and the seed do
+        row = '#breakdowns tr[data-dimension="member_deduction_status"][data-value="success"]'
+        deduction = page.locator(f"{row} td")
+        assert deduction.all_inner_texts()[:2] == ["会员扣费状态", "成功"]
         assert page.locator("#no-alerts").inner_text() == "无告警"
         # a chart's tooltip (ECharts draws it; under the policy, in the canvas)
         box = page.locator("#trend").bounding_box()

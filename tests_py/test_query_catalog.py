@@ -21,6 +21,8 @@ from bizstats.registry import load_registry
 from bizstats.web.app import create_app
 from bizstats.web.dashboard import STATIC
 from bizstats.web.keys import create_key
+from tests_py.conftest import require_chromium
+from tests_py.test_collect_support import live_app
 from tests_py.test_query_api import METRICS, built_warehouse
 
 # what a user pastes at the end of `metrics:` (docs/adding-a-metric.md's conversion rate)
@@ -54,14 +56,22 @@ def _project_copy(root: Path) -> Path:
     return copy
 
 
-def test_a_metric_added_to_the_registry_is_served(tmp_path_factory, monkeypatch):
+@pytest.fixture(scope="module")
+def added(tmp_path_factory):
+    """The fixtures built from a project copy whose registry has member_conversion."""
     copy = _project_copy(tmp_path_factory.mktemp("dbt"))
-    monkeypatch.setenv("BIZSTATS_PROJECT_DIR", str(copy))
-    monkeypatch.setenv("DBT_TARGET_PATH", str(copy / "target"))
-    monkeypatch.delenv("BIZSTATS_REDIS_URL", raising=False)
-    assert load_registry().published()[-1].name == "member_conversion"
-    w = built_warehouse("duckdb", tmp_path_factory, monkeypatch)
-    assert manifest_path().is_relative_to(copy)
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("BIZSTATS_PROJECT_DIR", str(copy))
+        env.setenv("DBT_TARGET_PATH", str(copy / "target"))
+        env.delenv("BIZSTATS_REDIS_URL", raising=False)
+        assert load_registry().published()[-1].name == "member_conversion"
+        w = built_warehouse("duckdb", tmp_path_factory, env)
+        assert manifest_path().is_relative_to(copy)
+        yield w
+
+
+def test_a_metric_added_to_the_registry_is_served(added):
+    w = added
     _, token = create_key(w.target, "tests")
     auth = {"Authorization": f"Bearer {token}"}
     with TestClient(create_app(w.target)) as client:
@@ -90,6 +100,34 @@ def test_a_metric_added_to_the_registry_is_served(tmp_path_factory, monkeypatch)
         parts = Decimal(week["new_member_count"]) / week["uv"] if week["uv"] else Decimal(0)
         assert week["member_conversion"] == str(parts.quantize(Decimal("0.0001"), ROUND_HALF_UP))
     assert {r["user_type"] for r in users} == {"new", "old"} and all("member_conversion" in r for r in users)
+
+
+def test_the_dashboard_draws_its_card(added, tmp_path):
+    """Chromium: the new metric's KPI card, its value in percent and its definition as the
+    card's tooltip; it is a metric to choose for the trend."""
+    from playwright.sync_api import sync_playwright
+
+    chromium = require_chromium()
+    _, token = create_key(added.target, "browser")
+    with live_app(added.target) as url, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.goto(url + "/")
+        page.evaluate(f"localStorage.setItem('bizstats.apiKey', '{token}')")
+        page.goto(f"{url}/?start=2024-03-01&end=2024-03-10&grain=daily&channel=all&device_type=all"
+                  "&metric=member_conversion&lang=en")  # fmt: skip
+        page.wait_for_function("document.body.dataset.loaded", timeout=30000)
+        card = page.locator('#kpis .card[data-metric="member_conversion"]')
+        texts = (card.locator(".name").inner_text(), card.locator(".value").inner_text())
+        assert texts == ("Member conversion · Member conversion", "20.00%")
+        assert card.get_attribute("data-value") == "0.2000"
+        assert card.get_attribute("title") == (
+            "New members / UV, a fraction rounded half up to 4 places; 0 without visitors."
+        )
+        assert page.locator("#metric").input_value() == "member_conversion"
+        card.hover()
+        page.screenshot(path=str(tmp_path / "dashboard-added-metric.png"), full_page=True)
+        browser.close()
 
 
 def test_the_dashboard_names_no_mart_metric():
