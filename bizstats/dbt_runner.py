@@ -38,7 +38,7 @@ def _target_env(target: Target) -> dict[str, str]:
     return env
 
 
-# The build range as the dbt project reads it at execution time (macros/build_range.sql,
+# The build range as the dbt project reads it at execution time (macros/calendar/build_range.sql,
 # range_setting): environment variables keep dbt's partial parsing, where `--vars` of a new
 # date every night would make it re-parse the whole project.
 RANGE_ENV = ("BIZSTATS_BUILD_START", "BIZSTATS_BUILD_END")

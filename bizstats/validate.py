@@ -27,7 +27,7 @@ JSON_MAX_BYTES = 65_535  # a JSON value (extra_data), as UTF-8
 JSON_MAX_DEPTH = 31  # MariaDB's JSON_VALID refuses 32 levels of nesting (measured on 10.11)
 # The largest amount, yuan: dbt var amount_max (9,999,999,999.99: a million rows of it still
 # sum within DECIMAL(18,2), so no day's or history's total overflows); staging sets aside a
-# larger one inserted by hand rather than fail every build (macros/bounded_amount.sql).
+# larger one inserted by hand rather than fail every build (macros/staging/bounded_amount.sql).
 AMOUNT_MAX = project_vars().amount_max
 AMOUNT_INTEGER_DIGITS = len(str(int(AMOUNT_MAX)))
 

@@ -1,5 +1,5 @@
 {#- (expression, column name) of each group key of `rows` (an alias): the grain columns, then,
-    with a `rollup` alias (macros/slice_rollup.sql), the sliced channel and device type. -#}
+    with a `rollup` alias (macros/metrics/slice_rollup_join.sql), the sliced channel and device type. -#}
 {% macro grain_keys(rows, grain_columns, rollup) -%}
     {%- set keys = [] -%}
     {%- for col in grain_columns -%}

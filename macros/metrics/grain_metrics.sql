@@ -13,7 +13,7 @@
     The grain is `grain_columns`, columns of the grid, of `page_views` and of `metric_facts`
     (['stat_date'], ['stat_date', 'stat_hour'], ['period_start'], ['stat_date', 'user_type']).
     With `by_slice` the grid is also keyed by channel and device_type, and each row counts in its
-    four slices (macros/slice_rollup.sql). `page_views`: int_page_views rows (metrics whose
+    four slices (macros/metrics/slice_rollup_join.sql). `page_views`: int_page_views rows (metrics whose
     source is page_views); `metric_facts`: int_metric_facts_in_window rows (every other metric);
     both names of relations (CTEs) of the caller. -#}
 {% macro grain_metrics(grid, grain_columns, page_views, metric_facts, metrics, by_slice=true) -%}

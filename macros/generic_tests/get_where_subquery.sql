@@ -1,6 +1,6 @@
 {#- Tests limited to the build range (dbt's documented way to give tests a dynamic `where`):
     a test's `where` config may use these placeholders, replaced at execution time by
-    literals of the current build range (macros/build_range.sql):
+    literals of the current build range (macros/calendar/build_range.sql):
       __range_start__, __range_end__         the first and last local day (date literals),
                                              for local date columns such as stat_date;
       __utc_range_start__, __utc_range_end__ local midnight of the first day and of the day

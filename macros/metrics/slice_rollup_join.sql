@@ -14,13 +14,3 @@
         union all select 1 as roll_channel, 1 as roll_device
     ) as {{ rollup }}
 {%- endmacro %}
-
-{#- The sliced channel: 'all' on the rollup rows that roll channels up, else `channel`. -#}
-{% macro slice_channel(rollup, channel) -%}
-    case when {{ rollup }}.roll_channel = 1 then 'all' else {{ channel }} end
-{%- endmacro %}
-
-{#- The sliced device type: 'all' on the rollup rows that roll devices up, else `device_type`. -#}
-{% macro slice_device(rollup, device_type) -%}
-    case when {{ rollup }}.roll_device = 1 then 'all' else {{ device_type }} end
-{%- endmacro %}

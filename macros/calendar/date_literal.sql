@@ -1,0 +1,4 @@
+{#- A SQL date literal of the Python date `day`. -#}
+{% macro date_literal(day) -%}
+    date '{{ day.isoformat() }}'
+{%- endmacro %}
