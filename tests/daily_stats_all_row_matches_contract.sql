@@ -13,10 +13,8 @@
     One failing row per (day, metric). Severity error: the contract itself, for any input. -#}
 {%- set r = build_range() %}
 {%- set published = mart_metrics('daily_stats') %}
-{%- set part_names = [] %}
-{%- for metric in published if metric.kind == 'ratio' %}
-    {%- do part_names.extend([metric.numerator, metric.denominator]) %}
-{%- endfor %}
+{%- set ratios = published | selectattr('kind', 'equalto', 'ratio') | list %}
+{%- set part_names = ratios | map(attribute='numerator') | list + ratios | map(attribute='denominator') | list %}
 {%- set computed = metric_registry()
     | rejectattr('kind', 'equalto', 'ratio')
     | selectattr('name', 'in', published | map(attribute='name') | list + part_names)
@@ -82,9 +80,9 @@ parts as (
         {%- endfor %}
         build_days.stat_date
     from build_days
-    {%- for metric in computed %}
+    {% for metric in computed -%}
     left join {{ metric.name }}_by_day on build_days.stat_date = {{ metric.name }}_by_day.stat_date
-    {%- endfor %}
+    {% endfor -%}
 ),
 
 expected as (

@@ -1,4 +1,4 @@
-{#- Raw amounts above the var amount_max, which staging sets aside (macros/bounded_amount.sql):
+{#- Raw amounts above the var amount_max, which staging sets aside (macros/staging/bounded_amount.sql):
     only a row inserted by hand can hold one (bizstats load and the collector refuse them).
     The business tables whole, event_logs in the build range. Severity warn: the build goes on
     without the row; its key tells which to correct. -#}

@@ -46,6 +46,9 @@ where typed.stat_date is null or typed.n_types <> 2
 
 {%- for metric in metrics %}
 {%- set adds_up = metric.additive or metric.distinct == type_keys[metric.source_spec.user_type] %}
+{%- set value = 'totals.' ~ metric.name %}
+{%- set failing = value ~ ' <> typed.' ~ metric.name ~ '_sum' if adds_up else
+    value ~ ' < typed.' ~ metric.name ~ '_max or ' ~ value ~ ' > typed.' ~ metric.name ~ '_sum' %}
 
 union all
 
@@ -56,10 +59,5 @@ select
     cast(totals.{{ metric.name }} as decimal(18, 2)) as daily_stats_value
 from totals
 inner join typed on totals.stat_date = typed.stat_date
-where
-    {%- if adds_up %}
-    typed.{{ metric.name }}_sum <> totals.{{ metric.name }}
-    {%- else %}
-    totals.{{ metric.name }} < typed.{{ metric.name }}_max or totals.{{ metric.name }} > typed.{{ metric.name }}_sum
-    {%- endif %}
+where {{ failing }}
 {%- endfor %}

@@ -6,9 +6,8 @@ trips every plausibility check)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import re
+from pathlib import Path
 
 import pytest
 import yaml
@@ -25,12 +24,22 @@ ROOT = Path(__file__).resolve().parents[1]
 WARN_TESTS = {
     # a reversal (refund) may exceed what it reverses or come before it: running totals net of
     # reversals (the cumulative metrics) can go below 0
-    *(("not_negative", model, None) for model in (
-        "daily_stats", "hourly_stats", "weekly_stats", "monthly_stats", "cumulative_daily")),
+    *(
+        ("not_negative", model, None)
+        for model in ("daily_stats", "hourly_stats", "weekly_stats", "monthly_stats", "cumulative_daily")
+    ),
     # references and raw values from the source systems (missing users, unknown event types)
     ("relationships", "stg_event_logs", "event_type"),
-    *(("relationships", model, "user_id") for model in (
-        "stg_real_name_auths", "stg_bank_cards", "stg_member_orders", "stg_orders", "stg_deductions")),
+    *(
+        ("relationships", model, "user_id")
+        for model in (
+            "stg_real_name_auths",
+            "stg_bank_cards",
+            "stg_member_orders",
+            "stg_orders",
+            "stg_deductions",
+        )
+    ),
     ("relationships", "stg_refunds", "deduction_id"),
 }
 # Where the tests of the marts live: they read the metric registry, never a list of names.
@@ -81,15 +90,25 @@ def test_dbt_tests_pass_and_catch_a_broken_slice(wh):
         "daily_breakdowns_match_daily_stats",
         "cumulative_daily_is_running_sum",
         "daily_stats_all_row_matches_contract",
-        *(f"{mart}_metric_definitions_hold" for mart in (
-            "daily_stats", "hourly_stats", "weekly_stats", "monthly_stats", "user_type_daily_stats")),
+        *(
+            f"{mart}_metric_definitions_hold"
+            for mart in (
+                "daily_stats",
+                "hourly_stats",
+                "weekly_stats",
+                "monthly_stats",
+                "user_type_daily_stats",
+            )
+        ),
     ):
         assert tests.get(name) == "pass", name
 
     # a warning (u9 is missing from `users`) is reported with dbt's message, not failed
     lines: list[str] = []
     outcome = run_dbt(
-        wh.target, ["test", "--select", "stg_orders,test_name:relationships"], RANGE,
+        wh.target,
+        ["test", "--select", "stg_orders,test_name:relationships"],
+        RANGE,
         progress=lines.append,
     )
     assert not outcome.failures

@@ -42,7 +42,10 @@ def _pasted_project(tmp_path: Path) -> Path:
             shutil.copy(source, project / name)
     metrics, dimensions = _blocks("yaml")
     text = (project / "dbt_project.yml").read_text(encoding="utf-8")
-    for after, block in (("\n  # Breakdown dimensions", metrics), ("\n  # What a metric or a dimension", dimensions)):
+    for after, block in (
+        ("\n  # Breakdown dimensions", metrics),
+        ("\n  # What a metric or a dimension", dimensions),
+    ):
         cut = text.index(after)
         text = text[:cut].rstrip("\n") + "\n" + block + text[cut:]
     (project / "dbt_project.yml").write_text(text, encoding="utf-8")
@@ -67,16 +70,29 @@ def test_the_guide_pasted_gives_metric_pages_dbt_parses(tmp_path):
     assert [d.name for d in registry.dimensions][-2:] == ["province", "order_pay_method"]
     conversion = registry.metric("member_conversion")
     assert (conversion.kind, conversion.decimals, conversion.format, conversion.sql_type) == (
-        "ratio", 4, "percent", "decimal(18,4)")
+        "ratio",
+        4,
+        "percent",
+        "decimal(18,4)",
+    )
     assert registry.metric("refund_amount").time == "refunded_at"
 
     assert sync_semantic_yml(project)  # the pages follow the registry
     assert not sync_semantic_yml(project)
     target = tmp_path / "target"
-    result = dbtRunner().invoke([
-        "parse", "--project-dir", str(project), "--profiles-dir", str(project),
-        "--target-path", str(target), "--quiet", "--no-partial-parse",
-    ])
+    result = dbtRunner().invoke(
+        [
+            "parse",
+            "--project-dir",
+            str(project),
+            "--profiles-dir",
+            str(project),
+            "--target-path",
+            str(target),
+            "--quiet",
+            "--no-partial-parse",
+        ]
+    )
     assert result.success, result.exception
     manifest = json.loads((target / "manifest.json").read_text(encoding="utf-8"))
     pages = {m["name"]: m for m in manifest["metrics"].values()}
@@ -84,18 +100,20 @@ def test_the_guide_pasted_gives_metric_pages_dbt_parses(tmp_path):
     assert pages["member_conversion"]["label"] == "会员转化率 Member conversion"
     assert pages["member_conversion"]["description"] == conversion.description  # no docs block
     assert pages["pv"]["description"].startswith("**PV 页面访问量 — page views**")  # its docs block
-    measures = {
-        m["name"]: m for model in manifest["semantic_models"].values() for m in model["measures"]}
+    measures = {m["name"]: m for model in manifest["semantic_models"].values() for m in model["measures"]}
     assert (measures["login_count_sum"]["agg"], measures["login_count_sum"]["non_additive_dimension"]) == (
-        "sum", None)
+        "sum",
+        None,
+    )
     assert measures["login_users_of_day"]["non_additive_dimension"]["name"] == "stat_date"
     assert measures["total_deduction_end"]["agg"] == "sum"
     check_columns(registry, target / "manifest.json")  # every column the guide names exists
 
     # the guide's line for a column the source does not have
     text = (project / "dbt_project.yml").read_text(encoding="utf-8")
-    (project / "dbt_project.yml").write_text(text.replace("amount: amount\n      time: refunded_at",
-                                                          "amount: amout\n      time: refunded_at"))
+    (project / "dbt_project.yml").write_text(
+        text.replace("amount: amount\n      time: refunded_at", "amount: amout\n      time: refunded_at")
+    )
     with pytest.raises(BizstatsError) as caught:
         check_columns(load_registry(project), target / "manifest.json")
     assert _guide_line("a column the source does not have").fullmatch(str(caught.value))
@@ -129,14 +147,17 @@ MISTAKES = {
     "a ratio of a ratio": lambda v: _entry("member_conversion", v).update(numerator="avg_visit_duration"),
     "too many decimals": lambda v: _entry("member_conversion", v).update(decimals=12),
     "a filter value that does not compile": lambda v: _entry("login_count", v).update(
-        filter={"event_type": True}),
+        filter={"event_type": True}
+    ),
     "a funnel step taken": lambda v: _entry("login_count", v).update(funnel_step=1),
     "a dimension with both value kinds": lambda v: v["breakdown_dimensions"][-2].update(column="channel"),
     "a dimension without population": lambda v: v["breakdown_dimensions"][-2].pop("source"),
     "a dimension over an unknown metric": lambda v: v["breakdown_dimensions"][-2].update(
-        metric="logins", source=None),
+        metric="logins", source=None
+    ),
     "a dimension over a ratio": lambda v: v["breakdown_dimensions"][-2].update(
-        metric="avg_visit_duration", source=None),
+        metric="avg_visit_duration", source=None
+    ),
     "a dimension name used twice": lambda v: v["breakdown_dimensions"][-2].update(name="card_type"),
 }
 
