@@ -588,8 +588,13 @@ def load_registry(project_dir: Path | None = None) -> Registry:
             return cached[1]
     try:
         document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise BizstatsError(f"cannot read the metric registry in {path}: {exc}") from exc
+    except OSError as exc:
+        raise BizstatsError(f"cannot read the metric registry in {path}: {exc.strerror}") from exc
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise BizstatsError(f"{path} is not valid YAML{where}: {problem}: fix the file") from exc
     values = document.get("vars") if isinstance(document, dict) else None
     registry = registry_from_vars(values if isinstance(values, dict) else {})
     with _cache_lock:

@@ -258,3 +258,42 @@ def test_realtime_counters_are_cross_checked_against_daily_stats(built, redis_ur
     apart = realtime_vs_offline(built.target, LAST)
     assert (apart.status, apart.actual, apart.flagged) == ("judged", Decimal("0.5000"), True)
     assert apart.to_alert().check == "realtime_vs_offline"
+
+
+def test_monitoring_yml_names_published_registry_metrics_only(tmp_path, monkeypatch):
+    """A metric check may judge any published metric of the registry (a daily_stats column),
+    one added there included; any other name stops the config with one line."""
+    from bizstats.checks.config import load_thresholds
+    from bizstats.checks.labels import metric_label
+    from bizstats.config import project_dir
+    from bizstats.errors import BizstatsError
+    from bizstats.registry import load_registry
+
+    path = tmp_path / "monitoring.yml"
+    path.write_text("monitoring:\n  checks:\n    - {check: outlier, metrics: [pv, login_count], "
+                    "high_ratio: 3, low_ratio: 0.3, floor: 100}\n")  # fmt: skip
+    published = ", ".join(m.name for m in load_registry().published())
+    with pytest.raises(BizstatsError) as caught:
+        load_thresholds(path)
+    assert str(caught.value) == (
+        f"{path}: outlier: metric 'login_count' is not a published metric of the registry (the columns of "
+        f"daily_stats, vars.metrics of dbt_project.yml: {published}): name one of them"
+    )
+    hidden = path.with_name("hidden.yml")  # a metric that is not published is no column either
+    hidden.write_text(path.read_text().replace("login_count", "visit_duration_total"))
+    with pytest.raises(BizstatsError, match="metric 'visit_duration_total' is not a published metric"):
+        load_thresholds(hidden)
+    copy = tmp_path / "project"
+    copy.mkdir()
+    registry = (project_dir() / "dbt_project.yml").read_text(encoding="utf-8")
+    entry = ("    - {name: login_count, label_zh: 登录次数, label_en: Logins, short_en: Logins, unit: count, "
+             "format: integer, description: Logins., kind: counter, source: events, "
+             "filter: {event_type: user_login}}\n")  # fmt: skip
+    edited = registry.replace("\n\n  # Breakdown", "\n" + entry + "\n  # Breakdown", 1)
+    (copy / "dbt_project.yml").write_text(edited, encoding="utf-8")
+    monkeypatch.setenv("BIZSTATS_PROJECT_DIR", str(copy))
+    rows = load_thresholds(path)
+    assert sorted({r.metric for r in rows}) == ["login_count", "pv"] and len(rows) == 2
+    assert (metric_label("login_count"), metric_label("pv"), metric_label("event_logs")) == (
+        "登录次数 Logins", "页面访问量 PV", "原始事件 raw events")  # fmt: skip
+    assert metric_label("removed_metric") == "removed_metric"

@@ -426,6 +426,15 @@ def test_bad_sources_and_lists(tmp_path):
     assert _error(tmp_path, _vars(metrics=None) | {"metrics": []}) == (
         "vars.metrics of dbt_project.yml must be a list of metric entries: add one"
     )
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "dbt_project.yml").write_text("vars:\n  metrics:\n    - name: pv\n   kind: counter\n")
+    with pytest.raises(BizstatsError) as caught:
+        load_registry(project_dir=broken)
+    assert str(caught.value) == (
+        f"{broken / 'dbt_project.yml'} is not valid YAML at line 4, column 4: expected <block end>, "
+        "but found '<block mapping start>': fix the file"
+    )
     with pytest.raises(BizstatsError, match="^vars.breakdown_dimensions of dbt_project.yml must be a list"):
         registry_from_vars(_vars() | {"breakdown_dimensions": {"a": 1}})
 
