@@ -1,5 +1,5 @@
 {#- Generic test: a period key is the first day of its period — an ISO week starts on Monday
-    (ISO day of week 1, macros/iso_day_of_week.sql), a month on day 1. -#}
+    (ISO day of week 1, macros/cross_db/iso_day_of_week.sql), a month on day 1. -#}
 {% test is_period_start(model, column_name, period) %}
     {%- if period not in ('week', 'month') %}
         {{ exceptions.raise_compiler_error("is_period_start: period must be week or month, got " ~ period) }}

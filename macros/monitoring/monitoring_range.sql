@@ -1,5 +1,5 @@
 {#- The local days a monitoring run judges: exactly the range it is given (dbt vars
-    start_date / end_date, else BIZSTATS_BUILD_START / _END: macros/build_range.sql,
+    start_date / end_date, else BIZSTATS_BUILD_START / _END: macros/calendar/build_range.sql,
     range_setting), not widened to the last built day as a build is; without one (a plain
     `dbt build`), the build's own range. -#}
 {% macro monitoring_range() -%}
