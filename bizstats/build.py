@@ -38,6 +38,7 @@ from bizstats.lock import warehouse_lock
 from bizstats.project_vars import project_vars
 from bizstats.quarantine import late_data_alerts
 from bizstats.registry import MARTS, RESERVED, Registry, check_columns, load_registry
+from bizstats.registry_docs import sync_semantic_yml
 from bizstats.web.cache import invalidate_days
 from bizstats.web.collect.spool import ingest_spool
 
@@ -183,7 +184,12 @@ def plan_build(
     the late-data horizon (BIZSTATS_LATE_DATA_DAYS) before the requested start are left
     pending (`deferred`) and alerted with the backfill to run (as are new quarantined
     events: bizstats.quarantine.late_data_alerts); a range asked to start at or before them
-    builds them."""
+    builds them.
+
+    A registry change (registry_change: a metric or dimension added, changed or removed since
+    the marts were last fully built) makes the plan cover every day with data, from the first
+    day of data (or the first day stored, if earlier) to the usual end, whatever max_build_days
+    says, with nothing deferred."""
     settings = project_vars()
     first_day, last_day = window_days(settings.utc_offset_hours)
     explicit = start is not None and end is not None
@@ -220,7 +226,7 @@ def plan_build(
     pending = tuple(d for d in changes.pending_days(target) if first_day <= d <= end)
     horizon = requested_start - timedelta(days=late_data_days())
     # (a day the plan covers anyway, e.g. after the last day built, is never left behind)
-    deferred = ()
+    deferred: tuple[date, ...] = ()
     if last_built is not None and not change:  # a registry change rebuilds every day anyway
         deferred = tuple(d for d in pending if d < min(horizon, start))
     pending = pending[len(deferred) :]
@@ -279,8 +285,8 @@ def registry_change(target: Target, registry: Registry) -> tuple[RegistryChange 
         now = {name: print_ for (kind, name), print_ in current.items() if kind == entry}
         before = {name: print_ for (kind, name), print_ in built.items() if kind == entry}
         return (
-            tuple(name for name in now if name not in before),
-            tuple(name for name in now if name in before and now[name] != before[name]),
+            tuple(sorted(name for name in now if name not in before)),
+            tuple(sorted(name for name in now if name in before and now[name] != before[name])),
             tuple(sorted(name for name in before if name not in now)),
         )
 
@@ -305,14 +311,13 @@ def _columns_change(target: Target, registry: Registry) -> RegistryChange | None
     def metric_of(mart: str, column: str) -> str:
         return column.removesuffix(MOVEMENT_SUFFIX) if mart == CUMULATIVE_MART else column
 
-    added: dict[str, None] = {}
+    added: set[str] = set()
     removed: set[str] = set()
     for mart, columns in expected.items():
         have = [column for column in stored.get(mart, []) if column not in RESERVED]
-        added.update((metric_of(mart, c), None) for c in columns if c not in have)
+        added.update(metric_of(mart, c) for c in columns if c not in have)
         removed.update(metric_of(mart, c) for c in have if c not in columns)
-    order = [metric.name for metric in registry.metrics]
-    change = RegistryChange(metrics=(tuple(sorted(added, key=order.index)), (), tuple(sorted(removed))))
+    change = RegistryChange(metrics=(tuple(sorted(added)), (), tuple(sorted(removed))))
     return change or None
 
 
@@ -324,12 +329,7 @@ def check_registry(target: Target) -> Registry:
     last parsed the project, so the manifest is this project's)."""
     registry = load_registry()
     project = project_dir()
-    try:  # TEMPORARY until bizstats.registry_docs lands (part B)
-        from bizstats.registry_docs import sync_semantic_yml
-    except ModuleNotFoundError:
-        pass
-    else:
-        sync_semantic_yml(project)
+    sync_semantic_yml(project)
     check_columns(registry, _manifest(target, project))
     return registry
 

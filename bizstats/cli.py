@@ -78,7 +78,10 @@ def _parser() -> argparse.ArgumentParser:
             "--start/--end: a backfill of that range. Every build also rebuilds the days touched "
             "by rows loaded since they were last built successfully, and carries the days "
             "already built after its range forward, so the warehouse always equals a full "
-            "rebuild of the same data.",
+            "rebuild of the same data. After an edit of the metric registry (vars.metrics and "
+            "breakdown_dimensions in dbt_project.yml: a metric or dimension added, changed or "
+            "removed) it rebuilds every day with data, the marts' columns following the "
+            "registry; a bad entry stops it before any table is touched.",
         )
     )
     build.add_argument("--date", type=_date, help="day to build (default: yesterday, local time)")

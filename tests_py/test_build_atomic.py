@@ -159,13 +159,13 @@ def test_a_build_killed_midway_is_put_back_before_anyone_sees_it(built):
     assert process.stderr is not None
     for line in process.stderr:
         seen.append(line)
-        if " OK " in line and "deduction_cumulative_daily" in line:
+        if " OK " in line and "cumulative_daily" in line:
             process.send_signal(signal.SIGKILL)
             break
     process.wait(timeout=60)
     assert process.returncode == -signal.SIGKILL, "".join(seen)
     half = _marts(wh)  # a reader that bypasses the lock sees the committed mart
-    assert half["deduction_cumulative_daily"] != before["deduction_cumulative_daily"]
+    assert half["cumulative_daily"] != before["cumulative_daily"]
     if wh.target.name == "duckdb":
         assert marker_path(wh.target).exists()
         # the query API's reader: its snapshot is taken under the warehouse lock
@@ -175,10 +175,10 @@ def test_a_build_killed_midway_is_put_back_before_anyone_sees_it(built):
 
         snapshot = duckdb.connect(str(ensure_snapshot(wh.target)), read_only=True)
         try:
-            rows = snapshot.execute("select * from deduction_cumulative_daily").fetchall()
+            rows = snapshot.execute("select * from cumulative_daily").fetchall()
         finally:
             snapshot.close()
-        assert sorted(rows, key=repr) == before["deduction_cumulative_daily"]
+        assert sorted(rows, key=repr) == before["cumulative_daily"]
     else:
         with warehouse_lock(wh.target, "test"):
             pass
