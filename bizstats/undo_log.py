@@ -63,12 +63,18 @@ def begin(target: Target) -> str:
     build_id = uuid.uuid4().hex
     with connect(target) as con:
         cur = _cursor(con, target)
-        create_table(cur, target, target.models_schema, LOG_TABLE, [
-            ("build_id", "varchar", "varchar(32) not null"),
-            ("model", "varchar", "varchar(128) not null"),
-            ("kind", "varchar", "varchar(10) not null"),
-            ("key_columns", "varchar", "varchar(1000) not null"),
-        ])
+        create_table(
+            cur,
+            target,
+            target.models_schema,
+            LOG_TABLE,
+            [
+                ("build_id", "varchar", "varchar(32) not null"),
+                ("model", "varchar", "varchar(128) not null"),
+                ("kind", "varchar", "varchar(10) not null"),
+                ("key_columns", "varchar", "varchar(1000) not null"),
+            ],
+        )
         con.commit()
         for table in _undo_tables(con, target):
             cur.execute(f"drop table if exists {qualified(target, target.models_schema, table)}")

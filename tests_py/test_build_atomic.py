@@ -31,13 +31,28 @@ BIZSTATS = str(Path(sys.executable).parent / "bizstats")
 # weekly, monthly, user types), a credit order and a member deduction (breakdowns,
 # cumulative deductions).
 LATE = {
-    "event_logs": [view("late1", "2024-03-11 02:00:00", user="u7", session="s7", channel="app",
-                        dtype="pc")],
-    "orders": [{"order_id": "o9", "user_id": "u1", "pay_method": "credit", "status": "success",
-                "amount": "7.00", "created_at": "2024-03-11 03:00:00"}],
-    "deductions": [{"deduction_id": "d9", "user_id": "u1", "service_type": "member",
-                    "amount": "3.00", "mode": "auto", "status": "success",
-                    "deducted_at": "2024-03-11 04:00:00"}],
+    "event_logs": [view("late1", "2024-03-11 02:00:00", user="u7", session="s7", channel="app", dtype="pc")],
+    "orders": [
+        {
+            "order_id": "o9",
+            "user_id": "u1",
+            "pay_method": "credit",
+            "status": "success",
+            "amount": "7.00",
+            "created_at": "2024-03-11 03:00:00",
+        }
+    ],
+    "deductions": [
+        {
+            "deduction_id": "d9",
+            "user_id": "u1",
+            "service_type": "member",
+            "amount": "3.00",
+            "mode": "auto",
+            "status": "success",
+            "deducted_at": "2024-03-11 04:00:00",
+        }
+    ],
 }
 
 
@@ -45,7 +60,8 @@ def _tables(wh) -> set[str]:
     with connect(wh.target) as con:
         mark = "?" if wh.target.name == "duckdb" else "%s"
         rows = fetch_all(
-            con, f"select table_name from information_schema.tables where table_schema = {mark}",
+            con,
+            f"select table_name from information_schema.tables where table_schema = {mark}",
             (wh.target.models_schema,),
         )
     return {name for (name,) in rows}
@@ -118,8 +134,9 @@ def test_a_failing_full_refresh_changes_no_mart(built, monkeypatch):
     # one mart rebuilt over all history (--select) fails the same way, and keeps the rest too
     monkeypatch.setenv("BIZSTATS_FAULT_AFTER_MODEL", "daily_breakdowns")
     with pytest.raises(BizstatsError, match="no mart changed"):
-        build(wh.target, day=date(2024, 3, 12), full_refresh=True, select="daily_breakdowns",
-              with_tests=False)
+        build(
+            wh.target, day=date(2024, 3, 12), full_refresh=True, select="daily_breakdowns", with_tests=False
+        )
     assert _marts(wh) == before
     _no_undo_left(wh)
 
@@ -127,10 +144,12 @@ def test_a_failing_full_refresh_changes_no_mart(built, monkeypatch):
 def _mysql_indexes(wh) -> list[tuple]:
     if wh.target.name != "mysql":
         return []
-    return sorted(wh.query(
-        "select table_name, index_name, column_name, seq_in_index from information_schema.statistics "
-        f"where table_schema = '{wh.target.models_schema}'"
-    ))
+    return sorted(
+        wh.query(
+            "select table_name, index_name, column_name, seq_in_index from information_schema.statistics "
+            f"where table_schema = '{wh.target.models_schema}'"
+        )
+    )
 
 
 def test_a_failing_first_build_leaves_no_mart(wh, monkeypatch):
@@ -153,7 +172,9 @@ def test_a_build_killed_midway_is_put_back_before_anyone_sees_it(built):
     before = _marts(wh)
     process = subprocess.Popen(
         [BIZSTATS, "build", "--date", "2024-03-12", "--target", wh.target.name],
-        env=dict(os.environ), stderr=subprocess.PIPE, text=True,
+        env=dict(os.environ),
+        stderr=subprocess.PIPE,
+        text=True,
     )
     seen = []
     assert process.stderr is not None

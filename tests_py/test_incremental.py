@@ -106,9 +106,7 @@ def test_failed_build_leaves_previous_rows_intact(wh):
         ]
     )
     if wh.target.name == "duckdb":
-        alter = (
-            "alter table {schema}.daily_stats alter column daily_member_deduction type decimal(4,2)"
-        )
+        alter = "alter table {schema}.daily_stats alter column daily_member_deduction type decimal(4,2)"
     else:
         alter = "alter table {schema}.daily_stats modify daily_member_deduction decimal(4,2)"
     wh.execute(alter)
