@@ -22,7 +22,6 @@ site's metric pages from it (bizstats.registry_docs).
 from __future__ import annotations
 
 import contextlib
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -338,23 +337,10 @@ def _manifest(target: Target, project: Path) -> Path:
     """dbt's manifest of the project as it is now: `dbt parse` for `target` first when a
     project file changed since dbt last parsed it (bizstats.parse_state); the build that
     follows then reuses that parse."""
-    from dbt.cli.main import dbtRunner
-
-    from bizstats.dbt_runner import _target_env  # the env vars profiles.yml reads
-
     manifest = parse_state.target_path(project) / "manifest.json"
-    parsed = parse_state.fingerprint(project)
-    flags = parse_state.parse_flags(project, parsed)
-    if not flags and manifest.is_file():
+    if manifest.is_file() and not parse_state.parse_flags(project, parse_state.fingerprint(project)):
         return manifest
-    os.environ.update(_target_env(target))
-    root = str(project)
-    args = ["parse", "--project-dir", root, "--profiles-dir", root, "--target", target.name]
-    result = dbtRunner().invoke([*args, *flags, "--quiet", "--log-level", "none", "--no-use-colors"])
-    if not result.success:
-        detail = " ".join(str(result.exception or f"see {project / 'logs' / 'dbt.log'}").split())
-        raise BizstatsError(f"dbt parse of {root} failed: {detail}")
-    parse_state.remember(project, parsed)
+    run_dbt(target, ["parse"])  # remembers the parse: the build that follows reuses it
     return manifest
 
 

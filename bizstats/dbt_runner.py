@@ -109,7 +109,8 @@ def run_dbt(
     statuses: dict[str, str] = {}
     failures: list[str] = []
     warnings: list[str] = []
-    for res in result.result or []:
+    # a run's results (parse returns a manifest: no node results)
+    for res in getattr(result.result, "results", None) or []:
         node = getattr(res, "node", None)
         name = node.name if node is not None else "dbt"  # never a raw BaseResult(...)
         status = str(res.status)

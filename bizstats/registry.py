@@ -53,7 +53,7 @@ DECIMALS_MAX = 8  # a ratio's decimal places: DECIMAL(18, d) keeps 18 - d digits
 _METRIC_FIELDS = (
     "name", "label_zh", "label_en", "short_zh", "short_en", "unit", "format", "description", "kind",
     "source", "filter", "time", "amount", "distinct", "numerator", "denominator", "decimals",
-    "funnel_step", "published",
+    "funnel_step", "published", "warn_above",
 )  # fmt: skip
 _DIMENSION_FIELDS = (
     "name", "label_zh", "label_en", "metric", "source", "filter", "time", "column", "field", "amount",
@@ -124,6 +124,9 @@ class MetricSpec:
     decimals: int
     funnel_step: int | None
     published: bool
+    # plausibility: a value above this number, or above this other metric of the same row, is
+    # implausible though possible: the build warns (dbt test <mart>_metrics_plausible)
+    warn_above: float | str | None = None
 
     @property
     def additive(self) -> bool:
@@ -431,6 +434,13 @@ def _read_metric(number: int, raw: Any, sources: Mapping[str, Source]) -> Metric
     published = entry.raw.get("published", True)
     if not isinstance(published, bool):
         entry.fail(f"published must be true or false, got {published!r}")
+    warn_above = entry.raw.get("warn_above")
+    if warn_above is not None and (
+        isinstance(warn_above, bool)
+        or not isinstance(warn_above, (int, float, str))
+        or (isinstance(warn_above, str) and not NAME.fullmatch(warn_above))
+    ):
+        entry.fail(f"warn_above must be a number or the name of another metric, got {warn_above!r}")
     time = entry.column("time")
     assert label_zh and label_en and unit and fmt and description is not None
     return MetricSpec(
@@ -453,6 +463,7 @@ def _read_metric(number: int, raw: Any, sources: Mapping[str, Source]) -> Metric
         decimals=decimals,
         funnel_step=funnel,
         published=published,
+        warn_above=warn_above,
     )
 
 
@@ -472,6 +483,14 @@ def _check_metrics(metrics: list[MetricSpec]) -> None:
                 )
             steps[metric.funnel_step] = metric.name
     for metric in metrics:
+        other = metric.warn_above
+        if isinstance(other, str) and (
+            other not in by_name or not by_name[other].published or not metric.published
+        ):
+            raise BizstatsError(
+                f"metric {metric.name!r}: warn_above {other!r} is not another published metric of the "
+                f"registry (metrics: {_listing(by_name)}): give a number or one of them"
+            )
         for part in ("numerator", "denominator"):
             name = getattr(metric, part)
             if name is None:

@@ -616,20 +616,21 @@ def test_adversarial_data_builds_with_tests_and_exact_numbers(wh):
     assert not [n for n, s in statuses.items() if s in ("error", "fail", "runtime error")]
     warned = {name for name, status in statuses.items() if status == "warn"}
     for prefix in (
-        "value_between_daily_stats_avg_visit_duration",  # AV > 86,400 (several tabs)
-        "value_between_hourly_stats_avg_visit_duration",
-        "column_not_greater_than_daily_stats_history_member_deduction",  # refund > deduction
+        # the registry's warn_above: AV > 86,400 (several tabs), history > total (refund >
+        # deduction), by day and by hour
+        "daily_stats_metrics_plausible",
+        "hourly_stats_metrics_plausible",
         "daily_stats_cumulative_not_negative",
         "relationships_stg_event_logs_event_type",  # click_banner
     ):
         assert any(name.startswith(prefix) for name in warned), (prefix, sorted(warned))
     for name in ("daily_stats_all_row_matches_contract", "daily_stats_slices_add_up",
-                 "daily_stats_uv_bounds", "daily_stats_match_hourly_stats",
+                 "daily_stats_metric_definitions_hold", "daily_stats_match_hourly_stats",
                  "weekly_stats_match_daily_stats", "monthly_stats_match_daily_stats",
-                 "deduction_cumulative_daily_is_running_sum", "marts_cover_build_range"):
+                 "cumulative_daily_is_running_sum", "marts_cover_build_range"):
         assert statuses.get(name) == "pass", (name, statuses.get(name))
     if hasattr(result, "warnings"):  # BuildResult surfaces DbtOutcome.warnings
-        assert any("avg_visit_duration" in w for w in result.warnings), result.warnings
+        assert any("metrics_plausible" in w for w in result.warnings), result.warnings
 
     # every cell of every row of the range, against the reference
     expected = reference_daily_stats([first, second])
@@ -659,11 +660,11 @@ def test_adversarial_data_builds_with_tests_and_exact_numbers(wh):
     lines: list[str] = []
     outcome = run_dbt(
         wh.target,
-        ["test", "--select", "daily_stats,test_name:value_between"],
+        ["test", "--select", "daily_stats,test_name:metrics_plausible"],
         {"start_date": FIRST_DAY.isoformat(), "end_date": LAST_DAY.isoformat()},
         progress=lines.append,
     )
-    assert [w for w in outcome.warnings if w.startswith("value_between_daily_stats_avg_visit")]
+    assert [w for w in outcome.warnings if w.startswith("daily_stats_metrics_plausible")]
     assert all(": Got " in w for w in outcome.warnings), outcome.warnings
-    assert any(line.startswith("warning: value_between_daily_stats_avg_visit") for line in lines)
+    assert any(line.startswith("warning: daily_stats_metrics_plausible") for line in lines)
     assert not outcome.failures

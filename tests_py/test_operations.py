@@ -32,7 +32,7 @@ MARTS = {
     "monthly_stats": "month_start, channel, device_type",
     "daily_breakdowns": "stat_date, channel, device_type, dimension, dimension_value",
     "user_type_daily_stats": "stat_date, user_type",
-    "deduction_cumulative_daily": "stat_date, channel, device_type",
+    "cumulative_daily": "stat_date, channel, device_type",
 }
 
 # Late rows of local 2024-03-05, far before the lookback of a 03-12 nightly: a page view and
@@ -236,8 +236,8 @@ def test_changing_a_marts_columns_has_one_path_that_keeps_history(wh, monkeypatc
     copy = _project_copy(tmp_path)
     model = copy / "models" / "marts" / "user_type_daily_stats.sql"
     text = model.read_text()
-    assert "\nfrom numbers\n" in text
-    model.write_text(text.replace("\nfrom numbers\n", "\n    , 7 as lucky_number\nfrom numbers\n", 1))
+    assert "\nselect * from final\n" in text
+    model.write_text(text.replace("\nselect * from final\n", "\nselect *, 7 as lucky_number from final\n", 1))
     monkeypatch.setenv("BIZSTATS_PROJECT_DIR", str(copy))
     with pytest.raises(BizstatsError, match=r"--full-refresh --select user_type_daily_stats"):
         wh.build(day="2024-03-12")

@@ -228,7 +228,7 @@ BAD_METRICS = [
         _metric(sourse="events"),
         "metric 'login_count': unknown field 'sourse' (fields: name, label_zh, label_en, short_zh, short_en, "
         "unit, format, description, kind, source, filter, time, amount, distinct, numerator, denominator, "
-        "decimals, funnel_step, published): remove it or fix its spelling",
+        "decimals, funnel_step, published, warn_above): remove it or fix its spelling",
     ),
     (
         _metric(additive=True),
@@ -236,7 +236,7 @@ BAD_METRICS = [
         "label_zh, "
         "label_en, short_zh, short_en, unit, format, description, kind, source, filter, time, amount, "
         "distinct, "
-        "numerator, denominator, decimals, funnel_step, published): remove it or fix its spelling",
+        "numerator, denominator, decimals, funnel_step, published, warn_above): remove it or fix its spelling",
     ),
     (
         _metric(name="LoginCount"),
@@ -322,6 +322,16 @@ BAD_METRICS = [
     (
         _metric(time="event time"),
         "metric 'login_count': time 'event time' is not a column name (letters, digits and _): name a column",
+    ),
+    (
+        _metric(warn_above=True),
+        "metric 'login_count': warn_above must be a number or the name of another metric, got True",
+    ),
+    (
+        _metric(warn_above="logins"),
+        "metric 'login_count': warn_above 'logins' is not another published metric of the registry "
+        "(metrics: " + ", ".join(m["name"] for m in SHIPPED_VARS["metrics"]) + ", login_count): give a "
+        "number or one of them",
     ),
     ("pv", "metric #12: is not a mapping of fields but str: write it as `- name: ...` lines"),
 ]

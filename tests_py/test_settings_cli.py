@@ -180,5 +180,5 @@ def test_select_of_a_model_that_does_not_exist_names_the_models(warehouse, tmp_p
     line = _one_line(_run(["build", "--full-refresh", "--select", "nosuchmodel"],
                           {"BIZSTATS_DUCKDB_PATH": str(warehouse)}, tmp_path))
     assert line.startswith("bizstats: error: --select nosuchmodel: no such model; the models a build "
-                           "rebuilds are daily_breakdowns, daily_stats, deduction_cumulative_daily, ")
+                           "rebuilds are cumulative_daily, daily_breakdowns, daily_stats, ")
     assert "weekly_stats" in line and "anomaly_check_results" not in line  # the checks' run apart

@@ -3,6 +3,8 @@
       additive     counter, count, sum and first_time add up over slices, hours and days
       sql_type     'integer' or 'decimal(18,s)', the column type in the marts
       source_spec  the metric_sources entry (none for a ratio)
+      warn_above   a number, or another metric of the row, above which a value is implausible
+                   (the build warns: macros/generic_tests/metrics_plausible.sql)
     docs/adding-a-metric.md documents each field. A bad entry stops `dbt parse` (every model
     calls this) with one line naming the entry and the fix; bizstats.registry checks the same
     rules and the columns before a build. -#}
@@ -65,6 +67,7 @@
             'decimals': decimals,
             'funnel_step': entry.get('funnel_step'),
             'published': entry.get('published', true) is not false,
+            'warn_above': entry.get('warn_above'),
             'additive': kind in ['counter', 'count', 'sum', 'first_time'],
             'sql_type': sql_type,
         } -%}
