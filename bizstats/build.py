@@ -11,7 +11,7 @@ Every build leaves the warehouse as a full rebuild of the same data would:
 - when the metric registry (指标注册表, vars.metrics / breakdown_dimensions of dbt_project.yml,
   bizstats.registry) differs from the one the marts were last fully built with (a metric or
   dimension added, changed or removed), it covers every day with data, and dbt alters the
-  marts' columns to the registry's (var sync_columns, macros/sync_columns.sql) before refilling
+  marts' columns to the registry's (var sync_columns, macros/materialisation/sync_columns.sql) before refilling
   them (registry_change).
 
 Before any dbt run a build checks the registry (bizstats.registry: one line naming a bad
@@ -431,7 +431,7 @@ def _build(
         say(f"warning: {warnings[-1]}")
     say(f"{'' if plan.registry_change else 'building '}{plan.describe()} on {target.name}")
     command = ["build", "--full-refresh"] if full_refresh else ["build"]
-    # the marts' columns altered to the registry's where they differ (macros/sync_columns.sql)
+    # the marts' columns altered to the registry's where they differ (macros/materialisation/sync_columns.sql)
     dbt_vars = {"sync_columns": True} if plan.registry_change else None
     if select:
         # the model, and the tables it reads that hold only the last run's window

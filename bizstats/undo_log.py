@@ -4,7 +4,7 @@ A build is many dbt models, each committed on its own (MySQL/MariaDB commit DDL 
 and dbt uses several connections), so a build that fails or is killed midway would leave
 some marts with the new rows and others with the old. Instead, every mart (dbt config
 `undo_log`, models/marts) saves what it is about to lose before it changes, in its own
-transaction (macros/undo_log.sql), and records that in the table `bizstats_build_undo`
+transaction (macros/materialisation/undo_log/), and records that in the table `bizstats_build_undo`
 (models schema: build id, model, kind, key columns):
 
 - `rows`: an incremental run saved, in `<mart>__undo`, the stored rows it deletes (part
@@ -13,7 +13,7 @@ transaction (macros/undo_log.sql), and records that in the table `bizstats_build
   ones. Cost: the build range's rows, never history.
 - `table`: a full refresh copied the whole table to `<mart>__undo_full`; put back by
   swapping the copy in (RENAME on MySQL/MariaDB, which is atomic). A run that alters the
-  mart's columns (a build after a registry change, var sync_columns: macros/sync_columns.sql)
+  mart's columns (a build after a registry change, var sync_columns: macros/materialisation/sync_columns.sql)
   copies it the same way before its first ALTER, and saves no rows: putting it back restores
   the old columns with the old rows, however many ALTERs MySQL/MariaDB had committed.
 - `absent`: a first build created the table; put back by dropping it.
@@ -43,7 +43,7 @@ from bizstats.db import DB_ERRORS, connect, create_table, database_error, fetch_
 from bizstats.errors import BizstatsError
 
 LOG_TABLE = "bizstats_build_undo"
-BUILD_ID_ENV = "BIZSTATS_BUILD_ID"  # read by macros/undo_log.sql at execution time
+BUILD_ID_ENV = "BIZSTATS_BUILD_ID"  # read by macros/materialisation/undo_log/ at execution time
 ROWS_SUFFIX, TABLE_SUFFIX = "__undo", "__undo_full"
 _DISCARD_SUFFIX = "__undo_discard"
 _UNDO_COLUMNS = ("_undo_build", "_undo_part")

@@ -1,6 +1,6 @@
 """A failed build changes no mart (issue 15, point 8), on DuckDB and MariaDB: each mart made
 to fail in turn right after its new rows were committed (BIZSTATS_FAULT_AFTER_MODEL,
-macros/undo_log.sql), a failing full refresh, a failing first build, and a build killed with
+macros/materialisation/undo_log/), a failing full refresh, a failing first build, and a build killed with
 SIGKILL midway: afterwards every mart is byte-identical to before (created_at/updated_at
 included), and the next build completes."""
 

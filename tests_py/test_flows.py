@@ -135,7 +135,7 @@ def test_documented_daily_run_alerts_on_a_drop_and_not_on_a_quiet_day(target, tm
 def test_a_build_failing_midway_keeps_daily_stats_records_the_run_and_alerts(
     duckdb_target, tmp_path, smtp, http, monkeypatch
 ):
-    """A fault after daily_stats committed (BIZSTATS_FAULT_AFTER_MODEL, macros/undo_log.sql)
+    """A fault after daily_stats committed (BIZSTATS_FAULT_AFTER_MODEL, macros/materialisation/undo_log/)
     fails the build of 03-17 midway: daily_stats keeps every row; the run is recorded as
     failed and alerts. (Amounts whose sums overflowed used to fail it; they no longer can:
     tests_py/test_amount_bounds.py.)"""

@@ -4,10 +4,10 @@
     subquery per target row: minutes for a 100k-row table. A multi-table DELETE joining the
     (small) temp table drives from it and uses the target's index on the key, so the cost
     follows the rows being replaced, not the table. It first does what the `replace_range`
-    strategy adds (macros/replace_range.sql): the column check (under var sync_columns, the
+    strategy adds (macros/materialisation/get_incremental_replace_range_sql.sql): the column check (under var sync_columns, the
     ALTERs to the new columns, after saving the whole table) and the delete of the build
     range; before them, in a bizstats build, a mart saves the rows it replaces in its undo log
-    (macros/undo_log.sql; the undo table's DDL comes first, so its implicit commit ends no
+    (macros/materialisation/undo_log/; the undo table's DDL comes first, so its implicit commit ends no
     change of this model). dbt-mysql's incremental_insert reads the stored columns after
     this, so the insert fills the columns just added. -#}
 {% macro incremental_delete(tmp_relation, target_relation, unique_key=none, statement_name="pre_main") %}

@@ -4,10 +4,10 @@
     (DuckDB takes one action per ALTER TABLE). The rows are refilled by the run itself: a
     bizstats build that finds the metric registry changed (bizstats/build.py) covers every
     day with data and sets var `sync_columns`, under which check_columns_unchanged
-    (macros/replace_range.sql) calls this instead of failing. An added column is NULL in the
+    (macros/materialisation/get_incremental_replace_range_sql.sql) calls this instead of failing. An added column is NULL in the
     stored rows until then, which keep_timestamps counts as a change (updated_at moves).
     A failed build puts the table back, columns included: the whole table is saved first
-    (undo_save_whole_table, macros/undo_log.sql; MySQL/MariaDB commit each ALTER at once).
+    (undo_save_whole_table, macros/materialisation/undo_log/; MySQL/MariaDB commit each ALTER at once).
     `added`: dbt Column objects of new_relation; `removed`: column names. -#}
 {% macro sync_columns(new_relation, stored_relation, added, removed) -%}
     {%- do undo_save_whole_table(stored_relation) -%}
