@@ -24,21 +24,15 @@ grid as (
 ),
 
 page_views as (
-    select int_page_views.*
-    from {{ ref('int_page_views') }} as int_page_views
-    where int_page_views.stat_date between {{ date_literal(r.start) }} and {{ date_literal(r.end) }}
+    {{- build_range_rows('int_page_views') }}
 ),
 
 metric_facts as (
-    select int_metric_facts_in_window.*
-    from {{ ref('int_metric_facts_in_window') }} as int_metric_facts_in_window
-    where int_metric_facts_in_window.stat_date between {{ date_literal(r.start) }} and {{ date_literal(r.end) }}
+    {{- build_range_rows('int_metric_facts_in_window') }}
 ),
 
 cumulative_daily as (
-    select cumulative_daily.*
-    from {{ ref('cumulative_daily') }} as cumulative_daily
-    where cumulative_daily.stat_date between {{ date_literal(r.start) }} and {{ date_literal(r.end) }}
+    {{- build_range_rows('cumulative_daily') }}
 ),
 
 day_metrics as (
