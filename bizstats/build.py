@@ -11,8 +11,8 @@ Every build leaves the warehouse as a full rebuild of the same data would:
 - when the metric registry (指标注册表, vars.metrics / breakdown_dimensions of dbt_project.yml,
   bizstats.registry) differs from the one the marts were last fully built with (a metric or
   dimension added, changed or removed), it covers every day with data, and dbt alters the
-  marts' columns to the registry's (var sync_columns, macros/materialisation/sync_columns.sql) before refilling
-  them (registry_change).
+  marts' columns to the registry's (var sync_columns,
+  macros/materialisation/sync_columns.sql) before refilling them (registry_change).
 
 Before any dbt run a build checks the registry (bizstats.registry: one line naming a bad
 entry and the fix, the columns entries name against dbt's manifest) and regenerates the docs

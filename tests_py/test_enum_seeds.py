@@ -4,12 +4,12 @@ under its own name from the next build on, without editing SQL, on both targets.
 from __future__ import annotations
 
 import csv
-import shutil
 from pathlib import Path
 
 import pytest
 
 from bizstats.config import project_dir
+from tests_py.project_copy import copy_project
 
 SEEDS = ("breakdown_values", "enum_values")
 
@@ -39,15 +39,9 @@ def _seed_rows(root: Path, seed: str) -> list[dict[str, str]]:
 @pytest.fixture
 def project_with_passport(tmp_path, monkeypatch) -> Path:
     """A copy of the dbt project whose breakdown_values lists auth_method `passport`."""
-    copy = tmp_path / "project"
-    copy.mkdir()
-    root = project_dir()
-    for name in ("dbt_project.yml", "profiles.yml"):
-        shutil.copy2(root / name, copy / name)
-    for name in ("models", "macros", "seeds", "tests", "docs"):
-        shutil.copytree(root / name, copy / name, ignore=shutil.ignore_patterns("__pycache__"))
+    copy = copy_project(tmp_path / "project")
     with open(copy / "seeds" / "breakdown_values.csv", "a", encoding="utf-8") as fh:
-        fh.write("auth_method,passport,护照\n")
+        fh.write("auth_method,passport,护照,Passport\n")
     monkeypatch.setenv("BIZSTATS_PROJECT_DIR", str(copy))
     # the copy's own target dir: its manifest must not replace the repository project's
     monkeypatch.setenv("DBT_TARGET_PATH", str(copy / "target"))

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import uuid
 from collections.abc import Iterator
 from datetime import date
@@ -17,12 +16,12 @@ from pathlib import Path
 import pytest
 
 from bizstats.build import build, plan_build
-from bizstats.config import project_dir
 from bizstats.db import connect, qualified
 from bizstats.dbt_runner import run_dbt
 from bizstats.errors import BizstatsError
 from tests_py.conftest import Warehouse, drop_mysql_schemas
 from tests_py.fixtures import BUSINESS, TRAFFIC_EVENTS, view
+from tests_py.project_copy import copy_project
 
 # Every mart and its grain (the order rows are compared in).
 MARTS = {
@@ -217,23 +216,11 @@ def test_build_before_the_first_load_then_load_then_build(wh):
     assert wh.daily("2024-03-12")["total_deduction"] == Decimal("37.89")
 
 
-def _project_copy(tmp_path: Path) -> Path:
-    """A copy of the dbt project an engineer can edit (BIZSTATS_PROJECT_DIR points at it)."""
-    src = project_dir()
-    dst = tmp_path / "project"
-    dst.mkdir()
-    for name in ("dbt_project.yml", "profiles.yml"):
-        shutil.copy(src / name, dst / name)
-    for name in ("models", "macros", "seeds", "tests", "docs"):
-        shutil.copytree(src / name, dst / name)
-    return dst
-
-
 def test_changing_a_marts_columns_has_one_path_that_keeps_history(wh, monkeypatch, tmp_path):
     wh.load(event_logs=TRAFFIC_EVENTS, **BUSINESS)
     wh.build(day="2024-03-12")
     before = wh.query("select * from {schema}.user_type_daily_stats order by stat_date, user_type")
-    copy = _project_copy(tmp_path)
+    copy = copy_project(tmp_path / "project")
     model = copy / "models" / "marts" / "user_type_daily_stats.sql"
     text = model.read_text()
     assert "\nselect * from final\n" in text

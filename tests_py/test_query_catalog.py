@@ -7,21 +7,19 @@ with a plain `bizstats build`, and reads the API."""
 
 from __future__ import annotations
 
-import shutil
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
-from bizstats.config import project_dir
 from bizstats.metrics_catalog import manifest_path
-from bizstats.parse_state import PROJECT_PARTS
 from bizstats.registry import load_registry
 from bizstats.web.app import create_app
 from bizstats.web.dashboard import STATIC
 from bizstats.web.keys import create_key
 from tests_py.conftest import require_chromium
+from tests_py.project_copy import copy_project
 from tests_py.test_collect_support import live_app
 from tests_py.test_query_api import METRICS, built_warehouse
 
@@ -41,14 +39,7 @@ ENTRY = """    - name: member_conversion
 
 
 def _project_copy(root: Path) -> Path:
-    copy = root / "project"
-    for part in PROJECT_PARTS:
-        source = project_dir() / part
-        if source.is_dir():
-            shutil.copytree(source, copy / part)
-        elif source.is_file():
-            copy.mkdir(exist_ok=True)
-            shutil.copy(source, copy / part)
+    copy = copy_project(root / "project")
     registry = copy / "dbt_project.yml"
     text = registry.read_text(encoding="utf-8")
     assert text.count("\n  # Breakdown dimensions") == 1  # the comment after the last metric

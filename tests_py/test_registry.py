@@ -236,7 +236,8 @@ BAD_METRICS = [
         "label_zh, "
         "label_en, short_zh, short_en, unit, format, description, kind, source, filter, time, amount, "
         "distinct, "
-        "numerator, denominator, decimals, funnel_step, published, warn_above): remove it or fix its spelling",
+        "numerator, denominator, decimals, funnel_step, published, warn_above): remove it or fix its "
+        "spelling",
     ),
     (
         _metric(name="LoginCount"),
