@@ -107,7 +107,7 @@ def test_the_dashboard_draws_its_card(added, tmp_path):
         page.evaluate(f"localStorage.setItem('bizstats.apiKey', '{token}')")
         page.goto(f"{url}/?start=2024-03-01&end=2024-03-10&grain=daily&channel=all&device_type=all"
                   "&metric=member_conversion&lang=en")  # fmt: skip
-        page.wait_for_function("document.body.dataset.loaded", timeout=30000)
+        page.wait_for_function("() => document.body.dataset.loaded", timeout=30000)
         card = page.locator('#kpis .card[data-metric="member_conversion"]')
         texts = (card.locator(".name").inner_text(), card.locator(".value").inner_text())
         assert texts == ("Member conversion · Member conversion", "20.00%")
