@@ -22,19 +22,11 @@ grid as (
 ),
 
 page_views as (
-    select
-        int_page_views.*,
-        period_days.period_start
-    from {{ ref('int_page_views') }} as int_page_views
-    inner join period_days on int_page_views.stat_date = period_days.stat_date
+    {{- period_rows('int_page_views', 'period_days') }}
 ),
 
 metric_facts as (
-    select
-        int_metric_facts_in_window.*,
-        period_days.period_start
-    from {{ ref('int_metric_facts_in_window') }} as int_metric_facts_in_window
-    inner join period_days on int_metric_facts_in_window.stat_date = period_days.stat_date
+    {{- period_rows('int_metric_facts_in_window', 'period_days') }}
 ),
 
 week_metrics as (
