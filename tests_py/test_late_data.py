@@ -84,7 +84,8 @@ def test_old_events_are_quarantined_and_far_pending_days_never_stretch_the_night
     offset = 8
     yesterday = yesterday_local()
     recent = datetime.combine(yesterday, datetime.min.time()) + timedelta(hours=12 - offset)  # Y 12:00 local
-    twelve_days = now - timedelta(days=12)
+    # 12:00 local twelve days ago (never near a local midnight, whatever the time of the run)
+    twelve_days = recent - timedelta(days=11)
     old_day = local_date(twelve_days, offset)
     fresh, ancient, late = _view(recent), _view("2001-01-01 12:00:00"), _view(twelve_days)
     # a client clock "ahead" by 26 years: the skew correction moves its event to 2000-12-06
