@@ -21,7 +21,7 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 
@@ -178,22 +178,10 @@ class Registry:
         return tuple(m for m in self.metrics if m.published)
 
     def metric(self, name: str) -> MetricSpec:
-        for metric in self.metrics:
-            if metric.name == name:
-                return metric
-        raise BizstatsError(
-            f"unknown metric {name!r}: the registry (vars.metrics of dbt_project.yml) has "
-            f"{', '.join(m.name for m in self.metrics)}"
-        )
+        return _named(self.metrics, name, "metric", "metrics")
 
     def dimension(self, name: str) -> DimensionSpec:
-        for dimension in self.dimensions:
-            if dimension.name == name:
-                return dimension
-        raise BizstatsError(
-            f"unknown breakdown dimension {name!r}: the registry (vars.breakdown_dimensions of "
-            f"dbt_project.yml) has {', '.join(d.name for d in self.dimensions)}"
-        )
+        return _named(self.dimensions, name, "breakdown dimension", "breakdown_dimensions")
 
     def mart_metrics(self, mart: str) -> tuple[MetricSpec, ...]:
         """The metric columns of `mart`, in registry order: every published metric; in
@@ -272,6 +260,20 @@ def _digest(state: dict[str, Any]) -> str:
 
 # -------------------------------------------------------------------------------------------
 # Reading and validating
+
+
+Named = TypeVar("Named", MetricSpec, DimensionSpec)
+
+
+def _named(entries: tuple[Named, ...], name: str, what: str, var: str) -> Named:
+    """The entry called `name`, else one line naming the known ones."""
+    for entry in entries:
+        if entry.name == name:
+            return entry
+    raise BizstatsError(
+        f"unknown {what} {name!r}: the registry (vars.{var} of dbt_project.yml) has "
+        f"{', '.join(e.name for e in entries)}"
+    )
 
 
 def _listing(names: Any) -> str:
