@@ -33,12 +33,6 @@ def daily_stats_columns() -> tuple[str, ...]:
     return (*_KEYS_BEFORE, *(m.name for m in daily_metrics()), *_KEYS_AFTER)
 
 
-def __getattr__(name: str) -> Any:
-    if name == "DAILY_STATS_COLUMNS":  # the columns of the registry as it is now
-        return daily_stats_columns()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
 def _text(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.strftime("%Y-%m-%d %H:%M:%S")

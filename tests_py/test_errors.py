@@ -23,7 +23,7 @@ from bizstats.cli import main
 from bizstats.config import Target
 from bizstats.db import connect, describe, ensure_raw_tables, fetch_all, qualified
 from bizstats.errors import BizstatsError
-from bizstats.export import DAILY_STATS_COLUMNS
+from bizstats.export import daily_stats_columns
 from bizstats.report import render_report
 from tests_py.conftest import Warehouse, _mysql_up, _require, drop_mysql_schemas
 from tests_py.fixtures import BUSINESS, TRAFFIC_EVENTS
@@ -121,7 +121,7 @@ def test_json_money_is_an_exact_decimal_string(target, capsys):
     assert '"history_member_deduction": "0.10",' in out
     assert '"total_deduction": "1234567890123456.78",' in out  # a float would end in ...56.8
     [record] = json.loads(out)
-    assert list(record) == list(DAILY_STATS_COLUMNS)
+    assert list(record) == list(daily_stats_columns())
     assert record["pv"] == 7 and record["stat_date"] == "2024-03-10"
 
 
