@@ -59,7 +59,10 @@ def serve_schedules(target: str, say: Say) -> None:
         served = deployments(target)
         for d in served:
             say(f"serving {d.name}: {d.description}")
-        with contextlib.suppress(KeyboardInterrupt):
+        # Prefect's runner puts its own SIGTERM handler in place of ours once it starts: it
+        # stops the runner gracefully (serve returns), or, while the runner is still starting,
+        # calls sys.exit(0). Either way this is a clean stop.
+        with contextlib.suppress(KeyboardInterrupt, SystemExit):
             serve(*served, print_starting_message=False)
         say("stopped")
 
