@@ -37,7 +37,9 @@ bench: $(BIN)/.installed
 
 # The metric catalogue: dbt docs for the embedded DuckDB (run `make demo` first). The metric
 # pages (models/semantic/_semantic.yml) are generated from the registry in dbt_project.yml first.
+# `make docs PORT=8081` when 8080 is taken.
+PORT ?= 8080
 docs: $(BIN)/.installed
 	$(BIN)/python -m bizstats.registry_docs .
 	$(BIN)/dbt docs generate --project-dir . --profiles-dir .
-	$(BIN)/dbt docs serve --project-dir . --profiles-dir . --port 8080
+	$(BIN)/dbt docs serve --project-dir . --profiles-dir . --port $(PORT)
