@@ -62,9 +62,9 @@ async function api(path, params) {
   const response = await fetch(url, { headers: { Authorization: "Bearer " + localStorage.getItem(KEY_STORE) } });
   if (response.status === 401 || response.status === 403) {
     showLogin();
-    throw new Error((await response.json()).detail);
+    throw new Error((await response.json()).error);
   }
-  if (!response.ok) throw new Error((await response.json()).detail || response.statusText);
+  if (!response.ok) throw new Error((await response.json()).error || response.statusText);
   return response.json();
 }
 
@@ -237,7 +237,7 @@ async function pollRealtime() {
   try {
     const response = await fetch("/api/stats/realtime", { headers: { Authorization: "Bearer " + localStorage.getItem(KEY_STORE) } });
     const body = await response.json();
-    if (!response.ok) throw new Error(body.detail || response.statusText);
+    if (!response.ok) throw new Error(body.error || response.statusText);
     // the counters the server keeps (the registry's event counters, then the business ones)
     const table = document.createElement("table");
     table.id = "realtime-table";
