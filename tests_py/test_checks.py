@@ -68,7 +68,7 @@ def _config(tmp_path, seasonal: bool = True, low: str = "0.7", max_duplicates: s
         + "  monitors:\n"
         f"    data_error_rate: {{max_rate: {max_error_rate}, severity: critical}}\n"
         "    job_duration: {max_minutes: 30}\n"
-        "    report_success_rate: {min_rate: 0.99, severity: critical}\n",
+        "    collection_success_rate: {min_rate: 0.99, severity: critical}\n",
         encoding="utf-8",
     )
     return path
@@ -187,9 +187,20 @@ def test_cross_checks_pass_on_a_build_and_catch_a_mismatch(built, tmp_path):
     run = _checks(built, tmp_path, start=DROP, end=DROP, now=NOW + timedelta(seconds=5))
     monitors = {m.monitor: m for m in run.monitors}
     assert (monitors["data_error_rate"].actual, monitors["data_error_rate"].flagged) == (Decimal("0"), False)
-    assert monitors["report_success_rate"].status == "not_available"
+    assert monitors["collection_success_rate"].status == "not_available"
+    collection = monitors["collection_success_rate"]
+    assert collection.note == "the collector received no event in 2024-03-20 .. 2024-03-20"
     assert monitors["job_duration"].status == "not_available"
     assert monitors["realtime_vs_offline"].status == "not_available"
+    # realtime_vs_offline is stored with the run's monitors (the board and the alerts read them)
+    stored = built.query(
+        "select status, threshold_text, flagged, severity, range_start, range_end "
+        "from {schema}.monitor_results "
+        f"where monitor_name = 'realtime_vs_offline' and checked_at = '{run.checked_at:%Y-%m-%d %H:%M:%S}'"
+    )
+    assert [(st, t, f, sev, str(a), str(b)) for st, t, f, sev, a, b in stored] == [(
+        "not_available", "offline vs real-time counters within 5% (the registry's event counters, all/all)",
+        0, "critical", "2024-03-20", "2024-03-20")]  # fmt: skip
     where = ("stat_date = '2024-03-20' and stat_hour = 9 and channel = 'official' "
              "and device_type = 'pc'")
     built.execute(f"update {{schema}}.hourly_stats set pv = pv + 1 where {where}")
@@ -297,3 +308,55 @@ def test_monitoring_yml_names_published_registry_metrics_only(tmp_path, monkeypa
     assert (metric_label("login_count"), metric_label("pv"), metric_label("event_logs")) == (
         "登录次数 Logins", "页面访问量 PV", "原始事件 raw events")  # fmt: skip
     assert metric_label("removed_metric") == "removed_metric"
+
+
+def test_collection_success_rate_per_day_from_the_collectors_tally(built, tmp_path):
+    """数据上报成功率: delivered (stored, duplicates, quarantined) / received per local day of
+    the collector's tally, judged on the worst day: 03-04 has 95 stored, 3 duplicates and 2
+    refused (an invalid event, an unauthorized request) = 98 / 100, below 99%: flagged and
+    alerted; 03-05 has 200 stored = 1. A range with no tally is not_available."""
+    from bizstats.db import connect, create_table, qualified
+    from bizstats.web.collect.tally import COLUMNS, DELIVERED, TABLE
+
+    target = built.target
+    tally = [("2024-03-04", "stored", 95), ("2024-03-04", "duplicate", 3), ("2024-03-04", "invalid_event", 1),
+             ("2024-03-04", "unauthorized", 1), ("2024-03-05", "stored", 200)]  # fmt: skip
+    with connect(target) as con:
+        table = create_table(con.cursor(), target, target.raw_schema, TABLE, COLUMNS)
+        ph = "?" if target.name == "duckdb" else "%s"
+        con.cursor().executemany(
+            f"insert into {table} values ({ph}, {ph}, {ph}, {ph})",
+            [(day, outcome, int(outcome in DELIVERED), n) for day, outcome, n in tally],
+        )
+        con.commit()
+    try:
+        run = _checks(built, tmp_path, start=FIRST, end=FIRST + timedelta(days=1),
+                      now=NOW + timedelta(seconds=20))
+        quiet = _checks(built, tmp_path, start=DROP, end=DROP, now=NOW + timedelta(seconds=21))
+    finally:
+        with connect(target) as con:
+            con.cursor().execute(f"drop table {qualified(target, target.raw_schema, TABLE)}")
+            con.commit()
+    rate = {m.monitor: m for m in run.monitors}["collection_success_rate"]
+    assert (rate.status, rate.actual, rate.flagged, rate.threshold, rate.severity) == (
+        "judged", Decimal("0.9800"), True, "< 0.99", "critical")
+    assert rate.note == (
+        "2024-03-04: 98 of 100 events delivered; refused: invalid_event 1, unauthorized 1 "
+        "(worst of 2 days with events)"
+    )
+    [alert] = [a for a in run.alerts() if a.check == "collection_success_rate"]
+    assert (alert.severity, alert.actual) == ("critical", Decimal("0.9800"))
+    assert {m.monitor: m for m in quiet.monitors}["collection_success_rate"].status == "not_available"
+
+
+def test_the_old_report_success_rate_key_is_refused_with_its_new_name(tmp_path):
+    from bizstats.checks.config import load_thresholds
+    from bizstats.errors import BizstatsError
+
+    path = tmp_path / "monitoring.yml"
+    path.write_text("monitoring:\n  monitors:\n    report_success_rate: {min_rate: 0.99}\n")
+    with pytest.raises(BizstatsError) as caught:
+        load_thresholds(path)
+    assert str(caught.value) == (
+        f"{path}: monitor 'report_success_rate' is now called 'collection_success_rate': rename the key"
+    )

@@ -44,7 +44,7 @@ MONITORING = """monitoring:
   monitors:
     data_error_rate: {max_rate: 0.01, severity: critical}
     job_duration: {max_minutes: 30}
-    report_success_rate: {min_rate: 0.99, severity: critical}
+    collection_success_rate: {min_rate: 0.99, severity: critical}
 """
 
 

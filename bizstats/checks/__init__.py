@@ -15,7 +15,7 @@ from pathlib import Path
 from bizstats.checks.config import load_thresholds
 from bizstats.checks.hooks import realtime_vs_offline
 from bizstats.checks.results import CheckResult, CheckRun, MonitorResult
-from bizstats.checks.store import CHECK_COLUMNS, MONITOR_COLUMNS, read_rows, write_thresholds
+from bizstats.checks.store import CHECK_COLUMNS, MONITOR_COLUMNS, read_rows, write_monitor, write_thresholds
 from bizstats.config import Target
 from bizstats.dbt_runner import run_dbt
 from bizstats.errors import BizstatsError
@@ -61,6 +61,8 @@ def run_checks(
         write_thresholds(target, thresholds)
         with _now_env(checked_at):
             run_dbt(target, ["build", "--select", "monitoring"], build_range=(start, end))
+        # the offline numbers against the real-time counters: a monitor of the run like the others
+        write_monitor(target, realtime_vs_offline(target, end), start, end, checked_at)
     # this run's rows: those of its range, and the stale check's row of the check time's day
     rows = read_rows(
         target, "anomaly_check_results", CHECK_COLUMNS,
@@ -74,7 +76,6 @@ def run_checks(
         MonitorResult.from_row(r)
         for r in read_rows(target, "monitor_results", MONITOR_COLUMNS, "checked_at = ?", (checked_at,))
     ]
-    monitors.append(realtime_vs_offline(target, end))
     return CheckRun(
         results=results,
         flagged=[r for r in results if r.flagged],

@@ -18,7 +18,8 @@ from bizstats.registry import load_registry
 SEVERITIES = ("critical", "general", "minor")  # as bizstats.alerts
 METRIC_CHECKS = ("missing", "outlier")
 RAW_CHECKS = ("duplicates", "stale")
-MONITORS = ("report_success_rate", "job_duration", "data_error_rate", "data_delay")
+MONITORS = ("collection_success_rate", "job_duration", "data_error_rate", "data_delay")
+RENAMED_MONITORS = {"report_success_rate": "collection_success_rate"}  # old key -> its name now
 RAW_METRIC = "event_logs"  # the `metric` of the checks on the raw events
 
 
@@ -158,10 +159,12 @@ def _raw_row(entry: dict[str, Any]) -> Threshold:
 
 
 def _monitor_row(name: str, entry: dict[str, Any]) -> Threshold:
+    if name in RENAMED_MONITORS:
+        raise ValueError(f"monitor {name!r} is now called {RENAMED_MONITORS[name]!r}: rename the key")
     if name not in MONITORS:
         raise ValueError(f"unknown monitor {name!r}: one of {', '.join(MONITORS)}")
     severity = _severity(entry, name)
-    if name == "report_success_rate":
+    if name == "collection_success_rate":
         limit = _number(entry, "min_rate")
         return Threshold(name, "", "all", "all", severity, f"< {limit}", floor_value=limit)
     unit, key = (" min", "max_minutes") if name in ("job_duration", "data_delay") else ("", "max_rate")

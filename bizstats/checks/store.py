@@ -1,12 +1,14 @@
-"""The warehouse side of the checks: the thresholds table the dbt models read, and the
-result rows a monitoring run wrote."""
+"""The warehouse side of the checks: the thresholds table the dbt models read, the result
+rows a monitoring run wrote, and the monitor rows computed outside dbt (realtime_vs_offline)."""
 
 from __future__ import annotations
 
 import dataclasses
+from datetime import date, datetime
 from typing import Any
 
 from bizstats.checks.config import Threshold
+from bizstats.checks.results import MonitorResult
 from bizstats.config import Target
 from bizstats.db import connect, create_mysql_database, create_table, fetch_all, placeholder, qualified
 
@@ -64,3 +66,25 @@ def read_rows(
     with connect(target, create=False) as con:
         rows = fetch_all(con, sql, params)
     return [dict(zip(columns, row, strict=True)) for row in rows]
+
+
+def write_monitor(
+    target: Target, result: MonitorResult, start: date, end: date, checked_at: datetime
+) -> None:
+    """Store a monitor computed outside dbt (a hook) in `monitor_results` like the models'
+    rows, with the run's range and checked_at (a row of the same monitor and checked_at is
+    replaced)."""
+    table = qualified(target, target.models_schema, "monitor_results")
+    ph = placeholder(target)
+    columns = (*MONITOR_COLUMNS, "range_start", "range_end", "checked_at")
+    values = (
+        result.monitor, result.status, result.actual, result.threshold, int(result.flagged),
+        result.severity, result.note[:200], start, end, checked_at,
+    )  # fmt: skip
+    with connect(target, create=False) as con:
+        cur = con.cursor()
+        cur.execute(f"delete from {table} where monitor_name = {ph} and checked_at = {ph}",
+                    (result.monitor, checked_at))  # fmt: skip
+        cur.execute(f"insert into {table} ({', '.join(columns)}) values ({', '.join([ph] * len(columns))})",
+                    values)  # fmt: skip
+        con.commit()

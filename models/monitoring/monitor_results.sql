@@ -8,7 +8,11 @@
 {#- Data-quality monitors (design doc §8.4.1, issue 8): one row per monitor and monitoring
     run (every run is kept: its checked_at is part of the key), thresholds from monitoring.yml
     (table monitoring_thresholds).
-    - report_success_rate: `not_available` until the report collector exists;
+    - collection_success_rate (数据上报成功率): per local day of the range, the events the
+      collector delivered (stored, duplicates of a stored event_id, quarantined) / the events
+      it received (rejected events and refused requests count against it), from the raw table
+      collect_daily_tally (bizstats/web/collect/tally.py); judged on the range's worst day,
+      flagged below min_rate; `not_available` when the collector received nothing in the range;
     - job_duration: the latest finished run of table job_runs (models schema), in minutes;
       `not_available` while that table does not exist or holds no finished run;
     - data_error_rate: failing rows / checked rows of cross_check_results over the range;
@@ -21,12 +25,30 @@
     "select run_id, flow, duration_seconds from " ~ job_runs
     ~ " where finished_at is not null and duration_seconds is not null order by finished_at desc limit 1"
 ).rows if job_runs else [] %}
+{%- set collected = collection_tally(r.start, r.end) %}
+{%- set lowest = namespace(day=none) %}
+{%- for day in collected %}
+    {%- if lowest.day is none or day.delivered * lowest.day.received < lowest.day.delivered * day.received %}
+        {%- set lowest.day = day %}
+    {%- endif %}
+{%- endfor %}
+{%- set worst = lowest.day %}
 {%- set monitors = [] %}
 {%- for threshold in monitoring_threshold_rows(
-    ['report_success_rate', 'job_duration', 'data_error_rate', 'data_delay']) %}
+    ['collection_success_rate', 'job_duration', 'data_error_rate', 'data_delay']) %}
     {%- set item = {'threshold': threshold, 'actual': 'null', 'flagged': '0'} %}
-    {%- if threshold.check_name == 'report_success_rate' %}
-        {%- do item.update({'status': "'not_available'", 'note': 'the report collector does not exist yet'}) %}
+    {%- if threshold.check_name == 'collection_success_rate' and worst %}
+        {%- set refused = worst.refused.items() | sort | map('join', ' ') | join(', ') %}
+        {%- do item.update({
+            'actual': '%.4f' | format(worst.delivered / worst.received),
+            'flagged': '1' if worst.delivered < threshold.floor_value * worst.received else '0',
+            'status': "'judged'",
+            'note': (worst.day ~ ': ' ~ worst.delivered ~ ' of ' ~ worst.received ~ ' events delivered'
+                ~ ('; refused: ' ~ refused if refused else '') ~ ' (worst of ' ~ (collected | length)
+                ~ ' days with events)')[:200]}) %}
+    {%- elif threshold.check_name == 'collection_success_rate' %}
+        {%- do item.update({'status': "'not_available'",
+            'note': 'the collector received no event in ' ~ r.start ~ ' .. ' ~ r.end}) %}
     {%- elif threshold.check_name == 'job_duration' and latest_job %}
         {%- set minutes = latest_job[0][2] / 60 %}
         {%- do item.update({

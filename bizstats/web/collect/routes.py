@@ -11,7 +11,8 @@ Answers of a report request:
 - 400 bad JSON or gzip, 401 credentials, 413 body or batch too large, 422 every event refused
   (the reasons in `rejected`), 429 rate limit (Retry-After), 503 the database is unavailable
   (Retry-After; nothing of the request was stored; the body says so with a request id, the
-  details are in the server's log only: bizstats.web.failures).
+  details are in the server's log only: bizstats.web.failures). Each is the app's one error
+  body, `{"error": ..., "status": ...}` (the 422 with the fields of a 200 besides).
 """
 
 from __future__ import annotations
@@ -36,14 +37,21 @@ from bizstats.web.collect.events import Rejected, parse_time, to_row
 from bizstats.web.collect.group_commit import QUARANTINE, Refused, StoreUnavailable
 from bizstats.web.collect.ratelimit import RateLimiter
 from bizstats.web.collect.service import Collector
-from bizstats.web.failures import REQUEST_ID_HEADER, failed, public_detail
+from bizstats.web.failures import REQUEST_ID_HEADER, error_response, failed, public_detail
 
 TRACKER = Path(__file__).resolve().parents[1] / "static" / "tracker.js"
 RETRY_AFTER = 5  # seconds, when the database is unavailable
 
 
-def _refuse(status: int, reason: str, headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse({"error": reason}, status_code=status, headers=headers)
+def _refuse(status: int, reason: str, headers: dict[str, str] | None = None, **extra: Any) -> JSONResponse:
+    return error_response(status, reason, headers, **extra)
+
+
+def _answer(body: dict[str, Any]) -> JSONResponse:
+    """200 when an event was stored (or known, or held), else 422: every event refused."""
+    if body["stored"] or body["duplicates"] or body.get("quarantined"):
+        return JSONResponse(body)
+    return _refuse(422, f"no event stored: all {len(body['rejected'])} refused (see rejected)", **body)
 
 
 def collector_router(collector: Collector) -> APIRouter:
@@ -112,19 +120,23 @@ async def _report(collector: Collector, request: Request, key: str | None, batch
         caller = authenticate(settings, request.headers, key, raw)
     except BadBody as exc:
         metrics.rejected.labels("body_too_large" if exc.status == 413 else "bad_body").inc()
+        collector.count("body_too_large" if exc.status == 413 else "bad_body")
         return _refuse(exc.status, str(exc))
     except Unauthorized as exc:
         if signed and (limited := _limited(collector, collector.ip_limiter, f"{ip}")):
             return limited
         metrics.rejected.labels("unauthorized").inc()
+        collector.count("unauthorized")
         return _refuse(401, str(exc))
     try:
         body = decode(raw, request.headers.get("content-encoding"), settings.max_body_bytes)
         events, sent_at = _events(body, batch, settings.max_batch)
     except BadBody as exc:
         metrics.rejected.labels("too_many_events" if exc.status == 413 else "bad_body").inc()
+        collector.count("too_many_events" if exc.status == 413 else "bad_body")
         return _refuse(exc.status, str(exc))
-    if caller.browser and (limited := _limited(collector, collector.client_limiter, _client(ip, events))):
+    client = _client(ip, events)
+    if caller.browser and (limited := _limited(collector, collector.client_limiter, client, len(events))):
         return limited
     received = collector.received(sent_at, ip, request.headers.get("user-agent"), caller.browser)
     horizon = collector.quarantine_before(received.at)
@@ -135,9 +147,11 @@ async def _report(collector: Collector, request: Request, key: str | None, batch
         except Rejected as exc:
             rejected.append({"index": index, "reason": str(exc)})
             metrics.rejected.labels(_reason_label(str(exc))).inc()
+            collector.count("invalid_event")
             continue
         except SecretUnavailable:  # the pseudonym secret lives in the database, which is down
             metrics.rejected.labels("store_unavailable").inc(len(events))
+            collector.count("store_unavailable", len(events) - len(rejected))
             return _refuse(
                 503, "events not stored: the database is unavailable", {"Retry-After": str(RETRY_AFTER)}
             )
@@ -148,14 +162,15 @@ async def _report(collector: Collector, request: Request, key: str | None, batch
     metrics.received.inc(len(events))
     metrics.batch_size.observe(len(events))
     if not rows:
-        return JSONResponse({"stored": 0, "new": [], "duplicates": [], "rejected": rejected}, status_code=422)
-    if limited := _limited(collector, collector.limiter, caller.key):
+        return _answer({"stored": 0, "new": [], "duplicates": [], "rejected": rejected})
+    if limited := _limited(collector, collector.limiter, caller.key, len(rows)):
         return limited
     assert collector.committer is not None
     try:
         outcomes = await collector.committer.store(rows)
     except StoreUnavailable as exc:
         metrics.rejected.labels("store_unavailable").inc(len(rows))
+        collector.count("store_unavailable", len(rows))
         rid = failed(f"{request.method} {request.url.path}", exc)
         return _refuse(
             503, public_detail("events not stored: the database is unavailable", rid),
@@ -173,21 +188,27 @@ async def _report(collector: Collector, request: Request, key: str | None, batch
     metrics.stored.inc(len(fresh))
     metrics.duplicates.inc(len(repeated))
     metrics.rejected.labels("quarantined").inc(len(held))
+    refused_here = len(rows) - len(fresh) - len(repeated) - len(held)
+    for outcome, ids in (("stored", fresh), ("duplicate", repeated), ("quarantined", held)):
+        collector.count(outcome, len(ids))
+    collector.count("database_refused", refused_here)
     answer: dict[str, Any] = {
         "stored": len(fresh), "new": fresh, "duplicates": repeated,
         "rejected": sorted(rejected, key=lambda r: r["index"]),
     }
     if held:
         answer["quarantined"] = held
-    return JSONResponse(answer, status_code=200 if fresh or repeated or held else 422)
+    return _answer(answer)
 
 
-def _limited(collector: Collector, limiter: RateLimiter, key: str) -> Response | None:
-    """A 429 when `key` has no request left in `limiter` (its token taken otherwise)."""
+def _limited(collector: Collector, limiter: RateLimiter, key: str, events: int = 1) -> Response | None:
+    """A 429 when `key` has no request left in `limiter` (its token taken otherwise); its
+    `events` are tallied as rate-limited (one: a request refused before its body was read)."""
     wait = limiter.wait_time(key)
     if not wait:
         return None
     collector.metrics.rejected.labels("rate_limited").inc()
+    collector.count("rate_limited", events)
     return _refuse(429, "rate limit exceeded", {"Retry-After": str(max(1, round(wait + 0.5)))})
 
 

@@ -1,6 +1,6 @@
 """The collector's parts, started and stopped with the app: the store of the target (MySQL,
 or the spool on DuckDB), the group-commit thread, the real-time counters' feeder, the rate
-limiters, the privacy scrubber and the metrics."""
+limiters, the privacy scrubber, the metrics and the collection tally."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from bizstats.web.collect.ratelimit import RateLimiter
 from bizstats.web.collect.settings import CollectorSettings
 from bizstats.web.collect.spool import SpoolStore
 from bizstats.web.collect.store_mysql import MySQLStore
+from bizstats.web.collect.tally import Tally, writer_for
 
 
 def _store(target: Target, settings: CollectorSettings) -> Store:
@@ -44,6 +45,7 @@ class Collector:
         self.redis = redis_connect(self.settings.redis_url) if self.settings.redis_url else None
         self.feeder: CounterFeeder | None = None
         self.committer: GroupCommitter | None = None
+        self.tally: Tally | None = None  # what became of the events received, per local day
 
     def start(self) -> None:
         # the group-commit thread waits on the database several times a commit; at Python's
@@ -56,10 +58,18 @@ class Collector:
             )
         after = self.feeder.after_commit if self.feeder else None
         self.committer = GroupCommitter(_store(self.target, self.settings), self.settings.max_group, after)
+        self.tally = Tally(writer_for(self.target, self.settings.spool_path), self.offset_hours)
+
+    def count(self, outcome: str, events: int = 1) -> None:
+        """Tally `events` received as `outcome` (bizstats.web.collect.tally.OUTCOMES)."""
+        if self.tally is not None:
+            self.tally.add(outcome, events)
 
     def close(self) -> None:
         if self.committer is not None:
             self.committer.close()
+        if self.tally is not None:
+            self.tally.close()
         if self.feeder is not None:
             self.feeder.close()
         if self.redis is not None:

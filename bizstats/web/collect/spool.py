@@ -19,6 +19,9 @@ lock (like a load), stamped with one `_loaded_at`: a row's `seq` only grows (one
 time, AUTOINCREMENT), and the last `seq` ingested is stored in DuckDB by the same transaction
 as the rows, so an ingest killed at any point neither loses nor repeats a row. Ingested rows
 stay in the spool for `KEEP_DAYS` (the ids recognised as duplicates), then are pruned.
+Every ingest also copies the spool's collection tally (bizstats.web.collect.tally) into the
+raw table `collect_daily_tally`, replacing the days it holds (the spool's counts of a day only
+grow), even when no event is new.
 """
 
 from __future__ import annotations
@@ -37,10 +40,13 @@ import orjson
 from bizstats import quarantine
 from bizstats.config import Target
 from bizstats.contract import LOADED_AT
-from bizstats.db import connect, ensure_raw_tables, qualified
+from bizstats.db import connect, create_table, ensure_raw_tables, qualified
 from bizstats.load_ledger import COMMITTED, LEDGER_TABLE, ensure_side_tables
 from bizstats.web.collect.events import COLUMNS
 from bizstats.web.collect.group_commit import QUARANTINE, Row, StoreUnavailable
+from bizstats.web.collect.tally import COLUMNS as TALLY_COLUMNS
+from bizstats.web.collect.tally import SPOOL_TABLE as TALLY_SPOOL_TABLE
+from bizstats.web.collect.tally import TABLE as TALLY_TABLE
 
 KEEP_DAYS = 7
 STATE_TABLE = "_collector_spool"  # DuckDB raw schema: the last seq ingested, per spool
@@ -50,6 +56,7 @@ _SCHEMA = (
     "event_id text not null, duplicate integer not null, received_at text not null, row blob not null, "
     "quarantine text)",
     "create index if not exists spool_event_id on spool (event_id)",
+    TALLY_SPOOL_TABLE,  # what the collector did with what it received (bizstats.web.collect.tally)
 )
 
 
@@ -179,8 +186,10 @@ def ingest_spool(target: Target) -> int:
             try:
                 got = spool.execute("select max(seq) from spool").fetchone()[0] or 0
                 ingested = _ingest(con, target, spool, str(path), after, got) if got > after else 0
+                _ingest_tally(con, target, spool)
                 cutoff = f"{datetime.now(timezone.utc) - timedelta(days=KEEP_DAYS):%Y-%m-%d %H:%M:%S}"
                 spool.execute("delete from spool where seq <= ? and received_at < ?", (got, cutoff))
+                spool.execute("delete from tally where stat_date < ?", (cutoff[:10],))  # copied above
             finally:
                 spool.close()
     return ingested
@@ -255,3 +264,22 @@ def _hold(con: Any, target: Target, rows_file: Path, spec: str, loaded_at: datet
         f"where not exists (select 1 from {held} as h where h.event_id = sent.event_id)",
         (loaded_at,),
     )
+
+
+def _ingest_tally(con: Any, target: Target, spool: sqlite3.Connection) -> None:
+    """The spool's tally rows into the raw `collect_daily_tally` (one transaction): each
+    (day, outcome) the spool holds replaces the stored one; days pruned from the spool stay."""
+    rows = spool.execute("select stat_date, outcome, delivered, events from tally").fetchall()
+    if not rows:
+        return
+    table = create_table(con.cursor(), target, target.raw_schema, TALLY_TABLE, TALLY_COLUMNS)
+    con.execute("begin")
+    try:
+        for stat_date, outcome, delivered, events in rows:
+            con.execute(f"delete from {table} where stat_date = ? and outcome = ?", (stat_date, outcome))
+            con.execute(f"insert into {table} values (?, ?, ?, ?)", (stat_date, outcome, delivered, events))
+        con.execute("commit")
+    except BaseException:
+        with contextlib.suppress(Exception):
+            con.execute("rollback")
+        raise
