@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import os
 import re
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from bizstats import parse_state
@@ -27,6 +29,115 @@ class DbtOutcome:
     statuses: dict[str, str]
     failures: list[str]
     warnings: list[str] = field(default_factory=list)
+
+
+def log_file() -> Path:
+    """dbt's own log: every line of every run, appended (DBT_LOG_PATH, else <project>/logs)."""
+    folder = os.environ.get("DBT_LOG_PATH")
+    return (Path(folder) if folder else project_dir() / "logs") / "dbt.log"
+
+
+_RESULT_EVENTS = ("LogModelResult", "LogTestResult", "LogSeedResult")  # one per finished node
+
+
+@dataclass(frozen=True)
+class DbtNode:
+    """One finished node of a dbt run: its resource type (`seed`, `model`, `test`), its file
+    under the project's folder for its type (`staging/stg_users.sql`), its status and how
+    many nodes the run has."""
+
+    kind: str
+    path: str
+    status: str
+    total: int
+
+
+def _node(event: Any) -> DbtNode:
+    data = event.data
+    info = data.node_info
+    total = data.num_models if event.info.name == "LogTestResult" else data.total
+    return DbtNode(info.resource_type, info.node_path, str(data.status), int(total))
+
+
+class PhaseProgress:
+    """A `progress` for run_dbt that says one line per phase of a build instead of one per
+    node: the seeds, then each folder of models (staging, intermediate, marts, ...) once all
+    of its models are built, then a count of everything with the path of dbt's full log.
+    The number of models per folder is read from the manifest dbt writes before it runs
+    (every model of the folder that makes a table or view: a run that selects fewer says
+    the folder's line only in the final count). Other lines (the plan, warnings) go to
+    `say` unchanged."""
+
+    def __init__(self, say: Callable[[str], None]) -> None:
+        self.say = say
+        self.expected: dict[str, int] | None = None
+        self.done: dict[str, int] = {}
+        self.statuses: dict[str, int] = {}
+        self.kinds: dict[str, int] = {}
+        self.started = time.perf_counter()
+
+    def __call__(self, line: str) -> None:
+        self.say(line)
+
+    def node(self, node: DbtNode) -> None:
+        if self.expected is None:
+            self.expected = _phase_sizes()
+            self.started = time.perf_counter()
+        self.kinds[node.kind] = self.kinds.get(node.kind, 0) + 1
+        status = _STATUS_WORDS.get(node.status, node.status)
+        self.statuses[status] = self.statuses.get(status, 0) + 1
+        phase = _phase(node)
+        if phase is not None:
+            self.done[phase] = self.done.get(phase, 0) + 1
+            count = self.done[phase]
+            if count == self.expected.get(phase):
+                what = f"{phase} loaded" if phase == "seeds" else f"{phase} built"
+                self.say(f"dbt: {what} ({_count(count, node.kind)}, {self._elapsed()})")
+        if sum(self.kinds.values()) == node.total:
+            counts = ", ".join(_count(n, kind) for kind, n in self.kinds.items())
+            outcome = ", ".join(f"{n} {status}" for status, n in sorted(self.statuses.items()))
+            self.say(
+                f"dbt: {node.total} steps ({counts}) in {self._elapsed()}: {outcome}; "
+                f"full log {log_file()}"
+            )
+
+    def _elapsed(self) -> str:
+        return f"{time.perf_counter() - self.started:.1f} s"
+
+
+# dbt's statuses of a node that did its job (a model: OK, a seed: success, a test: pass), and
+# of a test that found rows at severity warn
+_STATUS_WORDS = {"OK": "ok", "success": "ok", "pass": "ok", "warn": "warned"}
+
+
+def _count(n: int, kind: str) -> str:
+    return f"{n} {kind}" + ("" if n == 1 else "s")
+
+
+def _phase(node: DbtNode) -> str | None:
+    """The phase a node completes: `seeds`, or its model's top folder; tests belong to none."""
+    if node.kind == "seed":
+        return "seeds"
+    if node.kind == "model":
+        return Path(node.path).parts[0] if len(Path(node.path).parts) > 1 else "models"
+    return None
+
+
+def _phase_sizes() -> dict[str, int]:
+    """Models per top folder (and seeds) in the manifest dbt wrote for this run; ephemeral
+    models are not run, so not counted. Empty when the manifest cannot be read."""
+    manifest = parse_state.target_path(project_dir()) / "manifest.json"
+    try:
+        nodes = json.loads(manifest.read_text(encoding="utf-8"))["nodes"].values()
+    except (OSError, ValueError, KeyError):
+        return {}
+    sizes: dict[str, int] = {}
+    for node in nodes:
+        kind, materialized = node["resource_type"], node.get("config", {}).get("materialized")
+        if kind in ("seed", "model") and materialized != "ephemeral":
+            phase = _phase(DbtNode(kind, node["path"], "", 0))
+            sizes[phase] = sizes.get(phase, 0) + 1
+    return sizes
 
 
 def _target_env(target: Target) -> dict[str, str]:
@@ -87,8 +198,11 @@ def run_dbt(
         args += ["--vars", json.dumps(dbt_vars)]
 
     def on_event(event: Any) -> None:
-        if progress and event.info.name in ("LogModelResult", "LogTestResult", "LogSeedResult"):
-            progress(event.info.msg)
+        if progress and event.info.name in _RESULT_EVENTS:
+            if isinstance(progress, PhaseProgress):
+                progress.node(_node(event))
+            else:
+                progress(event.info.msg)
 
     # dbt's own console output is silenced (its errors too: they reach the user as one line,
     # below; logs/dbt.log keeps everything); progress lines come through the callback
@@ -124,8 +238,7 @@ def run_dbt(
             progress(f"warning: {warning}")
     if not result.success:
         detail = _connection_lost(failures) or _first_failures(failures)
-        log = project_dir() / "logs" / "dbt.log"
-        raise BizstatsError(f"{what}: {detail or f'see {log}'}")
+        raise BizstatsError(f"{what}: {detail or f'see {log_file()}'}")
     return DbtOutcome(statuses, failures, warnings)
 
 
@@ -156,7 +269,7 @@ def _connection_lost(messages: Sequence[str]) -> str | None:
 def _first_failures(failures: Sequence[str]) -> str:
     shown = "; ".join(failures[:_MAX_LISTED])
     more = len(failures) - _MAX_LISTED
-    return f"{shown}; and {more} more (see logs/dbt.log)" if more > 0 else shown
+    return f"{shown}; and {more} more (see {log_file()})" if more > 0 else shown
 
 
 def _one_line(message: object) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 
 import pytest
@@ -108,3 +109,44 @@ def test_demo_loads_builds_and_reports(duckdb_target, capsys):
     assert rejected == int(reported.group(1)) > 0
     assert rows == days * 30 and days >= 3
     assert pv > 0
+    _assert_demo_progress(duckdb_target, captured.err.splitlines())
+
+
+def _assert_demo_progress(target, lines: list[str]) -> None:
+    """`bizstats demo` says one line per phase of dbt's run, not one per node; the warnings of
+    its orphan user in one line; the checks once; and how long it took."""
+    from datetime import date, timedelta
+
+    from bizstats.db import connect, describe, fetch_all
+
+    assert not [line for line in lines if re.match(r"\d+ of \d+ ", line)]
+    phases = [re.fullmatch(r"dbt: (\w+) (?:loaded|built) \((\d+) (\w+?)s?, [\d.]+ s\)", line)
+              for line in lines if line.startswith("dbt: ") and " steps " not in line]
+    assert all(phases), lines
+    assert sorted(m.group(1) for m in phases) == ["intermediate", "marts", "seeds", "semantic", "staging"]
+    [summary] = [line for line in lines if re.match(r"dbt: \d+ steps ", line)]
+    counted = re.match(r"dbt: (\d+) steps \((\d+) seeds, (\d+) models, (\d+) tests\) in [\d.]+ s: "
+                       r"(\d+) ok, 5 warned; full log (\S+)$", summary)
+    assert counted, summary
+    steps, seeds, models, tests, ok, log = counted.groups()
+    assert int(steps) == int(seeds) + int(models) + int(tests) == int(ok) + 5
+    # every model dbt ran is in one phase's line
+    assert sum(int(m.group(2)) for m in phases) == int(seeds) + int(models)
+    assert log.endswith("dbt.log") and (os.path.getsize(log) > 0)
+    assert not [line for line in lines if line.startswith("warning: relationships_")]
+    assert lines.count(
+        "warning: 5 relationships_stg_*_user_id checks found business rows of a user missing from "
+        "`users`: the demo writes them on purpose (dirty data the checks must flag)"
+    ) == 1
+    # the checks ran once over the report's days: the quality board has what to show
+    [checked] = [line for line in lines if line.startswith("checked ")]
+    first, last = re.match(r"checked (\S+) \.\. (\S+): \d+ anomalies flagged, 5 monitors", checked).groups()
+    assert date.fromisoformat(last) - date.fromisoformat(first) == timedelta(days=1)
+    with connect(target) as con:
+        monitors = fetch_all(con, "select count(distinct monitor_name), count(distinct checked_at) "
+                                  "from main.monitor_results")
+    assert monitors[0][0] > 0 and monitors[0][1] == 1, monitors
+    built = re.fullmatch(rf"built (\S+) \.\. {last} \((\d+) days\) on {re.escape(describe(target))} in \d+ s",
+                         lines[-1])
+    assert built, lines[-1]
+    assert (date.fromisoformat(last) - date.fromisoformat(built.group(1))).days + 1 == int(built.group(2))

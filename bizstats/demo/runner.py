@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import re
 import tempfile
+import time
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
 from bizstats.build import build
+from bizstats.checks import run_checks
 from bizstats.config import Target
 from bizstats.contract import TABLES
+from bizstats.db import describe
+from bizstats.dbt_runner import PhaseProgress
 from bizstats.demo.generator import DemoConfig, generate
 from bizstats.errors import BizstatsError
 from bizstats.loader import load_dir
@@ -28,10 +34,12 @@ def run_demo(
 ) -> str:
     """Generate `days` local days of demo data ending yesterday and return the text to show.
 
-    Without `out`: load the data into `target`, build every day and return the report of the
-    last `report_days` days. With `out`: only write one `<table>.csv` per raw table into that
-    folder (templates of the input format, docs/sources.md) and return where they are; the
-    target is not touched. Files already there are never overwritten.
+    Without `out`: load the data into `target`, build every day (one progress line per phase
+    of dbt's run), run the checks over the last `report_days` days once (the dashboard's
+    quality board) and return the report of those days. With `out`: only write one
+    `<table>.csv` per raw table into that folder (templates of the input format,
+    docs/sources.md) and return where they are; the target is not touched. Files already
+    there are never overwritten.
     """
     if days < 1 or events_per_day < 1 or report_days < 1:
         raise BizstatsError("days, events per day and report days must be positive")
@@ -40,6 +48,7 @@ def run_demo(
     say = progress or _quiet
     if out is not None:
         return _write_templates(config, out, say, progress)
+    started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="bizstats-demo-") as tmp:
         say(f"generating {days} days of demo data (seed {seed})")
         counts = generate(config, Path(tmp), progress=progress)
@@ -49,8 +58,44 @@ def run_demo(
         f"loaded {loaded.loaded:,} rows; {len(loaded.rejected)} dirty rows rejected "
         "(kept in _rejected_rows)"
     )
-    build(target, day=end, progress=progress)
+    phases = _DemoProgress(say)
+    built = build(target, day=end, progress=phases)
+    if phases.orphan_warnings:
+        say(
+            f"warning: {phases.orphan_warnings} relationships_stg_*_user_id checks found business rows "
+            "of a user missing from `users`: the demo writes them on purpose (dirty data the "
+            "checks must flag)"
+        )
+    first = max(built.start, end - timedelta(days=report_days - 1))
+    checked = run_checks(target, first, end)
+    say(
+        f"checked {first} .. {end}: {len(checked.flagged)} anomalies flagged, "
+        f"{len(checked.monitors)} monitors (the dashboard's quality board)"
+    )
+    say(
+        f"built {built.start} .. {built.end} ({built.days} days) on {describe(target)} in "
+        f"{time.perf_counter() - started:.0f} s"
+    )
     return render_report(target, end, days=min(report_days, days))
+
+
+# The warnings the demo's own dirty data raises on purpose: an orphan user's business rows
+# (generator._dirty_extras), one relationships test per business table with a user_id.
+_ORPHAN_WARNING = re.compile(r"warning: relationships_stg_\w+_user_id__user_id__ref_stg_users_: ")
+
+
+class _DemoProgress(PhaseProgress):
+    """The build's phases, with the orphan user's warnings counted for one line."""
+
+    def __init__(self, say: Progress) -> None:
+        super().__init__(say)
+        self.orphan_warnings = 0
+
+    def __call__(self, line: str) -> None:
+        if _ORPHAN_WARNING.match(line):
+            self.orphan_warnings += 1
+        else:
+            self.say(line)
 
 
 def _quiet(message: str) -> None:
