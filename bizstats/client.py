@@ -48,11 +48,21 @@ def uuid7() -> str:
 
 
 class CollectorError(Exception):
-    """The collector refused the request (4xx other than 429) or stayed unavailable."""
+    """The collector refused the request (4xx other than 429) or stayed unavailable; `message`
+    is the `error` of its answer (the app's one error body) or what went wrong on the way."""
 
     def __init__(self, status: int | None, message: str) -> None:
         super().__init__(f"{status or 'no answer'}: {message}")
-        self.status = status
+        self.status, self.message = status, message
+
+
+def _reason(text: str) -> str:
+    """The `error` of an error body (`{"error": ..., "status": ...}`), else the text as sent."""
+    try:
+        body = json.loads(text)
+    except ValueError:
+        return text
+    return body["error"] if isinstance(body, dict) and isinstance(body.get("error"), str) else text
 
 
 def event(event_type: str, **fields: Any) -> dict[str, Any]:
@@ -115,10 +125,10 @@ class Client:
             if exc.code == 429 or exc.code >= 500:
                 after = exc.headers.get("Retry-After")
                 seconds = after and after.isascii() and after.isdigit() and len(after) <= 6
-                raise _Retry(exc.code, text, float(after) if seconds else None) from None
-            if exc.code == 422:
+                raise _Retry(exc.code, _reason(text), float(after) if seconds else None) from None
+            if exc.code == 422:  # every event refused: the answer says why, event by event
                 return json.loads(text)
-            raise CollectorError(exc.code, text) from None
+            raise CollectorError(exc.code, _reason(text)) from None
         except (urllib.error.URLError, OSError) as exc:
             raise _Retry(None, str(exc), None) from None
 

@@ -1,6 +1,7 @@
 """The back-end SDK (bizstats.client) against the real collector on MariaDB: a signed business
 event is stored; a retry after a lost answer is counted once; a collector that is not there
-yet is retried until it is; a refusal is an error naming its status."""
+yet is retried until it is; a refusal is an error naming its status and the `error` of the
+collector's answer."""
 
 from __future__ import annotations
 
@@ -55,6 +56,7 @@ def test_a_collector_that_comes_up_late_is_retried(mysql_target, monkeypatch):
 def test_a_wrong_secret_is_an_error_naming_the_status(mysql_target):
     with live_app(mysql_target) as url:
         client = Client(url, SOURCE, "not-the-secret", retries=3, backoff=0.01)
-        with pytest.raises(CollectorError, match="^401"):
+        with pytest.raises(CollectorError, match="^401: ") as refused:
             client.send("order_create", user_id="1", order_id="OD2", amount="1.00")
+    assert (refused.value.status, refused.value.message) == (401, "bad signature")
     assert stored_events(mysql_target) == []

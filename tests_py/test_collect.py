@@ -158,12 +158,12 @@ def test_limits_are_clear_4xx(duckdb_target, monkeypatch):
         four = json.dumps({"events": [browser_view() for _ in range(4)]})
         many = httpx.post(batch, content=four, headers=BROWSER)
         limited = httpx.post(batch, content=json.dumps({"events": [browser_view()]}), headers=BROWSER)
-    assert (big.status_code, big.json()) == (413, {"error": "body larger than 2048 bytes"})
+    assert (big.status_code, big.json()) == (413, {"error": "body larger than 2048 bytes", "status": 413})
     assert (inflated.status_code, inflated.json()) == (
         413,
-        {"error": "body larger than 2048 bytes once decompressed"},
+        {"error": "body larger than 2048 bytes once decompressed", "status": 413},
     )
-    assert (many.status_code, many.json()) == (413, {"error": "4 events in one batch: at most 3"})
+    assert (many.status_code, many.json()) == (413, {"error": "4 events in one batch: at most 3", "status": 413})
     assert limited.status_code == 429 and limited.headers["retry-after"] == "1"
     assert stored_events(duckdb_target) == []
 

@@ -242,7 +242,7 @@ def test_pages_cover_the_rows_once(api):
 def test_bad_requests_say_why(api, params, reason):
     _, client, auth = api
     r = client.get("/api/stats/daily", params=params, headers=auth)
-    assert (r.status_code, r.json()) == (400, {"detail": reason})
+    assert (r.status_code, r.json()) == (400, {"error": reason, "status": 400})
 
 
 def test_reads_need_a_live_read_key(api):
@@ -251,7 +251,7 @@ def test_reads_need_a_live_read_key(api):
     assert client.get("/api/stats/daily", params=params).status_code == 401
     _, write = create_key(w.target, "collector", scope="write")
     r = client.get("/api/stats/daily", params=params, headers={"X-API-Key": write})
-    assert (r.status_code, r.json()["detail"]) == (
+    assert (r.status_code, r.json()["error"]) == (
         403,
         "this key's scope is 'write': only read keys read the stats",
     )

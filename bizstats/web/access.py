@@ -23,7 +23,7 @@ from bizstats.web.keys import ApiKey, KeyVerifier
 # refused by reason, latency; no business figure, slice, id or setting).
 PUBLIC = frozenset({
     "/healthz", "/tracker.js", "/", "/dashboard", "/metrics",
-    "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json",
+    "/docs", "/docs/assets", "/docs/oauth2-redirect", "/redoc", "/openapi.json",
 })
 
 _bearer = HTTPBearer(auto_error=False, description="A read key: `bizstats keys create --name NAME`")

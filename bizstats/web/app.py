@@ -4,8 +4,10 @@ a process, its settings and its OpenAPI schema (/docs).
 
 Every GET route serving data needs a read key (bizstats.web.access); `check_reads_need_a_key`
 refuses to build an app where one does not. Every answer carries the hardening headers of
-bizstats.web.security. An unexpected exception is answered 500 with a request id and nothing
-else; its traceback goes to the server's log (bizstats.web.failures)."""
+bizstats.web.security. Every error, whichever part of the app or Starlette refuses, is answered
+with the one body of bizstats.web.failures.error_response; an unexpected exception is a 500
+with a request id and nothing else, its traceback in the server's log. /docs is Swagger UI
+served from files of the fastapi-offline package (bizstats.web.security.swagger_page): no CDN."""
 
 from __future__ import annotations
 
@@ -14,8 +16,11 @@ import os
 from collections.abc import Iterable, Iterator
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.routing import APIRoute
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import BaseRoute, Mount
 
 from bizstats.config import Target
@@ -24,18 +29,25 @@ from bizstats.web.access import PUBLIC, ReadAccess
 from bizstats.web.collect.routes import collector_router
 from bizstats.web.collect.service import Collector
 from bizstats.web.dashboard import add_dashboard
-from bizstats.web.failures import REQUEST_ID_HEADER, crashed
+from bizstats.web.failures import REQUEST_ID_HEADER, crashed, error_response
 from bizstats.web.query.router import query_router
-from bizstats.web.security import HEADERS, SecurityHeaders, swagger_page
+from bizstats.web.security import DOCS_ASSETS, HEADERS, SWAGGER_FILES, SecurityHeaders, swagger_page
 
 OPENAPI_URL = "/openapi.json"
+DESCRIPTION = (
+    "Business statistics (bizstats) over one warehouse: the event collector (POST /api/report, "
+    "/api/report/batch, /tracker.js), the query API (GET /api/stats/..., /api/metrics, "
+    "/api/quality, behind a read key), the dashboard (/), these docs (/docs) and Prometheus "
+    "metrics (/metrics). Every error answers `{\"error\": \"...\", \"status\": N}` "
+    "(plus `request_id` when the server's log has the details)."
+)
 
 
 def create_app(target: Target) -> FastAPI:
     """The app serving the warehouse `target`."""
     app = FastAPI(
         title="bizstats",
-        description="Business statistics: event collection, query API and dashboard.",
+        description=DESCRIPTION,
         openapi_url=OPENAPI_URL,
         docs_url=None,  # served below, with a content security policy of its own
         redoc_url=None,
@@ -43,6 +55,8 @@ def create_app(target: Target) -> FastAPI:
     app.state.target = target
     app.add_middleware(SecurityHeaders)
     app.add_exception_handler(Exception, _crashed)
+    app.add_exception_handler(StarletteHTTPException, _refused)
+    app.add_exception_handler(RequestValidationError, _invalid)
 
     @app.get("/healthz", tags=["operations"])
     def healthz() -> dict[str, str]:
@@ -52,6 +66,8 @@ def create_app(target: Target) -> FastAPI:
     @app.get("/docs", include_in_schema=False)
     def docs() -> HTMLResponse:
         return swagger_page(OPENAPI_URL, app.title)
+
+    app.mount(DOCS_ASSETS, StaticFiles(directory=SWAGGER_FILES), name="docs_assets")
 
     collector = Collector(target)
     access = ReadAccess(target)
@@ -92,10 +108,31 @@ def check_reads_need_a_key(app: FastAPI, access: ReadAccess) -> None:
 
 async def _crashed(request: Request, exc: Exception) -> JSONResponse:
     rid = crashed(f"{request.method} {request.url.path}", exc)
-    return JSONResponse(
-        {"detail": f"internal error: the server's log has the details (request id {rid})"},
-        status_code=500, headers={**HEADERS, REQUEST_ID_HEADER: rid},
+    return error_response(
+        500, f"internal error: the server's log has the details (request id {rid})",
+        {**HEADERS, REQUEST_ID_HEADER: rid},
     )
+
+
+async def _refused(request: Request, exc: Exception) -> JSONResponse:
+    """Any HTTPException: ours (a reason), or Starlette's own for an unknown path or method."""
+    assert isinstance(exc, StarletteHTTPException)
+    message = str(exc.detail)
+    if exc.status_code == 404 and message == "Not Found":
+        message = f"no such endpoint: {request.method} {request.url.path} (the endpoints are listed at /docs)"
+    elif exc.status_code == 405 and message == "Method Not Allowed":
+        allowed = next((v for k, v in (exc.headers or {}).items() if k.lower() == "allow"), "")
+        message = f"{request.method} is not allowed on {request.url.path}: use {allowed}"
+    return error_response(exc.status_code, message, dict(exc.headers or {}))
+
+
+async def _invalid(request: Request, exc: Exception) -> JSONResponse:
+    """FastAPI's validation error: one line naming each parameter and what it must be."""
+    assert isinstance(exc, RequestValidationError)
+    problems = "; ".join(
+        f"{' '.join(str(part) for part in error['loc'])}: {error['msg']}" for error in exc.errors()
+    )
+    return error_response(422, f"invalid request: {problems}")
 
 
 TARGET_ENV = "BIZSTATS_SERVE_TARGET"  # the target of `bizstats serve --workers N`'s workers

@@ -5,6 +5,14 @@ warehouse path, SQL text, a traceback) go to the server's log under the same req
 
 - `failed(...)`: an expected failure (the database or Redis unavailable): logged as one line;
 - `crashed(...)`: an unexpected exception (a bug): logged with its traceback, answered 500.
+
+Every error answer of the app (collector, query API, dashboard, unknown path, wrong method,
+validation, rate limit, key check, a bug) has one body, made by `error_response`:
+
+    {"error": "<one line saying why and what to do>", "status": 401}
+
+plus `"request_id"` when the server's log holds the details, and, for a report the collector
+refused whole (422), its usual fields (`stored`, `new`, `duplicates`, `rejected`).
 """
 
 from __future__ import annotations
@@ -12,8 +20,11 @@ from __future__ import annotations
 import logging
 import secrets
 
+from typing import Any
+
 import duckdb
 import pymysql
+from starlette.responses import JSONResponse
 
 log = logging.getLogger("bizstats.web")
 
@@ -62,3 +73,19 @@ def warehouse_reason(exc: BaseException) -> str:
 def public_detail(reason: str, rid: str) -> str:
     """The one line a client gets: the reason, what to do, the id to quote."""
     return f"{reason}; retry later (request id {rid})"
+
+
+def error_body(status: int, message: str, request_id: str | None = None, **extra: Any) -> dict[str, Any]:
+    """The one shape of an error answer's body (see the module's doc)."""
+    body: dict[str, Any] = {"error": message, "status": status}
+    if request_id is not None:
+        body["request_id"] = request_id
+    return {**body, **extra}
+
+
+def error_response(
+    status: int, message: str, headers: dict[str, str] | None = None, **extra: Any
+) -> JSONResponse:
+    """An error answer: `error_body`, the request id (when `headers` has one) in it too."""
+    rid = (headers or {}).get(REQUEST_ID_HEADER)
+    return JSONResponse(error_body(status, message, rid, **extra), status_code=status, headers=headers)

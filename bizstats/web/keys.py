@@ -8,7 +8,9 @@ has a scope: `read` keys read the stats; a `write` key (the collector's kind) ne
 Where they are kept: MySQL/MariaDB, the table `bizstats_api_keys` of the models schema;
 DuckDB, the SQLite file `<warehouse>.keys.sqlite` beside the warehouse (the API never writes
 the DuckDB file, and SQLite lets `bizstats keys` write while the API reads). A revoked key is
-refused within CHECK_SECONDS (the API keeps a verdict that long).
+refused by every request that arrives CHECK_SECONDS after `bizstats keys revoke` returned: the
+API keeps a verdict CHECK_SECONDS from the moment it *began* reading the store (not from when
+the read came back: a slow store, e.g. a busy MySQL, once stretched that to 6 s and more).
 """
 
 from __future__ import annotations
@@ -175,9 +177,10 @@ class KeyVerifier:
         known, key = self.remembered(token)
         if known:
             return key
+        began = time.monotonic()  # what the store says is at least this fresh
         key = self._lookup(*match.groups())
         with self._lock:
             if len(self._seen) > 10_000:
                 self._seen.clear()
-            self._seen[_digest(token)] = (time.monotonic(), key)
+            self._seen[_digest(token)] = (began, key)
         return key

@@ -6,9 +6,10 @@
 - X-Frame-Options: DENY (browsers without frame-ancestors), X-Content-Type-Options: nosniff,
   Referrer-Policy: no-referrer (the dashboard's URL holds its filters).
 
-The OpenAPI page (/docs) is FastAPI's Swagger UI, which loads its script and stylesheet from
-cdn.jsdelivr.net and starts with one inline script: its policy allows that CDN and exactly
-that script (by its SHA-256), nothing else inline.
+The OpenAPI page (/docs) is FastAPI's Swagger UI page with its script, stylesheet and icon
+served by us under DOCS_ASSETS from the files the fastapi-offline package ships (no CDN: it
+works offline and behind a firewall); the page starts with one inline script, which its policy
+allows by its SHA-256, nothing else inline.
 """
 
 from __future__ import annotations
@@ -16,8 +17,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+from pathlib import Path
 from typing import Any
 
+import fastapi_offline
 from fastapi.openapi.docs import get_swagger_ui_html
 from starlette.datastructures import MutableHeaders
 from starlette.responses import HTMLResponse
@@ -34,7 +37,8 @@ HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
 }
-_CDN = "https://cdn.jsdelivr.net"
+DOCS_ASSETS = "/docs/assets"  # Swagger UI's files, served from SWAGGER_FILES
+SWAGGER_FILES = Path(fastapi_offline.__file__).resolve().parent / "static"
 
 
 class SecurityHeaders:
@@ -59,17 +63,18 @@ class SecurityHeaders:
 
 
 def swagger_page(openapi_url: str, title: str) -> HTMLResponse:
-    """FastAPI's Swagger UI page with a policy allowing its CDN and its one inline script."""
+    """FastAPI's Swagger UI page over our own copy of its files, with a policy allowing its
+    one inline script."""
     page = get_swagger_ui_html(
-        openapi_url=openapi_url, title=f"{title} - Swagger UI", oauth2_redirect_url=None
+        openapi_url=openapi_url, title=f"{title} - Swagger UI", oauth2_redirect_url=None,
+        swagger_js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js", swagger_css_url=f"{DOCS_ASSETS}/swagger-ui.css",
+        swagger_favicon_url=f"{DOCS_ASSETS}/favicon.png",
     )
     body = bytes(page.body).decode()
     hashes = " ".join(
         f"'sha256-{base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()}'"
         for script in re.findall(r"<script>(.*?)</script>", body, flags=re.S)
     )
-    policy = CSP.replace("script-src 'self'", f"script-src 'self' {_CDN} {hashes}").replace(
-        "style-src 'self'", f"style-src 'self' {_CDN}"
-    ).replace("img-src 'self' data: blob:", "img-src 'self' data: blob: https://fastapi.tiangolo.com")
+    policy = CSP.replace("script-src 'self'", f"script-src 'self' {hashes}")
     headers: dict[str, Any] = {"Content-Security-Policy": policy}
     return HTMLResponse(body, headers=headers)

@@ -84,8 +84,10 @@ class QueryService:
         return known
 
 
-def _json(body: bytes, cache: str) -> Response:
-    return Response(content=body, media_type="application/json", headers={"X-Cache": cache})
+def _json(body: bytes, cache: str | None = None) -> Response:
+    """The answer; `X-Cache: hit|miss` only when a cache is configured."""
+    headers = {"X-Cache": cache} if cache else None
+    return Response(content=body, media_type="application/json", headers=headers)
 
 
 def _dump(data: Any) -> bytes:
@@ -136,7 +138,9 @@ def query_router(target: Target, access: ReadAccess, realtime: CounterReader) ->
                     dimension=dimension, page=page, size=size, first_day=svc.first_day,
                 )
                 warehouse = svc.warehouse() if svc.cache else None
-                if svc.cache is None or warehouse is None:
+                if svc.cache is None:
+                    return _json(_dump(run_stats(svc.reader, query, svc.utc_offset_hours)))
+                if warehouse is None:
                     return _json(_dump(run_stats(svc.reader, query, svc.utc_offset_hours)), "miss")
                 key = svc.cache.answer_key(warehouse, query.cache_key())
                 body, epoch = svc.cache.lookup(warehouse, key)
