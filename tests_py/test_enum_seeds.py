@@ -80,3 +80,12 @@ def test_each_value_list_lives_once_and_holds_other():
             values = [r["dimension_value"] for r in rows if r["dimension"] == dimension]
             assert "other" in values, (seed, dimension)
             assert all(v == v.strip().lower() for v in values), (seed, dimension)
+
+
+def test_every_listed_value_has_a_chinese_and_an_english_name():
+    root = project_dir()
+    for seed in SEEDS:
+        rows = _seed_rows(root, seed)
+        assert list(rows[0]) == ["dimension", "dimension_value", "name_zh", "name_en"], seed
+        unnamed = [r for r in rows if not (r["name_zh"].strip() and r["name_en"].strip())]
+        assert unnamed == [], (seed, unnamed)

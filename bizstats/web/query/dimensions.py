@@ -1,7 +1,7 @@
 """The values a request may filter on: channels and device types with their Chinese and
 English names (the seeds: a new channel is a CSV edit there), and the breakdown dimensions
-(the registry's `breakdown_dimensions`, with their labels; their values' names from the seed
-breakdown_values.csv). `all` is the rollup row of every mart."""
+(the registry's `breakdown_dimensions`, with their labels and whether they have an amount;
+their values' names from the seed breakdown_values.csv). `all` is the rollup row of every mart."""
 
 from __future__ import annotations
 
@@ -20,16 +20,18 @@ OTHER = "other"  # a breakdown value outside its dimension's list
 
 @dataclass(frozen=True)
 class Breakdown:
-    """A breakdown dimension: its labels and its listed values with their names (empty: the
-    dimension keeps its values as they come)."""
+    """A breakdown dimension: its labels, its listed values with their names (empty: the
+    dimension keeps its values as they come), and whether its rows carry an amount (the
+    registry's `amount`; without one, daily_breakdowns' amount is always 0)."""
 
     name: str
     zh: str
     en: str
     values: dict[str, dict[str, str]]  # value -> {"zh": ..., "en": ...}
+    has_amount: bool
 
     def as_json(self) -> dict[str, Any]:
-        return {"zh": self.zh, "en": self.en, "values": self.values}
+        return {"zh": self.zh, "en": self.en, "values": self.values, "amount": self.has_amount}
 
 
 @dataclass(frozen=True)
@@ -60,7 +62,7 @@ def load_dimensions(root: Path | None = None) -> Dimensions:
     for row in _rows(seeds / "breakdown_values.csv"):
         values.setdefault(row["dimension"], {})[row["dimension_value"]] = _names(row, row["dimension_value"])
     breakdowns = {
-        d.name: Breakdown(d.name, d.label_zh, d.label_en, values.get(d.name, {}))
+        d.name: Breakdown(d.name, d.label_zh, d.label_en, values.get(d.name, {}), d.amount is not None)
         for d in load_registry(root).dimensions
     }
     return Dimensions(

@@ -1,23 +1,36 @@
-"""The data-quality board (seed §8.4.2) as JSON: the latest result of each monitor (report
-success rate, job duration, data error rate, data delay), the last build (outcome, range,
-duration), the error rate of the latest cross-checks, the newest day built, and the alerts
-raised in the last 24 hours. A part whose table does not exist yet (no monitoring run, no
-alert ever) is null, and `missing` names the table, so the board shows an empty state."""
+"""The data-quality board (seed §8.4.2) as JSON: the latest result of each monitor
+(collection success rate, job duration, data error rate, data delay, real-time vs offline:
+every monitor monitor_results holds), the last build (outcome, range, duration), the error
+rate of the latest cross-checks, the newest day built, and the alerts raised in the last 24
+hours. A part whose table does not exist yet (no monitoring run, no alert ever) is null, and
+`missing` names the table, so the board shows an empty state.
+
+Every name a person reads comes with its Chinese and English label (`label`, `status_label`,
+...: {"zh": ..., "en": ...}, bizstats.checks.labels and the alerts' names), and a monitor's
+value and threshold as text with their unit in both languages (`shown`), so the page shows
+any monitor without knowing it."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from bizstats.alerts.model import CHECK_LABELS, SEVERITY_LABELS
 from bizstats.alerts.store import ALERTS, select_alerts
 from bizstats.changes import BUILDS
+from bizstats.checks.labels import ALERT_STATUSES, MONITOR_STATUSES, UNITS, Label, label_of
+from bizstats.checks.labels import MONITORS as MONITOR_LABELS
 from bizstats.db import placeholder, qualified
 from bizstats.web.query.readers import Reader
 
 MONITORS = "monitor_results"
 CROSS_CHECKS = "cross_check_results"
 ALERT_HOURS = 24
+RETIRED_AFTER = timedelta(days=1)  # no result this long before the newest: a renamed or removed monitor
+# a threshold as monitoring.yml's monitors write it: "> 5 min", "< 0.99"
+_LIMIT = re.compile(r"^\s*([<>]=?)\s*(\d+(?:\.\d+)?)\s*(?:min)?\s*$")
 
 
 def _text(value: Any) -> Any:
@@ -37,15 +50,78 @@ def _tables(reader: Reader) -> set[str]:
     return {r[0] for r in rows}
 
 
+def _both(label: Label | None, name: str) -> dict[str, str]:
+    return label.as_json() if label else {"zh": name, "en": name}
+
+
+def _amount(value: Decimal, unit: str) -> dict[str, str]:
+    """`value` in `unit` as people read it: minutes to a tenth, a fraction as a percent."""
+    if unit == "ratio":
+        text = f"{value * 100:.2f}%"
+        return {"zh": text, "en": text}
+    words = UNITS[unit]
+    return {"zh": f"{value:.1f} {words.zh}", "en": f"{value:.1f} {words.en}"}
+
+
+def _limit(threshold: str, unit: str | None) -> dict[str, str]:
+    """A threshold ("> 5 min", "< 0.99") in the monitor's unit; any other text as it is."""
+    found = _LIMIT.match(threshold or "")
+    if not found or unit is None:
+        return {"zh": threshold, "en": threshold}
+    limit = Decimal(found.group(2)) * (100 if unit == "ratio" else 1)
+    plain = format(limit.normalize(), "f")  # 1.00 -> 1, 1E+2 -> 100
+    words = UNITS[unit].as_json()
+    shown = {lang: plain + word if unit == "ratio" else f"{plain} {word}" for lang, word in words.items()}
+    return {lang: f"{found.group(1)} {text}" for lang, text in shown.items()}
+
+
 def _monitors(reader: Reader, table: str) -> list[dict[str, Any]]:
+    """The latest row of each monitor still run (one whose latest row is RETIRED_AFTER older
+    than the newest row of all is left out: a renamed or removed monitor), with its labels."""
     rows = reader.fetch(
         f"select m.monitor_name, m.status, m.actual, m.threshold_text, m.flagged, m.severity, m.note, "
         f"m.checked_at from {table} m join (select monitor_name, max(checked_at) as checked_at "
         f"from {table} group by monitor_name) latest on latest.monitor_name = m.monitor_name "
         "and latest.checked_at = m.checked_at order by m.monitor_name"
     )
-    names = ("monitor", "status", "actual", "threshold", "flagged", "severity", "note", "checked_at")
-    return [{k: _text(v) for k, v in zip(names, row, strict=True)} for row in rows]
+    newest = max((row[-1] for row in rows), default=None)
+    shown = []
+    for name, status, actual, threshold, flagged, severity, note, checked_at in rows:
+        if checked_at < newest - RETIRED_AFTER:
+            continue
+        label = MONITOR_LABELS.get(name)
+        unit = label.unit if label else None
+        shown.append({
+            "monitor": name, "status": status, "actual": _text(actual), "threshold": threshold,
+            "flagged": flagged, "severity": severity, "note": note, "checked_at": _text(checked_at),
+            "label": _both(label, name), "status_label": _both(MONITOR_STATUSES.get(status), status),
+            "severity_label": _severity(severity),
+            "shown": {
+                "actual": _amount(Decimal(actual), unit) if actual is not None and unit else None,
+                "threshold": _limit(threshold, unit),
+            },
+        })
+    return shown
+
+
+def _split(label: str | None, name: str) -> dict[str, str]:
+    """The two halves of an alert name as alerts.model writes it ("严重 critical"), the
+    English one made a phrase ("job_failed" -> "Job failed")."""
+    if not label or " " not in label:
+        return {"zh": name, "en": name}
+    zh, en = label.split(" ", 1)
+    en = en.replace("_", " ")
+    return {"zh": zh, "en": en[0].upper() + en[1:]}
+
+
+def _severity(severity: str) -> dict[str, str]:
+    return _split(SEVERITY_LABELS.get(severity), severity)
+
+
+def _check(check: str) -> dict[str, str]:
+    if check in MONITOR_LABELS:
+        return MONITOR_LABELS[check].as_json()
+    return _split(CHECK_LABELS.get(check), check)
 
 
 def _last_build(reader: Reader, table: str) -> dict[str, Any] | None:
@@ -97,6 +173,9 @@ def _alerts(reader: Reader, now: datetime) -> list[dict[str, Any]]:
             "metric_label": a.alert.metric_label, "slice": a.alert.slice,
             "stat_date": _text(a.alert.stat_date), "status": a.status,
             "last_raised_at": _text(a.last_raised_at), "times_raised": a.times_raised,
+            "check_label": _check(a.alert.check), "severity_label": _severity(a.alert.severity),
+            "metric_labels": _both(label_of(a.alert.metric), a.alert.metric_label or a.alert.metric),
+            "status_label": _both(ALERT_STATUSES.get(a.status), a.status),
         }
         for a in sorted(recent, key=lambda a: a.last_raised_at, reverse=True)
     ]
