@@ -24,13 +24,14 @@ test: lint
 	$(BIN)/pytest -n 2 --dist loadfile
 
 # What the report test renders with: Debian's chromium and a CJK font (apt-get, when missing;
-# Playwright drives /usr/bin/chromium, it downloads no browser). Run as root or with sudo.
+# Playwright drives /usr/bin/chromium, it downloads no browser), and Debian's prometheus and
+# promtool, which tests_py/test_prometheus.py runs. Run as root or with sudo.
 browser:
-	@command -v chromium >/dev/null && fc-list 2>/dev/null | grep -qi "WenQuanYi Micro Hei" || { \
+	@command -v chromium >/dev/null && command -v prometheus >/dev/null && fc-list 2>/dev/null | grep -qi "WenQuanYi Micro Hei" || { \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
 	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-	    chromium fonts-wqy-microhei >/dev/null; }
+	    chromium fonts-wqy-microhei prometheus >/dev/null; }
 
 bench: $(BIN)/.installed
 	$(BIN)/python benchmarks/bench_build.py
