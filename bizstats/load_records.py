@@ -43,6 +43,14 @@ class FileFacts:
     unclosed_quote_line: int | None  # the line of a quote that opens a field never closed
     oversize_line: int | None  # the line of the first record over RECORD_MAX_BYTES
     oversize_bytes: int  # and its size
+    # line breaks outside quoted values, by kind: \r\n, \n, a lone \r
+    line_endings: tuple[int, int, int] = (0, 0, 0)
+
+    @property
+    def mixed_line_endings(self) -> bool:
+        """Records end with more than one kind of line break (a Windows export with lines
+        appended on Linux): the loader reads a copy with every one made `\n` (normalised_copy)."""
+        return sum(1 for count in self.line_endings if count) > 1
 
     @property
     def rows(self) -> int:
@@ -116,6 +124,7 @@ class _Counter:
         self.record_line = 1  # and its line
         self.opened_line = 0  # the line of the quote that opened the current quoted field
         self.oversize: tuple[int, int] | None = None  # (line, bytes) of the first too large record
+        self.endings = [0, 0, 0]  # line breaks outside quotes: \r\n, \n, lone \r
 
     def feed(self, chunk: bytes) -> None:
         pieces = chunk.split(b'"')
@@ -132,7 +141,13 @@ class _Counter:
             self.regular = _quotes_regular(text, chunk)
         has_cr = b"\r" in chunk
         if has_cr:
+            crlf = text.count(b"\r\n", 1)  # after the context byte (counted with its chunk)
+            self.endings[0] += crlf
+            self.endings[2] += text.count(b"\r", 1) - crlf
+            self.endings[1] += text.count(b"\n", 1) - crlf
             text = text.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+        else:
+            self.endings[1] += text.count(b"\n", 1)
         ended = text.count(b"\n") - (self.context == b"\n")
         blank = text.split(b"\n")[1:-1].count(b"") if b"\n\n" in text else 0
         self.records += ended - blank
@@ -189,6 +204,7 @@ class _Counter:
             unclosed_quote_line=self.opened_line if self.inside else None,
             oversize_line=line,
             oversize_bytes=size,
+            line_endings=(self.endings[0], self.endings[1], self.endings[2]),
         )
 
 
@@ -263,3 +279,32 @@ class _LiteralQuotes:
         for position in literal:
             neutral[position] = ord("'")
         return bytes(neutral)
+
+
+def normalised_copy(path: Path, copy: Path) -> Path:
+    """Write `path` to `copy` with every line break outside quoted values made `\\n` and return
+    `copy`. Lines stay where they were (the csv module counts `\\r\\n`, `\\n` and a lone `\\r`
+    as one line each), so the rows' lines are the original file's; a quoted value keeps its
+    bytes, line breaks included, as they are."""
+    literal = _LiteralQuotes()
+    inside = False
+    try:
+        with open(path, "rb") as source, open(copy, "wb") as out:
+            while chunk := _read_chunk(source):
+                # quotes that are characters of an unquoted field neither open nor close one
+                pieces = literal.neutralise(chunk).split(b'"')
+                position = 0
+                for i, piece in enumerate(pieces):
+                    if i:
+                        out.write(chunk[position - 1 : position])  # the quote, as it was
+                        inside = not inside
+                    original = chunk[position : position + len(piece)]
+                    if not inside:
+                        original = original.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+                    out.write(original)
+                    position += len(piece) + 1
+    except OSError as exc:
+        raise BizstatsError(
+            f"cannot normalise the line endings of {path} into {copy}: {exc.strerror}"
+        ) from exc
+    return copy

@@ -107,8 +107,7 @@ def scan(
     except duckdb.InvalidInputException as exc:
         first = str(exc).splitlines()[0].removeprefix("Invalid Input Error: ")
         raise BizstatsError(
-            f"{layout.path}: malformed CSV ({first}); nothing of this file was loaded: check its "
-            "quotes and save it with one kind of line ending (\\n or \\r\\n)"
+            f"{layout.path}: malformed CSV ({first}); nothing of this file was loaded: check its quotes"
         ) from exc
     columns = ", ".join(f"v{i} varchar" for i in range(len(layout.slots)))
     con.execute(f"create temp table {FIXED} ({POSITION} bigint, {columns})")

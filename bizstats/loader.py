@@ -21,7 +21,7 @@ from __future__ import annotations
 import contextlib
 import tempfile
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from dataclasses import field as dataclass_field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -42,7 +42,7 @@ from bizstats.load_ledger import (
     record_failure,
     rollback,
 )
-from bizstats.load_records import FileFacts, file_facts
+from bizstats.load_records import FileFacts, file_facts, normalised_copy
 from bizstats.load_scan import Refusal, scan
 from bizstats.load_write import DuckDBWriter, MySQLWriter
 from bizstats.privacy import scrubber_for
@@ -248,7 +248,7 @@ def _load(
                 rows.append([result.table, result.file, r.line, r.field, reason, raw, loaded_at])
             writer.quarantine(rows)
 
-        checked = scan(scanner, lay, facts, loaded_at, refuse, scrub)
+        checked = _scan(scanner, workdir, lay, facts, loaded_at, refuse, scrub, progress)
         if progress:
             progress(f"{name}: checked, {len(result.rejected):,} rows rejected; writing the good rows")
         result.loaded, result.duplicates = writer.write(checked, loaded_at)
@@ -277,6 +277,36 @@ def _load(
             summary += f", {result.duplicates:,} duplicate event_ids"
         progress(f"{name}: {summary}")
     return result
+
+
+def _scan(
+    scanner: duckdb.DuckDBPyConnection,
+    workdir: Path,
+    lay: Layout,
+    facts: FileFacts,
+    loaded_at: datetime,
+    refuse: Callable[[list[Refusal]], None],
+    scrub: Any,
+    progress: Progress | None,
+) -> Any:
+    """load_scan.scan of the file; one whose records end with more than one kind of line
+    break (CSV readers take one per file) is read from a copy with every one made `\\n`
+    (the lines and the values stay the same; errors name the file)."""
+    if not facts.mixed_line_endings:
+        return scan(scanner, lay, facts, loaded_at, refuse, scrub)
+    if progress:
+        crlf, lf, cr = facts.line_endings
+        progress(
+            f"{lay.path.name}: mixed line endings ({crlf:,} \\r\\n, {lf:,} \\n, {cr:,} lone \\r): "
+            "read with every one made \\n"
+        )
+    copy = normalised_copy(lay.path, workdir / "normalised.csv")
+    try:
+        return scan(scanner, replace(lay, path=copy), facts, loaded_at, refuse, scrub)
+    except BizstatsError as exc:
+        raise BizstatsError(str(exc).replace(str(copy), str(lay.path))) from exc
+    finally:
+        copy.unlink(missing_ok=True)
 
 
 def _check_every_row_once(path: Path, facts: FileFacts, result: FileResult) -> None:
