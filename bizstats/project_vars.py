@@ -22,6 +22,7 @@ class ProjectVars:
     lookback_days: int  # var lookback_days: a build for day D rebuilds at least [D - lookback, D]
     max_build_days: int  # var max_build_days: the longest plan without an explicit --start/--end
     amount_max: Decimal  # var amount_max: the raw contract's largest amount (bizstats.validate)
+    count_bot_traffic: bool = False  # var count_bot_traffic: bots' page views counted (marts, counters)
 
 
 @functools.cache
@@ -35,9 +36,18 @@ def project_vars() -> ProjectVars:
             lookback_days=int(values["lookback_days"]),
             max_build_days=int(values["max_build_days"]),
             amount_max=Decimal(str(values["amount_max"])),
+            count_bot_traffic=_flag(values, "count_bot_traffic"),
         )
     except (OSError, yaml.YAMLError, KeyError, TypeError, ValueError, InvalidOperation) as exc:
         raise BizstatsError(
-            "cannot read vars stats_utc_offset_hours, lookback_days, max_build_days and amount_max "
-            f"from {path}: {exc}"
+            "cannot read vars stats_utc_offset_hours, lookback_days, max_build_days, amount_max and "
+            f"count_bot_traffic from {path}: {exc}"
         ) from exc
+
+
+def _flag(values: dict, name: str) -> bool:
+    """A true/false var (false when absent)."""
+    value = values.get(name, False)
+    if not isinstance(value, bool):
+        raise ValueError(f"var {name} must be true or false, got {value!r}")
+    return value

@@ -12,6 +12,9 @@ The counters are of two sorts:
   tables, not the events): new_member (member_purchase events), credit_order (order_create
   paid by credit), member_deduction_cents (deduction_success of the member service, amount in
   cents).
+
+Page views the collector flagged as bots (extra_data.bot) move no counter of a page-view
+metric unless the dbt var count_bot_traffic is true: the setting the marts read too.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, NamedTuple
 
+from bizstats.project_vars import project_vars
 from bizstats.realtime.keys import channels, devices, local_day, normalise
 from bizstats.registry import EXTRA_PREFIX, MetricSpec, Registry, load_registry
 
@@ -129,8 +133,16 @@ def _equal(value: Any, wanted: str | int | float) -> bool:
         return False
 
 
-def _registry_counter(metric: MetricSpec) -> Counter | None:
-    """The counter of a registry metric, or None when its rows need more than the event."""
+def is_bot(event: dict[str, Any]) -> bool:
+    """Whether the collector flagged the (staged) event as a bot's: extra_data.bot is true
+    (as the models read it: the JSON value true, or the text "true")."""
+    flag = event["extra_data"].get("bot")
+    return flag is True or flag == "true"
+
+
+def _registry_counter(metric: MetricSpec, count_bots: bool) -> Counter | None:
+    """The counter of a registry metric, or None when its rows need more than the event;
+    a page-view metric's leaves bots out unless `count_bots`."""
     columns = EVENT_COLUMNS if metric.source == "events" else PAGE_VIEW_COLUMNS
     named = [key for key, _ in metric.filter] + [metric.time or "event_time"]
     if metric.distinct:
@@ -144,7 +156,7 @@ def _registry_counter(metric: MetricSpec) -> Counter | None:
     time_column = metric.time or "event_time"
 
     def contribution(event: dict[str, Any]) -> tuple[datetime, int | str] | None:
-        if page_views and event["event_type"] != "page_view":
+        if page_views and (event["event_type"] != "page_view" or (not count_bots and is_bot(event))):
             return None
         if not all(any(_equal(_field(event, k), v) for v in values) for k, values in metric.filter):
             return None
@@ -188,23 +200,27 @@ BUSINESS_COUNTERS = (
             _on_event_time(_member_deduction), shown="member_deduction"),
 )  # fmt: skip
 
-_known: tuple[Registry, tuple[Counter, ...]] | None = None
+_known: tuple[Registry, bool, tuple[Counter, ...]] | None = None
 
 
-def counters(registry: Registry | None = None) -> tuple[Counter, ...]:
+def counters(registry: Registry | None = None, count_bots: bool | None = None) -> tuple[Counter, ...]:
     """Every real-time counter: the registry's event counters in registry order, then the
-    business counters (one whose name a registry counter took is left out)."""
+    business counters (one whose name a registry counter took is left out). `count_bots`:
+    default the dbt var count_bot_traffic."""
     global _known
     registry = registry or load_registry()
-    if _known is not None and _known[0] is registry:
-        return _known[1]
+    count_bots = project_vars().count_bot_traffic if count_bots is None else count_bots
+    if _known is not None and _known[0] is registry and _known[1] == count_bots:
+        return _known[2]
     found = [
-        counter for metric in registry.event_metrics() if (counter := _registry_counter(metric)) is not None
+        counter
+        for metric in registry.event_metrics()
+        if (counter := _registry_counter(metric, count_bots)) is not None
     ]
     taken = {c.name for c in found}
     found += [c for c in BUSINESS_COUNTERS if not {c.name, c.shown or c.name} & taken]
-    _known = (registry, tuple(found))
-    return _known[1]
+    _known = (registry, count_bots, tuple(found))
+    return _known[2]
 
 
 def facts(row: dict[str, Any], offset_hours: int, known: tuple[Counter, ...] | None = None) -> list[Fact]:

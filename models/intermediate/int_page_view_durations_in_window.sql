@@ -1,5 +1,6 @@
 {#- Page views of this run's build range only (a table rebuilt by every run, holding no other
-    days), each with its visitor key, local day/hour and visit duration (docs/metrics.md): first
+    days) — but those the collector flagged as bots (extra_data.bot) unless dbt var
+    count_bot_traffic is true — each with its visitor key, local day/hour and visit duration (docs/metrics.md): first
     page_leave (extra_data.page_view_id) - view time, else the gap to the next page_view of the
     same session (by event_time, event_id), else 1; clamped to [1, 86400]. A table of its own,
     not a CTE, so that MariaDB computes it once (it inlines a CTE at every reference, and
@@ -22,6 +23,11 @@ range_views as (
     where
         staged_events.event_type = 'page_view'
         and {{ local_days_between('staged_events.event_time', r.start, r.end) }}
+        {%- if not var('count_bot_traffic') %}
+        -- the collector's bots (extra_data.bot: crawlers, headless browsers) are not visitors;
+        -- their sessions are their own, so the next-view and leave lookups below need no filter
+        and coalesce({{ json_string_field('staged_events.extra_data', 'bot') }}, 'false') <> 'true'
+        {%- endif %}
 ),
 
 window_views as (
