@@ -61,24 +61,36 @@ def test_tracker_in_chromium(mysql_target, pages, monkeypatch):
         page.goto(f"{site}/shop.html")
         page.wait_for_function("window.bizstats !== undefined")
         assert [r[:2] for r in _wait_for(mysql_target, 1)] == [("page_view", "/shop.html")]
-        page.evaluate("history.pushState({}, '', '/shop/cart')")  # an SPA route change
-        rows = _wait_for(mysql_target, 3)
-        assert [r[:2] for r in rows] == [("page_view", "/shop.html"), ("page_leave", "/shop/cart"),
-                                         ("page_view", "/shop/cart")]  # fmt: skip
+        # SPA route changes (pushState, replaceState, popstate): each leave carries the URL of
+        # the page view it closes, not the new one
+        page.evaluate("history.pushState({}, '', '/shop/cart')")
+        assert len(_wait_for(mysql_target, 3)) == 3
+        page.evaluate("history.replaceState({}, '', '/shop/cart?step=2')")
+        assert len(_wait_for(mysql_target, 5)) == 5
+        page.evaluate("history.back()")  # popstate: back to /shop.html
+        rows = _wait_for(mysql_target, 7)
+        assert [r[:2] for r in rows] == [
+            ("page_view", "/shop.html"),
+            ("page_leave", "/shop.html"), ("page_view", "/shop/cart"),
+            ("page_leave", "/shop/cart"), ("page_view", "/shop/cart?step=2"),
+            ("page_leave", "/shop/cart?step=2"), ("page_view", "/shop.html"),
+        ]  # fmt: skip
+        leaves = [json.loads(r[2])["page_view_id"] for r in rows if r[0] == "page_leave"]
+        assert leaves == [rows[0][4], rows[2][4], rows[4][4]]  # each closes the view before it
         context.set_offline(True)
         page.evaluate("bizstats.track('user_login', {user_id: 'u1'})")
         time.sleep(1.5)  # a few failed attempts while offline
-        assert len(_events(mysql_target)) == 3
+        assert len(_events(mysql_target)) == 7
         context.set_offline(False)  # the `online` event sends the waiting event
-        assert _wait_for(mysql_target, 4)[3][0] == "user_login"
+        assert _wait_for(mysql_target, 8)[7][0] == "user_login"
         time.sleep(1.0)
         page.goto("about:blank")  # pagehide: the leave goes by sendBeacon
-        rows = _wait_for(mysql_target, 5)
+        rows = _wait_for(mysql_target, 9)
         browser.close()
-    assert [r[0] for r in rows] == ["page_view", "page_leave", "page_view", "user_login", "page_leave"]
-    assert len({r[4] for r in rows}) == 5 and {r[3] for r in rows} == {"h5"}
-    first_leave, last_leave = json.loads(rows[1][2]), json.loads(rows[4][2])
-    assert first_leave["page_view_id"] == rows[0][4] and last_leave["page_view_id"] == rows[2][4]
+    assert [r[0] for r in rows[7:]] == ["user_login", "page_leave"]
+    assert len({r[4] for r in rows}) == 9 and {r[3] for r in rows} == {"h5"}
+    last_leave = json.loads(rows[8][2])
+    assert (rows[8][1], last_leave["page_view_id"]) == ("/shop.html", rows[6][4])
     assert last_leave["duration_ms"] >= 2500
     time.sleep(0.5)
-    assert len(_events(mysql_target)) == 5  # nothing sent twice
+    assert len(_events(mysql_target)) == 9  # nothing sent twice

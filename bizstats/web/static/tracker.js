@@ -129,12 +129,15 @@
   function pageView() {
     leave(false);
     var e = make("page_view");
-    view = { id: e.event_id, start: Date.now(), url: location.href };
+    view = { id: e.event_id, start: Date.now(), url: location.href, page: e.page_url, title: e.page_title };
     enqueue(e);
   }
+  // A leave carries the page of the view it closes: after an SPA route change, location
+  // already holds the next page's URL.
   function leave(final) {
     if (!view) return;
-    var e = make("page_leave", { page_view_id: view.id, duration_ms: Date.now() - view.start });
+    var e = make("page_leave", { page_view_id: view.id, duration_ms: Date.now() - view.start,
+                                 page_url: view.page, page_title: view.title });
     view = null;
     var q = load();
     q.push({ e: e, n: 0, t: 0 });
