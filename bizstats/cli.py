@@ -7,6 +7,7 @@ import argparse
 import getpass
 import os
 import sys
+import unicodedata
 from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
@@ -103,14 +104,17 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_parser(
             "export",
             help="print a mart's rows for a date range to stdout",
-            description="Print daily_stats rows (the seed's columns, stat_date as YYYY-MM-DD) "
-            "for [--start, --end] as CSV or JSON.",
+            description="Print daily_stats rows for [--start, --end] as CSV or JSON: the keys "
+            "first (stat_date as YYYY-MM-DD, channel, device_type), then every metric, then "
+            "created_at and updated_at; --channel and --device keep one slice (`all`: the sum).",
         )
     )
     export.add_argument("table", choices=("daily_stats",))
     export.add_argument("--start", type=_date, required=True)
     export.add_argument("--end", type=_date, required=True)
     export.add_argument("--format", choices=("csv", "json"), default="csv")
+    export.add_argument("--channel", help="only this channel (`all`: every channel summed)")
+    export.add_argument("--device", help="only this device type (`all`: every device summed)")
 
     demo = with_target(
         sub.add_parser(
@@ -153,18 +157,28 @@ def _collector_parser(sub: Any, with_target: Callable[[argparse.ArgumentParser],
     """`bizstats serve`, `bizstats collect ingest`, `bizstats realtime rebuild`."""
     serve = with_target(sub.add_parser(
         "serve",
-        help="serve the collector (POST /api/report), the query API and the dashboard",
-        description="The HTTP service (an ASGI app, uvicorn): the event collector, /tracker.js, "
-        "/metrics, /healthz, the real-time counters. On mysql events are committed to "
-        "event_logs; on duckdb to the spool <db file>.spool, which `bizstats collect ingest` "
-        "(and the build) moves into the warehouse. Settings: BIZSTATS_COLLECT_* (README, "
-        "Collecting events).",
+        help="serve the collector, the query API, the dashboard, /docs and /metrics (one app)",
+        description="One HTTP service (a FastAPI app under uvicorn) over the warehouse: the event "
+        "collector (POST /api/report, /api/report/batch; /tracker.js for pages), the query API "
+        "(GET /api/stats/daily|hourly|weekly|monthly|breakdowns|user-types|realtime, /api/metrics, "
+        "/api/quality; each needs a read key: `bizstats keys create`), the dashboard (/), the "
+        "OpenAPI docs (/docs, offline), Prometheus metrics (/metrics) and /healthz. On mysql "
+        "events are committed to event_logs; on duckdb to the spool <db file>.spool, which "
+        "`bizstats collect ingest` (and the build) moves into the warehouse. It says what it "
+        "serves when it starts, logs one line per request and says when it stops. Settings: "
+        "BIZSTATS_COLLECT_* (README, Collecting events), BIZSTATS_REDIS_URL (real-time counters, "
+        "query cache).",
     ))
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=_positive, default=8000, help="port (default 8000)")
     serve.add_argument(
         "--workers", type=_positive, default=1,
         help="processes serving the port (default 1; the collector's Python work scales with them)",
+    )
+    serve.add_argument(
+        "--log-format", choices=("text", "json"), default="text",
+        help="request and start/stop lines on stderr: text, or one JSON object per line for a "
+        "log shipper (Filebeat/Logstash)",
     )
     collect = sub.add_parser("collect", help="the collector's spool (duckdb)")
     verbs = collect.add_subparsers(dest="verb", required=True, metavar="VERB")
@@ -348,7 +362,8 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
     if args.start > args.end:
         raise BizstatsError(f"--start {args.start} is after --end {args.end}")
-    write_rows(read_daily_stats(Target(args.target), args.start, args.end), args.format, sys.stdout)
+    rows = read_daily_stats(Target(args.target), args.start, args.end, args.channel, args.device)
+    write_rows(rows, args.format, sys.stdout)
     return 0
 
 
@@ -461,7 +476,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
 def _cmd_serve(args: argparse.Namespace) -> int:
     from bizstats.web.collect.commands import serve
 
-    serve(Target(args.target), args.host, args.port, args.workers)
+    serve(Target(args.target), args.host, args.port, args.workers, args.log_format)
     return 0
 
 
@@ -517,10 +532,33 @@ def _cmd_keys(args: argparse.Namespace) -> int:
         key = revoke_key(target, args.key_id)
         print(f"revoked key {key.key_id} of {key.consumer} at {key.revoked_at} UTC")
     else:
-        for key in list_keys(target):
-            state = f"revoked {key.revoked_at}" if key.revoked_at else "active"
-            print(f"{key.key_id}  {key.scope:<5}  {key.consumer}  created {key.created_at}  {state}")
+        keys = list_keys(target)
+        rows = [
+            [key.key_id, key.scope, key.consumer, f"{key.created_at:%Y-%m-%d %H:%M:%S}",
+             f"revoked {key.revoked_at:%Y-%m-%d %H:%M:%S}" if key.revoked_at else "active"]
+            for key in keys
+        ]
+        for line in _columns(["KEY ID", "SCOPE", "CONSUMER", "CREATED (UTC)", "STATE"], rows):
+            print(line)
+        if not keys:
+            print(f"no keys on {args.target}: create one with `bizstats keys create --name NAME`")
     return 0
+
+
+def _columns(header: list[str], rows: list[list[str]]) -> list[str]:
+    """A table as aligned lines (a column as wide as its widest cell on a terminal: CJK
+    characters count twice), two spaces between columns; nothing when there are no rows."""
+
+    def width(text: str) -> int:
+        return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+    if not rows:
+        return []
+    widths = [max(width(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    return [
+        "  ".join(cell + " " * (w - width(cell)) for cell, w in zip(row, widths, strict=True)).rstrip()
+        for row in [header, *rows]
+    ]
 
 
 _COMMANDS = {

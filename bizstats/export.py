@@ -1,8 +1,8 @@
-"""Read the marts back out: daily_stats rows for a range, as CSV or JSON.
+"""Read the marts back out: daily_stats rows for a range (optionally one channel and/or one
+device type), as CSV or JSON.
 
-The columns are daily_stats' as the metric registry makes them: stat_date, every published
-metric in registry order (vars.metrics of dbt_project.yml), then channel, device_type,
-created_at and updated_at."""
+The key columns come first: stat_date, channel, device_type; then every published metric in
+registry order (vars.metrics of dbt_project.yml), then created_at and updated_at."""
 
 from __future__ import annotations
 
@@ -13,14 +13,16 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import IO, Any
 
-from bizstats.config import Target
+from bizstats.config import Target, project_dir
 from bizstats.db import connect, fetch_all, placeholder, qualified
 from bizstats.errors import BizstatsError
 from bizstats.registry import MetricSpec, load_registry
 
 FORMATS = ("csv", "json")
-_KEYS_BEFORE = ("stat_date",)
-_KEYS_AFTER = ("channel", "device_type", "created_at", "updated_at")
+_KEYS_BEFORE = ("stat_date", "channel", "device_type")
+_KEYS_AFTER = ("created_at", "updated_at")
+# the slice filters: column -> the seed that lists its values (plus `all`, every value summed)
+SLICE_SEEDS = {"channel": "channels", "device_type": "device_types"}
 
 
 def daily_metrics() -> tuple[MetricSpec, ...]:
@@ -29,8 +31,30 @@ def daily_metrics() -> tuple[MetricSpec, ...]:
 
 
 def daily_stats_columns() -> tuple[str, ...]:
-    """daily_stats' columns (the seed's order, §5.2.1, minus the surrogate id)."""
+    """daily_stats' columns as exported: the keys, the metrics, the row's timestamps."""
     return (*_KEYS_BEFORE, *(m.name for m in daily_metrics()), *_KEYS_AFTER)
+
+
+def slice_values(column: str) -> tuple[str, ...]:
+    """The values a slice column may hold: `all` and the first column of its seed."""
+    seed = project_dir() / "seeds" / f"{SLICE_SEEDS[column]}.csv"
+    with seed.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.reader(handle))[1:]
+    return ("all", *(row[0].strip() for row in rows if row and row[0].strip()))
+
+
+def _check_slices(slices: dict[str, str | None]) -> dict[str, str]:
+    """The given filters, each checked against its seed (one line naming the choices)."""
+    chosen = {}
+    for column, value in slices.items():
+        if value is None:
+            continue
+        known = slice_values(column)
+        if value not in known:
+            option = "--device" if column == "device_type" else f"--{column}"
+            raise BizstatsError(f"{option} {value}: no such {column}; choose one of {', '.join(known)}")
+        chosen[column] = value
+    return chosen
 
 
 def _text(value: Any) -> Any:
@@ -60,21 +84,26 @@ def _encoders() -> dict[str, Callable[[Any], Any]]:
     return {m.name: _money if m.format == "money" else _exact for m in daily_metrics()}
 
 
-def read_daily_stats(target: Target, start: date, end: date) -> list[dict[str, Any]]:
-    """daily_stats rows with stat_date in [start, end], ordered by date, channel, device.
+def read_daily_stats(
+    target: Target, start: date, end: date, channel: str | None = None, device_type: str | None = None
+) -> list[dict[str, Any]]:
+    """daily_stats rows with stat_date in [start, end] (and the given channel / device type,
+    `all` for the sum over them), ordered by date, channel, device.
 
     Reads only: a missing DuckDB file is an error (nothing is created), and a database
     error (daily_stats not built yet, server unreachable, ...) is one BizstatsError
     naming the target and what to do."""
+    slices = _check_slices({"channel": channel, "device_type": device_type})
     columns = daily_stats_columns()
     ph = placeholder(target)
+    where = " and ".join([f"stat_date between {ph} and {ph}", *(f"{column} = {ph}" for column in slices)])
     sql = (
         f"select {', '.join(columns)} "
         f"from {qualified(target, target.models_schema, 'daily_stats')} "
-        f"where stat_date between {ph} and {ph} order by stat_date, channel, device_type"
+        f"where {where} order by stat_date, channel, device_type"
     )
     with connect(target, create=False) as con:
-        rows = fetch_all(con, sql, (start, end))
+        rows = fetch_all(con, sql, (start, end, *slices.values()))
     return [dict(zip(columns, row, strict=True)) for row in rows]
 
 

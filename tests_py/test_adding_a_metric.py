@@ -578,8 +578,10 @@ def test_export(added):
     name = added.target.name
     lines = bizstats("export", "daily_stats", "--start", A, "--end", A, "--target", name).splitlines()
     rows = list(csv.DictReader(io.StringIO("\n".join(lines))))
-    # the new columns after the shipped metrics, before the keys that close a row
-    assert lines[0].split(",")[-8:] == [*NEW_METRICS, "channel", "device_type", "created_at", "updated_at"]
+    # the keys first, the new columns after the shipped metrics, the row's timestamps last
+    header = lines[0].split(",")
+    assert header[:3] == ["stat_date", "channel", "device_type"]
+    assert header[-6:] == [*NEW_METRICS, "created_at", "updated_at"]
     [all_row] = [r for r in rows if (r["channel"], r["device_type"]) == ("all", "all")]
     assert [all_row[m] for m in NEW_METRICS] == ["5", "3", "17.50", "0.6667"]
     [other] = [r for r in rows if (r["channel"], r["device_type"]) == ("other", "other")]

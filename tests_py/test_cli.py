@@ -34,13 +34,34 @@ def test_load_build_export(duckdb_target, tmp_path, capsys):
     assert main(["export", "daily_stats", "--start", "2024-03-10", "--end", "2024-03-10"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == (
-        "stat_date,pv,uv,avg_visit_duration,real_name_count,bind_card_count,new_member_count,"
-        "credit_order_count,daily_member_deduction,history_member_deduction,total_deduction,"
-        "channel,device_type,created_at,updated_at"
+        "stat_date,channel,device_type,pv,uv,avg_visit_duration,real_name_count,bind_card_count,"
+        "new_member_count,credit_order_count,daily_member_deduction,history_member_deduction,"
+        "total_deduction,created_at,updated_at"
     )
     assert len(lines) == 1 + 30
     all_all = next(line for line in lines if ",all,all," in line)
-    assert all_all.startswith("2024-03-10,7,5,9,1,1,1,3,30.00,30.00,42.34,all,all,")
+    assert all_all.startswith("2024-03-10,all,all,7,5,9,1,1,1,3,30.00,30.00,42.34,")
+
+    # one slice: --channel and --device, each alone or together (`all`: the sum)
+    export = ["export", "daily_stats", "--start", "2024-03-10", "--end", "2024-03-11"]
+    for filters, expected in (
+        (["--channel", "all", "--device", "all"],
+         [("2024-03-10", "all", "all"), ("2024-03-11", "all", "all")]),
+        (["--channel", "wechat", "--device", "mobile", "--start", "2024-03-11"],
+         [("2024-03-11", "wechat", "mobile")]),
+        (["--device", "pc", "--end", "2024-03-10"],
+         [("2024-03-10", channel, "pc") for channel in ("all", "app", "h5", "official", "other", "wechat")]),
+    ):
+        assert main([*export, *filters]) == 0
+        rows = [tuple(line.split(",")[:3]) for line in capsys.readouterr().out.splitlines()[1:]]
+        assert rows == expected, filters
+    assert main([*export, "--channel", "all", "--device", "all"]) == 0
+    assert capsys.readouterr().out.splitlines()[1] == all_all
+    assert main([*export, "--channel", "weixin"]) == 1
+    assert capsys.readouterr().err == (
+        "bizstats: error: --channel weixin: no such channel; choose one of all, official, wechat, app, "
+        "h5, other\n"
+    )
 
     assert main(
         ["export", "daily_stats", "--start", "2024-03-11", "--end", "2024-03-11", "--format", "json"]
@@ -150,3 +171,37 @@ def _assert_demo_progress(target, lines: list[str]) -> None:
                          lines[-1])
     assert built, lines[-1]
     assert (date.fromisoformat(last) - date.fromisoformat(built.group(1))).days + 1 == int(built.group(2))
+
+
+def test_keys_list_is_aligned_in_columns(duckdb_target, tmp_path, capsys):
+    import unicodedata
+
+    Warehouse(duckdb_target, tmp_path).load(users=[{"user_id": "u1"}])
+    assert main(["keys", "list"]) == 0
+    said = capsys.readouterr().out
+    assert said == "no keys on duckdb: create one with `bizstats keys create --name NAME`\n"
+    for name, scope in (("finance-bi", "read"), ("运营看板", "read"), ("collector-of-the-shop", "write")):
+        assert main(["keys", "create", "--name", name, "--scope", scope]) == 0
+    first = capsys.readouterr().err.split()[1]  # "key <id> (read) for finance-bi: ..."
+    assert main(["keys", "revoke", first]) == 0
+    capsys.readouterr()
+
+    assert main(["keys", "list"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+
+    def starts(line: str) -> list[int]:
+        """Where each cell starts, in terminal columns (a CJK character is two wide)."""
+        cells = re.finditer(r"(?:(?<=^)|(?<=  ))(?! )", line)
+        return [sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in line[: m.start()])
+                for m in cells]
+
+    assert len(lines) == 4
+    assert len({tuple(starts(line)) for line in lines}) == 1, lines
+    assert re.split(r"  +", lines[0]) == ["KEY ID", "SCOPE", "CONSUMER", "CREATED (UTC)", "STATE"]
+    rows = [re.split(r"  +", line) for line in lines[1:]]
+    assert sorted((r[1], r[2], r[4].split(" ")[0]) for r in rows) == [
+        ("read", "finance-bi", "revoked"),
+        ("read", "运营看板", "active"),
+        ("write", "collector-of-the-shop", "active"),
+    ]
+    assert all(re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", r[3]) for r in rows)
