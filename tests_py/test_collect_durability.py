@@ -99,7 +99,8 @@ def test_database_down_is_503_and_the_collector_recovers(mysql_target, monkeypat
 def test_several_workers_store_each_event_once_and_add_up_their_metrics(mysql_target):
     """`bizstats serve --workers 2`: batches sent on many connections, then all sent again,
     are stored once each, every commit with a stamp of its own (the commit lock is shared),
-    and GET /metrics, whichever worker answers, counts every request of both."""
+    GET /metrics, whichever worker answers, counts every request of both, and so does the
+    collection tally."""
     from bizstats.db import connect, fetch_all
 
     server, url = serve_in_subprocess(mysql_target, "--workers", "2")
@@ -132,6 +133,11 @@ def test_several_workers_store_each_event_once_and_add_up_their_metrics(mysql_ta
     assert sorted(r[0] for r in stored) == sorted(ids)
     assert len({stamp for stamp, _ in ledger}) == len(ledger)  # one stamp per commit, never shared
     assert sum(n for _, n in ledger) == 480
+    # the collection tally: both workers' counts added up (each flushed when it stopped)
+    with connect(mysql_target) as con:
+        tally = fetch_all(con, f"select outcome, sum(events) from `{raw}`.collect_daily_tally "
+                               "group by outcome")  # fmt: skip
+    assert {outcome: int(n) for outcome, n in tally} == {"stored": 240, "duplicate": 240}
     values = prometheus_values(metrics)
     assert values["bizstats_collect_events_received_total"] == 480
     assert values["bizstats_collect_events_stored_total"] == 240
