@@ -1,8 +1,10 @@
 // The bizstats dashboard: reads the query API (GET /api/metrics, /api/stats/*, /api/quality)
-// and the collector's real-time counters (GET /api/stats/realtime). Every metric, label, unit
-// and definition comes from the metric catalogue, so a metric added in the dbt project shows
-// here with no change to this file. The filters live in the URL (a shareable link); the API
-// key in localStorage (never in the URL).
+// and the collector's real-time counters (GET /api/stats/realtime). Every name a person reads
+// comes from the API in both languages — metrics (labels, units, definitions) from the metric
+// catalogue, channels, devices, dimensions and their values from the seeds, monitors, statuses
+// and alerts from bizstats.checks.labels — so a metric, a dimension or a monitor added on the
+// server shows here with no change to this file. The filters live in the URL (a shareable
+// link); the API key in localStorage (never in the URL).
 "use strict";
 
 const WORDS = window.BIZSTATS_I18N;
@@ -12,10 +14,26 @@ const REALTIME_MS = 5000;
 // ECharts' HTML tooltips carry inline style attributes, which the page's Content-Security-Policy
 // refuses (bizstats/web/security.py): tooltips are drawn in the chart's canvas instead
 const TOOLTIP = "richText";
-const state = { lang: "zh", catalog: null, shown: [], charts: {} };
+// what a failed request says, by HTTP status (0: no answer); the server's own text is detail
+const ERROR_WORDS = { 0: "err_network", 400: "err_request", 401: "err_key", 403: "err_scope", 404: "err_missing",
+                      422: "err_request", 429: "err_busy", 503: "err_unavailable" };
+const state = { lang: "zh", catalog: null, lastDay: null, shown: [], charts: {}, timer: null, loginError: null };
 
 const $ = (id) => document.getElementById(id);
-const t = (word) => WORDS[state.lang][word] || word;
+const t = (word) => WORDS[state.lang][word] ?? word;
+// a sentence of i18n.js with its {names} filled in
+const fill = (word, values) => t(word).replace(/\{(\w+)\}/g, (_, name) => values[name]);
+// the same as nodes, each value kept on one line (a date never breaks at its hyphens)
+const fillNodes = (word, values) => t(word).split(/\{(\w+)\}/).map((part, i) => (i % 2 ? el("span", { className: "nowrap" }, String(values[part])) : part));
+// a {zh, en} name of the API in the page's language
+const pick = (names) => (names ? names[state.lang] ?? names.en : "");
+
+// an element with text or children: el("td", {className: "flag"}, "text", child, ...)
+function el(tag, props, ...children) {
+  const node = Object.assign(document.createElement(tag), props || {});
+  node.append(...children.filter((c) => c !== null && c !== undefined));
+  return node;
+}
 
 function addDays(iso, days) {
   const d = new Date(iso + "T00:00:00Z");
@@ -39,7 +57,7 @@ function percent(text) {
 
 // A value as the catalogue's format says: money stays the API's exact decimal string.
 function show(metric, value) {
-  if (value === null || value === undefined) return "—";
+  if (value === null || value === undefined) return "";
   if (metric.format === "duration") return groupDigits(value) + " " + t("seconds");
   if (metric.format === "percent") return percent(value);
   return groupDigits(value);
@@ -47,25 +65,82 @@ function show(metric, value) {
 
 function label(metric) { return state.lang === "zh" ? metric.short_zh : metric.short_en; }
 function longLabel(metric) { return state.lang === "zh" ? metric.label_zh : metric.label_en; }
-function dimName(names, value) { return (names[value] || {})[state.lang] || value; }
+// A metric's name on a card, in a menu, a chart: its short name, an acronym with its meaning
+// ("PV · 页面访问量"); never the same words twice, never "of the period" on a day.
+function metricName(metric) {
+  const short = label(metric), long = longLabel(metric);
+  return /^[A-Z]{2,4}$/.test(short) && short !== long ? `${short} · ${long}` : short;
+}
+function dimName(names, value) { return pick(names[value]) || value; }
+function sliceName(slice) {
+  const [channel, device] = String(slice).split("/");
+  return `${dimName(state.catalog.channels, channel)} / ${dimName(state.catalog.device_types, device)}`;
+}
+
+// The warehouse's local time (the build's stats_utc_offset_hours, as the catalogue's
+// "timezone": "UTC+8"): a Date, or a naive UTC "YYYY-MM-DD HH:MM:SS" of the API, as local text.
+function offsetHours() {
+  const found = /^UTC([+-]\d+)$/.exec(state.catalog.timezone);
+  return found ? Number(found[1]) : 0;
+}
+function localTime(when) {
+  const utc = typeof when === "string" ? new Date(when.replace(" ", "T") + "Z") : when;
+  return new Date(utc.getTime() + offsetHours() * 3600e3).toISOString().replace("T", " ").slice(0, 19);
+}
 
 function change(now, before) {
+  if (now === null || now === undefined || before === null || before === undefined) {
+    return { text: t("no_prior"), cls: "muted" };
+  }
   const a = Number(now), b = Number(before);
-  if (before === undefined || b === 0) return { text: "—", cls: "" };
+  if (b === 0) return a === 0 ? { text: "0%", cls: "" } : { text: t("from_zero"), cls: a > 0 ? "up" : "down" };
   const pct = ((a - b) / Math.abs(b)) * 100;
   return { text: (pct > 0 ? "+" : "") + pct.toFixed(1) + "%", cls: pct > 0 ? "up" : pct < 0 ? "down" : "" };
+}
+
+class ApiError extends Error {
+  constructor(status, detail, requestId) {
+    super(detail);
+    this.status = status;
+    this.requestId = requestId;
+  }
+}
+
+// the server's text of an error body: {"error": ...} or FastAPI's {"detail": ...}
+function serverText(body) {
+  const said = body && (body.error ?? body.detail);
+  if (typeof said === "string") return said;
+  if (Array.isArray(said)) return said.map((d) => d.msg || JSON.stringify(d)).join("; ");
+  if (said && typeof said === "object") return said.message || JSON.stringify(said);
+  return "";
 }
 
 async function api(path, params) {
   const url = new URL(path, location.origin);
   Object.entries(params || {}).forEach(([k, v]) => v !== undefined && url.searchParams.set(k, v));
-  const response = await fetch(url, { headers: { Authorization: "Bearer " + localStorage.getItem(KEY_STORE) } });
-  if (response.status === 401 || response.status === 403) {
-    showLogin();
-    throw new Error((await response.json()).error);
+  let response;
+  try {
+    response = await fetch(url, { headers: { Authorization: "Bearer " + localStorage.getItem(KEY_STORE) } });
+  } catch (error) {
+    throw new ApiError(0, error.message, null);
   }
-  if (!response.ok) throw new Error((await response.json()).error || response.statusText);
+  if (!response.ok) {
+    const body = await response.json().catch(() => null);
+    throw new ApiError(response.status, serverText(body) || response.statusText, response.headers.get("X-Request-ID"));
+  }
   return response.json();
+}
+
+// A failure in the page's language, with what the server said (and its request id) as detail.
+function errorNodes(error, word) {
+  const known = word || (error instanceof ApiError ? ERROR_WORDS[error.status] || "err_server" : "err_server");
+  const detail = [error.message, error.requestId ? `${t("request_id")} ${error.requestId}` : ""].filter(Boolean);
+  return [t(known), detail.length ? el("span", { className: "detail" }, detail.join(" · ")) : null];
+}
+
+function showError(box, error, word) {
+  box.replaceChildren(...errorNodes(error, word).filter(Boolean));
+  box.hidden = false;
 }
 
 async function rows(grain, params) {
@@ -101,13 +176,29 @@ function fillSelect(select, names, chosen) {
   if (chosen && names[chosen] !== undefined) select.value = chosen;
 }
 
+function fillSelects() {
+  fillSelect($("channel"), state.catalog.channels, $("channel").value);
+  fillSelect($("device_type"), state.catalog.device_types, $("device_type").value);
+  fillSelect($("metric"), Object.fromEntries(dailyMetrics().map((m) => [m.name, metricName(m)])), $("metric").value);
+}
+
 function translate() {
-  document.documentElement.lang = state.lang;
-  document.querySelectorAll("[data-t]").forEach((el) => { el.textContent = t(el.dataset.t); });
+  document.documentElement.lang = state.lang === "zh" ? "zh-CN" : "en";
+  document.querySelectorAll("[data-t]").forEach((node) => { node.textContent = t(node.dataset.t); });
+  document.querySelectorAll("[data-title]").forEach((node) => { node.title = t(node.dataset.title); });
   $("lang").textContent = state.lang === "zh" ? "EN" : "中文";
 }
 
-function showLogin() { $("login").hidden = false; $("board").hidden = true; }
+// The key prompt alone: no filters, no board under it; `error`: why the key was refused.
+function showLogin(error) {
+  $("login").hidden = false;
+  $("board").hidden = true;
+  $("filters").hidden = true;
+  $("error").hidden = true;
+  state.loginError = error;
+  if (error) showError($("login-error"), error);
+  else $("login-error").hidden = true;
+}
 
 function chart(id) {
   if (!state.charts[id]) state.charts[id] = echarts.init($(id));
@@ -116,53 +207,68 @@ function chart(id) {
 
 function dailyMetrics() { return state.catalog.grains.daily.metrics; }
 
+// Whether `day` has no built data (after the newest day built), and the note that says so.
+function notBuilt(day) { return !state.lastDay || day > state.lastDay; }
+
+function notBuiltNote(day) {
+  if (!state.lastDay) return el("p", { className: "note not-built" }, t("not_built"));
+  const jump = el("button", { type: "button", className: "jump" }, fill("show_day", { day: state.lastDay }));
+  jump.addEventListener("click", () => { $("end").value = state.lastDay; refresh(); });
+  return el("p", { className: "note not-built" }, ...fillNodes("data_ends", { day: state.lastDay, end: day }), " ", jump);
+}
+
 function renderKpis(day, byDate) {
-  const today = byDate[day] || {};
   $("kpi-day").textContent = day;
+  if (notBuilt(day)) {
+    $("kpis").replaceChildren(notBuiltNote(day));
+    return;
+  }
+  const today = byDate[day] || {};
   $("kpis").replaceChildren(...dailyMetrics().map((m) => {
-    const card = document.createElement("div");
-    card.className = "card";
-    card.dataset.metric = m.name;
-    card.dataset.value = today[m.name] ?? "";
-    card.title = m.description;
     const prev = change(today[m.name], (byDate[addDays(day, -1)] || {})[m.name]);
     const week = change(today[m.name], (byDate[addDays(day, -7)] || {})[m.name]);
-    card.innerHTML = `<div class="name"></div><div class="value"></div>
-      <div class="delta">${t("vs_prev")} <span class="prev ${prev.cls}">${prev.text}</span></div>
-      <div class="delta">${t("vs_week")} <span class="week ${week.cls}">${week.text}</span></div>`;
-    card.querySelector(".name").textContent = `${label(m)} · ${longLabel(m)}` + (m.unit === "yuan" ? " (¥)" : "");
-    card.querySelector(".value").textContent = show(m, today[m.name]);
+    const card = el("div", { className: "card", title: m.description },
+      el("div", { className: "name" }, metricName(m) + (m.unit === "yuan" ? " (¥)" : "")),
+      el("div", { className: "value" }, show(m, today[m.name])),
+      el("div", { className: "delta" }, t("vs_prev") + " ", el("span", { className: "prev " + prev.cls }, prev.text)),
+      el("div", { className: "delta" }, t("vs_week") + " ", el("span", { className: "week " + week.cls }, week.text)));
+    card.dataset.metric = m.name;
+    card.dataset.value = today[m.name] ?? "";
     return card;
   }));
 }
 
 function line(id, categories, series) {
   chart(id).setOption({
-    tooltip: { renderMode: TOOLTIP, trigger: "axis" }, legend: { top: 0 }, grid: { left: 60, right: 20, top: 30, bottom: 30 },
-    xAxis: { type: "category", data: categories }, yAxis: { type: "value" },
+    tooltip: { renderMode: TOOLTIP, trigger: "axis" }, legend: { top: 0 },
+    grid: { left: 8, right: 28, top: 30, bottom: 8, containLabel: true },
+    xAxis: { type: "category", data: categories, axisLabel: { hideOverlap: true } }, yAxis: { type: "value" },
     series: series.map((s) => ({ type: "line", showSymbol: false, ...s })),
   }, true);
 }
 
 function renderTrend(grain, data, metric) {
   const period = PERIOD[grain];
-  line("trend", data.map((r) => r[period]), [{ name: longLabel(metric), data: data.map((r) => Number(r[metric.name])) }]);
+  line("trend", data.map((r) => r[period]), [{ name: metricName(metric), data: data.map((r) => Number(r[metric.name])) }]);
 }
 
 function renderSplit(day, data, metric) {
+  if (notBuilt(day)) {
+    $("split").replaceChildren(notBuiltNote(day));
+    return;
+  }
   const dims = state.catalog;
   const devices = Object.keys(dims.device_types);
   const cell = {};
   data.forEach((r) => { cell[r.channel + "|" + r.device_type] = r[metric.name]; });
-  const table = document.createElement("table");
-  table.id = "split-table";
-  table.innerHTML = `<caption class="muted">${longLabel(metric)} · ${day}</caption>`;
+  const table = el("table", { id: "split-table" }, el("caption", { className: "muted" }, `${metricName(metric)} · ${day}`));
   const head = table.createTHead().insertRow();
-  head.insertCell().textContent = t("channel") + " \\ " + t("device_type");
-  devices.forEach((d) => { head.appendChild(document.createElement("th")).textContent = dimName(dims.device_types, d); });
+  head.append(el("th", {}, t("channel") + " \\ " + t("device_type")),
+              ...devices.map((d) => el("th", {}, dimName(dims.device_types, d))));
+  const body = table.createTBody();
   Object.keys(dims.channels).forEach((c) => {
-    const tr = table.createTBody().insertRow();
-    tr.insertCell().textContent = dimName(dims.channels, c);
+    const tr = body.insertRow();
+    tr.append(el("th", { scope: "row" }, dimName(dims.channels, c)));
     devices.forEach((d) => {
       const td = tr.insertCell();
       td.dataset.slice = c + "|" + d;
@@ -173,35 +279,79 @@ function renderSplit(day, data, metric) {
   $("split").replaceChildren(table);
 }
 
+// New vs old users of the chosen metric: stacked when the metric adds up (counts, amounts),
+// side by side when it does not (an average); a metric without the split says so.
 function renderUserTypes(data, metric) {
+  const split = state.catalog.grains["user-types"].metrics.some((m) => m.name === metric.name);
+  const note = $("user-types-note");
+  note.hidden = split;
+  $("user-types").hidden = !split;
+  if (!split) {
+    note.textContent = fill(metric.cumulative ? "no_user_split_cumulative" : "no_user_split", { metric: metricName(metric) });
+    return;
+  }
   const days = [...new Set(data.map((r) => r.stat_date))];
   const of = (type) => days.map((d) => Number((data.find((r) => r.stat_date === d && r.user_type === type) || {})[metric.name] || 0));
+  const stack = metric.additive ? "users" : undefined;
+  chart("user-types").resize();
   chart("user-types").setOption({
-    tooltip: { renderMode: TOOLTIP, trigger: "axis" }, legend: { top: 0 }, grid: { left: 60, right: 20, top: 30, bottom: 30 },
-    xAxis: { type: "category", data: days }, yAxis: { type: "value" },
-    series: [{ name: t("new"), type: "bar", stack: "u", data: of("new") },
-             { name: t("old"), type: "bar", stack: "u", data: of("old") }],
+    tooltip: { renderMode: TOOLTIP, trigger: "axis" }, legend: { top: 0 },
+    grid: { left: 8, right: 28, top: 30, bottom: 8, containLabel: true },
+    xAxis: { type: "category", data: days, axisLabel: { hideOverlap: true } }, yAxis: { type: "value" },
+    series: [{ name: t("new"), type: "bar", stack, data: of("new") },
+             { name: t("old"), type: "bar", stack, data: of("old") }],
   }, true);
 }
 
-function renderFunnel(day, row, breakdowns) {
+// The funnel: its steps top to bottom in the registry's order (funnel_step), one bar each,
+// with the count and the conversion from the step before.
+function renderFunnel(day, row) {
+  const built = !notBuilt(day);
+  $("funnel-box").hidden = !built;
+  if (!built) return;
   const steps = dailyMetrics().filter((m) => m.funnel_step !== null).sort((a, b) => a.funnel_step - b.funnel_step);
+  const values = steps.map((m) => Number(row[m.name] || 0));
+  const rate = (i) => (i > 0 && values[i - 1] > 0 ? ` (${((values[i] / values[i - 1]) * 100).toFixed(1)}%)` : "");
+  chart("funnel").resize();
   chart("funnel").setOption({
-    tooltip: { renderMode: TOOLTIP, trigger: "item" },
-    series: [{ type: "funnel", sort: "none", left: "10%", width: "80%", label: { formatter: "{b}: {c}" },
-               data: steps.map((m) => ({ name: label(m), value: Number(row[m.name] || 0) })) }],
+    tooltip: { renderMode: TOOLTIP, trigger: "axis", axisPointer: { type: "shadow" } },
+    grid: { left: 8, right: 8, top: 8, bottom: 8, containLabel: true },
+    xAxis: { type: "value", show: false, max: (extent) => extent.max * 1.35 || 1 },
+    yAxis: { type: "category", inverse: true, data: steps.map(label), axisTick: { show: false } },
+    series: [{ type: "bar", data: values, barMaxWidth: 26, name: day,
+               label: { show: true, position: "right", formatter: (p) => groupDigits(p.value) + rate(p.dataIndex) } }],
   }, true);
-  const table = document.createElement("table");
-  table.innerHTML = `<caption class="muted">${day}</caption><thead><tr><th>${t("dimension")}</th>
-    <th>${t("value")}</th><th>${t("count")}</th><th>${t("amount")}</th></tr></thead>`;
-  const body = table.createTBody();
+}
+
+// The breakdown table of the day: a dimension's name once above its values, amounts only for
+// the dimensions that have them (the registry's `amount`).
+function renderBreakdowns(day, breakdowns) {
+  if (notBuilt(day)) {
+    $("breakdowns").replaceChildren(notBuiltNote(day));
+    return;
+  }
   const dims = state.catalog.breakdowns;
-  breakdowns.filter((r) => Number(r.item_count) > 0).forEach((r) => {
+  const shown = breakdowns.filter((r) => Number(r.item_count) > 0);
+  if (!shown.length) {
+    $("breakdowns").replaceChildren(el("p", { className: "muted", id: "no-breakdowns" }, t("no_breakdowns")));
+    return;
+  }
+  const amounts = shown.some((r) => (dims[r.dimension] || {}).amount);
+  const table = el("table", { id: "breakdown-table" }, el("caption", { className: "muted" }, day));
+  table.createTHead().insertRow().append(
+    ...[t("dimension"), t("value"), t("count"), ...(amounts ? [t("amount")] : [])].map((h) => el("th", {}, h)));
+  const body = table.createTBody();
+  shown.forEach((r, i) => {
     const tr = body.insertRow();
     tr.dataset.dimension = r.dimension;
     tr.dataset.value = r.dimension_value;
-    [dimName(dims, r.dimension), dimName((dims[r.dimension] || {}).values || {}, r.dimension_value),
-     groupDigits(r.item_count), groupDigits(r.amount)].forEach((v) => { tr.insertCell().textContent = v; });
+    const first = i === 0 || shown[i - 1].dimension !== r.dimension;
+    if (first) tr.className = "group";
+    const dim = dims[r.dimension] || {};
+    const cells = [first ? dimName(dims, r.dimension) : "", dimName(dim.values || {}, r.dimension_value),
+                   groupDigits(r.item_count)];
+    if (amounts) cells.push(dim.amount ? groupDigits(r.amount) : "");
+    cells.forEach((v) => { tr.insertCell().textContent = v; });
   });
   $("breakdowns").replaceChildren(table);
 }
@@ -209,52 +359,71 @@ function renderFunnel(day, row, breakdowns) {
 function renderCumulative(data) {
   const cumulative = dailyMetrics().filter((m) => m.cumulative);
   line("cumulative", data.map((r) => r.stat_date),
-       cumulative.map((m) => ({ name: longLabel(m), data: data.map((r) => Number(r[m.name])) })));
+       cumulative.map((m) => ({ name: metricName(m), data: data.map((r) => Number(r[m.name])) })));
+}
+
+function table(id, headers, rowsOfCells) {
+  const node = el("table", { id });
+  node.createTHead().insertRow().append(...headers.map((h) => el("th", {}, h)));
+  const body = node.createTBody();
+  rowsOfCells.forEach((cells) => body.insertRow().append(...cells));
+  return node;
 }
 
 function renderQuality(q) {
+  const zone = state.catalog.timezone;
   const parts = [];
   const b = q.last_build;
-  parts.push(`<p>${t("last_build")}: ${b ? `<b class="${b.outcome === "success" ? "up" : "flag"}">${t(b.outcome)}</b>
-    ${b.start_date} .. ${b.end_date}, ${b.seconds} ${t("seconds")} (${b.finished_at} UTC)` : t("not_yet")}</p>`);
-  parts.push(`<p>${t("last_built_day")}: ${q.last_built_day || t("not_yet")}</p>`);
+  parts.push(el("p", {}, `${t("last_build")}: `, b
+    ? el("span", { id: "last-build" },
+        el("b", { className: b.outcome === "success" ? "up" : "flag" }, t("outcome_" + b.outcome)), t("sep"),
+        ...fillNodes("last_build_text", { start: b.start_date, end: b.end_date, seconds: b.seconds ?? "",
+                                  finished: b.finished_at ? localTime(b.finished_at) : "", zone }))
+    : t("not_yet")));
+  parts.push(el("p", {}, `${t("last_built_day")}: `, el("span", { id: "last-built-day" }, q.last_built_day || t("not_yet"))));
   const c = q.cross_checks;
-  parts.push(`<p>${t("error_rate")}: ${c ? `<span id="error-rate">${(Number(c.error_rate) * 100).toFixed(2)}%</span>
-    (${c.failed}/${c.checked}, ${c.start_date} .. ${c.end_date})` : t("not_yet")}</p>`);
-  parts.push(`<p>${t("monitors")}:</p>`);
-  parts.push(q.monitors.length ? "<table>" + q.monitors.map((m) => `<tr><td>${m.monitor}</td><td>${m.status}</td>
-    <td class="${m.flagged ? "flag" : ""}">${m.actual ?? "—"}</td><td class="muted">${m.threshold}</td></tr>`).join("") + "</table>"
-    : `<p class="muted">${t("not_yet")}</p>`);
-  parts.push(`<p>${t("alerts")}:</p>`);
-  parts.push(q.alerts_24h.length ? "<table>" + q.alerts_24h.map((a) => `<tr><td>${a.severity}</td><td>${a.check}</td>
-    <td>${a.metric_label}</td><td>${a.slice}</td><td>${a.stat_date || ""}</td><td>${a.status}</td></tr>`).join("") + "</table>"
-    : `<p class="muted" id="no-alerts">${t("no_alerts")}</p>`);
-  $("quality").innerHTML = parts.join("");
+  parts.push(el("p", {}, `${t("error_rate")}: `, ...(c
+    ? fillNodes("cross_check_text", { rate: percent(c.error_rate), checked: c.checked, failed: c.failed, start: c.start_date, end: c.end_date })
+    : [t("not_yet")])));
+  parts.push(el("h3", {}, t("monitors")));
+  parts.push(q.monitors.length
+    ? table("monitor-table", [t("monitor"), t("status"), t("current"), t("threshold")], q.monitors.map((m) => {
+        const cells = [el("td", {}, pick(m.label)), el("td", { className: m.flagged ? "flag" : "" }, pick(m.status_label)),
+                       el("td", { className: m.flagged ? "flag" : "" }, pick(m.shown.actual)),
+                       el("td", { className: "muted" }, pick(m.shown.threshold))];
+        cells[0].title = m.note || "";
+        cells[0].dataset.monitor = m.monitor;
+        return cells;
+      }))
+    : el("p", { className: "muted" }, t("not_yet")));
+  parts.push(el("h3", {}, t("alerts")));
+  parts.push(q.alerts_24h.length
+    ? table("alert-table", [t("severity"), t("check"), t("metric"), t("slice"), t("day"), t("status")],
+        q.alerts_24h.map((a) => [pick(a.severity_label), pick(a.check_label), pick(a.metric_labels), sliceName(a.slice),
+                                 a.stat_date || "", pick(a.status_label)].map((v) => el("td", {}, v))))
+    : el("p", { className: "muted", id: "no-alerts" }, t("no_alerts")));
+  $("quality").replaceChildren(...parts);
 }
 
 async function pollRealtime() {
   const box = $("realtime");
+  let body;
   try {
-    const response = await fetch("/api/stats/realtime", { headers: { Authorization: "Bearer " + localStorage.getItem(KEY_STORE) } });
-    const body = await response.json();
-    if (!response.ok) throw new Error(body.error || response.statusText);
-    // the counters the server keeps (the registry's event counters, then the business ones)
-    const table = document.createElement("table");
-    table.id = "realtime-table";
-    body.counters.forEach((c) => {
-      const tr = table.insertRow();
-      tr.insertCell().textContent = state.lang === "zh" ? c.label_zh : c.label_en;
-      const td = tr.insertCell();
-      td.dataset.name = c.name;
-      td.textContent = groupDigits(body[c.name]);
-    });
-    const note = document.createElement("p");
-    note.className = "muted";
-    note.textContent = `${body.date} · ${t("updated")} ${new Date().toLocaleTimeString()}`;
-    box.replaceChildren(table, note);
+    body = await api("/api/stats/realtime");
   } catch (error) {
-    box.innerHTML = `<p class="muted" id="realtime-empty">${t("no_realtime")}: ${error.message}</p>`;
+    box.replaceChildren(el("p", { className: "muted", id: "realtime-empty" }, ...errorNodes(error, "no_realtime").filter(Boolean)));
+    return;
   }
+  // the counters the server keeps (the registry's event counters, then the business ones)
+  const counters = table("realtime-table", [], body.counters.map((c) => {
+    const td = el("td", {}, groupDigits(body[c.name]));
+    td.dataset.name = c.name;
+    return [el("td", {}, pick({ zh: c.label_zh, en: c.label_en }) + (c.format === "money" ? " (¥)" : "")), td];
+  }));
+  counters.tHead.remove();
+  const footer = el("p", { className: "muted", id: "realtime-footer" },
+    fill("realtime_footer", { date: body.date, time: localTime(new Date()).slice(11), zone: state.catalog.timezone }));
+  box.replaceChildren(counters, footer);
 }
 
 function csvText() {
@@ -274,6 +443,11 @@ function downloadCsv() {
   link.click();
 }
 
+function failed(error) {
+  if (error instanceof ApiError && (error.status === 401 || error.status === 403)) showLogin(error);
+  else showError($("error"), error);
+}
+
 async function refresh() {
   saveUrl();
   const f = filters();
@@ -290,19 +464,20 @@ async function refresh() {
       rows("daily", { start: f.start, end: f.end, ...slice }),
       api("/api/quality"),
     ]);
+    state.lastDay = quality.last_built_day;
     state.shown = trend;
     const byDate = Object.fromEntries(kpi.map((r) => [r.stat_date, r]));
     renderKpis(f.end, byDate);
     renderTrend(f.grain, trend, metric);
     renderSplit(f.end, split, metric);
     renderUserTypes(users, metric);
-    renderFunnel(f.end, byDate[f.end] || {}, breakdowns);
+    renderFunnel(f.end, byDate[f.end] || {});
+    renderBreakdowns(f.end, breakdowns);
     renderCumulative(daily);
     renderQuality(quality);
     document.body.dataset.loaded = JSON.stringify(filters());
   } catch (error) {
-    $("error").textContent = error.message;
-    $("error").hidden = false;
+    failed(error);
   }
 }
 
@@ -311,25 +486,30 @@ async function start() {
   state.lang = url.get("lang") === "en" ? "en" : "zh";
   translate();
   if (!localStorage.getItem(KEY_STORE)) { showLogin(); return; }
+  let quality;
   try {
-    state.catalog = await api("/api/metrics");
+    [state.catalog, quality] = await Promise.all([api("/api/metrics"), api("/api/quality")]);
   } catch (error) {
-    $("error").textContent = error.message;
-    $("error").hidden = false;
+    failed(error);
     return;
   }
+  state.lastDay = quality.last_built_day;
   $("login").hidden = true;
+  $("filters").hidden = false;
   $("board").hidden = false;
+  // by default the newest day built (yesterday once the nightly build has run)
   const yesterday = addDays(state.catalog.today, -1);
-  $("end").value = url.get("end") || yesterday;
+  const newest = state.lastDay && state.lastDay < yesterday ? state.lastDay : yesterday;
+  $("end").value = url.get("end") || newest;
   $("start").value = url.get("start") || addDays($("end").value, -29);
   $("grain").value = PERIOD[url.get("grain")] ? url.get("grain") : "daily";
   fillSelect($("channel"), state.catalog.channels, url.get("channel"));
   fillSelect($("device_type"), state.catalog.device_types, url.get("device_type"));
-  fillSelect($("metric"), Object.fromEntries(dailyMetrics().map((m) => [m.name, `${label(m)} · ${longLabel(m)}`])), url.get("metric"));
+  fillSelect($("metric"), Object.fromEntries(dailyMetrics().map((m) => [m.name, metricName(m)])), url.get("metric"));
   await refresh();
   pollRealtime();
-  setInterval(pollRealtime, REALTIME_MS);
+  clearInterval(state.timer);
+  state.timer = setInterval(pollRealtime, REALTIME_MS);
 }
 
 document.addEventListener("DOMContentLoaded", () => {
@@ -338,16 +518,24 @@ document.addEventListener("DOMContentLoaded", () => {
   $("lang").addEventListener("click", () => {
     state.lang = state.lang === "zh" ? "en" : "zh";
     translate();
-    if (state.catalog) {
-      fillSelect($("channel"), state.catalog.channels, $("channel").value);
-      fillSelect($("device_type"), state.catalog.device_types, $("device_type").value);
-      fillSelect($("metric"), Object.fromEntries(dailyMetrics().map((m) => [m.name, `${label(m)} · ${longLabel(m)}`])), $("metric").value);
+    if (state.catalog && !$("board").hidden) {
+      fillSelects();
       refresh();
+      pollRealtime();
+    } else {
+      const query = new URLSearchParams(location.search);
+      query.set("lang", state.lang);
+      history.replaceState(null, "", location.pathname + "?" + query.toString());
+      if (state.loginError) showError($("login-error"), state.loginError);
     }
   });
-  $("save-key").addEventListener("click", () => {
+  $("login").addEventListener("submit", (event) => {
+    event.preventDefault();
     localStorage.setItem(KEY_STORE, $("key").value.trim());
     start();
+  });
+  document.querySelector("#realtime-panel .info").addEventListener("click", () => {
+    $("realtime-note").hidden = !$("realtime-note").hidden;  // a phone has no hover
   });
   window.addEventListener("resize", () => Object.values(state.charts).forEach((c) => c.resize()));
   start();
