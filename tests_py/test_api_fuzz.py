@@ -2,8 +2,9 @@
 generates requests from the app's own OpenAPI spec — the query API with a valid read key, the
 collector's endpoints with the site key and its origin, the public ones as they are — and runs
 them in-process against the ASGI app over the hand-computed warehouse, on DuckDB and MariaDB. No answer may be
-a 500; a 5xx never names the warehouse's path, SQL or a traceback; every answer carries the
-hardening headers. Bounded: MAX_EXAMPLES requests per operation (under a minute in all)."""
+a 500; every 4xx and 5xx is the app's one error body; a 5xx never names the warehouse's path,
+SQL or a traceback; every answer carries the hardening headers. Bounded: MAX_EXAMPLES requests
+per operation (under a minute in all)."""
 
 from __future__ import annotations
 
@@ -64,6 +65,10 @@ def test_no_documented_endpoint_answers_500(fuzzed):
                 case.headers = {**(case.headers or {}), **auth}
             response = case.call()
             assert response.status_code != 500, (case.as_curl_command(), response.text)
+            if response.status_code >= 400:  # the app's one error body (bizstats.web.failures)
+                body = response.json()
+                assert isinstance(body.get("error"), str) and body["error"], response.text
+                assert body["status"] == response.status_code, response.text
             if response.status_code >= 500:
                 assert leaks(response.text, target) == [], response.text
             assert "nosniff" in str(response.headers.get("x-content-type-options")), case.path

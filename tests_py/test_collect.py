@@ -163,8 +163,11 @@ def test_limits_are_clear_4xx(duckdb_target, monkeypatch):
         413,
         {"error": "body larger than 2048 bytes once decompressed", "status": 413},
     )
-    assert (many.status_code, many.json()) == (413, {"error": "4 events in one batch: at most 3", "status": 413})
+    assert (many.status_code, many.json()) == (
+        413, {"error": "4 events in one batch: at most 3", "status": 413}
+    )
     assert limited.status_code == 429 and limited.headers["retry-after"] == "1"
+    assert limited.json() == {"error": "rate limit exceeded", "status": 429}
     assert stored_events(duckdb_target) == []
 
 

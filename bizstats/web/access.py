@@ -16,6 +16,7 @@ from bizstats.config import Target
 from bizstats.errors import BizstatsError
 from bizstats.web.failures import REQUEST_ID_HEADER, RETRY_AFTER, failed, public_detail
 from bizstats.web.keys import ApiKey, KeyVerifier
+from bizstats.web.serving_log import KEY_ID
 
 # GET paths anyone may fetch: liveness, the tracker script, the dashboard's static page and
 # assets (it asks for a key before reading anything), the OpenAPI docs, and the collector's
@@ -62,4 +63,5 @@ class ReadAccess:
             raise HTTPException(401, "unknown or revoked API key")
         if key.scope != "read":
             raise HTTPException(403, f"this key's scope is {key.scope!r}: only read keys read the stats")
+        setattr(request.state, KEY_ID, key.key_id)  # for the request's log line
         return key

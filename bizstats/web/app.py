@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import gc
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -30,8 +30,11 @@ from bizstats.web.collect.routes import collector_router
 from bizstats.web.collect.service import Collector
 from bizstats.web.dashboard import add_dashboard
 from bizstats.web.failures import REQUEST_ID_HEADER, crashed, error_response
+from bizstats.web.query.readers import Reader, make_reader
 from bizstats.web.query.router import query_router
 from bizstats.web.security import DOCS_ASSETS, HEADERS, SWAGGER_FILES, SecurityHeaders, swagger_page
+from bizstats.web.serving_log import FORMAT_ENV, RequestLog, configure
+from bizstats.web.warehouse_metrics import WarehouseGauges
 
 OPENAPI_URL = "/openapi.json"
 DESCRIPTION = (
@@ -54,6 +57,7 @@ def create_app(target: Target) -> FastAPI:
     )
     app.state.target = target
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(RequestLog)  # outermost of ours: it times and logs what the others answer
     app.add_exception_handler(Exception, _crashed)
     app.add_exception_handler(StarletteHTTPException, _refused)
     app.add_exception_handler(RequestValidationError, _invalid)
@@ -72,11 +76,24 @@ def create_app(target: Target) -> FastAPI:
     collector = Collector(target)
     access = ReadAccess(target)
     counters = CounterReader(collector.redis, collector.settings.uv_exact, collector.offset_hours)
+    collector.metrics.add_collector(WarehouseGauges(_first_reader(target)))
     app.include_router(collector_router(collector))
     app.include_router(query_router(target, access, counters))
     add_dashboard(app)
     check_reads_need_a_key(app, access)
     return app
+
+
+def _first_reader(target: Target) -> Callable[[], Reader]:
+    """A function making one reader of `target` when first called, then answering it."""
+    made: list[Reader] = []
+
+    def reader() -> Reader:
+        if not made:
+            made.append(make_reader(target))
+        return made[0]
+
+    return reader
 
 
 def served_routes(routes: Iterable[BaseRoute]) -> Iterator[BaseRoute]:
@@ -140,6 +157,7 @@ TARGET_ENV = "BIZSTATS_SERVE_TARGET"  # the target of `bizstats serve --workers 
 
 def app_from_env() -> FastAPI:
     """The app of one worker process of `bizstats serve --workers N` (uvicorn's factory)."""
+    configure(os.environ.get(FORMAT_ENV, "text"))
     app = create_app(Target(os.environ[TARGET_ENV]))
     freeze_startup_objects()
     return app

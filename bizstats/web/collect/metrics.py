@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest, multiprocess
+from prometheus_client.registry import Collector
 
 MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
@@ -19,6 +20,7 @@ class CollectorMetrics:
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
+        self._added: list[Collector] = []
         r = self.registry
         self.received = Counter("bizstats_collect_events_received", "Events received", registry=r)
         self.stored = Counter("bizstats_collect_events_stored", "Events newly stored", registry=r)
@@ -59,10 +61,18 @@ class CollectorMetrics:
         self.realtime_failed.set(failed)
         self.realtime_lag.set(lag_seconds)
 
+    def add_collector(self, collector: Collector) -> None:
+        """Serve `collector`'s metrics on GET /metrics too, read by the process answering (the
+        warehouse's gauges, bizstats.web.warehouse_metrics: nothing to add up across workers)."""
+        self.registry.register(collector)
+        self._added.append(collector)
+
     def exposition(self) -> bytes:
         """The text of GET /metrics: this process's metrics, or every worker's added up."""
         if os.environ.get(MULTIPROCESS_ENV):
             registry = CollectorRegistry()
             multiprocess.MultiProcessCollector(registry)
+            for collector in self._added:
+                registry.register(collector)
             return generate_latest(registry)
         return generate_latest(self.registry)

@@ -1,0 +1,106 @@
+"""What `bizstats serve` says (logger `bizstats.serve`, on stderr): what it serves when it
+starts, one line per request, and when it stops; as text, or as JSON lines
+(`--log-format json`) for a log shipper (the ELK stack of design §8.4.2: Filebeat or Logstash
+read one object per line).
+
+A request's line: method, path, status, milliseconds, the read key's id (`-` without one) and
+the request id of a failure. Never a secret: the path only — no query string (a collector's
+`?key=` or anything a client put there), no header, no body; a key's id is the public part of
+`bzs_<id>_<secret>`. The server's error lines (logger `bizstats.web`: the details behind a
+request id) go to the same stream in the same format.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+FORMATS = ("text", "json")
+FORMAT_ENV = "BIZSTATS_SERVE_LOG_FORMAT"  # read by the workers of `serve --workers N`
+KEY_ID = "bizstats_key_id"  # where the key check leaves the key's id in the request's state
+log = logging.getLogger("bizstats.serve")
+
+
+class JsonLines(logging.Formatter):
+    """One JSON object per record: time (UTC), level, logger, message and its fields."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+            **getattr(record, "fields", {}),
+        }
+        if record.exc_info:
+            line["traceback"] = self.formatException(record.exc_info)
+        return orjson.dumps(line).decode()
+
+
+def configure(log_format: str) -> None:
+    """Send `bizstats.serve` (INFO) and `bizstats.web` (its errors) to stderr in `log_format`."""
+    if log_format not in FORMATS:
+        raise ValueError(f"log format {log_format!r}: use one of {', '.join(FORMATS)}")
+    handler = logging.StreamHandler(sys.stderr)
+    if log_format == "json":
+        handler.setFormatter(JsonLines())
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%Y-%m-%d %H:%M:%S"))
+    for name in ("bizstats.serve", "bizstats.web"):
+        logger = logging.getLogger(name)
+        logger.handlers = [handler]
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
+
+
+def say(message: str, **fields: Any) -> None:
+    """An INFO line of `serve` (its fields: the JSON line's, beside the message)."""
+    log.info(message, extra={"fields": fields})
+
+
+class RequestLog:
+    """ASGI middleware: one line per HTTP request once it is answered (or has failed)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not log.isEnabledFor(logging.INFO):
+            await self.app(scope, receive, send)
+            return
+        began = time.perf_counter()
+        state = scope.setdefault("state", {})
+        answer: dict[str, Any] = {"status": 500, "request_id": None}
+
+        async def send_and_note(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                answer["status"] = message["status"]
+                for name, value in message.get("headers", ()):
+                    if name.lower() == b"x-request-id":
+                        answer["request_id"] = value.decode("latin-1")
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_and_note)
+        finally:
+            ms = round((time.perf_counter() - began) * 1000, 1)
+            key_id = state.get(KEY_ID)
+            fields = {
+                "method": scope["method"],
+                "path": scope["path"],
+                "status": answer["status"],
+                "ms": ms,
+                "key_id": key_id,
+                "request_id": answer["request_id"],
+            }
+            rid = f" request {answer['request_id']}" if answer["request_id"] else ""
+            say(
+                f"{scope['method']} {scope['path']} {answer['status']} {ms} ms key={key_id or '-'}{rid}",
+                **fields,
+            )
