@@ -525,3 +525,17 @@ def test_the_docs_page_references_only_our_own_urls_and_they_answer(duckdb_targe
         ]
         assert "http" not in script
         assert {url: client.get(url).status_code for url in urls} == dict.fromkeys(urls, 200)
+
+
+def test_the_openapi_schema_documents_the_one_error_body(duckdb_target):
+    from bizstats.web.app import ERROR_SCHEMA
+
+    with TestClient(create_app(duckdb_target)) as client:
+        schema = client.get("/openapi.json").json()
+    assert schema["components"]["schemas"] == {"Error": ERROR_SCHEMA}
+    error = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    operations = [op for ops in schema["paths"].values() for op in ops.values()]
+    assert len(operations) == 14
+    assert all(op["responses"]["default"] == {"description": "An error (any other status)", "content": error}
+               for op in operations)
+    assert [op["responses"]["422"]["content"] for op in operations if "422" in op["responses"]] == [error] * 9

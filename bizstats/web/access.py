@@ -19,9 +19,10 @@ from bizstats.web.keys import ApiKey, KeyVerifier
 from bizstats.web.serving_log import KEY_ID
 
 # GET paths anyone may fetch: liveness, the tracker script, the dashboard's static page and
-# assets (it asks for a key before reading anything), the OpenAPI docs, and the collector's
-# Prometheus metrics (operational counters only: requests, events stored / duplicated /
-# refused by reason, latency; no business figure, slice, id or setting).
+# assets (it asks for a key before reading anything), the OpenAPI docs and their Swagger UI
+# files, and the Prometheus metrics (operational figures only: requests, events stored /
+# duplicated / refused by reason, latency; the latest job runs and monitors; no business
+# figure, slice, id or setting).
 PUBLIC = frozenset({
     "/healthz", "/tracker.js", "/", "/dashboard", "/metrics",
     "/docs", "/docs/assets", "/docs/oauth2-redirect", "/redoc", "/openapi.json",

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Iterator
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
@@ -81,7 +82,43 @@ def create_app(target: Target) -> FastAPI:
     app.include_router(query_router(target, access, counters))
     add_dashboard(app)
     check_reads_need_a_key(app, access)
+    app.openapi = lambda: _openapi_with_our_errors(app)  # type: ignore[method-assign]
     return app
+
+
+ERROR_SCHEMA = {
+    "title": "Error",
+    "description": "Every error answer of the app (bizstats.web.failures.error_response).",
+    "type": "object",
+    "required": ["error", "status"],
+    "properties": {
+        "error": {"type": "string", "description": "Why, in one line, and what to do"},
+        "status": {"type": "integer", "description": "The HTTP status, again"},
+        "request_id": {"type": "string", "description": "The id the server's log has the details under"},
+    },
+    "additionalProperties": True,
+}
+
+
+def _openapi_with_our_errors(app: FastAPI) -> dict:
+    """FastAPI's schema with our error body instead of its validation error (`detail`): each
+    operation's 422 and any other error status (`default`) answer ERROR_SCHEMA."""
+    if app.openapi_schema is None:
+        schema = get_openapi(title=app.title, version=app.version, description=app.description,
+                             routes=app.routes)
+        schemas = schema.setdefault("components", {}).setdefault("schemas", {})
+        for name in ("HTTPValidationError", "ValidationError"):
+            schemas.pop(name, None)
+        schemas["Error"] = ERROR_SCHEMA
+        error = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+        for operations in schema["paths"].values():
+            for operation in operations.values():
+                responses = operation.setdefault("responses", {})
+                if "422" in responses:
+                    responses["422"] = {"description": "Invalid request", "content": error}
+                responses["default"] = {"description": "An error (any other status)", "content": error}
+        app.openapi_schema = schema
+    return app.openapi_schema
 
 
 def _first_reader(target: Target) -> Callable[[], Reader]:
