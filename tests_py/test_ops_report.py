@@ -12,6 +12,7 @@ import pytest
 from bizstats.cli import main
 from bizstats.config import Target
 from bizstats.ops.daily_report import KpiRow, make_report, read_report
+from bizstats.ops.report_chart import HEIGHT, WIDTH, trend_figure
 from bizstats.ops.report_html import render_csv
 from bizstats.registry import load_registry
 from tests_py import receivers
@@ -110,7 +111,7 @@ def test_the_html_renders_in_headless_chromium(built, tmp_path):
     from playwright.sync_api import sync_playwright
 
     files = make_report(built.target, DAY, folder=tmp_path)
-    png = tmp_path / "report.png"
+    png, phone_png = tmp_path / "report.png", tmp_path / "report-390.png"
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
         page = browser.new_page(viewport={"width": 820, "height": 700})
@@ -119,7 +120,40 @@ def test_the_html_renders_in_headless_chromium(built, tmp_path):
         chart_width = page.eval_on_selector("img", "img => img.naturalWidth")
         cjk = page.evaluate("document.fonts.check('13px \"WenQuanYi Micro Hei\"', '实名认证')")
         text = page.inner_text("table")
+        # a phone (as e-mail apps show it): no sideways scroll, every number labelled
+        page.set_viewport_size({"width": 390, "height": 844})
+        page.screenshot(path=str(phone_png), full_page=True)
+        phone_width = page.evaluate("document.scrollingElement.scrollWidth")
+        phone_chart = page.eval_on_selector("img", "img => img.getBoundingClientRect().width")
+        phone_text = page.inner_text("table")
+        labels = page.eval_on_selector_all(
+            "tr:nth-child(5) td.num", "cells => cells.map(c => getComputedStyle(c, '::before').content)"
+        )
         browser.close()
-    assert chart_width == 720 and cjk
+    assert chart_width == WIDTH and cjk
     assert "实名认证用户数 Real-name verified users" in text
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 20_000
+    assert phone_width <= 390, phone_width
+    assert 300 < phone_chart <= 390 - 16
+    # the metric on a line of its own, then its numbers each with its label
+    assert "实名认证用户数 Real-name verified users\n1 1 0.0% 0 —\n" in phone_text, phone_text
+    assert labels == [
+        '"2024-03-11 "', '"前一日 previous "', '"变化 change "', '"上周同日 last week "', '"变化 change "'
+    ]
+
+
+def test_the_charts_legend_is_outside_the_plot(built):
+    """The legend sits below the plot area (never over a point) and inside the image."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    figure = trend_figure(read_report(built.target, DAY))
+    renderer = FigureCanvasAgg(figure).get_renderer()
+    figure.draw(renderer)
+    [legend] = figure.legends
+    [axes] = figure.axes
+    box, plot = legend.get_window_extent(renderer), axes.get_window_extent(renderer)
+    assert len(legend.get_texts()) == len(read_report(built.target, DAY).lines) > 0
+    assert box.y1 < plot.y0, (box, plot)  # entirely below the axes (their ticks' labels too)
+    assert box.y1 < axes.get_tightbbox(renderer).y0
+    assert box.x0 >= 0 and box.x1 <= WIDTH and box.y0 >= 0
+    assert (figure.bbox.width, figure.bbox.height) == (WIDTH, HEIGHT)

@@ -73,8 +73,9 @@ class DailyReport:
 
 def read_report(target: Target, day: date) -> DailyReport:
     """The report's numbers from daily_stats (channel = all, device_type = all)."""
-    rows = read_daily_stats(target, day - timedelta(days=TREND_DAYS - 1), day)
-    totals = {r["stat_date"]: r for r in rows if r["channel"] == "all" and r["device_type"] == "all"}
+    first = day - timedelta(days=TREND_DAYS - 1)
+    rows = read_daily_stats(target, first, day, channel="all", device_type="all")
+    totals = {r["stat_date"]: r for r in rows}
     if day not in totals:
         raise BizstatsError(
             f"no daily_stats for {day} on {target.name}: build it first (`bizstats build --date {day}`)"

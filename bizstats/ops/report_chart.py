@@ -7,8 +7,12 @@ from __future__ import annotations
 
 import io
 from functools import cache
+from typing import TYPE_CHECKING
 
 from bizstats.ops.daily_report import DailyReport
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 # CJK fonts looked for, in order (Debian: fonts-wqy-microhei, fonts-noto-cjk)
 CJK_FONTS = ("WenQuanYi Micro Hei", "Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "SimHei")
@@ -32,8 +36,19 @@ def cjk_font() -> str | None:
     return next((name for name in CJK_FONTS if name in known), None)
 
 
+WIDTH, HEIGHT = 720, 280  # the PNG's pixels (the HTML scales it down to a phone's width)
+
+
 def trend_png(report: DailyReport) -> bytes:
-    """The chart as PNG bytes (about 720 x 260 px)."""
+    """The chart as PNG bytes (WIDTH x HEIGHT px)."""
+    buffer = io.BytesIO()
+    trend_figure(report).savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
+def trend_figure(report: DailyReport) -> Figure:
+    """The chart: one line per event counter over the trend's days; the legend below the
+    plot area, outside it (constrained layout makes room), so it never covers a point."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -43,7 +58,7 @@ def trend_png(report: DailyReport) -> bytes:
     label = (lambda cn, en: f"{cn} {en}") if font else (lambda _cn, en: en)  # noqa: E731
     rc = {"font.family": [font, "DejaVu Sans"]} if font else {}
     with matplotlib.rc_context(rc):
-        fig = Figure(figsize=(7.2, 2.6), dpi=100)
+        fig = Figure(figsize=(WIDTH / 100, HEIGHT / 100), dpi=100, layout="constrained")
         ax = fig.add_subplot()
         days = [d.strftime("%m-%d") for d, _ in report.trend]
         for line in report.lines:
@@ -52,9 +67,7 @@ def trend_png(report: DailyReport) -> bytes:
         ax.set_title(label(f"近{len(days)}天趋势", f"last {len(days)} days"), fontsize=10)
         ax.tick_params(labelsize=8)
         if report.lines:
-            ax.legend(fontsize=8, loc="upper left")
+            fig.legend(fontsize=8, loc="outside lower center", ncols=len(report.lines), frameon=False)
         ax.grid(alpha=0.3)
-        fig.tight_layout()
-        buffer = io.BytesIO()
-        fig.savefig(buffer, format="png")
-    return buffer.getvalue()
+        fig.canvas.draw()  # lay it out now, with the font of this context
+    return fig

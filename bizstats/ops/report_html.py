@@ -11,23 +11,39 @@ import io
 from jinja2 import Environment
 
 from bizstats.ops.daily_report import DailyReport, change
+from bizstats.ops.report_chart import HEIGHT, WIDTH
 
+# Fluid (e-mail clients and phones): the table fills the width it has; below 560 px each metric
+# is a block of its own with its numbers labelled (no sideways scroll at 390 px), and the chart
+# scales down to the width.
 _TEMPLATE = """<!DOCTYPE html>
 <html lang="zh-CN">
 <head>
 <meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
 <title>bizstats 日报 daily report {{ day }}</title>
 <style>
   body { font-family: "WenQuanYi Micro Hei", "Noto Sans CJK SC", "Microsoft YaHei", sans-serif;
-         color: #222; margin: 16px; }
+         color: #222; margin: 16px; overflow-wrap: anywhere; }
   h1 { font-size: 18px; margin: 0 0 4px; }
   p.sub { color: #666; font-size: 12px; margin: 0 0 12px; }
-  table { border-collapse: collapse; font-size: 13px; }
+  table { border-collapse: collapse; font-size: 13px; width: 100%; max-width: 820px; }
   th, td { border: 1px solid #ddd; padding: 4px 8px; }
-  th { background: #f3f5f7; text-align: left; white-space: nowrap; }
-  td.num { text-align: right; font-variant-numeric: tabular-nums; }
+  th { background: #f3f5f7; text-align: left; }
+  th.day { white-space: nowrap; }
+  td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
   span.en { color: #777; font-size: 11px; }
   td.up { color: #0a7d33; } td.down { color: #b3261e; }
+  img.chart { max-width: 100%; height: auto; }
+  @media (max-width: 560px) {
+    body { margin: 8px; }
+    table, tbody, tr, td { display: block; width: auto; }
+    tr.head { display: none; }
+    tr { border-bottom: 1px solid #ddd; padding: 6px 0; }
+    td { border: none; padding: 1px 0; }
+    td.num { display: inline-block; text-align: left; margin-right: 10px; white-space: normal; }
+    td.num::before { content: attr(data-label) " "; color: #777; font-size: 11px; }
+  }
 </style>
 </head>
 <body>
@@ -35,15 +51,17 @@ _TEMPLATE = """<!DOCTYPE html>
 <p class="sub">全部渠道、全部设备 all channels, all devices · 较前一日 vs previous day ({{ previous }})
  · 较上周同日 vs same day last week ({{ last_week }})</p>
 <table>
-<tr><th>指标 metric</th><th>{{ day }}</th><th>前一日 previous day</th><th>变化 change</th>
+<tr class="head"><th>指标 metric</th><th class="day">{{ day }}</th><th>前一日 previous day</th><th>变化 change</th>
 <th>上周同日 last week</th><th>变化 change</th></tr>
 {% for row in rows %}<tr><td title="{{ row.definition }}">{{ row.label_cn }}
 <span class="en">{{ row.label_en }}</span></td>
-<td class="num">{{ row.value }}</td><td class="num">{{ row.previous }}</td>
-<td class="num {{ row.day_class }}">{{ row.day_change }}</td><td class="num">{{ row.last_week }}</td>
-<td class="num {{ row.week_class }}">{{ row.week_change }}</td></tr>
+<td class="num" data-label="{{ day }}">{{ row.value }}</td>
+<td class="num" data-label="前一日 previous">{{ row.previous }}</td>
+<td class="num {{ row.day_class }}" data-label="变化 change">{{ row.day_change }}</td>
+<td class="num" data-label="上周同日 last week">{{ row.last_week }}</td>
+<td class="num {{ row.week_class }}" data-label="变化 change">{{ row.week_change }}</td></tr>
 {% endfor %}</table>
-<p><img src="{{ chart_src }}" alt="趋势 trend" width="720" height="260"></p>
+<p><img src="{{ chart_src }}" class="chart" alt="趋势 trend" width="{{ width }}" height="{{ height }}"></p>
 <p class="sub">bizstats · daily_stats · {{ tz_note }}</p>
 </body>
 </html>
@@ -77,6 +95,7 @@ def render_html(report: DailyReport, chart_png: bytes, chart_cid: str | None = N
     return template.render(
         day=report.day, previous=report.day - timedelta(days=1), last_week=report.day - timedelta(days=7),
         rows=_rows(report), chart_src=src, tz_note=f"UTC{project_vars().utc_offset_hours:+d} days",
+        width=WIDTH, height=HEIGHT,
     )
 
 
