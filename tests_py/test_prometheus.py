@@ -216,6 +216,7 @@ QUERIES = (
     "bizstats_monitor_flagged",
     "bizstats_warehouse_readable",
     "sum(bizstats_collect_request_seconds_count)",
+    'sum by (part, status) (bizstats_http_responses_total{part!="other"})',
 )
 
 
@@ -256,6 +257,9 @@ def test_prometheus_scrapes_serve_with_two_workers_and_returns_our_series(scrape
         "monitor=data_delay": 1.0,
     }
     assert answers["bizstats_warehouse_readable"] == {"": 1.0}
+    assert answers['sum by (part, status) (bizstats_http_responses_total{part!="other"})'] == {
+        "part=collect,status=2xx": 1.0, "part=query,status=5xx": 1.0
+    }
     # a failed daily run and a 12.5 min data delay fire; nothing else does
     assert firing == {"BizstatsJobFailed", "BizstatsDataDelay", "BizstatsMonitorFlagged"}
 
@@ -267,7 +271,7 @@ def test_the_grafana_dashboard_names_only_metrics_we_export(scraped):
     assert (dashboard["uid"], dashboard["title"]) == ("bizstats-ops", "bizstats: collector and jobs")
     assert isinstance(dashboard["schemaVersion"], int)
     ids = [panel["id"] for panel in dashboard["panels"]]
-    assert len(ids) == len(set(ids)) == 10
+    assert len(ids) == len(set(ids)) == 11
     exprs = [t["expr"] for panel in dashboard["panels"] for t in panel["targets"]]
     assert all(
         panel["targets"] and panel["datasource"]["type"] == "prometheus" for panel in dashboard["panels"]

@@ -58,7 +58,9 @@ def create_app(target: Target) -> FastAPI:
     )
     app.state.target = target
     app.add_middleware(SecurityHeaders)
-    app.add_middleware(RequestLog)  # outermost of ours: it times and logs what the others answer
+    collector = Collector(target)
+    # outermost of ours: it times, logs and counts what the others answer
+    app.add_middleware(RequestLog, count=collector.metrics.count_answer)
     app.add_exception_handler(Exception, _crashed)
     app.add_exception_handler(StarletteHTTPException, _refused)
     app.add_exception_handler(RequestValidationError, _invalid)
@@ -74,7 +76,6 @@ def create_app(target: Target) -> FastAPI:
 
     app.mount(DOCS_ASSETS, StaticFiles(directory=SWAGGER_FILES), name="docs_assets")
 
-    collector = Collector(target)
     access = ReadAccess(target)
     counters = CounterReader(collector.redis, collector.settings.uv_exact, collector.offset_hours)
     collector.metrics.add_collector(WarehouseGauges(_first_reader(target)))

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import sys
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -65,13 +66,15 @@ def say(message: str, **fields: Any) -> None:
 
 
 class RequestLog:
-    """ASGI middleware: one line per HTTP request once it is answered (or has failed)."""
+    """ASGI middleware: one line per HTTP request once it is answered (or has failed), and
+    `count(path, status)` of each (the answers counter of /metrics)."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, count: Callable[[str, int], None]) -> None:
         self.app = app
+        self.count = count
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not log.isEnabledFor(logging.INFO):
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         began = time.perf_counter()
@@ -89,18 +92,13 @@ class RequestLog:
         try:
             await self.app(scope, receive, send_and_note)
         finally:
-            ms = round((time.perf_counter() - began) * 1000, 1)
-            key_id = state.get(KEY_ID)
-            fields = {
-                "method": scope["method"],
-                "path": scope["path"],
-                "status": answer["status"],
-                "ms": ms,
-                "key_id": key_id,
-                "request_id": answer["request_id"],
-            }
-            rid = f" request {answer['request_id']}" if answer["request_id"] else ""
-            say(
-                f"{scope['method']} {scope['path']} {answer['status']} {ms} ms key={key_id or '-'}{rid}",
-                **fields,
-            )
+            self.count(scope["path"], answer["status"])
+            if log.isEnabledFor(logging.INFO):
+                _log_request(scope, answer, state.get(KEY_ID), round((time.perf_counter() - began) * 1000, 1))
+
+
+def _log_request(scope: Scope, answer: dict[str, Any], key_id: str | None, ms: float) -> None:
+    method, path, status, rid = scope["method"], scope["path"], answer["status"], answer["request_id"]
+    fields = {"method": method, "path": path, "status": status, "ms": ms, "key_id": key_id, "request_id": rid}
+    said = f" request {rid}" if rid else ""
+    say(f"{method} {path} {status} {ms} ms key={key_id or '-'}{said}", **fields)

@@ -43,6 +43,12 @@ class CollectorMetrics:
             buckets=(1, 2, 5, 10, 20, 50, 100, 200, 500, 1000),
             registry=r,
         )
+        self.answers = Counter(
+            "bizstats_http_responses",
+            "HTTP answers of the whole app by part (collect, query, other) and status class (2xx, 4xx, 5xx)",
+            ["part", "status"],
+            registry=r,
+        )
         self.realtime_failed = Gauge(
             "bizstats_realtime_events_not_counted",
             "Stored events the Redis counters missed",
@@ -60,6 +66,13 @@ class CollectorMetrics:
         """The counter feeder's state after each of its batches."""
         self.realtime_failed.set(failed)
         self.realtime_lag.set(lag_seconds)
+
+    def count_answer(self, path: str, status: int) -> None:
+        """One HTTP answer of the app (bizstats.web.serving_log.RequestLog counts each)."""
+        part = "other"
+        if path.startswith("/api/"):
+            part = "collect" if path.startswith("/api/report") else "query"
+        self.answers.labels(part, f"{status // 100}xx").inc()
 
     def add_collector(self, collector: Collector) -> None:
         """Serve `collector`'s metrics on GET /metrics too, read by the process answering (the
