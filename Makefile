@@ -3,7 +3,7 @@
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint bench docs browser
+.PHONY: install demo test lint bench docs browser
 
 # constraints.txt pins every package to the version tested; pyproject.toml holds the ranges.
 $(BIN)/.installed: pyproject.toml constraints.txt
@@ -11,6 +11,9 @@ $(BIN)/.installed: pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $@
+
+# .venv with bizstats and the tested versions of everything (then `. .venv/bin/activate`)
+install: $(BIN)/.installed
 
 demo: $(BIN)/.installed
 	$(BIN)/bizstats demo
