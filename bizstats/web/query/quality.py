@@ -31,6 +31,8 @@ ALERT_HOURS = 24
 RETIRED_AFTER = timedelta(days=1)  # no result this long before the newest: a renamed or removed monitor
 # a threshold as monitoring.yml's monitors write it: "> 5 min", "< 0.99"
 _LIMIT = re.compile(r"^\s*([<>]=?)\s*(\d+(?:\.\d+)?)\s*(?:min)?\s*$")
+# ... or a tolerance, flagged above it: "offline vs real-time counters within 5% (...)"
+_WITHIN = re.compile(r"\bwithin\s+(\d+(?:\.\d+)?)\s*%")
 
 
 def _text(value: Any) -> Any:
@@ -64,8 +66,11 @@ def _amount(value: Decimal, unit: str) -> dict[str, str]:
 
 
 def _limit(threshold: str, unit: str | None) -> dict[str, str]:
-    """A threshold ("> 5 min", "< 0.99") in the monitor's unit; any other text as it is."""
-    found = _LIMIT.match(threshold or "")
+    """A threshold ("> 5 min", "< 0.99", "... within 5% ...") in the monitor's unit; any
+    other text as it is."""
+    found, within = _LIMIT.match(threshold or ""), _WITHIN.search(threshold or "")
+    if unit == "ratio" and not found and within:
+        return {"zh": f"> {within.group(1)}%", "en": f"> {within.group(1)}%"}
     if not found or unit is None:
         return {"zh": threshold, "en": threshold}
     limit = Decimal(found.group(2)) * (100 if unit == "ratio" else 1)

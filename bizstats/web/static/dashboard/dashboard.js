@@ -240,7 +240,7 @@ function renderKpis(day, byDate) {
 
 function line(id, categories, series) {
   chart(id).setOption({
-    tooltip: { renderMode: TOOLTIP, trigger: "axis" }, legend: { top: 0 },
+    tooltip: { renderMode: TOOLTIP, trigger: "axis" }, legend: { top: 0, type: "scroll" },
     grid: { left: 8, right: 28, top: 30, bottom: 8, containLabel: true },
     xAxis: { type: "category", data: categories, axisLabel: { hideOverlap: true } }, yAxis: { type: "value" },
     series: series.map((s) => ({ type: "line", showSymbol: false, ...s })),
@@ -295,7 +295,7 @@ function renderUserTypes(data, metric) {
   const stack = metric.additive ? "users" : undefined;
   chart("user-types").resize();
   chart("user-types").setOption({
-    tooltip: { renderMode: TOOLTIP, trigger: "axis" }, legend: { top: 0 },
+    tooltip: { renderMode: TOOLTIP, trigger: "axis" }, legend: { top: 0, type: "scroll" },
     grid: { left: 8, right: 28, top: 30, bottom: 8, containLabel: true },
     xAxis: { type: "category", data: days, axisLabel: { hideOverlap: true } }, yAxis: { type: "value" },
     series: [{ name: t("new"), type: "bar", stack, data: of("new") },
@@ -388,9 +388,10 @@ function renderQuality(q) {
   parts.push(el("h3", {}, t("monitors")));
   parts.push(q.monitors.length
     ? table("monitor-table", [t("monitor"), t("status"), t("current"), t("threshold")], q.monitors.map((m) => {
-        const cells = [el("td", {}, pick(m.label)), el("td", { className: m.flagged ? "flag" : "" }, pick(m.status_label)),
-                       el("td", { className: m.flagged ? "flag" : "" }, pick(m.shown.actual)),
-                       el("td", { className: "muted" }, pick(m.shown.threshold))];
+        const flag = m.flagged ? " flag" : "";
+        const cells = [el("td", {}, pick(m.label)), el("td", { className: "nowrap" + flag }, pick(m.status_label)),
+                       el("td", { className: "nowrap" + flag }, pick(m.shown.actual)),
+                       el("td", { className: "nowrap muted", title: m.threshold }, pick(m.shown.threshold))];
         cells[0].title = m.note || "";
         cells[0].dataset.monitor = m.monitor;
         return cells;
@@ -400,7 +401,7 @@ function renderQuality(q) {
   parts.push(q.alerts_24h.length
     ? table("alert-table", [t("severity"), t("check"), t("metric"), t("slice"), t("day"), t("status")],
         q.alerts_24h.map((a) => [pick(a.severity_label), pick(a.check_label), pick(a.metric_labels), sliceName(a.slice),
-                                 a.stat_date || "", pick(a.status_label)].map((v) => el("td", {}, v))))
+                                 a.stat_date || "", pick(a.status_label)].map((v, i) => el("td", { className: i === 4 ? "nowrap" : "" }, v))))
     : el("p", { className: "muted", id: "no-alerts" }, t("no_alerts")));
   $("quality").replaceChildren(...parts);
 }
