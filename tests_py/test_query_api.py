@@ -299,7 +299,9 @@ def test_catalogue_is_the_registry_with_the_docs_sites_definitions(api):
         "zh": "认证方式", "en": "Verification method",
         "values": {"id_card": {"zh": "身份证", "en": "ID card"}, "face": {"zh": "人脸", "en": "Face"},
                    "bank_card": {"zh": "银行卡", "en": "Bank card"}, "other": {"zh": "其他", "en": "Other"}},
+        "amount": False,  # the registry's auth_method has no `amount`
     }  # fmt: skip
+    assert body["breakdowns"]["member_type"]["amount"] is True
 
 
 def test_quality_board_names_what_does_not_exist_yet(api):
