@@ -94,7 +94,8 @@ class PhaseProgress:
                 what = f"{phase} loaded" if phase == "seeds" else f"{phase} built"
                 self.say(f"dbt: {what} ({_count(count, node.kind)}, {self._elapsed()})")
         if sum(self.kinds.values()) == node.total:
-            counts = ", ".join(_count(n, kind) for kind, n in self.kinds.items())
+            kinds = [*_KINDS, *sorted(set(self.kinds) - set(_KINDS))]
+            counts = ", ".join(_count(self.kinds[kind], kind) for kind in kinds if kind in self.kinds)
             outcome = ", ".join(f"{n} {status}" for status, n in sorted(self.statuses.items()))
             self.say(
                 f"dbt: {node.total} steps ({counts}) in {self._elapsed()}: {outcome}; "
@@ -105,6 +106,7 @@ class PhaseProgress:
         return f"{time.perf_counter() - self.started:.1f} s"
 
 
+_KINDS = ("seed", "model", "test")  # the order a run's summary counts them in (dbt's: as they end)
 # dbt's statuses of a node that did its job (a model: OK, a seed: success, a test: pass), and
 # of a test that found rows at severity warn
 _STATUS_WORDS = {"OK": "ok", "success": "ok", "pass": "ok", "warn": "warned"}

@@ -125,7 +125,8 @@ def _write_templates(
         "They follow the raw input contract (docs/sources.md): a header row, UTC datetimes",
         "YYYY-MM-DD HH:MM:SS, money with two decimals, an empty field for NULL. A few rows are",
         "dirty on purpose (odd channel/device spellings, duplicate event deliveries, a few",
-        "malformed rows that the loader rejects and reports).",
+        "malformed rows that the loader rejects and reports, and business rows of a user missing",
+        "from users, which the build's five relationships_stg_*_user_id checks report as warnings).",
         f"Load and build them with:  bizstats load {out} && bizstats build",
     ]
     return "\n".join(lines)
