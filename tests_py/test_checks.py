@@ -314,7 +314,8 @@ def test_collection_success_rate_per_day_from_the_collectors_tally(built, tmp_pa
     """数据上报成功率: delivered (stored, duplicates, quarantined) / received per local day of
     the collector's tally, judged on the worst day: 03-04 has 95 stored, 3 duplicates and 2
     refused (an invalid event, an unauthorized request) = 98 / 100, below 99%: flagged and
-    alerted; 03-05 has 200 stored = 1. A range with no tally is not_available."""
+    alerted; 03-05 has 200 stored = 1; 03-06 received nothing. A range with no tally is
+    not_available."""
     from bizstats.db import connect, create_table, qualified
     from bizstats.web.collect.tally import COLUMNS, DELIVERED, TABLE
 
@@ -330,7 +331,7 @@ def test_collection_success_rate_per_day_from_the_collectors_tally(built, tmp_pa
         )
         con.commit()
     try:
-        run = _checks(built, tmp_path, start=FIRST, end=FIRST + timedelta(days=1),
+        run = _checks(built, tmp_path, start=FIRST, end=FIRST + timedelta(days=2),
                       now=NOW + timedelta(seconds=20))
         quiet = _checks(built, tmp_path, start=DROP, end=DROP, now=NOW + timedelta(seconds=21))
     finally:
@@ -342,7 +343,7 @@ def test_collection_success_rate_per_day_from_the_collectors_tally(built, tmp_pa
         "judged", Decimal("0.9800"), True, "< 0.99", "critical")
     assert rate.note == (
         "2024-03-04: 98 of 100 events delivered; refused: invalid_event 1, unauthorized 1 "
-        "(worst of 2 days with events)"
+        "(worst of 2 days with events; 1 received none)"
     )
     [alert] = [a for a in run.alerts() if a.check == "collection_success_rate"]
     assert (alert.severity, alert.actual) == ("critical", Decimal("0.9800"))

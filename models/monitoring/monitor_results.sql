@@ -12,7 +12,8 @@
       collector delivered (stored, duplicates of a stored event_id, quarantined) / the events
       it received (rejected events and refused requests count against it), from the raw table
       collect_daily_tally (bizstats/web/collect/tally.py); judged on the range's worst day,
-      flagged below min_rate; `not_available` when the collector received nothing in the range;
+      flagged below min_rate (the note names the day, its refusals by reason and the days
+      that received nothing); `not_available` when the collector received nothing in the range;
     - job_duration: the latest finished run of table job_runs (models schema), in minutes;
       `not_available` while that table does not exist or holds no finished run;
     - data_error_rate: failing rows / checked rows of cross_check_results over the range;
@@ -33,6 +34,7 @@
     {%- endif %}
 {%- endfor %}
 {%- set worst = lowest.day %}
+{%- set quiet_days = (r.end - r.start).days + 1 - (collected | length) %}
 {%- set monitors = [] %}
 {%- for threshold in monitoring_threshold_rows(
     ['collection_success_rate', 'job_duration', 'data_error_rate', 'data_delay']) %}
@@ -45,7 +47,8 @@
             'status': "'judged'",
             'note': (worst.day ~ ': ' ~ worst.delivered ~ ' of ' ~ worst.received ~ ' events delivered'
                 ~ ('; refused: ' ~ refused if refused else '') ~ ' (worst of ' ~ (collected | length)
-                ~ ' days with events)')[:200]}) %}
+                ~ ' days with events' ~ ('; ' ~ quiet_days ~ ' received none' if quiet_days else '')
+                ~ ')')[:200]}) %}
     {%- elif threshold.check_name == 'collection_success_rate' %}
         {%- do item.update({'status': "'not_available'",
             'note': 'the collector received no event in ' ~ r.start ~ ' .. ' ~ r.end}) %}
