@@ -1,4 +1,4 @@
-"""The data-quality board (seed §8.4.2) as JSON: the latest result of each monitor
+"""The data-quality board (seed §8.4.2) as JSON: the monitors of the latest run of the checks
 (collection success rate, job duration, data error rate, data delay, real-time vs offline:
 every monitor monitor_results holds), the last build (outcome, range, duration), the error
 rate of the latest cross-checks, the newest day built, and the alerts raised in the last 24
@@ -28,7 +28,6 @@ from bizstats.web.query.readers import Reader
 MONITORS = "monitor_results"
 CROSS_CHECKS = "cross_check_results"
 ALERT_HOURS = 24
-RETIRED_AFTER = timedelta(days=1)  # no result this long before the newest: a renamed or removed monitor
 # a threshold as monitoring.yml's monitors write it: "> 5 min", "< 0.99"
 _LIMIT = re.compile(r"^\s*([<>]=?)\s*(\d+(?:\.\d+)?)\s*(?:min)?\s*$")
 # ... or a tolerance, flagged above it: "offline vs real-time counters within 5% (...)"
@@ -81,19 +80,14 @@ def _limit(threshold: str, unit: str | None) -> dict[str, str]:
 
 
 def _monitors(reader: Reader, table: str) -> list[dict[str, Any]]:
-    """The latest row of each monitor still run (one whose latest row is RETIRED_AFTER older
-    than the newest row of all is left out: a renamed or removed monitor), with its labels."""
+    """The rows of the latest monitoring run (every monitor of a run of the checks shares its
+    checked_at; a renamed or removed monitor is in older runs only), with their labels."""
     rows = reader.fetch(
-        f"select m.monitor_name, m.status, m.actual, m.threshold_text, m.flagged, m.severity, m.note, "
-        f"m.checked_at from {table} m join (select monitor_name, max(checked_at) as checked_at "
-        f"from {table} group by monitor_name) latest on latest.monitor_name = m.monitor_name "
-        "and latest.checked_at = m.checked_at order by m.monitor_name"
+        f"select monitor_name, status, actual, threshold_text, flagged, severity, note, checked_at "
+        f"from {table} where checked_at = (select max(checked_at) from {table}) order by monitor_name"
     )
-    newest = max((row[-1] for row in rows), default=None)
     shown = []
     for name, status, actual, threshold, flagged, severity, note, checked_at in rows:
-        if checked_at < newest - RETIRED_AFTER:
-            continue
         label = MONITOR_LABELS.get(name)
         unit = label.unit if label else None
         shown.append({
