@@ -202,6 +202,12 @@ def test_dashboard_shows_the_api_and_mart_numbers(served, browser):
     csv_lines = Path(download.value.path()).read_text(encoding="utf-8-sig").splitlines()
     assert csv_lines[0] == ",".join(["stat_date", "channel", "device_type", *METRICS])
     assert len(csv_lines) == 1 + 11 and csv_lines[-1].startswith(f"{DAY},app,all,")
+    # the language button: every word and name follows, the numbers stay
+    page.click("#lang")
+    _wait_loaded(page, channel="app", lang="en")
+    assert _texts(page, "#kpis .card .name") == CARD_NAMES["en"]
+    assert page.locator("#channel option:checked").inner_text() == "Mobile app"
+    assert _cards(page) == {m: str(api[m]) for m in METRICS}
     # a phone-sized screen, in English, from the shared link
     phone = _page(browser, "phone", token, console)
     phone.goto(page.url.replace("lang=zh", "lang=en"))
