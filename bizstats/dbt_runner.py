@@ -98,7 +98,7 @@ class PhaseProgress:
             counts = ", ".join(_count(self.kinds[kind], kind) for kind in kinds if kind in self.kinds)
             outcome = ", ".join(f"{n} {status}" for status, n in sorted(self.statuses.items()))
             self.say(
-                f"dbt: {node.total} steps ({counts}) in {self._elapsed()}: {outcome}; "
+                f"dbt: {_count(node.total, 'step')} ({counts}) in {self._elapsed()}: {outcome}; "
                 f"full log {log_file()}"
             )
 
