@@ -93,7 +93,7 @@ function change(now, before) {
     return { text: t("no_prior"), cls: "muted" };
   }
   const a = Number(now), b = Number(before);
-  if (b === 0) return a === 0 ? { text: "0%", cls: "" } : { text: t("from_zero"), cls: a > 0 ? "up" : "down" };
+  if (b === 0) return a === 0 ? { text: "0.0%", cls: "" } : { text: t("from_zero"), cls: a > 0 ? "up" : "down" };
   const pct = ((a - b) / Math.abs(b)) * 100;
   return { text: (pct > 0 ? "+" : "") + pct.toFixed(1) + "%", cls: pct > 0 ? "up" : pct < 0 ? "down" : "" };
 }
