@@ -261,6 +261,17 @@ def test_events_are_stored_after_they_happen(clean: Rows) -> None:
     assert len({e["event_id"] for e in events}) == len(events)
     assert all(re.fullmatch(r"[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}", e["event_id"])
                for e in events)  # fmt: skip
+    # apps that were offline upload late, but nothing is stored after the data was taken (a
+    # minute after the window): the loader, whose window ends a day after the load, takes
+    # the same rows at any hour
+    taken = datetime.combine(END + timedelta(days=1), datetime.min.time()) - timedelta(
+        hours=project_vars().utc_offset_hours, seconds=1 - 60
+    )
+    stored = [datetime.fromisoformat(e["created_at"]) for e in events]
+    assert max(stored) <= taken, max(stored)
+    late = [e for e, at in zip(events, stored, strict=True)
+            if at - datetime.fromisoformat(e["event_time"]) > timedelta(minutes=10)]
+    assert len(late) > 20
 
 
 def test_events_per_day_are_about_the_configured_number(clean: Rows) -> None:

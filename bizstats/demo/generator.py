@@ -492,11 +492,13 @@ class _Generator:
         self.ids[prefix] = number
         return f"{prefix}{self.clock.local_day(at)}{number:06d}"
 
-    def _lag(self) -> int:
-        """Seconds between an event and its storage by the collector."""
+    def _lag(self, at: int) -> int:
+        """Seconds between an event at `at` and its storage by the collector."""
         rng = self.rng
-        if rng.random() < 0.002:  # an app that was offline uploads later
-            return 600 + rng.randrange(2 * DAY)
+        if rng.random() < 0.002:  # an app that was offline uploads later, but by the time the
+            # data is taken (a minute after the window): never a storage time in the future,
+            # which the loader would refuse or not depending on the hour the demo runs
+            return max(0, min(600 + rng.randrange(2 * DAY), self.end + 60 - at))
         return int(-1.5 * math.log(1.0 - rng.random()))
 
     def _delay(self, quick_share: float, quick: int, mean: float) -> int:
@@ -584,7 +586,7 @@ class _Generator:
                     url = url.format(1 + int(rnd() * PAGE_ITEMS))
             view_id = _as_uuid(bits(128))
             stamp = clock(at)
-            lag = self._lag()
+            lag = self._lag(at)
             page = [url, title, "", "", ""]
             times = [stamp, clock(at + lag) if lag else stamp]
             out.append((at, [view_id, "page_view", *who, *page, *where, *times]))
@@ -597,7 +599,7 @@ class _Generator:
                 leave_id = _as_uuid(bits(128))
                 page[4] = f'{{"page_view_id": "{view_id}", "duration_ms": {duration}}}'
                 stamp = clock(left)
-                lag = self._lag()
+                lag = self._lag(left)
                 times = [stamp, clock(left + lag) if lag else stamp]
                 out.append((left, [leave_id, "page_leave", *who, *page, *where, *times]))
             registered = at + max(1, seconds - 1)
@@ -639,7 +641,7 @@ class _Generator:
             device.ip if in_session else "",
             device.user_agent if in_session else "",
             self.clock(at),
-            self.clock(at + self._lag()),
+            self.clock(at + self._lag(at)),
         ]
         heapq.heappush(self.future, (at, next(self.sequence), row))
 

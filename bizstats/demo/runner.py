@@ -51,7 +51,7 @@ def run_demo(
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="bizstats-demo-") as tmp:
         say(f"generating {days} days of demo data (seed {seed})")
-        counts = generate(config, Path(tmp), progress=progress)
+        counts = generate(config, Path(tmp))  # its line per day: only for --out
         say("generated " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
         loaded = load_dir(target, Path(tmp), progress=progress)
     say(
