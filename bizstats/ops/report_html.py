@@ -51,8 +51,8 @@ _TEMPLATE = """<!DOCTYPE html>
 <p class="sub">全部渠道、全部设备 all channels, all devices · 较前一日 vs previous day ({{ previous }})
  · 较上周同日 vs same day last week ({{ last_week }})</p>
 <table>
-<tr class="head"><th>指标 metric</th><th class="day">{{ day }}</th><th>前一日 previous day</th><th>变化 change</th>
-<th>上周同日 last week</th><th>变化 change</th></tr>
+<tr class="head"><th>指标 metric</th><th class="day">{{ day }}</th><th>前一日 previous day</th>
+<th>变化 change</th><th>上周同日 last week</th><th>变化 change</th></tr>
 {% for row in rows %}<tr><td title="{{ row.definition }}">{{ row.label_cn }}
 <span class="en">{{ row.label_en }}</span></td>
 <td class="num" data-label="{{ day }}">{{ row.value }}</td>
