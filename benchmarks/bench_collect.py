@@ -20,6 +20,7 @@ import subprocess
 import sys
 import time
 import uuid
+from pathlib import Path
 
 import httpx
 import pymysql
@@ -111,8 +112,13 @@ def main() -> None:
     os.environ.update(env)
     ensure_raw_tables(Target("mysql"))
     port = 18765
+    # serve logs a line per request, as in production: into a file, away from the table
+    log = Path("bench-out") / "bench_collect.serve.log"
+    log.parent.mkdir(exist_ok=True)
+    print(f"serve's log: {log}")
     server = subprocess.Popen([sys.executable, "-m", "bizstats.cli", "serve", "--target", "mysql",
-                               "--port", str(port), "--workers", str(args.workers)], env=env)  # fmt: skip
+                               "--port", str(port), "--workers", str(args.workers)],
+                              env=env, stderr=log.open("w"))  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     try:
         while True:
