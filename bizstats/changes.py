@@ -20,7 +20,7 @@ rebuilds every day with data, then records the new state (bizstats.build.registr
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from bizstats.config import Target
@@ -49,7 +49,7 @@ DayRange = tuple[date, date]  # first and last local day, inclusive
 
 def utc_now() -> datetime:
     """Naive UTC now, second precision (how every datetime is stored)."""
-    return datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
+    return datetime.now(UTC).replace(tzinfo=None, microsecond=0)
 
 
 def local_date(ts: datetime, offset_hours: int) -> date:

@@ -25,7 +25,7 @@ import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Iterable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -68,7 +68,7 @@ def _reason(text: str) -> str:
 def event(event_type: str, **fields: Any) -> dict[str, Any]:
     """An event with its id and time (UTC now) unless given; amounts as strings (exact)."""
     made: dict[str, Any] = {"event_id": fields.pop("event_id", None) or uuid7(), "event_type": event_type}
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     made["timestamp"] = fields.pop("timestamp", None) or f"{now:%Y-%m-%d %H:%M:%S}"
     for name, value in fields.items():
         made[name] = str(value) if isinstance(value, Decimal) else value
@@ -104,7 +104,7 @@ class Client:
         raise AssertionError("unreachable")
 
     def _post(self, events: list[dict[str, Any]]) -> dict[str, Any]:
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         body = json.dumps({"sent_at": now.isoformat(timespec="milliseconds"), "events": events}).encode()
         headers = {"Content-Type": "application/json"}
         if len(body) > _GZIP_ABOVE:

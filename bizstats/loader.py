@@ -23,7 +23,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from dataclasses import field as dataclass_field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -171,7 +171,7 @@ def _session(target: Target) -> Iterator[tuple[Any, duckdb.DuckDBPyConnection, P
 def _now() -> datetime:
     """A load's `_loaded_at`: the current UTC time, naive, to the microsecond (the contract's
     precision, so that a load right after a build is still later than its watermark)."""
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def _csv_files(

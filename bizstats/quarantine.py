@@ -20,7 +20,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -254,7 +254,7 @@ def admit(target: Target, selection: Selection, offset_hours: int) -> Admitted:
 def _stamp(con: Any, target: Target, raw: str) -> datetime:
     """A `_loaded_at` above every stored one (the build's scan reads past the highest)."""
     if target.name == "duckdb":
-        now = datetime.now(timezone.utc).replace(tzinfo=None)
+        now = datetime.now(UTC).replace(tzinfo=None)
         (newest,) = fetch_all(con, f"select max({LOADED_AT}) from {raw}")[0]
         return max(now, newest + timedelta(microseconds=1)) if newest else now
     newest = f"max(`{LOADED_AT}`) + interval 1 microsecond"

@@ -7,7 +7,7 @@ import gzip
 import hashlib
 import hmac
 import json
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import httpx
@@ -82,10 +82,10 @@ def test_a_bad_event_in_a_batch_is_refused_with_its_index_and_reason(target):
         browser_view(amount=1.234),
     ]
     body = json.dumps({"events": [good[0], *bad, good[1]]}).encode()
-    sent = datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
+    sent = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
     with live_app(target) as url:
         answer = httpx.post(f"{url}/api/report/batch", content=body, headers=signed_headers(body))
-    answered = datetime.now(timezone.utc).replace(tzinfo=None)
+    answered = datetime.now(UTC).replace(tzinfo=None)
     # the window ends a day after the collector's clock when it checked: between the two
     latest = answer.json()["rejected"][3]["reason"][-20:-1]
     assert sent + timedelta(days=1) <= datetime.fromisoformat(latest) <= answered + timedelta(days=1)

@@ -5,7 +5,7 @@ bizstats.web.collect.tally): every event in exactly one outcome, per local day, 
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -29,7 +29,7 @@ def _tally(target) -> dict[str, tuple[int, int]]:
     with connect(target) as con:
         rows = fetch_all(con, f"select outcome, delivered, sum(events), max(stat_date) from {table} "
                               "group by outcome, delivered")  # fmt: skip
-    today = (datetime.now(timezone.utc) + timedelta(hours=8)).date()
+    today = (datetime.now(UTC) + timedelta(hours=8)).date()
     assert {str(day) for *_, day in rows} <= {str(today), str(today - timedelta(days=1))}
     return {outcome: (int(delivered), int(events)) for outcome, delivered, events, _ in rows}
 

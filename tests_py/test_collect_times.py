@@ -6,7 +6,7 @@ refused with a reason (the event in `rejected`, or a 400 for the batch's `sent_a
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -33,7 +33,7 @@ def _event(timestamp: str) -> dict:
 
 
 def test_times_beyond_the_calendar_refuse_their_event_only(target):
-    good = _event(f"{datetime.now(timezone.utc) - timedelta(hours=1):%Y-%m-%d %H:%M:%S}")
+    good = _event(f"{datetime.now(UTC) - timedelta(hours=1):%Y-%m-%d %H:%M:%S}")
     late, early = _event("9999-12-31T23:59:59-14:00"), _event("0001-01-01T00:00:00+14:00")
     with live_app(target) as url:
         answer = _post(url, {"events": [late, good, early]})

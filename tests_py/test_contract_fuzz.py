@@ -9,7 +9,7 @@ import csv
 import io
 import itertools
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -169,7 +169,7 @@ def _stored(target: Target, event_ids: list[str]) -> dict[str, tuple]:
 )
 @given(data=st.data())
 def test_loader_and_collector_agree_row_by_row(target: Target, tmp_path: Path, data: st.DataObject) -> None:
-    now = datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
+    now = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
     rows = data.draw(st.lists(event_rows(now), min_size=1, max_size=12))
     text, lines = _csv(rows)
     folder = tmp_path / f"load{next(_IDS)}"
@@ -225,7 +225,7 @@ TOO_LARGE = "amount more than 9,999,999,999.99 (the largest amount, dbt var amou
     ],
 )
 def test_collector_refuses_what_the_loader_refuses(field: str, value: Any, reason: str) -> None:
-    now = datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
+    now = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
     row = {"event_id": "e1", "event_type": "order_create", "event_time": "2024-03-01 12:00:00", field: value}
 
     assert _collector_verdicts([row], now) == [reason]

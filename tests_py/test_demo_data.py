@@ -9,7 +9,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import replace
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -94,7 +94,7 @@ def problems(table: RawTable, row: dict[str, str]) -> list[str]:
 
 def utc(text: str) -> datetime:
     """A stored UTC datetime."""
-    return datetime.fromisoformat(text).replace(tzinfo=timezone.utc)
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
 def local(text: str) -> datetime:
@@ -206,7 +206,7 @@ def test_config_is_checked(tmp_path: Path) -> None:
 
 def test_default_window_ends_yesterday_in_the_statistics_time_zone() -> None:
     offset = timedelta(hours=project_vars().utc_offset_hours)
-    today = (datetime.now(timezone.utc) + offset).date()
+    today = (datetime.now(UTC) + offset).date()
     first, last = DemoConfig(days=30).window()
     assert last == today - timedelta(days=1)
     assert first == last - timedelta(days=29)

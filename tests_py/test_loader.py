@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -60,7 +60,7 @@ def test_loads_good_rows_with_exact_values(target: Target, tmp_path: Path) -> No
         "2024-03-01 12:34:56,2024-03-01 12:34:57",
         f'e2,page_view,,,"{deep_json}",2024-03-01 00:00:00,',
     )
-    before = datetime.now(timezone.utc).replace(tzinfo=None)
+    before = datetime.now(UTC).replace(tzinfo=None)
 
     report = load_dir(target, tmp_path)
 
@@ -401,7 +401,7 @@ def test_progress_reports_rows(duckdb_target: Target, tmp_path: Path) -> None:
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
+    return datetime.now(UTC).replace(tzinfo=None, microsecond=0)
 
 
 def test_datetimes_outside_the_window_are_quarantined(target: Target, tmp_path: Path) -> None:

@@ -36,7 +36,7 @@ import random
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from operator import itemgetter
 from pathlib import Path
@@ -188,7 +188,7 @@ class DemoConfig:
         """The first and last local day of the data."""
         end = self.end_date
         if end is None:
-            end = (datetime.now(timezone.utc) + timedelta(seconds=_local_offset())).date()
+            end = (datetime.now(UTC) + timedelta(seconds=_local_offset())).date()
             end -= timedelta(days=1)
         return end - timedelta(days=self.days - 1), end
 
@@ -261,7 +261,7 @@ class _Clock:
         minute, second = divmod(t, 60)
         prefix = self._minutes.get(minute)
         if prefix is None:
-            moment = datetime.fromtimestamp(minute * 60, timezone.utc)
+            moment = datetime.fromtimestamp(minute * 60, UTC)
             prefix = self._minutes[minute] = moment.strftime("%Y-%m-%d %H:%M:")
         return prefix + SECONDS[second]
 
@@ -359,7 +359,7 @@ class _Dirt:
             elif kind < DIRTY_EVENT_CHANNEL + DIRTY_EVENT_DEVICE:
                 row[10] = next(self.devices)
             else:
-                stored = datetime.fromisoformat(row[15]).replace(tzinfo=timezone.utc)
+                stored = datetime.fromisoformat(row[15]).replace(tzinfo=UTC)
                 duplicate = row.copy()
                 duplicate[15] = self.clock(int(stored.timestamp()) + 30 + rng.randrange(2 * HOUR))
                 out.extend(rows[done : index + 1])

@@ -8,7 +8,7 @@ import os
 import signal
 import tempfile
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from bizstats.config import Target
 from bizstats.errors import BizstatsError
@@ -112,7 +112,7 @@ def rebuild_realtime(target: Target, day: date | None) -> tuple[date, int]:
         raise BizstatsError("BIZSTATS_REDIS_URL is not set: no real-time counters to rebuild")
     offset = project_vars().utc_offset_hours
     if day is None:
-        day = (datetime.now(timezone.utc) + timedelta(hours=offset)).date()
+        day = (datetime.now(UTC) + timedelta(hours=offset)).date()
     import redis
 
     try:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 import math
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -72,7 +72,7 @@ def parse_time(value: Any, name: str) -> datetime:
         else:
             if parsed.tzinfo is not None:
                 try:
-                    parsed = parsed.astimezone(timezone.utc).replace(tzinfo=None)
+                    parsed = parsed.astimezone(UTC).replace(tzinfo=None)
                 except (OverflowError, ValueError):  # e.g. 9999-12-31T23:59:59-14:00
                     raise Rejected(f"{name} out of range (years 1 .. 9999 in UTC): {value!r}") from None
             return parsed

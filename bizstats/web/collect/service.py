@@ -5,7 +5,7 @@ limiters, the privacy scrubber, the metrics and the collection tally."""
 from __future__ import annotations
 
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from bizstats.config import DatetimeWindow, Target
 from bizstats.privacy import scrubber_for
@@ -83,7 +83,7 @@ class Collector:
         self, sent_at: datetime | None, ip: str | None, user_agent: str | None, browser: bool
     ) -> Received:
         """The request's context: now, the client's clock error, the datetime window."""
-        now = datetime.now(timezone.utc).replace(tzinfo=None)
+        now = datetime.now(UTC).replace(tzinfo=None)
         earliest, latest = self.window.bounds(now)
         return Received(
             at=now,

@@ -31,7 +31,7 @@ import hashlib
 import os
 import sqlite3
 import tempfile
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -124,7 +124,7 @@ class SpoolStore:
             for event_id in ids:
                 new.append(event_id not in seen)
                 seen.add(event_id)
-            now = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+            now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
             con.executemany(
                 "insert into spool (event_id, duplicate, received_at, row, quarantine) "
                 "values (?, ?, ?, ?, ?)",
@@ -187,7 +187,7 @@ def ingest_spool(target: Target) -> int:
                 got = spool.execute("select max(seq) from spool").fetchone()[0] or 0
                 ingested = _ingest(con, target, spool, str(path), after, got) if got > after else 0
                 _ingest_tally(con, target, spool)
-                cutoff = f"{datetime.now(timezone.utc) - timedelta(days=KEEP_DAYS):%Y-%m-%d %H:%M:%S}"
+                cutoff = f"{datetime.now(UTC) - timedelta(days=KEEP_DAYS):%Y-%m-%d %H:%M:%S}"
                 spool.execute("delete from spool where seq <= ? and received_at < ?", (got, cutoff))
                 spool.execute("delete from tally where stat_date < ?", (cutoff[:10],))  # copied above
             finally:
@@ -198,7 +198,7 @@ def ingest_spool(target: Target) -> int:
 def _ingest(con: Any, target: Target, spool: sqlite3.Connection, name: str, after: int, upto: int) -> int:
     """One DuckDB transaction: the rows (after, upto] of the spool, the new last seq, a
     ledger entry."""
-    loaded_at = datetime.now(timezone.utc).replace(tzinfo=None)
+    loaded_at = datetime.now(UTC).replace(tzinfo=None)
     with tempfile.TemporaryDirectory(prefix="bizstats-spool-") as tmp:
         rows_file, held_file = Path(tmp) / "rows.ndjson", Path(tmp) / "quarantined.ndjson"
         count = duplicates = held = 0

@@ -28,7 +28,7 @@ import logging
 import sqlite3
 import threading
 from collections import defaultdict
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -161,7 +161,7 @@ class Tally:
             raise ValueError(f"unknown collection outcome {outcome!r}: one of {', '.join(OUTCOMES)}")
         if events <= 0:
             return
-        day = (datetime.now(timezone.utc) + timedelta(hours=self._offset)).date()
+        day = (datetime.now(UTC) + timedelta(hours=self._offset)).date()
         with self._lock:
             self._counts[(day, outcome)] += events
 
