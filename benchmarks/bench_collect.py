@@ -29,7 +29,7 @@ import rawhttp
 from bizstats.client import sign, uuid7
 from bizstats.config import MySQLSettings, Target
 from bizstats.db import drop_mysql_warehouse, ensure_raw_tables, qualified
-from bizstats.web.keys import create_key
+from bizstats.web.query.keys import create_key
 
 SOURCE, SECRET = "bench", "bench-secret"
 

@@ -31,7 +31,7 @@ import redis
 from bizstats.config import Target
 from bizstats.db import placeholder, qualified
 from bizstats.registry import load_registry
-from bizstats.web.keys import create_key
+from bizstats.web.query.keys import create_key
 from bizstats.web.query.readers import make_reader
 
 PORT = 8791

@@ -520,7 +520,7 @@ def _cmd_realtime(args: argparse.Namespace) -> int:
 
 
 def _cmd_keys(args: argparse.Namespace) -> int:
-    from bizstats.web.keys import create_key, list_keys, revoke_key
+    from bizstats.web.query.keys import create_key, list_keys, revoke_key
 
     target = Target(args.target)
     if args.keys_command == "create":

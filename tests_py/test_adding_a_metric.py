@@ -487,7 +487,7 @@ def test_daily_breakdowns_of_the_new_dimensions(added):
 
 def _client(added: Added) -> tuple[TestClient, dict[str, str]]:
     from bizstats.web.app import create_app
-    from bizstats.web.keys import create_key
+    from bizstats.web.query.keys import create_key
 
     _, token = create_key(added.target, "adding-a-metric")
     return TestClient(create_app(added.target)), {"Authorization": f"Bearer {token}"}
@@ -645,7 +645,7 @@ def test_dashboard_kpi_cards_tooltips_and_breakdowns(added):
     """Headless Chromium on `bizstats serve`'s app: the day 03-31 in Chinese."""
     from playwright.sync_api import sync_playwright
 
-    from bizstats.web.keys import create_key
+    from bizstats.web.query.keys import create_key
     from tests_py.test_collect_support import live_app
 
     chromium = require_chromium()

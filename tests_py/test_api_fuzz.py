@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 
 from bizstats.web.app import create_app
-from bizstats.web.keys import create_key
+from bizstats.web.query.keys import create_key
 from tests_py.conftest import drop_mysql_schemas
 from tests_py.test_collect_support import COLLECT_ENV, ORIGIN, SITE_KEY
 from tests_py.test_query_api import REDIS_URL, built_warehouse, drop_prefix, redis_up

@@ -36,7 +36,7 @@ from bizstats.project_vars import project_vars
 from bizstats.realtime.counters import add, connect
 from bizstats.realtime.facts import Fact
 from bizstats.web.app import create_app
-from bizstats.web.keys import create_key
+from bizstats.web.query.keys import create_key
 from tests_py.conftest import _redis_up, _require, require_chromium
 from tests_py.test_collect_support import live_app
 from tests_py.test_query_api import METRICS, built_warehouse, mart_rows

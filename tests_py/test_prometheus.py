@@ -39,7 +39,7 @@ import yaml
 from bizstats.config import Target
 from bizstats.db import ensure_raw_tables
 from bizstats.ops.job_runs import finish_run, start_run, utc_now
-from bizstats.web.keys import create_key
+from bizstats.web.query.keys import create_key
 from tests_py.conftest import _require, require_chromium
 from tests_py.network import free_port
 from tests_py.test_collect_support import COLLECT_ENV, ORIGIN, SITE_KEY, browser_view, prometheus_values

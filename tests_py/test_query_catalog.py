@@ -17,7 +17,7 @@ from bizstats.metrics_catalog import manifest_path
 from bizstats.registry import load_registry
 from bizstats.web.app import create_app
 from bizstats.web.dashboard import STATIC
-from bizstats.web.keys import create_key
+from bizstats.web.query.keys import create_key
 from tests_py.conftest import require_chromium
 from tests_py.project_copy import copy_project
 from tests_py.test_collect_support import live_app

@@ -22,7 +22,7 @@ from fastapi.testclient import TestClient
 from bizstats.web import query
 from bizstats.web.app import create_app
 from bizstats.web.cache import invalidate_days
-from bizstats.web.keys import create_key
+from bizstats.web.query.keys import create_key
 from tests_py.fixtures import view
 from tests_py.test_query_api import METRICS, built_warehouse, drop_mysql_schemas, mart_rows
 

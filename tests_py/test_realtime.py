@@ -15,7 +15,7 @@ from bizstats.cli import main
 from bizstats.client import uuid7
 from bizstats.db import ensure_raw_tables
 from bizstats.realtime.keys import key
-from bizstats.web.keys import create_key
+from bizstats.web.query.keys import create_key
 from tests_py.test_collect_support import COLLECT_ENV, live_app, signed_headers
 
 

@@ -28,10 +28,10 @@ from bizstats.cli import main
 from bizstats.config import MySQLSettings, Target
 from bizstats.db import ensure_raw_tables
 from bizstats.redact import redact_text, redact_url
-from bizstats.web.access import PUBLIC
 from bizstats.web.app import check_reads_need_a_key, create_app, served_routes
 from bizstats.web.dashboard import STATIC
-from bizstats.web.keys import create_key
+from bizstats.web.query.access import PUBLIC
+from bizstats.web.query.keys import create_key
 from tests_py.conftest import Warehouse, drop_mysql_schemas
 from tests_py.fixtures import view
 from tests_py.network import Relay
@@ -471,7 +471,7 @@ def test_a_revoked_key_is_refused_within_the_documented_bound(duckdb_target, mon
     of the lookup instead, as before, the verdict lived 1 s longer.)"""
     import time
 
-    from bizstats.web.keys import CHECK_SECONDS, KeyVerifier, revoke_key
+    from bizstats.web.query.keys import CHECK_SECONDS, KeyVerifier, revoke_key
 
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
     assert f"A revoked key stops working within {CHECK_SECONDS:g} s" in readme

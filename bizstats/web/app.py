@@ -2,7 +2,7 @@
 (GET /api/stats/...) and the dashboard (/) are routers of this one FastAPI app, so they share
 a process, its settings and its OpenAPI schema (/docs).
 
-Every GET route serving data needs a read key (bizstats.web.access); `check_reads_need_a_key`
+Every GET route serving data needs a read key (bizstats.web.query.access); `check_reads_need_a_key`
 refuses to build an app where one does not. Every answer carries the hardening headers of
 bizstats.web.security. Every error, whichever part of the app or Starlette refuses, is answered
 with the one body of bizstats.web.failures.error_response; an unexpected exception is a 500
@@ -26,11 +26,11 @@ from starlette.routing import BaseRoute, Mount
 
 from bizstats.config import Target
 from bizstats.realtime.counters import CounterReader
-from bizstats.web.access import PUBLIC, ReadAccess
 from bizstats.web.collect.routes import collector_router
 from bizstats.web.collect.service import Collector
 from bizstats.web.dashboard import add_dashboard
 from bizstats.web.failures import REQUEST_ID_HEADER, crashed, error_response
+from bizstats.web.query.access import PUBLIC, ReadAccess
 from bizstats.web.query.readers import Reader, make_reader
 from bizstats.web.query.router import query_router
 from bizstats.web.security import DOCS_ASSETS, HEADERS, SWAGGER_FILES, SecurityHeaders, swagger_page
@@ -158,7 +158,7 @@ def check_reads_need_a_key(app: FastAPI, access: ReadAccess) -> None:
         if not isinstance(route, APIRoute) or not any(
             dependency.call is access for dependency in route.dependant.dependencies
         ):
-            raise RuntimeError(f"GET {path} serves data without a read key (bizstats.web.access)")
+            raise RuntimeError(f"GET {path} serves data without a read key (bizstats.web.query.access)")
 
 
 async def _crashed(request: Request, exc: Exception) -> JSONResponse:

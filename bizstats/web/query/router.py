@@ -1,7 +1,7 @@
 """The query API's routes: GET /api/stats/{daily,hourly,weekly,monthly,breakdowns,user-types},
 GET /api/stats/realtime (the collector's real-time counters), GET /api/metrics (the
 catalogue) and GET /api/quality (the data-quality board), each behind a read API key
-(bizstats.web.access.ReadAccess).
+(bizstats.web.query.access.ReadAccess).
 
 A request the API refuses is a 400 saying why; a warehouse (or Redis) that cannot be read is a
 503 with a generic reason and a request id, the details only in the server's log
@@ -26,9 +26,9 @@ from bizstats.metrics_catalog import CatalogSource
 from bizstats.project_vars import project_vars
 from bizstats.realtime.counters import CounterReader
 from bizstats.warehouse_id import read_warehouse_id
-from bizstats.web.access import ReadAccess
 from bizstats.web.cache import QueryCache
 from bizstats.web.failures import REQUEST_ID_HEADER, RETRY_AFTER, failed, public_detail, warehouse_reason
+from bizstats.web.query.access import ReadAccess
 from bizstats.web.query.dimensions import DimensionSource
 from bizstats.web.query.grains import GRAINS, Grain
 from bizstats.web.query.params import DEFAULT_SIZE, MAX_PAGE, MAX_SIZE, BadRequest, parse_query

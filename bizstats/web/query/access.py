@@ -15,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from bizstats.config import Target
 from bizstats.errors import BizstatsError
 from bizstats.web.failures import REQUEST_ID_HEADER, RETRY_AFTER, failed, public_detail
-from bizstats.web.keys import ApiKey, KeyVerifier
+from bizstats.web.query.keys import ApiKey, KeyVerifier
 from bizstats.web.serving_log import KEY_ID
 
 # GET paths anyone may fetch: liveness, the tracker script, the dashboard's static page and
