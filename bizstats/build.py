@@ -38,7 +38,7 @@ from bizstats.project_vars import project_vars
 from bizstats.quarantine import late_data_alerts
 from bizstats.registry import MARTS, RESERVED, Registry, check_columns, load_registry
 from bizstats.registry_docs import sync_semantic_yml
-from bizstats.web.cache import invalidate_days
+from bizstats.publish import invalidate_days
 from bizstats.web.collect.spool import ingest_spool
 
 Progress = Callable[[str], None]
@@ -426,7 +426,7 @@ def _build(
     if not plan.has_data:
         warnings.append(
             f"the raw tables on {target.name} are empty: the build writes zero rows; "
-            "load data with `bizstats load DIR` (format: docs/sources.md)"
+            "load data with `bizstats load DIR` (format: models/docs/sources.md)"
         )
         say(f"warning: {warnings[-1]}")
     say(f"{'' if plan.registry_change else 'building '}{plan.describe()} on {target.name}")

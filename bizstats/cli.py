@@ -63,7 +63,7 @@ def _parser() -> argparse.ArgumentParser:
             description="Append the <table>.csv files of DIR to the raw tables. Tables: "
             "event_logs, users, real_name_auths, bank_cards, member_orders, orders, deductions, "
             "refunds. Input format (columns, types, header row, UTC datetimes YYYY-MM-DD "
-            "HH:MM:SS, keys): docs/sources.md in the repository and the dbt docs site (`make "
+            "HH:MM:SS, keys): models/docs/sources.md in the repository and the dbt docs site (`make "
             "docs`); `bizstats demo --out DIR` writes example files. Bad rows are reported and "
             "kept in _rejected_rows; good rows still load.",
         )

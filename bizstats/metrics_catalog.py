@@ -4,7 +4,7 @@ draws them.
 
 The metrics are the published ones of the registry (bizstats.registry: vars.metrics of
 dbt_project.yml), in its order; each mart's are `Registry.mart_metrics(mart)`. A metric's
-definition is its docs block `metric_<name>` (docs/metrics.md) as dbt's manifest holds it —
+definition is its docs block `metric_<name>` (models/docs/metrics.md) as dbt's manifest holds it —
 the text the dbt docs site shows — else the entry's one-line `description`. So a metric added
 to the registry is served by the API and drawn by the dashboard with no code change.
 """

@@ -14,8 +14,8 @@ import hashlib
 import os
 from pathlib import Path
 
-# what a parse reads: the project, the profile and the docs blocks
-PROJECT_PARTS = ("dbt_project.yml", "profiles.yml", "models", "macros", "tests", "seeds", "docs")
+# what a parse reads: the project, the profile and the docs blocks (under models/)
+PROJECT_PARTS = ("dbt_project.yml", "profiles.yml", "models", "macros", "tests", "seeds")
 STAMP = "bizstats_parsed_project.sha256"  # in dbt's target path, beside partial_parse.msgpack
 
 

@@ -1,5 +1,5 @@
 {#- daily_stats, days of the build range: the all / all row recomputed for every published
-    metric of the registry by the plain wording of its kind (docs/metrics.md), straight from
+    metric of the registry by the plain wording of its kind (models/docs/metrics.md), straight from
     its source model (metric_sources) with its filter — no intermediate fact table, no slice
     grid, no rollup: a path independent of the marts'.
       counter, count   rows whose time falls on the day;

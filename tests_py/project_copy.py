@@ -21,7 +21,6 @@ PROJECT_PARTS = (
     "macros",
     "seeds",
     "tests",
-    "docs",
 )
 
 

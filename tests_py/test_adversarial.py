@@ -1,6 +1,6 @@
 """Adversarial generated data on both targets: the build WITH dbt's tests succeeds (plausibility
 checks only warn) and every cell of daily_stats equals an independent reference
-implementation of the metric contract (docs/metrics.md), written here in plain Python.
+implementation of the metric contract (models/docs/metrics.md), written here in plain Python.
 
 The data (seeded, deterministic; about 2,000 raw rows, local days 2024-04-28 .. 2024-05-03):
   - random visitors, sessions and page views on four days, with leaves (some before their view,
@@ -371,7 +371,7 @@ def generate(seed: int = 5) -> tuple[dict[str, list[dict]], dict[str, list[dict]
 
 
 # ----------------------------------------------------------------------------------------
-# The reference: the metric contract (docs/metrics.md), read literally
+# The reference: the metric contract (models/docs/metrics.md), read literally
 # ----------------------------------------------------------------------------------------
 
 CHANNELS = ("official", "wechat", "app", "h5", "other")

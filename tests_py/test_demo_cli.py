@@ -25,7 +25,7 @@ def test_demo_out_writes_the_csvs_and_touches_no_warehouse(duckdb_target, tmp_pa
         assert tuple(rows[0]) == table.column_names
         assert re.search(rf"{name}\.csv +{len(rows) - 1:,} rows", printed), name
     assert f"bizstats load {out}" in printed
-    assert "docs/sources.md" in printed
+    assert "models/docs/sources.md" in printed
     assert not Path(os.environ["BIZSTATS_DUCKDB_PATH"]).exists()  # nothing loaded or built
 
     # the templates are what `bizstats load` takes; only the deliberately dirty rows are refused
@@ -55,7 +55,7 @@ def test_load_help_says_where_the_input_format_is(capsys):
         main(["load", "--help"])
     assert exit_.value.code == 0
     text = " ".join(capsys.readouterr().out.split())
-    assert "docs/sources.md" in text
+    assert "models/docs/sources.md" in text
     assert "dbt docs" in text
     for name in TABLES:
         assert name in text

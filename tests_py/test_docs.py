@@ -21,7 +21,7 @@ from bizstats.registry_docs import SEMANTIC_YML, docs_blocks, semantic_yml, sync
 
 ROOT = Path(__file__).resolve().parents[1]
 GUIDE = ROOT / "docs" / "adding-a-metric.md"
-PROJECT_FILES = ("dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "tests", "docs")
+PROJECT_FILES = ("dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "tests")
 
 
 def _blocks(language: str) -> list[str]:

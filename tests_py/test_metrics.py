@@ -1,6 +1,7 @@
 """daily_stats numbers against hand-computed fixtures (tests_py/fixtures.py), on both
-targets. Each rule of the metric contract (docs/metrics.md) and the traps: UTC+8 day boundaries, duplicate
-events, unknown enum values, outliers, refunds, users missing from `users`, empty days."""
+targets. Each rule of the metric contract (models/docs/metrics.md) and the traps: UTC+8 day
+boundaries, duplicate events, unknown enum values, outliers, refunds, users missing from
+`users`, empty days."""
 
 from __future__ import annotations
 

@@ -16,9 +16,9 @@ from bizstats.contract import TABLES
 from bizstats.db import describe
 from bizstats.dbt_runner import PhaseProgress
 from bizstats.demo.generator import DemoConfig, generate
+from bizstats.demo.report import render_report
 from bizstats.errors import BizstatsError
 from bizstats.loader import load_dir
-from bizstats.report import render_report
 
 Progress = Callable[[str], None]
 
@@ -38,7 +38,7 @@ def run_demo(
     of dbt's run), run the checks over the last `report_days` days once (the dashboard's
     quality board) and return the report of those days. With `out`: only write one
     `<table>.csv` per raw table into that folder (templates of the input format,
-    docs/sources.md) and return where they are; the target is not touched. Files already
+    models/docs/sources.md) and return where they are; the target is not touched. Files already
     there are never overwritten.
     """
     if days < 1 or events_per_day < 1 or report_days < 1:
@@ -122,7 +122,7 @@ def _write_templates(
         f"wrote {len(counts)} demo CSV files into {out} (local days {first} .. {last}):",
         *(f"  {name + '.csv':<{width}}  {rows:>9,} rows" for name, rows in counts.items()),
         "",
-        "They follow the raw input contract (docs/sources.md): a header row, UTC datetimes",
+        "They follow the raw input contract (models/docs/sources.md): a header row, UTC datetimes",
         "YYYY-MM-DD HH:MM:SS, money with two decimals, an empty field for NULL. A few rows are",
         "dirty on purpose (odd channel/device spellings, duplicate event deliveries, a few",
         "malformed rows that the loader rejects and reports, and business rows of a user missing",

@@ -2,7 +2,7 @@
     all history, one row per (metric, user): the earliest row of the metric's source matching
     its filter, by its time column, ties broken by the source's id; rows without a user or a
     time never count. real_name_count, bind_card_count and new_member_count are such metrics
-    (docs/metrics.md). source_id is the row's id: the breakdowns join the source on it. -#}
+    (models/docs/metrics.md). source_id is the row's id: the breakdowns join the source on it. -#}
 {%- set first_time_metrics = metric_registry() | selectattr('kind', 'equalto', 'first_time') | list %}
 
 with

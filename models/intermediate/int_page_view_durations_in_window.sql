@@ -1,6 +1,6 @@
 {#- Page views of this run's build range only (a table rebuilt by every run, holding no other
     days) — but those the collector flagged as bots (extra_data.bot) unless dbt var
-    count_bot_traffic is true — each with its visitor key, local day/hour and visit duration (docs/metrics.md): first
+    count_bot_traffic is true — each with its visitor key, local day/hour and visit duration (models/docs/metrics.md): first
     page_leave (extra_data.page_view_id) - view time, else the gap to the next page_view of the
     same session (by event_time, event_id), else 1; clamped to [1, 86400]. A table of its own,
     not a CTE, so that MariaDB computes it once (it inlines a CTE at every reference, and

@@ -8,7 +8,7 @@
     )
 }}
 {#- Page views, one row each, with the visitor key, local day/hour and the visit duration rule
-    of docs/metrics.md. Incremental by local day: a run replaces every day of its build range
+    of models/docs/metrics.md. Incremental by local day: a run replaces every day of its build range
     (replace_range), so weekly and monthly marts read the earlier days of their periods from
     here instead of recomputing them. Rules:
       duration = first page_leave (by extra_data.page_view_id) - view time,
