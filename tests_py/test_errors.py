@@ -22,9 +22,9 @@ import pytest
 from bizstats.cli import main
 from bizstats.config import Target
 from bizstats.db import connect, describe, ensure_raw_tables, fetch_all, qualified
+from bizstats.demo.report import render_report
 from bizstats.errors import BizstatsError
 from bizstats.export import daily_stats_columns
-from bizstats.report import render_report
 from tests_py.conftest import Warehouse, _mysql_up, _require, drop_mysql_schemas
 from tests_py.fixtures import BUSINESS, TRAFFIC_EVENTS
 

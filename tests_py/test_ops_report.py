@@ -11,8 +11,9 @@ import pytest
 
 from bizstats.cli import main
 from bizstats.config import Target
-from bizstats.ops.daily_report import KpiRow, make_report, read_report
+from bizstats.ops.daily_report import make_report, read_report
 from bizstats.ops.report_chart import HEIGHT, WIDTH, trend_figure
+from bizstats.ops.report_data import KpiRow
 from bizstats.ops.report_html import render_csv
 from bizstats.registry import load_registry
 from tests_py import receivers

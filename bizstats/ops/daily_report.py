@@ -1,4 +1,4 @@
-"""The daily report (seed §9.3): every published metric of the registry for a day (all
+"""The daily report (日报): every published metric of the registry for a day (all
 channels, all devices) beside the previous day and the same weekday a week before, with a
 14-day trend chart of the registry's event counters (pv, uv, ...); written to the reports
 folder as HTML (chart inline) and CSV, and mailed on request."""
@@ -7,13 +7,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from pathlib import Path
 
 from bizstats.config import Target
 from bizstats.errors import BizstatsError
 from bizstats.export import read_daily_stats
-from bizstats.metrics_catalog import definitions, display
+from bizstats.metrics_catalog import definitions
+from bizstats.ops.report_chart import trend_png
+from bizstats.ops.report_data import DailyReport, KpiRow, TrendLine
+from bizstats.ops.report_html import render_csv, render_html
+from bizstats.ops.report_mail import send_report
 from bizstats.ops.settings import reports_dir
 from bizstats.registry import MetricSpec, load_registry
 
@@ -25,50 +29,6 @@ def english_name(metric: MetricSpec) -> str:
     """The report's English name of a metric: its label and, for money, durations and
     percents, the unit (e.g. "Cumulative deductions (yuan)")."""
     return metric.label_en + _UNIT_NOTE.get(metric.format, "")
-
-
-@dataclass(frozen=True)
-class KpiRow:
-    column: str
-    label_cn: str
-    label_en: str
-    value: Decimal
-    previous: Decimal | None  # the day before (None: not built)
-    last_week: Decimal | None  # the same weekday a week before
-    format: str = "integer"  # the registry's: integer, duration, money, decimal, percent
-    definition: str = ""  # the docs block metric_<name>, else the registry's description
-
-    def text(self, value: Decimal | None) -> str:
-        """A value as the report shows it: thousands separators, money with 2 decimals, a
-        percent x100 with %."""
-        return display(self.format, value)
-
-
-def change(value: Decimal, base: Decimal | None) -> str:
-    """The change from `base` in percent, one decimal, half up, signed; — without a base."""
-    if base is None or base == 0:
-        return "—"
-    percent = ((value - base) * 100 / base).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
-    return f"{percent:+}%" if percent else "0.0%"
-
-
-@dataclass(frozen=True)
-class TrendLine:
-    column: str
-    label_cn: str
-    label_en: str
-
-
-@dataclass(frozen=True)
-class DailyReport:
-    day: date
-    rows: list[KpiRow]
-    trend: list[tuple[date, dict[str, Decimal]]]  # (day, {column: value}) of the last 14 days built
-    lines: tuple[TrendLine, ...] = ()  # the trend chart's metrics
-
-    @property
-    def name(self) -> str:
-        return f"bizstats_daily_{self.day}"
 
 
 def read_report(target: Target, day: date) -> DailyReport:
@@ -107,10 +67,6 @@ class ReportFiles:
 def make_report(target: Target, day: date, send: bool = False, folder: Path | None = None) -> ReportFiles:
     """Write the report of `day` into `folder` (default BIZSTATS_REPORTS_DIR, ./reports) as
     <name>.html and <name>.csv; with `send`, mail it through BIZSTATS_REPORT_CHANNELS."""
-    from bizstats.ops.report_chart import trend_png
-    from bizstats.ops.report_html import render_csv, render_html
-    from bizstats.ops.report_mail import send_report
-
     report = read_report(target, day)
     chart = trend_png(report)
     out = folder or reports_dir()

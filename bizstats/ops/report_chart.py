@@ -9,7 +9,7 @@ import io
 from functools import cache
 from typing import TYPE_CHECKING
 
-from bizstats.ops.daily_report import DailyReport
+from bizstats.ops.report_data import DailyReport
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure

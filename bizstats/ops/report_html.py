@@ -10,8 +10,8 @@ import io
 
 from jinja2 import Environment
 
-from bizstats.ops.daily_report import DailyReport, change
 from bizstats.ops.report_chart import HEIGHT, WIDTH
+from bizstats.ops.report_data import DailyReport, change
 
 # Fluid (e-mail clients and phones): the table fills the width it has; below 560 px each metric
 # is a block of its own with its numbers labelled (no sideways scroll at 390 px), and the chart

@@ -12,7 +12,7 @@ from email.utils import make_msgid
 from bizstats.alerts import load_alert_config
 from bizstats.alerts.config import EmailChannel
 from bizstats.errors import BizstatsError
-from bizstats.ops.daily_report import DailyReport
+from bizstats.ops.report_data import DailyReport
 from bizstats.ops.report_html import render_csv, render_html, render_text
 from bizstats.ops.settings import REPORT_CHANNELS_ENV, report_channels
 
