@@ -474,7 +474,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
-    from bizstats.web.collect.commands import serve
+    from bizstats.web.serve import serve
 
     serve(Target(args.target), args.host, args.port, args.workers, args.log_format)
     return 0
@@ -488,13 +488,13 @@ def _cmd_collect(args: argparse.Namespace) -> int:
 
 
 def _cmd_quarantine(args: argparse.Namespace) -> int:
+    from bizstats.ops import quarantine
     from bizstats.quarantine import Selection
-    from bizstats.web.collect import commands
 
     target = Target(args.target)
     selection = Selection(tuple(args.ids), args.before, args.every)
     if args.verb == "list":
-        events = commands.list_quarantine(target, selection)
+        events = quarantine.list_quarantine(target, selection)
         for e in events:
             print(f"#{e.quarantine_id} {e.event_time:%Y-%m-%d %H:%M:%S} UTC {e.event_type} {e.event_id} "
                   f"ip={e.ip_address or '-'} device={e.device_id or '-'} user={e.user_id or '-'} "
@@ -502,9 +502,9 @@ def _cmd_quarantine(args: argparse.Namespace) -> int:
                   f"{e.reason}")
         print(f"{len(events)} quarantined events on {args.target}")
     elif args.verb == "drop":
-        print(f"dropped {commands.drop_quarantine(target, selection)} quarantined events on {args.target}")
+        print(f"dropped {quarantine.drop_quarantine(target, selection)} quarantined events on {args.target}")
     else:
-        admitted = commands.admit_quarantine(target, selection)
+        admitted = quarantine.admit_quarantine(target, selection)
         print(f"admitted {admitted.count} quarantined events into event_logs on {args.target}"
               + (f" (local days {admitted.first_day} .. {admitted.last_day}); build them with "
                  f"`{admitted.backfill(target)}`" if admitted.count else ""))
@@ -512,9 +512,12 @@ def _cmd_quarantine(args: argparse.Namespace) -> int:
 
 
 def _cmd_realtime(args: argparse.Namespace) -> int:
-    from bizstats.web.collect.commands import rebuild_realtime
+    from bizstats.realtime.rebuild import rebuild_realtime
+    from bizstats.web.collect.settings import CollectorSettings
 
-    day, events = rebuild_realtime(Target(args.target), args.date)
+    target = Target(args.target)
+    settings = CollectorSettings.from_env(target)
+    day, events = rebuild_realtime(target, args.date, settings.redis_url, settings.uv_exact)
     print(f"rebuilt the real-time counters of {day} from {events} events")
     return 0
 

@@ -4,14 +4,19 @@ on DuckDB plus the collector's spool, which holds what the build has not ingeste
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
+
+import redis
 
 from bizstats.config import Target
 from bizstats.db import connect, ensure_raw_tables, fetch_all, placeholder, qualified
+from bizstats.errors import BizstatsError
+from bizstats.project_vars import project_vars
 from bizstats.realtime.counters import connect as redis_connect
 from bizstats.realtime.counters import replace_day
 from bizstats.realtime.facts import counters, facts
+from bizstats.redact import redact_text, redact_url
 
 _COLUMNS = ("event_id", "event_type", "user_id", "device_id", "amount", "extra_data",
             "channel", "device_type", "event_time", "created_at")  # fmt: skip
@@ -62,3 +67,20 @@ def rebuild_day(target: Target, redis_url: str, day: date, offset_hours: int, uv
     finally:
         client.close()
     return len(rows)
+
+
+def rebuild_realtime(
+    target: Target, day: date | None, redis_url: str | None, uv_exact: bool
+) -> tuple[date, int]:
+    """`bizstats realtime rebuild`: a local day's counters (default today) rebuilt from the
+    stored events; returns (the day, the events counted)."""
+    if redis_url is None:
+        raise BizstatsError("BIZSTATS_REDIS_URL is not set: no real-time counters to rebuild")
+    offset = project_vars().utc_offset_hours
+    if day is None:
+        day = (datetime.now(UTC) + timedelta(hours=offset)).date()
+    try:
+        return day, rebuild_day(target, redis_url, day, offset, uv_exact)
+    except redis.RedisError as exc:
+        where = redact_url(redis_url)
+        raise BizstatsError(f"Redis at {where}: {redact_text(str(exc))}; is it running?") from exc

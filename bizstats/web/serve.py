@@ -1,18 +1,15 @@
-"""The collector's commands: `bizstats serve`, `bizstats collect ingest`, `bizstats realtime
-rebuild`, `bizstats quarantine list|admit|drop` (the CLI parses, these run)."""
+"""`bizstats serve`: the web app (collector, query API, dashboard, /docs, /metrics) under
+uvicorn, in one process or several sharing the port, with what it serves said at the start and
+one log line per request."""
 
 from __future__ import annotations
 
-import contextlib
 import os
 import signal
 import tempfile
 import time
-from datetime import UTC, date, datetime, timedelta
 
 from bizstats.config import Target
-from bizstats.errors import BizstatsError
-from bizstats.quarantine import Admitted, QuarantinedEvent, Selection
 
 
 def serve(target: Target, host: str, port: int, workers: int = 1, log_format: str = "text") -> None:
@@ -99,62 +96,3 @@ def serving(target: Target, url: str, workers: int, log_format: str) -> list[tup
         (f"  log: one {log_format} line per request (method, path, status, ms, key id); Ctrl-C stops",
          {"log_format": log_format}),
     ]
-
-
-def rebuild_realtime(target: Target, day: date | None) -> tuple[date, int]:
-    """Rebuild a local day's counters (default today) from the stored events."""
-    from bizstats.project_vars import project_vars
-    from bizstats.realtime.rebuild import rebuild_day
-    from bizstats.web.collect.settings import CollectorSettings
-
-    settings = CollectorSettings.from_env(target)
-    if settings.redis_url is None:
-        raise BizstatsError("BIZSTATS_REDIS_URL is not set: no real-time counters to rebuild")
-    offset = project_vars().utc_offset_hours
-    if day is None:
-        day = (datetime.now(UTC) + timedelta(hours=offset)).date()
-    import redis
-
-    try:
-        return day, rebuild_day(target, settings.redis_url, day, offset, settings.uv_exact)
-    except redis.RedisError as exc:
-        from bizstats.redact import redact_text, redact_url
-
-        where = redact_url(settings.redis_url)
-        raise BizstatsError(f"Redis at {where}: {redact_text(str(exc))}; is it running?") from exc
-
-
-def list_quarantine(target: Target, selection: Selection) -> list[QuarantinedEvent]:
-    """`bizstats quarantine list`: the quarantined events (DuckDB: after ingesting the spool,
-    where the collector keeps them until then)."""
-    from bizstats.quarantine import list_quarantined
-    from bizstats.web.collect.spool import ingest_spool
-
-    ingest_spool(target)
-    return list_quarantined(target, selection)
-
-
-def admit_quarantine(target: Target, selection: Selection) -> Admitted:
-    """`bizstats quarantine admit`: the selected events into event_logs (see
-    bizstats.quarantine.admit), under the warehouse lock on DuckDB."""
-    from bizstats.lock import warehouse_lock
-    from bizstats.project_vars import project_vars
-    from bizstats.quarantine import admit
-    from bizstats.web.collect.spool import ingest_spool
-
-    ingest_spool(target)
-    duckdb = target.name == "duckdb"
-    with warehouse_lock(target, "admit quarantined events") if duckdb else contextlib.nullcontext():
-        return admit(target, selection, project_vars().utc_offset_hours)
-
-
-def drop_quarantine(target: Target, selection: Selection) -> int:
-    """`bizstats quarantine drop`: delete the selected events for good."""
-    from bizstats.lock import warehouse_lock
-    from bizstats.quarantine import drop
-    from bizstats.web.collect.spool import ingest_spool
-
-    ingest_spool(target)
-    duckdb = target.name == "duckdb"
-    with warehouse_lock(target, "drop quarantined events") if duckdb else contextlib.nullcontext():
-        return drop(target, selection)
