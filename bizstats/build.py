@@ -35,10 +35,10 @@ from bizstats.dbt_runner import run_dbt
 from bizstats.errors import BizstatsError
 from bizstats.lock import warehouse_lock
 from bizstats.project_vars import project_vars
+from bizstats.publish import invalidate_days
 from bizstats.quarantine import late_data_alerts
 from bizstats.registry import MARTS, RESERVED, Registry, check_columns, load_registry
 from bizstats.registry_docs import sync_semantic_yml
-from bizstats.publish import invalidate_days
 from bizstats.web.collect.spool import ingest_spool
 
 Progress = Callable[[str], None]

@@ -5,7 +5,7 @@ so its snapshots carry it too).
 What names a warehouse for a cache must not be how a client reached it: a build connecting to
 127.0.0.1:3306 and a query API connecting through a proxy, a DNS name or another path to the
 same file see the same id, and a warehouse dropped and created again at the same address gets
-a new one (bizstats.web.cache keys its answers by it)."""
+a new one (bizstats.publish.cache names the cached answers by it)."""
 
 from __future__ import annotations
 

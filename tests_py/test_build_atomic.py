@@ -192,7 +192,7 @@ def test_a_build_killed_midway_is_put_back_before_anyone_sees_it(built):
         # the query API's reader: its snapshot is taken under the warehouse lock
         import duckdb
 
-        from bizstats.web.query.snapshot import ensure_snapshot
+        from bizstats.publish.snapshot import ensure_snapshot
 
         snapshot = duckdb.connect(str(ensure_snapshot(wh.target)), read_only=True)
         try:

@@ -18,10 +18,11 @@ from fastapi.testclient import TestClient
 from bizstats.config import Target
 from bizstats.db import connect, fetch_all, qualified
 from bizstats.metrics_catalog import docs_blocks, manifest_path, read_catalog
+from bizstats.publish import invalidate_days
 from bizstats.registry import load_registry
 from bizstats.warehouse_id import ensure_warehouse_id
 from bizstats.web.app import create_app
-from bizstats.web.cache import QueryCache, invalidate_days
+from bizstats.web.cache import QueryCache
 from bizstats.web.query.keys import create_key, revoke_key
 from tests_py.conftest import Warehouse, _mysql_up, _require, drop_mysql_schemas
 from tests_py.fixtures import BUSINESS, TRAFFIC_EVENTS, view

@@ -19,9 +19,9 @@ import duckdb
 import pytest
 from fastapi.testclient import TestClient
 
+from bizstats.publish import invalidate_days
 from bizstats.web import query
 from bizstats.web.app import create_app
-from bizstats.web.cache import invalidate_days
 from bizstats.web.query.keys import create_key
 from tests_py.fixtures import view
 from tests_py.test_query_api import METRICS, built_warehouse, drop_mysql_schemas, mart_rows

@@ -25,7 +25,7 @@ import pymysql
 
 from bizstats.config import MySQLSettings, Target
 from bizstats.db import database_error, mysql_connect
-from bizstats.web.query.snapshot import current_snapshot, ensure_snapshot
+from bizstats.publish.snapshot import current_snapshot, ensure_snapshot
 
 REFRESH_SECONDS = 30.0
 

@@ -3,7 +3,7 @@ build writes.
 
 A DuckDB file has one writer process, and while any process has it open read-write no other
 process may open it, not even read-only; a reader holding it open makes the next build fail.
-So the API reads a snapshot: after each successful build (bizstats.web.cache.invalidate_days)
+So the API reads a snapshot: after each successful build (bizstats.publish.invalidate_days)
 the warehouse file is copied, under a shared read-only open of it, to a new file
 `<warehouse>.snapshots/<n>.duckdb`, and the name of the newest is swapped into
 `<warehouse>.snapshots/current` atomically (os.replace). Readers open the current snapshot
