@@ -308,3 +308,20 @@ def test_the_hourly_weekly_and_monthly_jobs_run_as_documented(duckdb_target, tmp
     subject = "[bizstats general] outlier: 页面访问量 PV on 2024-03-18 (all/all)"
     assert [m.message["Subject"] for m in smtp.mails] == [subject]
     assert [p.body["title"] for p in http.posts] == [subject]
+
+
+def test_the_flows_are_an_installed_package_found_from_any_directory(tmp_path):
+    """`flows` ships with bizstats (pyproject's packages): the runner imports `flows.jobs` from
+    a directory that is not the project's, without adding anything to sys.path."""
+    script = (
+        "import json, sys; before = list(sys.path); "
+        "from bizstats.ops.runner import load_flows; jobs = load_flows(); "
+        "print(json.dumps([jobs.__name__, jobs.__file__, sorted(jobs.FLOWS), sys.path == before]))"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    command = [sys.executable, "-c", script]
+    done = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    name, path, flows, same_path = json.loads(done.stdout.splitlines()[-1])
+    assert (name, Path(path).name, Path(path).parent.name) == ("flows.jobs", "jobs.py", "flows")
+    assert (flows, same_path) == (["daily", "hourly", "monthly", "weekly"], True)

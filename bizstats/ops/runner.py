@@ -7,14 +7,12 @@ import contextlib
 import importlib
 import logging
 import signal
-import sys
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from bizstats.config import project_dir
 from bizstats.errors import BizstatsError
 from bizstats.ops.prefect_server import Say, prefect_api
 from bizstats.ops.schedules import JOBS, job
@@ -22,10 +20,8 @@ from bizstats.ops.settings import timezone
 
 
 def load_flows() -> ModuleType:
-    """`flows.jobs` from the project directory (beside dbt_project.yml)."""
-    root = str(project_dir())
-    if root not in sys.path:
-        sys.path.insert(0, root)
+    """`flows.jobs`, the package `flows` installed with bizstats (imported on first use:
+    it loads Prefect)."""
     return importlib.import_module("flows.jobs")
 
 
