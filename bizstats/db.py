@@ -116,6 +116,7 @@ def connect(
     database (MySQL creates nothing on connect either way). `local_infile=True` lets a MySQL
     connection send files with `LOAD DATA LOCAL INFILE` (the loader's bulk path).
     """
+    con: Any
     if target.name == "duckdb":
         con = _duckdb_connect(target, create)
     else:
@@ -188,7 +189,7 @@ def mysql_flavour(settings: MySQLSettings) -> str:
     try:
         with con.cursor() as cur:
             cur.execute("select version()")
-            (version,) = cur.fetchone()
+            (version,) = single_row(cur)
     except pymysql.err.MySQLError as exc:
         raise _translate(_describe_mysql(settings), exc) from exc
     finally:
@@ -326,7 +327,15 @@ def ensure_raw_tables(target: Target) -> None:
         con.commit()
 
 
-def fetch_all(con: Any, sql: str, params: tuple | list = ()) -> list[tuple]:
+def single_row(cursor: Any) -> tuple[Any, ...]:
+    """The row of a query that always returns exactly one (an aggregate, `select version()`),
+    from a cursor that executed it (DuckDB's `execute` returns the connection, which fetches)."""
+    row = cursor.fetchone()
+    assert row is not None, "a one-row query returned no row"
+    return tuple(row)
+
+
+def fetch_all(con: Any, sql: str, params: tuple[Any, ...] | list[Any] = ()) -> list[tuple[Any, ...]]:
     """All rows of a query on a connection from `connect` (whose `with` block turns a
     database error into a BizstatsError)."""
     cur = con.cursor()

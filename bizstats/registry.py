@@ -21,7 +21,7 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import yaml
 
@@ -291,7 +291,7 @@ class _Entry:
         if not isinstance(raw, dict):
             self.fail(f"is not a mapping of fields but {_yaml_type(raw)}: write it as `- name: ...` lines")
 
-    def fail(self, problem: str) -> None:
+    def fail(self, problem: str) -> NoReturn:
         raise BizstatsError(f"{self.label}: {problem}")
 
     def text(self, key: str, required: bool = True, default: str | None = None) -> str | None:
@@ -676,15 +676,15 @@ def check_columns(registry: Registry, manifest: Mapping[str, Any] | Path) -> Non
             _need(label, key, getattr(metric, key), model, found)
         _need_filter(label, metric.filter, model, found)
     for dimension in registry.dimensions:
-        source = registry.source_of(dimension)
-        assert source is not None
-        found, label = columns[source.name], f"dimension {dimension.name!r}"
+        home = registry.source_of(dimension)
+        assert home is not None
+        found, label = columns[home.name], f"dimension {dimension.name!r}"
         for key in ("time", "column", "amount"):
-            _need(label, key, getattr(dimension, key), source.model, found)
-        _need_filter(label, dimension.filter, source.model, found)
+            _need(label, key, getattr(dimension, key), home.model, found)
+        _need_filter(label, dimension.filter, home.model, found)
         if dimension.field is not None and EXTRA_COLUMN not in found:
             raise BizstatsError(
-                f"{label}: field {dimension.field!r} reads extra_data, which {source.model} has not "
+                f"{label}: field {dimension.field!r} reads extra_data, which {home.model} has not "
                 f"(columns: {', '.join(found)}): use a column, or a source with extra_data (events)"
             )
 

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 import yaml
@@ -171,7 +171,7 @@ class _Parser:
         if isinstance(value, bool) or not isinstance(value, kinds) or not low <= value <= high:
             kind = "a whole number" if whole else "a number"
             raise self.fail(at, f"must be {kind} from {low:g} to {high:g}, got {value!r}")
-        return value
+        return cast(float, value)
 
     def parse(self) -> AlertConfig:
         top = self.mapping(self.data, (), ("channels", "routes", "cool_down_minutes", "retry"))
@@ -240,7 +240,7 @@ class _Parser:
             secret=self.text(spec.get("secret"), (*at, "secret"), required=False),
         )
 
-    def email(self, name: str, value: dict, at: tuple[str, ...]) -> EmailChannel:
+    def email(self, name: str, value: dict[str, Any], at: tuple[str, ...]) -> EmailChannel:
         spec = self.mapping(
             value, at, ("type", "host", "port", "security", "user", "password_env", "from", "to")
         )

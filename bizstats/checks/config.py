@@ -90,7 +90,7 @@ def _severity(entry: dict[str, Any], what: str) -> str:
     severity = entry.get("severity", "general")
     if severity not in SEVERITIES:
         raise ValueError(f"{what}: severity {severity!r} is not one of {', '.join(SEVERITIES)}")
-    return severity
+    return str(severity)
 
 
 def _number(entry: dict[str, Any], key: str) -> Decimal:

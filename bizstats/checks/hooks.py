@@ -59,7 +59,7 @@ def realtime_vs_offline(target: Target, day: date) -> MonitorResult:
     offline = _daily_all(target, day, compared)
     if not any(realtime[m] for m in compared) or offline is None:
         return result("no_data", f"no real-time counters or no daily_stats row for {day}")
-    gaps = {m: abs(Decimal(realtime[m]) - offline[m]) / max(offline[m], 1) for m in compared}
+    gaps = {m: abs(Decimal(realtime[m]) - offline[m]) / max(offline[m], Decimal(1)) for m in compared}
     worst = max(gaps, key=lambda m: gaps[m])
     return result(
         "judged",

@@ -58,7 +58,7 @@ def write_thresholds(target: Target, thresholds: list[Threshold]) -> None:
 
 
 def read_rows(
-    target: Target, model: str, columns: tuple[str, ...], where: str, params: tuple
+    target: Target, model: str, columns: tuple[str, ...], where: str, params: tuple[Any, ...]
 ) -> list[dict[str, Any]]:
     """The rows of `model` (a monitoring table) matching `where` (`?` placeholders)."""
     table = qualified(target, target.models_schema, model)

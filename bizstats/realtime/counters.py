@@ -14,6 +14,9 @@ import redis
 from bizstats.realtime.facts import Counter, Fact, counters
 from bizstats.realtime.keys import TTL_SECONDS, channels, devices, key
 
+# a counter's key parts: metric, day, channel and device (None: the day's total over them)
+Slice = tuple[str, date, str | None, str | None]
+
 
 def connect(url: str) -> redis.Redis:
     """A client that gives up fast: a Redis outage must not hold the collector up."""
@@ -24,22 +27,19 @@ def _apply(pipe: Any, found: Iterable[Fact], uv_exact: bool, rename: dict[str, s
     """One command per key, whatever the number of facts: the facts summed (visitors
     collected) per slice, the day's totals from the slices, then per key one INCRBY (or one
     PFADD / SADD of all its visitors) and one EXPIRE."""
-    sums: dict[tuple, int] = defaultdict(int)
-    members: dict[tuple, set[str]] = defaultdict(set)
+    sums: dict[Slice, int] = defaultdict(int)
+    members: dict[Slice, set[str]] = defaultdict(set)
     for day, channel, device, metric, value, unique in found:
         if unique:
             members[(metric, day, channel, device)].add(str(value))
         else:
             sums[(metric, day, channel, device)] += int(value)
-    for found_by_slice in (sums, members):
-        for (metric, day, _, _), value in list(found_by_slice.items()):
-            total = (metric, day, None, None)
-            if found_by_slice is sums:
-                sums[total] += value
-            else:
-                members[total] |= value
+    for (metric, day, _, _), amount in list(sums.items()):
+        sums[(metric, day, None, None)] += amount
+    for (metric, day, _, _), visitors in list(members.items()):
+        members[(metric, day, None, None)] |= visitors
 
-    def target(slice_: tuple) -> str:
+    def target(slice_: Slice) -> str:
         name = key(*slice_)
         if rename is None:
             return name
