@@ -1,4 +1,4 @@
-"""Metrics are configuration (issue 16, seed §11.3): a metric added to the registry
+"""Metrics are configuration (issue 16): a metric added to the registry
 (vars.metrics of dbt_project.yml) is served by the query API — listed with its labels, unit,
 format, kind and definition, its values in every grain — and drawn by the dashboard with no
 Python or JavaScript change. The test works on a copy of the dbt project

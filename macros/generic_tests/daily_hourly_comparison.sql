@@ -1,4 +1,4 @@
-{#- The daily-equals-hourly rule (design doc §8.2.2), written once: daily_stats against the
+{#- The daily-equals-hourly rule (a day equals its hours), written once: daily_stats against the
     hours of hourly_stats over the local days [start, end], one row per (stat_date, channel,
     device_type, metric) for every registry metric of daily_stats but the ratios (recomputed
     from their parts at each grain, see metric_definitions_hold), with the range of values the

@@ -1,4 +1,4 @@
-{#- The breakdown dimensions (维度, design §11.3.2): vars.breakdown_dimensions of dbt_project.yml,
+{#- The breakdown dimensions (维度): vars.breakdown_dimensions of dbt_project.yml,
     normalised. Each has `population`, a metric dict whose rows are the dimension's items: the
     metric it names (its source, filter and time; a first_time metric's first rows), or a count
     over its own source/filter/time; `amount` is the dimension's (none: no amount); `value` the

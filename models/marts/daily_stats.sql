@@ -8,7 +8,7 @@
                 | map(attribute='name') | list) }}"]
     )
 }}
-{#- 日统计表 daily_stats (design §5.2.1): one row per local day x channel x device_type, a dense
+{#- 日统计表 daily_stats: one row per local day x channel x device_type, a dense
     grid of 30 slices a day, zeros where nothing happened, with one column per published metric
     of the registry (vars.metrics in dbt_project.yml; macros/metrics/grain_metrics.sql computes
     them, cumulative ones come from cumulative_daily). Incremental over the build range;

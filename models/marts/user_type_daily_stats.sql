@@ -5,7 +5,7 @@
         post_hook=["{{ ensure_indexes([['stat_date', 'user_type']]) }}"]
     )
 }}
-{#- 新老用户统计 user_type_daily_stats (design §2.2): one row per local day x user_type (new / old),
+{#- 新老用户统计 user_type_daily_stats: one row per local day x user_type (new / old),
     dense, one column per published metric of the registry but the cumulative ones. A row over
     page views is `new` on the local date of its visitor's first-ever page view (no visitor
     key: `new`, it cannot be recognised as returning); any other row is `new` when its user

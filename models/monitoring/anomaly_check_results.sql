@@ -6,7 +6,7 @@
             int_columns=['baseline_days', 'flagged']) }}"]
     )
 }}
-{#- Anomaly checks (design doc §7.2, issue 8): one row per (check, metric, channel,
+{#- Anomaly checks (异常检测, issue 8): one row per (check, metric, channel,
     device_type, stat_date) judged by a monitoring run over its range (macros/monitoring/
     monitoring_range.sql), with the thresholds of monitoring.yml (table monitoring_thresholds,
     written by bizstats.checks). A run replaces the rows it judges, by key (the history of

@@ -6,7 +6,7 @@
             int_columns=['passed']) }}"]
     )
 }}
-{#- Cross-checks (design doc §8.2.2): daily_stats against the sum of its hours in
+{#- Cross-checks (交叉校验): daily_stats against the sum of its hours in
     hourly_stats, one row per (stat_date, channel, device_type, metric) of the monitoring
     range, for every registry metric of daily_stats but the ratios — the rule of
     macros/generic_tests/daily_hourly_comparison.sql, the same the build's test

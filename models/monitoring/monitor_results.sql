@@ -5,7 +5,7 @@
             int_columns=['flagged']) }}"]
     )
 }}
-{#- Data-quality monitors (design doc §8.4.1, issue 8): one row per monitor and monitoring
+{#- Data-quality monitors (数据质量监控, issue 8): one row per monitor and monitoring
     run (every run is kept: its checked_at is part of the key), thresholds from monitoring.yml
     (table monitoring_thresholds).
     - collection_success_rate (数据上报成功率): per local day of the range, the events the
