@@ -600,7 +600,7 @@ def _check_settings(command: str, target: Target | None) -> None:
     from bizstats import config, lock
     from bizstats.ops import prefect_server
     from bizstats.ops import settings as ops
-    from bizstats.web.cache import QueryCache
+    from bizstats.web.query.cache import QueryCache
 
     readers: list[Callable[[], object]] = [
         config.project_dir, config.DatetimeWindow.from_env, config.late_data_days, config.redis_url,

@@ -22,7 +22,7 @@ from bizstats.publish import invalidate_days
 from bizstats.registry import load_registry
 from bizstats.warehouse_id import ensure_warehouse_id
 from bizstats.web.app import create_app
-from bizstats.web.cache import QueryCache
+from bizstats.web.query.cache import QueryCache
 from bizstats.web.query.keys import create_key, revoke_key
 from tests_py.conftest import Warehouse, _mysql_up, _require, drop_mysql_schemas
 from tests_py.fixtures import BUSINESS, TRAFFIC_EVENTS, view

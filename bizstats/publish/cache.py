@@ -1,5 +1,5 @@
 """The query API's cache of hot queries in Redis: its settings, its key names and the
-invalidation a build runs. The query API (bizstats.web.cache) stores and reads answers under
+invalidation a build runs. The query API (bizstats.web.query.cache) stores and reads answers under
 the same names.
 
 - An answer is stored under `<prefix>:<warehouse id>:q:<sha1 of the request>` for

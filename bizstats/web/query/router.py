@@ -26,9 +26,9 @@ from bizstats.metrics_catalog import CatalogSource
 from bizstats.project_vars import project_vars
 from bizstats.realtime.counters import CounterReader
 from bizstats.warehouse_id import read_warehouse_id
-from bizstats.web.cache import QueryCache
 from bizstats.web.failures import REQUEST_ID_HEADER, RETRY_AFTER, failed, public_detail, warehouse_reason
 from bizstats.web.query.access import ReadAccess
+from bizstats.web.query.cache import QueryCache
 from bizstats.web.query.dimensions import DimensionSource
 from bizstats.web.query.grains import GRAINS, Grain
 from bizstats.web.query.params import DEFAULT_SIZE, MAX_PAGE, MAX_SIZE, BadRequest, parse_query
