@@ -39,7 +39,7 @@ from pathlib import Path
 from bizstats.config import MySQLSettings, Target
 from bizstats.db import connect, drop_mysql_warehouse, fetch_all, mysql_connect, qualified
 from bizstats.demo.generator import DemoConfig, generate
-from bizstats.loader import load_dir
+from bizstats.load.loader import load_dir
 from bizstats.project_vars import project_vars
 
 OFFSET = timedelta(hours=project_vars().utc_offset_hours)

@@ -6,7 +6,7 @@ Writes an event_logs.csv of `--rows` rows (a few of them bad: a bad date, a nega
 bad JSON, a missing event_type, a row with a field too many) and times, per target, in
 alternation (the machine is noisy, so each pair is measured side by side):
 
-- ours: `bizstats.loader.load_file(target, "event_logs", file)` into an empty warehouse;
+- ours: `bizstats.load.loader.load_file(target, "event_logs", file)` into an empty warehouse;
 - the floor: DuckDB `create table t as select * from read_csv(file, ignore_errors = true)`
   (the file's row with a field too many would stop a plain read_csv); MySQL/MariaDB
   `LOAD DATA LOCAL INFILE` of the file into an empty table like the raw event_logs (same
@@ -75,7 +75,7 @@ def _child(kind: str, target_name: str, path: Path) -> None:
     target = Target(target_name)
     started = time.perf_counter()
     if kind == "ours":
-        from bizstats.loader import load_file
+        from bizstats.load.loader import load_file
 
         result = load_file(target, "event_logs", path)
         rows = result.loaded

@@ -33,13 +33,13 @@ from bizstats.config import DatetimeWindow, Target, late_data_days, project_dir
 from bizstats.db import ensure_raw_tables
 from bizstats.dbt_runner import run_dbt
 from bizstats.errors import BizstatsError
+from bizstats.load.collected.ingest import ingest_spool
 from bizstats.lock import warehouse_lock
 from bizstats.project_vars import project_vars
 from bizstats.publish import invalidate_days
 from bizstats.quarantine import late_data_alerts
 from bizstats.registry import MARTS, RESERVED, Registry, check_columns, load_registry
 from bizstats.registry_docs import sync_semantic_yml
-from bizstats.web.collect.spool import ingest_spool
 
 Progress = Callable[[str], None]
 MONITORING = "path:models/monitoring"  # dbt selector of the checks' models

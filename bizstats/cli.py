@@ -319,7 +319,7 @@ def _user() -> str:
 
 
 def _cmd_load(args: argparse.Namespace) -> int:
-    from bizstats.loader import load_dir
+    from bizstats.load.loader import load_dir
 
     report = load_dir(Target(args.target), args.directory, progress=_progress)
     for bad in report.rejected:
@@ -481,7 +481,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
 
 def _cmd_collect(args: argparse.Namespace) -> int:
-    from bizstats.web.collect.spool import ingest_spool
+    from bizstats.load.collected.ingest import ingest_spool
 
     print(f"ingested {ingest_spool(Target(args.target))} spooled events into {args.target}")
     return 0

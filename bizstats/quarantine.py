@@ -39,7 +39,7 @@ from bizstats.db import (
     quote,
 )
 from bizstats.errors import BizstatsError
-from bizstats.load_write import keep_earliest
+from bizstats.load.write import keep_earliest
 
 TABLE = "_quarantined_events"
 COLUMNS = TABLES["event_logs"].column_names

@@ -1,6 +1,6 @@
 """The raw contract's value rules (docs/sources.md), one set for every way a row comes in:
-`bizstats load` (its Python checks, bizstats.load_checks, and the SQL that clears the rows
-that are surely good, bizstats.load_sql, which accepts a subset of these) and the collector
+`bizstats load` (its Python checks, bizstats.load.checks, and the SQL that clears the rows
+that are surely good, bizstats.load.sql, which accepts a subset of these) and the collector
 (bizstats.web.collect.events).
 
 Each check takes a value as text and gives the reason it breaks the contract, None when it

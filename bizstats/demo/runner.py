@@ -18,7 +18,7 @@ from bizstats.dbt_runner import PhaseProgress
 from bizstats.demo.generator import DemoConfig, generate
 from bizstats.demo.report import render_report
 from bizstats.errors import BizstatsError
-from bizstats.loader import load_dir
+from bizstats.load.loader import load_dir
 
 Progress = Callable[[str], None]
 

@@ -7,10 +7,10 @@ from __future__ import annotations
 import contextlib
 
 from bizstats.config import Target
+from bizstats.load.collected.ingest import ingest_spool
 from bizstats.lock import warehouse_lock
 from bizstats.project_vars import project_vars
 from bizstats.quarantine import Admitted, QuarantinedEvent, Selection, admit, drop, list_quarantined
-from bizstats.web.collect.spool import ingest_spool
 
 
 def list_quarantine(target: Target, selection: Selection) -> list[QuarantinedEvent]:

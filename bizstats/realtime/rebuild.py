@@ -37,7 +37,7 @@ def day_rows(target: Target, day: date, offset_hours: int) -> list[dict[str, Any
         )
     rows = [dict(zip(_COLUMNS, values, strict=True)) for values in found]
     if target.name == "duckdb":
-        from bizstats.web.collect.spool import spool_path, spooled_rows
+        from bizstats.load.collected.spool import spool_path, spooled_rows
 
         for row in spooled_rows(spool_path(target)):
             event_time = datetime.fromisoformat(row["event_time"])

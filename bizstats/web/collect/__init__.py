@@ -8,7 +8,6 @@ from fastapi import APIRouter
 from bizstats.config import Target
 from bizstats.web.collect.routes import collector_router
 from bizstats.web.collect.service import Collector
-from bizstats.web.collect.spool import ingest_spool
 
 
 def router(target: Target) -> APIRouter:
@@ -16,4 +15,4 @@ def router(target: Target) -> APIRouter:
     return collector_router(Collector(target))
 
 
-__all__ = ["ingest_spool", "router"]
+__all__ = ["router"]

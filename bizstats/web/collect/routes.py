@@ -28,13 +28,13 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 
+from bizstats.load.collected.group_commit import QUARANTINE, Refused, StoreUnavailable
 from bizstats.privacy import SecretUnavailable
 from bizstats.quarantine import quarantine_reason
 from bizstats.web.collect.auth import SOURCE_HEADER, Unauthorized, authenticate, origin_allowed
 from bizstats.web.collect.body import BadBody, decode, read_body
 from bizstats.web.collect.enrich import client_ip
 from bizstats.web.collect.events import Rejected, parse_time, to_row
-from bizstats.web.collect.group_commit import QUARANTINE, Refused, StoreUnavailable
 from bizstats.web.collect.ratelimit import RateLimiter
 from bizstats.web.collect.service import Collector
 from bizstats.web.failures import REQUEST_ID_HEADER, error_response, failed, public_detail

@@ -8,18 +8,18 @@ import sys
 from datetime import UTC, datetime, timedelta
 
 from bizstats.config import DatetimeWindow, Target
+from bizstats.load.collected.group_commit import GroupCommitter, Store
+from bizstats.load.collected.spool import SpoolStore
+from bizstats.load.collected.store_mysql import MySQLStore
+from bizstats.load.collected.tally import Tally, writer_for
 from bizstats.privacy import scrubber_for
 from bizstats.project_vars import project_vars
 from bizstats.realtime.counters import connect as redis_connect
 from bizstats.realtime.feeder import CounterFeeder
 from bizstats.web.collect.events import Received
-from bizstats.web.collect.group_commit import GroupCommitter, Store
 from bizstats.web.collect.metrics import CollectorMetrics
 from bizstats.web.collect.ratelimit import RateLimiter
 from bizstats.web.collect.settings import CollectorSettings
-from bizstats.web.collect.spool import SpoolStore
-from bizstats.web.collect.store_mysql import MySQLStore
-from bizstats.web.collect.tally import Tally, writer_for
 
 
 def _store(target: Target, settings: CollectorSettings) -> Store:
@@ -61,7 +61,7 @@ class Collector:
         self.tally = Tally(writer_for(self.target, self.settings.spool_path), self.offset_hours)
 
     def count(self, outcome: str, events: int = 1) -> None:
-        """Tally `events` received as `outcome` (bizstats.web.collect.tally.OUTCOMES)."""
+        """Tally `events` received as `outcome` (bizstats.load.collected.tally.OUTCOMES)."""
         if self.tally is not None:
             self.tally.add(outcome, events)
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from bizstats.config import Target, env_int, fernet_key, late_data_days, redis_url, trusted_proxies
 from bizstats.errors import BizstatsError
+from bizstats.load.collected.spool import spool_path
 
 
 def _int(name: str, default: int, low: int = 1) -> int:
@@ -74,8 +75,6 @@ class CollectorSettings:
             for key, origins in _pairs("BIZSTATS_COLLECT_SITES").items()
         }
         sources = {name: secret.encode() for name, secret in _pairs("BIZSTATS_COLLECT_SOURCES").items()}
-        spool = os.environ.get("BIZSTATS_SPOOL_PATH")
-        default_spool = target.duckdb_path.with_name(target.duckdb_path.name + ".spool")
         uv = os.environ.get("BIZSTATS_REALTIME_UV", "hll").strip().lower()
         if uv not in ("hll", "exact"):
             raise BizstatsError(f"BIZSTATS_REALTIME_UV must be hll or exact, got {uv!r}")
@@ -96,7 +95,7 @@ class CollectorSettings:
             trusted_proxies=trusted_proxies(),
             fernet_key=fernet_key(),
             pseudonym_key=pseudonym.encode() if pseudonym else None,
-            spool_path=Path(spool).resolve() if spool else default_spool,
+            spool_path=spool_path(target),
             redis_url=redis_url(),
             uv_exact=uv == "exact",
         )

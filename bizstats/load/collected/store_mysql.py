@@ -38,10 +38,11 @@ from bizstats.config import MySQLSettings, Target
 from bizstats.contract import LOADED_AT, TABLES
 from bizstats.db import ensure_raw_tables, mysql_connect, qualified
 from bizstats.errors import BizstatsError
-from bizstats.load_ledger import COMMITTED, ensure_side_tables, record_statement
-from bizstats.load_write import keep_earliest
-from bizstats.web.collect.events import COLUMNS
-from bizstats.web.collect.group_commit import QUARANTINE, Row, RowRefused, StoreUnavailable
+from bizstats.load.collected.group_commit import QUARANTINE, Row, RowRefused, StoreUnavailable
+from bizstats.load.ledger import COMMITTED, ensure_side_tables, record_statement
+from bizstats.load.write import keep_earliest
+
+COLUMNS = TABLES["event_logs"].column_names
 
 LEDGER_FILE = "collector"  # the load ledger's `file` of the collector's commits
 _CHUNK = 1000  # rows per INSERT statement

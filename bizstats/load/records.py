@@ -22,7 +22,7 @@ from bizstats.errors import BizstatsError
 CHUNK_BYTES = 1024 * 1024
 # The largest record (row) a file may hold; a larger one refuses the file. DuckDB's reader
 # lost track of rows past its buffer (a 33 MiB value made the previous row be read twice), so
-# it is told to read records of this size whole (load_sql.read_csv), and never meets a larger
+# it is told to read records of this size whole (sql.read_csv), and never meets a larger
 # one. No row of the contract comes near: its values total under 1 MiB.
 RECORD_MAX_BYTES = 64 * 1024 * 1024
 _MIB = 1024 * 1024

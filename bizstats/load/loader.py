@@ -3,8 +3,8 @@
 Every row is checked against the raw contract (bizstats.contract). Good rows are appended
 to their raw table; bad rows go to the quarantine table `<raw schema>._rejected_rows` with
 the reason. The checks run in bulk: DuckDB reads and checks each file in SQL
-(bizstats.load_scan), and the good rows reach the table in one statement — `insert ...
-select` on DuckDB, `LOAD DATA LOCAL INFILE` on MySQL/MariaDB (bizstats.load_write). One
+(bizstats.load.scan), and the good rows reach the table in one statement — `insert ...
+select` on DuckDB, `LOAD DATA LOCAL INFILE` on MySQL/MariaDB (bizstats.load.write). One
 file is one transaction: either all of it (good and quarantined rows) is stored or nothing
 is. On MySQL, event_logs keeps one row per event_id: the delivery with
 the earliest created_at.
@@ -33,8 +33,8 @@ from bizstats.config import Target
 from bizstats.contract import TABLES, RawTable
 from bizstats.db import DB_ERRORS, connect, database_error, ensure_raw_tables
 from bizstats.errors import BizstatsError
-from bizstats.load_checks import Layout, layout
-from bizstats.load_ledger import (
+from bizstats.load.checks import Layout, layout
+from bizstats.load.ledger import (
     COMMITTED,
     ensure_side_tables,
     ledger_loaded_at,
@@ -42,9 +42,9 @@ from bizstats.load_ledger import (
     record_failure,
     rollback,
 )
-from bizstats.load_records import FileFacts, file_facts, normalised_copy
-from bizstats.load_scan import Refusal, scan
-from bizstats.load_write import DuckDBWriter, MySQLWriter
+from bizstats.load.records import FileFacts, file_facts, normalised_copy
+from bizstats.load.scan import Refusal, scan
+from bizstats.load.write import DuckDBWriter, MySQLWriter
 from bizstats.privacy import scrubber_for
 
 Progress = Callable[[str], None]
@@ -289,7 +289,7 @@ def _scan(
     scrub: Any,
     progress: Progress | None,
 ) -> Any:
-    """load_scan.scan of the file; one whose records end with more than one kind of line
+    """scan.scan of the file; one whose records end with more than one kind of line
     break (CSV readers take one per file) is read from a copy with every one made `\\n`
     (the lines and the values stay the same; errors name the file)."""
     if not facts.mixed_line_endings:

@@ -34,6 +34,7 @@ from typing import Any, Protocol
 
 from bizstats.config import MySQLSettings, Target
 from bizstats.db import create_table, mysql_connect, qualified
+from bizstats.load.collected.spool import open_spool
 
 log = logging.getLogger("bizstats.collect")
 
@@ -52,10 +53,6 @@ COLUMNS = (
     ("events", "bigint", "bigint not null"),
 )
 FLUSH_SECONDS = 1.0
-SPOOL_TABLE = (  # created by bizstats.web.collect.spool.open_spool
-    "create table if not exists tally (stat_date text not null, outcome text not null, "
-    "delivered integer not null, events integer not null, primary key (stat_date, outcome))"
-)
 
 Counts = dict[tuple[date, str], int]
 
@@ -75,8 +72,6 @@ class SpoolTally:
         self._con: sqlite3.Connection | None = None
 
     def add(self, counts: Counts) -> None:
-        from bizstats.web.collect.spool import open_spool
-
         if self._con is None:
             self._con = open_spool(self._path)
         con = self._con

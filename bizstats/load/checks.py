@@ -1,7 +1,7 @@
 """The raw contract's row checks in Python: the exact reason a row is refused (the value
 rules: bizstats.validate, shared with the collector).
 
-The bulk of a file is checked in SQL (bizstats.load_sql), which only tells rows surely
+The bulk of a file is checked in SQL (bizstats.load.sql), which only tells rows surely
 good from the others. The few others — and the rows DuckDB's CSV reader could not read,
 e.g. bytes that are not UTF-8 — come here, where `row_values` gives either the row's
 values or the first broken column with its reason, as the contract words it.

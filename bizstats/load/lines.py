@@ -1,5 +1,5 @@
 """Physical lines of a CSV file: the line a record starts on from its byte position, and the
-line of the n-th row DuckDB read (the file's line count: bizstats.load_records).
+line of the n-th row DuckDB read (the file's line count: bizstats.load.records).
 
 Lines are counted as the csv module counts them (`\\n`, `\\r\\n` and a lone `\\r` each end
 one); the header is line 1, and a quoted value with line breaks makes its row span lines.
@@ -14,8 +14,8 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from bizstats.errors import BizstatsError
-from bizstats.load_checks import open_text
-from bizstats.load_records import FileFacts
+from bizstats.load.checks import open_text
+from bizstats.load.records import FileFacts
 
 CHUNK_BYTES = 1024 * 1024
 

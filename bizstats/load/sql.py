@@ -1,7 +1,7 @@
 """The raw contract in DuckDB SQL: read a CSV file as text, normalise its values, and tell
-the rows that are surely good from the ones Python must look at (bizstats.load_checks).
+the rows that are surely good from the ones Python must look at (bizstats.load.checks).
 
-"Surely good" errs on the safe side: a row it clears passes every check of load_checks with
+"Surely good" errs on the safe side: a row it clears passes every check of load.checks with
 the same values; a row it does not clear may still be good (e.g. JSON with an escaped
 surrogate pair), and Python decides.
 """
@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bizstats.load_checks import Layout, Slot
-from bizstats.load_records import RECORD_MAX_BYTES
+from bizstats.load.checks import Layout, Slot
+from bizstats.load.records import RECORD_MAX_BYTES
 from bizstats.privacy import PSEUDONYM, Scrubber, column_rule, sql_may_hold_number, sql_user_id_hash
 from bizstats.validate import (
     AMOUNT_INTEGER_DIGITS,
@@ -80,7 +80,7 @@ def kept(columns: int) -> str:
 
 def values(layout: Layout) -> str:
     """Each contract column's value from the raw fields c0, c1, ... as v0, v1, ... (in slot
-    order), as load_checks.row_values makes it: ids trimmed, empty or blank = NULL."""
+    order), as checks.row_values makes it: ids trimmed, empty or blank = NULL."""
     return ", ".join(f"{_value(slot)} as v{i}" for i, slot in enumerate(layout.slots))
 
 

@@ -1,4 +1,4 @@
-"""Store a checked file (bizstats.load_scan) in its target: the good rows in one statement
+"""Store a checked file (bizstats.load.scan) in its target: the good rows in one statement
 (DuckDB: `insert ... select` from the scan; MySQL/MariaDB: `LOAD DATA LOCAL INFILE` of a
 tab-separated copy of them), the refused rows into the quarantine.
 
@@ -23,9 +23,9 @@ from bizstats.config import Target
 from bizstats.contract import LOADED_AT, RawTable
 from bizstats.db import _column_type, describe, qualified, quote
 from bizstats.errors import BizstatsError
-from bizstats.load_ledger import QUARANTINE_COLUMNS, REJECTED_TABLE
-from bizstats.load_scan import POSITION, Scan
-from bizstats.load_sql import literal
+from bizstats.load.ledger import QUARANTINE_COLUMNS, REJECTED_TABLE
+from bizstats.load.scan import POSITION, Scan
+from bizstats.load.sql import literal
 
 QUARANTINE_PAGE_ROWS = 5_000
 _PAGE = "_bizstats_load_quarantine"

@@ -1,8 +1,8 @@
 """Check a CSV file in DuckDB: the good rows as one query, the refused rows with their reason.
 
-One pass of SQL (bizstats.load_sql) over the whole file sets aside the rows that are not
+One pass of SQL (bizstats.load.sql) over the whole file sets aside the rows that are not
 surely good; DuckDB's CSV reader sets aside the rows it cannot read (with their byte
-position). Only those few rows go through Python (bizstats.load_checks), which words the
+position). Only those few rows go through Python (bizstats.load.checks), which words the
 reason — or finds the row good after all, e.g. bytes that are not UTF-8 in a column the
 loader ignores. The good rows are then a query over the file in file order, which the
 writer streams into its target.
@@ -21,10 +21,10 @@ import duckdb
 import pandas as pd
 
 from bizstats.errors import BizstatsError
-from bizstats.load_checks import TEXT_MAX_BYTES, BadRow, Layout, checks, raw_values, row_values
-from bizstats.load_lines import Lines, read_record, record_starts
-from bizstats.load_records import FileFacts
-from bizstats.load_sql import (
+from bizstats.load.checks import TEXT_MAX_BYTES, BadRow, Layout, checks, raw_values, row_values
+from bizstats.load.lines import Lines, read_record, record_starts
+from bizstats.load.records import FileFacts
+from bizstats.load.sql import (
     ORDINAL,
     kept,
     last_characters,
@@ -49,7 +49,7 @@ REJECTS = "_bizstats_load_rejects"  # DuckDB's unreadable rows (its rejects_tabl
 @dataclass(frozen=True)
 class Refusal:
     """A refused row: its physical line, the column (None for the row itself), the reason,
-    and its raw values as JSON (see load_checks.raw_values)."""
+    and its raw values as JSON (see checks.raw_values)."""
 
     line: int
     field: str | None
