@@ -30,7 +30,6 @@ from bizstats.db import connect, create_table, fetch_all, placeholder, qualified
 STATE = "bizstats_build_state"
 PENDING = "bizstats_pending_days"
 BUILDS = "bizstats_builds"
-LEGACY_LOG = "bizstats_build_log"  # earlier versions: one watermark per build
 REGISTRY_STATE = "bizstats_registry_state"
 
 # Local days clear of date overflow in SQL and Python (both databases and `datetime`): a
@@ -189,17 +188,11 @@ def _table_exists(con: Any, target: Target, schema: str, name: str) -> bool:
 
 
 def _scanned_to(con: Any, target: Target) -> tuple[bool, datetime | None]:
-    """(whether rows were ever scanned, up to which `_loaded_at`). A warehouse built by an
-    earlier version continues from the watermark of its last logged build."""
+    """(whether rows were ever scanned, up to which `_loaded_at`)."""
     state = qualified(target, target.models_schema, STATE)
     rows = fetch_all(con, f"select scanned_to from {state} where state_key = 'raw'")
     if rows:
         return True, rows[0][0]
-    if _table_exists(con, target, target.models_schema, LEGACY_LOG):
-        legacy = qualified(target, target.models_schema, LEGACY_LOG)
-        rows = fetch_all(con, f"select max(source_watermark) from {legacy}")
-        if rows and rows[0][0] is not None:
-            return True, rows[0][0]
     return False, None
 
 

@@ -15,7 +15,6 @@ from bizstats.config import project_dir
 from bizstats.registry import load_registry
 
 ALL = "all"
-OTHER = "other"  # a breakdown value outside its dimension's list
 
 
 @dataclass(frozen=True)
