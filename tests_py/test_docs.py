@@ -4,11 +4,13 @@ docs/adding-a-metric.md's YAML, pasted as it says, is a valid registry whose pag
 and each error line it quotes is the one bizstats prints; the README is short, its two
 commands are the Makefile's and its examples parse as the CLI reads them; every relative link
 of the README and docs/ leads to a file (and heading) that exists; and no text of the
-repository points at a section ("§") of a document the repository does not hold."""
+repository points at a section ("§") of a document the repository does not hold; and the
+files, modules and names the docs give exist."""
 
 from __future__ import annotations
 
 import copy
+import importlib
 import json
 import re
 import shlex
@@ -232,3 +234,40 @@ def test_every_relative_link_resolves(page):
         assert target.exists(), f"{page.name}: {link} leads nowhere"
         if anchor:
             assert anchor in _anchors(target), f"{page.name}: {link} names no heading of {path}"
+
+
+DOCS_FOR_PEOPLE = [*PEOPLE_DOCS, *sorted((ROOT / "models" / "docs").glob("*.md"))]
+# dotted names in the docs that are not Python: the demo's warehouse file, the tracker's
+# browser API, an attribute each CollectorError instance carries
+NOT_PYTHON = {
+    "bizstats.duckdb",
+    "bizstats.track",
+    "bizstats.setUser",
+    "bizstats.client.CollectorError.message",
+}
+
+
+def _resolves(dotted: str) -> bool:
+    """`bizstats.a.b.c`: the longest importable module, then attributes."""
+    parts = dotted.split(".")
+    for cut in range(len(parts), 0, -1):
+        try:
+            found = importlib.import_module(".".join(parts[:cut]))
+        except ImportError:
+            continue
+        for name in parts[cut:]:
+            if not hasattr(found, name):
+                return False
+            found = getattr(found, name)
+        return True
+    return False
+
+
+@pytest.mark.parametrize("page", DOCS_FOR_PEOPLE, ids=lambda page: page.relative_to(ROOT).as_posix())
+def test_the_files_and_modules_the_docs_name_exist(page):
+    text = page.read_text(encoding="utf-8")
+    folders = "bizstats|flows|tests_py|benchmarks|macros|models|monitoring|seeds"
+    paths = set(re.findall(rf"(?<![\w/.])((?:{folders})/[\w./-]*\w)", text))
+    assert sorted(path for path in paths if not (ROOT / path).exists()) == []
+    names = set(re.findall(r"(?<![\w/.])(bizstats(?:\.\w+)+)", text)) - NOT_PYTHON
+    assert sorted(name for name in names if not _resolves(name)) == []
