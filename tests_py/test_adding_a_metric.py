@@ -1,7 +1,7 @@
 """docs/adding-a-metric.md done exactly as a user does it (issue 16, point 7), on DuckDB and
 MariaDB.
 
-On a copy of the project (BIZSTATS_PROJECT_DIR, tests_py/project_copy.py), a small hand-made
+On a copy of the project (BIZSTATS_PROJECT_DIR, tests_py/support/project_copy.py), a small hand-made
 raw dataset (tests_py/data/adding_a_metric/*.csv) is loaded with `bizstats load` and built
 with `bizstats build` (the shipped registry). Then the doc's YAML — read from its fenced
 blocks, so the doc and this test cannot drift — is pasted at the end of `metrics:` and of
@@ -63,7 +63,6 @@ import os
 import re
 import subprocess
 import sys
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -77,8 +76,8 @@ from fastapi.testclient import TestClient
 
 from bizstats.config import Target
 from bizstats.db import connect, fetch_all, qualified
-from tests_py.conftest import _mysql_up, _require, drop_mysql_schemas, require_chromium
-from tests_py.project_copy import use_project_copy
+from tests_py.support.project_copy import use_project_copy
+from tests_py.support.services import drop_mysql_schemas, mysql_schema, mysql_up, require, require_chromium
 
 DATA = Path(__file__).resolve().parent / "data" / "adding_a_metric"
 DOC = Path(__file__).resolve().parents[1] / "docs" / "adding-a-metric.md"
@@ -348,9 +347,8 @@ def added(request, tmp_path_factory) -> Iterator[Added]:
         if name == "duckdb":
             env.setenv("BIZSTATS_DUCKDB_PATH", str(folder / "bizstats.duckdb"))
         else:
-            _require(_mysql_up(), "MariaDB/MySQL")
-            base = os.environ.get("BIZSTATS_MYSQL_SCHEMA", "bizstats")
-            env.setenv("BIZSTATS_MYSQL_SCHEMA", f"{base}_m{uuid.uuid4().hex[:8]}")
+            require(mysql_up(), "MariaDB/MySQL")
+            env.setenv("BIZSTATS_MYSQL_SCHEMA", mysql_schema("m"))
         target = Target(name)
         try:
             loaded = bizstats("load", str(DATA), "--target", name)
@@ -646,7 +644,7 @@ def test_dashboard_kpi_cards_tooltips_and_breakdowns(added):
     from playwright.sync_api import sync_playwright
 
     from bizstats.web.query.keys import create_key
-    from tests_py.test_collect_support import live_app
+    from tests_py.support.collector import live_app
 
     chromium = require_chromium()
     _, token = create_key(added.target, "browser")

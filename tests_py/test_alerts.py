@@ -29,9 +29,9 @@ from bizstats.alerts import (
 from bizstats.cli import main
 from bizstats.db import connect, ensure_raw_tables, fetch_all, qualified
 from bizstats.errors import BizstatsError
-from tests_py import receivers
-from tests_py.network import free_port
-from tests_py.receivers import Mailbox, Receiver
+from tests_py.support import receivers
+from tests_py.support.network import free_port
+from tests_py.support.receivers import Mailbox, Receiver
 
 NOW = datetime(2026, 11, 26, 2, 0, 0)
 PV = Alert(

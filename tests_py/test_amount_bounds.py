@@ -8,7 +8,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from bizstats.validate import AMOUNT_MAX
-from tests_py.raw_files import raw_table
+from tests_py.support.raw_files import raw_table
 
 DAY = "2024-03-10"  # local; 02:00 UTC is 10:00 local
 MAX = "9999999999.99"

@@ -8,8 +8,6 @@ per operation (under a minute in all)."""
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 import schemathesis
 from fastapi.testclient import TestClient
@@ -17,10 +15,16 @@ from hypothesis import HealthCheck, given, settings
 
 from bizstats.web.app import create_app
 from bizstats.web.query.keys import create_key
-from tests_py.conftest import drop_mysql_schemas
-from tests_py.test_collect_support import COLLECT_ENV, ORIGIN, SITE_KEY
-from tests_py.test_query_api import REDIS_URL, built_warehouse, drop_prefix, redis_up
-from tests_py.test_served import leaks
+from tests_py.support.collector import COLLECT_ENV, ORIGIN, SITE_KEY
+from tests_py.support.served import leaks
+from tests_py.support.services import (
+    CACHE_REDIS_URL,
+    drop_mysql_schemas,
+    drop_prefix,
+    fresh_cache_prefix,
+    redis_up,
+)
+from tests_py.support.warehouse import built_warehouse
 
 MAX_EXAMPLES = 30
 
@@ -33,9 +37,9 @@ def fuzzed(request, tmp_path_factory):
         w = built_warehouse(request.param, tmp_path_factory, env)
         for name, value in COLLECT_ENV.items():
             env.setenv(name, value)
-        prefix = f"bizstats-test:{uuid.uuid4().hex[:8]}"
+        prefix = fresh_cache_prefix()
         if redis_up():
-            env.setenv("BIZSTATS_REDIS_URL", REDIS_URL)
+            env.setenv("BIZSTATS_REDIS_URL", CACHE_REDIS_URL)
             env.setenv("BIZSTATS_CACHE_PREFIX", prefix)
             env.setenv("BIZSTATS_REALTIME_PREFIX", f"{prefix}:rt")
         _, token = create_key(w.target, "fuzzer")

@@ -12,8 +12,8 @@ from datetime import date
 from bizstats.realtime import facts as facts_module
 from bizstats.realtime.counters import read_day
 from bizstats.realtime.rebuild import rebuild_day
-from tests_py.fixtures import leave, view
-from tests_py.project_copy import edit_text, use_project_copy
+from tests_py.support.project_copy import edit_text, use_project_copy
+from tests_py.support.sample_data import leave, view
 
 DAY = date(2024, 3, 10)
 EVENTS = [

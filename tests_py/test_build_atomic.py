@@ -22,7 +22,7 @@ from bizstats.db import connect, fetch_all, qualified
 from bizstats.errors import BizstatsError
 from bizstats.lock import warehouse_lock
 from bizstats.undo_log import LOG_TABLE, marker_path
-from tests_py.fixtures import BUSINESS, TRAFFIC_EVENTS, view
+from tests_py.support.sample_data import BUSINESS, TRAFFIC_EVENTS, view
 
 MARTS = sorted(p.stem for p in (project_dir() / "models" / "marts").glob("*.sql"))
 BIZSTATS = str(Path(sys.executable).parent / "bizstats")

@@ -19,8 +19,9 @@ import pytest
 from bizstats.build import build
 from bizstats.checks import run_checks
 from bizstats.config import Target
-from tests_py.conftest import Warehouse, _mysql_up, _require, drop_mysql_schemas
-from tests_py.fixtures import view
+from tests_py.support.sample_data import view
+from tests_py.support.services import drop_mysql_schemas, mysql_schema, mysql_up, require
+from tests_py.support.warehouse import Warehouse
 
 FIRST, LAST, HALF = date(2024, 3, 4), date(2024, 3, 24), date(2024, 3, 25)
 DROP, MISSING, DUPLICATED = date(2024, 3, 20), date(2024, 3, 21), date(2024, 3, 19)
@@ -82,8 +83,8 @@ def built(request, tmp_path_factory):
         if request.param == "duckdb":
             env.setenv("BIZSTATS_DUCKDB_PATH", str(tmp_path_factory.mktemp("checks") / "w.duckdb"))
         else:
-            _require(_mysql_up(), "MariaDB/MySQL")
-            schema = f"{os.environ.get('BIZSTATS_MYSQL_SCHEMA', 'bizstats')}_c{uuid.uuid4().hex[:10]}"
+            require(mysql_up(), "MariaDB/MySQL")
+            schema = mysql_schema("c")
             env.setenv("BIZSTATS_MYSQL_SCHEMA", schema)
         wh = Warehouse(Target(request.param), tmp_path_factory.mktemp("loads"))
         days = [FIRST + timedelta(days=n) for n in range((LAST - FIRST).days + 1)]
@@ -317,7 +318,7 @@ def test_collection_success_rate_per_day_from_the_collectors_tally(built, tmp_pa
     alerted; 03-05 has 200 stored = 1; 03-06 received nothing. A range with no tally is
     not_available."""
     from bizstats.db import connect, create_table, qualified
-    from bizstats.web.collect.tally import COLUMNS, DELIVERED, TABLE
+    from bizstats.load.collected.tally import COLUMNS, DELIVERED, TABLE
 
     target = built.target
     tally = [("2024-03-04", "stored", 95), ("2024-03-04", "duplicate", 3), ("2024-03-04", "invalid_event", 1),

@@ -9,8 +9,8 @@ import re
 import pytest
 
 from bizstats.cli import main
-from tests_py.conftest import Warehouse
-from tests_py.fixtures import BUSINESS, TRAFFIC_EVENTS
+from tests_py.support.sample_data import BUSINESS, TRAFFIC_EVENTS
+from tests_py.support.warehouse import Warehouse
 
 
 def test_help_explains_each_command(capsys):

@@ -12,8 +12,8 @@ from decimal import Decimal
 import pytest
 
 from bizstats.client import Client, CollectorError, event
-from tests_py.network import free_port
-from tests_py.test_collect_support import SECRET, SOURCE, live_app, stored_events
+from tests_py.support.collector import SECRET, SOURCE, live_app, stored_events
+from tests_py.support.network import free_port
 
 pytestmark = pytest.mark.usefixtures("collector_env")  # conftest.py
 
@@ -39,7 +39,7 @@ def test_a_collector_that_comes_up_late_is_retried(mysql_target, monkeypatch):
 
     def serve_later() -> None:
         time.sleep(0.6)
-        monkeypatch.setattr("tests_py.test_collect_support.free_port", lambda: port)
+        monkeypatch.setattr("tests_py.support.collector.free_port", lambda: port)
         with live_app(mysql_target):
             up.set()
             time.sleep(5)

@@ -15,7 +15,7 @@ import pytest
 from cryptography.fernet import Fernet
 
 from bizstats.client import uuid7
-from tests_py.test_collect_support import (
+from tests_py.support.collector import (
     ORIGIN,
     SITE_KEY,
     browser_view,
@@ -221,7 +221,7 @@ def test_phone_and_id_numbers_are_masked_or_encrypted_and_user_ids_pseudonymised
 
 
 def test_the_spool_ingests_exactly_once(duckdb_target):
-    from bizstats.web.collect import ingest_spool
+    from bizstats.load.collected.ingest import ingest_spool
 
     events = [browser_view() for _ in range(4)]
     body = json.dumps({"events": events}).encode()
@@ -281,7 +281,7 @@ def test_mysql_groups_mixing_new_stored_and_repeated_ids(mysql_target, monkeypat
     statement: an id stored before, an id repeated in a later statement of the same group,
     and new ids get exact answers, each id is stored once, the ledger counts the repeats."""
     from bizstats.db import connect, fetch_all
-    from bizstats.web.collect import store_mysql
+    from bizstats.load.collected import store_mysql
     from bizstats.web.collect.events import Received, to_row
     from bizstats.web.collect.privacy import Scrubber
 
@@ -334,7 +334,7 @@ def test_mysql_text_survives_a_server_without_backslash_escapes(mysql_target, mo
     character): the store's session turns it off, so the rows' text, escaped with
     backslashes, is still stored byte for byte."""
     from bizstats import db
-    from bizstats.web.collect import store_mysql
+    from bizstats.load.collected import store_mysql
 
     def connect_like_such_a_server(*args, **kwargs):
         con = db.mysql_connect(*args, **kwargs)

@@ -14,14 +14,14 @@ import pytest
 
 from bizstats.client import uuid7
 from bizstats.config import MySQLSettings
-from tests_py.network import Relay
-from tests_py.test_collect_support import (
+from tests_py.support.collector import (
     live_app,
     prometheus_values,
     serve_in_subprocess,
     signed_headers,
     stored_events,
 )
+from tests_py.support.network import Relay
 
 pytestmark = pytest.mark.usefixtures("collector_env")  # conftest.py
 

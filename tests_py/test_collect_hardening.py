@@ -30,9 +30,9 @@ import pytest
 
 from bizstats.config import MySQLSettings
 from bizstats.db import ensure_raw_tables
-from bizstats.web.collect.group_commit import GroupCommitter, Refused, RowRefused
-from bizstats.web.collect.spool import open_spool, spool_path, spooled_rows
-from tests_py.test_collect_support import (
+from bizstats.load.collected.group_commit import GroupCommitter, Refused, RowRefused
+from bizstats.load.collected.spool import open_spool, spool_path, spooled_rows
+from tests_py.support.collector import (
     ORIGIN,
     SITE_KEY,
     browser_view,

@@ -1,5 +1,5 @@
 """The collector's tally of what became of the events it received (数据上报成功率's input,
-bizstats.web.collect.tally): every event in exactly one outcome, per local day, stored in
+bizstats.load.collected.tally): every event in exactly one outcome, per local day, stored in
 <raw>.collect_daily_tally on both targets (DuckDB through the spool and its ingest)."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from bizstats.db import connect, fetch_all, qualified
-from tests_py.test_collect_support import ORIGIN, SITE_KEY, browser_view, live_app, signed_headers
+from tests_py.support.collector import ORIGIN, SITE_KEY, browser_view, live_app, signed_headers
 
 pytestmark = pytest.mark.usefixtures("collector_env")  # conftest.py
 
@@ -22,7 +22,7 @@ def _tally(target) -> dict[str, tuple[int, int]]:
     """The tally of the test's warehouse: outcome -> (delivered, events), on today's local
     (UTC+8) day or, when the test crossed local midnight, that day and the next."""
     if target.name == "duckdb":
-        from bizstats.web.collect import ingest_spool
+        from bizstats.load.collected.ingest import ingest_spool
 
         ingest_spool(target)
     table = qualified(target, target.raw_schema, "collect_daily_tally")

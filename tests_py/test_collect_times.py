@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from bizstats.client import uuid7
 from bizstats.web.collect.events import Rejected, clock_corrected, parse_time
-from tests_py.test_collect_support import live_app, signed_headers, stored_events
+from tests_py.support.collector import live_app, signed_headers, stored_events
 
 pytestmark = pytest.mark.usefixtures("collector_env")  # conftest.py
 

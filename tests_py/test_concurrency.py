@@ -24,9 +24,9 @@ from bizstats import build as build_module
 from bizstats.build import build, plan_build, window_days
 from bizstats.errors import BizstatsError
 from bizstats.project_vars import project_vars
-from tests_py.conftest import Warehouse
-from tests_py.fixtures import BUSINESS, TRAFFIC_EVENTS
-from tests_py.network import Relay
+from tests_py.support.network import Relay
+from tests_py.support.sample_data import BUSINESS, TRAFFIC_EVENTS
+from tests_py.support.warehouse import Warehouse
 
 HOLD = (
     "import sys, time\n"

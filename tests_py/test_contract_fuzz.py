@@ -21,10 +21,10 @@ from hypothesis import strategies as st
 
 from bizstats.config import DatetimeWindow, Target
 from bizstats.contract import TABLES
-from bizstats.loader import load_dir
+from bizstats.load.loader import load_dir
 from bizstats.web.collect import events
 from bizstats.web.collect.events import Received, Rejected, to_row
-from tests_py.raw_files import query_rows, raw_table
+from tests_py.support.raw_files import query_rows, raw_table
 
 COLUMNS = {c.name: c for c in TABLES["event_logs"].columns}
 STRINGS = (

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import re
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -37,9 +36,16 @@ from bizstats.realtime.counters import add, connect
 from bizstats.realtime.facts import Fact
 from bizstats.web.app import create_app
 from bizstats.web.query.keys import create_key
-from tests_py.conftest import _redis_up, _require, require_chromium
-from tests_py.test_collect_support import live_app
-from tests_py.test_query_api import METRICS, built_warehouse, mart_rows
+from tests_py.support.collector import live_app
+from tests_py.support.marts import METRICS, mart_rows
+from tests_py.support.services import (
+    REALTIME_REDIS_URL,
+    fresh_realtime_prefix,
+    redis_up,
+    require,
+    require_chromium,
+)
+from tests_py.support.warehouse import built_warehouse
 
 DAY = "2024-03-11"
 LAST_BUILT = "2024-03-12"
@@ -56,16 +62,16 @@ def served(tmp_path_factory) -> Iterator[tuple[Any, str, str, dict[str, Any]]]:
     """(warehouse, base URL, read key, the API's catalogue) of the app over the built
     warehouse, the checks run once, with real-time counters and alerts."""
     require_chromium()  # before building anything
-    _require(_redis_up(), "Redis")
-    prefix = f"test:{uuid.uuid4().hex[:10]}:stats:real_time"
+    require(redis_up(), "Redis")
+    prefix = fresh_realtime_prefix()
     with pytest.MonkeyPatch.context() as env:
-        env.setenv("BIZSTATS_REDIS_URL", "redis://127.0.0.1:6379/13")
+        env.setenv("BIZSTATS_REDIS_URL", REALTIME_REDIS_URL)
         env.setenv("BIZSTATS_REALTIME_PREFIX", prefix)
         w = built_warehouse("duckdb", tmp_path_factory, env)
         run = run_checks(w.target, date.fromisoformat(LAST_BUILT), date.fromisoformat(LAST_BUILT))
         delay = next(m for m in run.monitors if m.monitor == "data_delay")
         raise_alerts(w.target, [_outlier_alert(), delay.to_alert()], AlertConfig())
-        client = connect("redis://127.0.0.1:6379/13")
+        client = connect(REALTIME_REDIS_URL)
         today = (datetime.now(UTC) + timedelta(hours=project_vars().utc_offset_hours)).date()
         add(client, [Fact(today, "app", "mobile", "pv", REALTIME_PV)], uv_exact=False)
         _, token = create_key(w.target, "browser")

@@ -15,7 +15,7 @@ import yaml
 from bizstats.dbt_runner import run_dbt
 from bizstats.errors import BizstatsError
 from bizstats.registry import load_registry
-from tests_py.fixtures import BUSINESS, TRAFFIC_EVENTS
+from tests_py.support.sample_data import BUSINESS, TRAFFIC_EVENTS
 
 RANGE = {"start_date": "2024-03-09", "end_date": "2024-03-12"}
 ROOT = Path(__file__).resolve().parents[1]

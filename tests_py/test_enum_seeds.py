@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bizstats.config import project_dir
-from tests_py.project_copy import copy_project
+from tests_py.support.project_copy import copy_project
 
 SEEDS = ("breakdown_values", "enum_values")
 

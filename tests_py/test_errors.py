@@ -25,8 +25,9 @@ from bizstats.db import connect, describe, ensure_raw_tables, fetch_all, qualifi
 from bizstats.demo.report import render_report
 from bizstats.errors import BizstatsError
 from bizstats.export import daily_stats_columns
-from tests_py.conftest import Warehouse, _mysql_up, _require, drop_mysql_schemas
-from tests_py.fixtures import BUSINESS, TRAFFIC_EVENTS
+from tests_py.support.sample_data import BUSINESS, TRAFFIC_EVENTS
+from tests_py.support.services import drop_mysql_schemas, mysql_up, require
+from tests_py.support.warehouse import Warehouse
 
 EXPORT = ["export", "daily_stats", "--start", "2024-03-10", "--end", "2024-03-10"]
 
@@ -168,7 +169,7 @@ def test_mysql_connection_refused_is_one_line(command, tmp_path, monkeypatch, ca
 @pytest.fixture
 def dashed_mysql_target(monkeypatch) -> Iterator[Target]:
     """A fresh MySQL schema whose name has a dash (quoted everywhere or it fails)."""
-    _require(_mysql_up(), "MariaDB/MySQL")
+    require(mysql_up(), "MariaDB/MySQL")
     schema = f"biz-{uuid.uuid4().hex[:10]}"
     monkeypatch.setenv("BIZSTATS_MYSQL_SCHEMA", schema)
     yield Target("mysql")

@@ -3,7 +3,6 @@ same fixture on DuckDB and MariaDB."""
 
 from __future__ import annotations
 
-import uuid
 from datetime import date
 from decimal import Decimal
 
@@ -11,8 +10,9 @@ import pytest
 
 from bizstats.build import plan_build
 from bizstats.errors import BizstatsError
-from tests_py.conftest import Warehouse, drop_mysql_schemas
-from tests_py.fixtures import BUSINESS, TRAFFIC_EVENTS, view
+from tests_py.support.sample_data import BUSINESS, TRAFFIC_EVENTS, view
+from tests_py.support.services import drop_mysql_schemas, mysql_schema
+from tests_py.support.warehouse import Warehouse
 
 # Rows arriving after the first build: a page view and a member deduction of local
 # 2024-03-05, far outside the 3-day lookback of a 03-12 nightly build.
@@ -39,7 +39,7 @@ def _switch_to_fresh_warehouse(target, monkeypatch, tmp_path) -> None:
     if target.name == "duckdb":
         monkeypatch.setenv("BIZSTATS_DUCKDB_PATH", str(tmp_path / "fresh.duckdb"))
     else:
-        monkeypatch.setenv("BIZSTATS_MYSQL_SCHEMA", f"bizstats_t{uuid.uuid4().hex[:10]}")
+        monkeypatch.setenv("BIZSTATS_MYSQL_SCHEMA", mysql_schema("t"))
 
 
 def test_nightly_build_after_late_rows_equals_full_rebuild(wh, monkeypatch, tmp_path):

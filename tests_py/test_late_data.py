@@ -21,13 +21,7 @@ from bizstats.changes import local_date
 from bizstats.cli import main
 from bizstats.client import uuid7
 from bizstats.quarantine import Selection, list_quarantined
-from tests_py.test_collect_support import (
-    COLLECT_ENV,
-    ORIGIN,
-    SITE_KEY,
-    live_app,
-    signed_headers,
-)
+from tests_py.support.collector import COLLECT_ENV, ORIGIN, SITE_KEY, live_app, signed_headers
 
 HORIZON_DAYS = 5
 BROWSER = {"origin": ORIGIN, "user-agent": "Mozilla/5.0 (X11; Linux x86_64) Firefox/130.0"}

@@ -1,5 +1,5 @@
 """The bulk loader (DuckDB SQL checks, insert ... select / LOAD DATA) on both targets: the
-same outcome, row for row, as the contract's Python checks (bizstats.load_checks), exact
+same outcome, row for row, as the contract's Python checks (bizstats.load.checks), exact
 physical lines, values byte for byte, event_logs' keep-earliest across files."""
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ import pytest
 from bizstats.config import Target
 from bizstats.contract import TABLES
 from bizstats.errors import BizstatsError
-from bizstats.load_checks import BadRow, checks, layout, row_values
-from bizstats.loader import LoadReport, load_dir, load_file
-from tests_py.raw_files import query_rows, raw_table, write_lines
+from bizstats.load.checks import BadRow, checks, layout, row_values
+from bizstats.load.loader import LoadReport, load_dir, load_file
+from tests_py.support.raw_files import query_rows, raw_table, write_lines
 
 EVENT_COLUMNS = TABLES["event_logs"].column_names
 AT = "2024-03-01 12:00:00"

@@ -19,8 +19,8 @@ from bizstats.config import Target
 from bizstats.contract import TABLES
 from bizstats.db import connect, create_table_sql, ensure_raw_tables
 from bizstats.errors import BizstatsError
-from bizstats.loader import load_dir, load_file
-from tests_py.raw_files import query_rows, raw_table, write_lines
+from bizstats.load.loader import load_dir, load_file
+from tests_py.support.raw_files import query_rows, raw_table, write_lines
 
 BIZSTATS = str(Path(sys.executable).parent / "bizstats")
 EVENTS = (

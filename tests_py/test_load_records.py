@@ -12,12 +12,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import bizstats.load_records as load_records
+import bizstats.load.records as load_records
 from bizstats.config import Target
 from bizstats.errors import BizstatsError
-from bizstats.load_records import RECORD_MAX_BYTES, file_facts
-from bizstats.loader import load_dir
-from tests_py.raw_files import query_rows, raw_table
+from bizstats.load.loader import load_dir
+from bizstats.load.records import RECORD_MAX_BYTES, file_facts
+from tests_py.support.raw_files import query_rows, raw_table
 
 AT = "2024-03-01 12:00:00"
 HEADER = "event_id,event_type,user_agent,event_time"
@@ -160,7 +160,7 @@ def test_rows_stored_must_be_the_rows_of_the_file(
         facts = real(path)
         return dataclasses.replace(facts, records=facts.records + 1)
 
-    monkeypatch.setattr("bizstats.loader.file_facts", one_more)
+    monkeypatch.setattr("bizstats.load.loader.file_facts", one_more)
 
     with pytest.raises(BizstatsError) as raised:
         load_dir(target, folder)

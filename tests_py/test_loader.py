@@ -1,4 +1,4 @@
-"""bizstats.loader against real DuckDB and MariaDB/MySQL databases (the `target` fixture)."""
+"""bizstats.load.loader against real DuckDB and MariaDB/MySQL databases (the `target` fixture)."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from bizstats.config import Target
 from bizstats.contract import TABLES
 from bizstats.db import connect, create_table_sql, ensure_raw_tables
 from bizstats.errors import BizstatsError
-from bizstats.loader import load_dir, load_file
-from tests_py.raw_files import query_rows, raw_table, write_lines
+from bizstats.load.loader import load_dir, load_file
+from tests_py.support.raw_files import query_rows, raw_table, write_lines
 
 EVENT_HEADER = "event_id,event_type,user_id,amount,extra_data,event_time,created_at"
 GOOD_EVENT = "{id},page_view,u1,,,2024-01-01 00:00:00,2024-01-01 00:00:01"

@@ -1,4 +1,4 @@
-"""daily_stats numbers against hand-computed fixtures (tests_py/fixtures.py), on both
+"""daily_stats numbers against hand-computed fixtures (tests_py/support/sample_data.py), on both
 targets. Each rule of the metric contract (models/docs/metrics.md) and the traps: UTC+8 day
 boundaries, duplicate events, unknown enum values, outliers, refunds, users missing from
 `users`, empty days."""
@@ -9,13 +9,7 @@ from decimal import Decimal
 
 import pytest
 
-from tests_py.fixtures import (
-    BUSINESS,
-    BUSINESS_EXPECTED,
-    TRAFFIC_EVENTS,
-    TRAFFIC_EXPECTED,
-    view,
-)
+from tests_py.support.sample_data import BUSINESS, BUSINESS_EXPECTED, TRAFFIC_EVENTS, TRAFFIC_EXPECTED, view
 
 
 @pytest.fixture

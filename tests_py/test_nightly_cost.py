@@ -13,7 +13,7 @@ from bizstats import parse_state
 from bizstats.config import project_dir
 from bizstats.dbt_runner import run_dbt
 from bizstats.errors import BizstatsError
-from tests_py.fixtures import TRAFFIC_EVENTS, view
+from tests_py.support.sample_data import TRAFFIC_EVENTS, view
 
 
 def _staged(wh, event_id: str) -> tuple:
@@ -85,7 +85,7 @@ def test_a_next_view_beyond_the_window_still_clamps_to_a_day(wh):
 
 
 def test_staging_tests_look_at_the_build_range_only(duckdb_target, tmp_path):
-    from tests_py.conftest import Warehouse
+    from tests_py.support.warehouse import Warehouse
 
     wh = Warehouse(duckdb_target, tmp_path)
     wh.load(event_logs=TRAFFIC_EVENTS)
@@ -102,7 +102,7 @@ def test_staging_tests_look_at_the_build_range_only(duckdb_target, tmp_path):
 
 
 def test_a_nightly_for_a_new_date_reuses_dbt_parse(duckdb_target, tmp_path):
-    from tests_py.conftest import Warehouse
+    from tests_py.support.warehouse import Warehouse
 
     wh = Warehouse(duckdb_target, tmp_path)
     wh.load(event_logs=TRAFFIC_EVENTS)

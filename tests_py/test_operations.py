@@ -19,9 +19,10 @@ from bizstats.build import build, plan_build
 from bizstats.db import connect, qualified
 from bizstats.dbt_runner import run_dbt
 from bizstats.errors import BizstatsError
-from tests_py.conftest import Warehouse, drop_mysql_schemas
-from tests_py.fixtures import BUSINESS, TRAFFIC_EVENTS, view
-from tests_py.project_copy import copy_project
+from tests_py.support.project_copy import copy_project
+from tests_py.support.sample_data import BUSINESS, TRAFFIC_EVENTS, view
+from tests_py.support.services import drop_mysql_schemas
+from tests_py.support.warehouse import Warehouse
 
 # Every mart and its grain (the order rows are compared in).
 MARTS = {

@@ -21,9 +21,9 @@ from bizstats.ops.retry import is_transient
 from bizstats.ops.runner import deployments
 from bizstats.ops.schedules import default_day, job_range
 from bizstats.ops.steps import job_alerts
-from tests_py.conftest import Warehouse
-from tests_py.fixtures import BUSINESS, TRAFFIC_EVENTS
-from tests_py.network import free_port
+from tests_py.support.network import free_port
+from tests_py.support.sample_data import BUSINESS, TRAFFIC_EVENTS
+from tests_py.support.warehouse import Warehouse
 
 # 2024-03-18 18:30 UTC is Tuesday 2024-03-19 02:30 in Asia/Shanghai
 NOW = datetime(2024, 3, 18, 18, 30, tzinfo=UTC)

@@ -1,4 +1,4 @@
-"""The daily report on a hand-computed warehouse (tests_py/fixtures.py, built 2024-03-01 ..
+"""The daily report on a hand-computed warehouse (tests_py/support/sample_data.py, built 2024-03-01 ..
 03-12 on DuckDB): its numbers, CSV, e-mail (a real local SMTP server) and the HTML rendered
 by headless Chromium (Debian's chromium, CJK font fonts-wqy-microhei, driven by Playwright)."""
 
@@ -16,9 +16,10 @@ from bizstats.ops.report_chart import HEIGHT, WIDTH, trend_figure
 from bizstats.ops.report_data import KpiRow
 from bizstats.ops.report_html import render_csv
 from bizstats.registry import load_registry
-from tests_py import receivers
-from tests_py.conftest import Warehouse, require_chromium
-from tests_py.fixtures import BUSINESS, TRAFFIC_EVENTS
+from tests_py.support import receivers
+from tests_py.support.sample_data import BUSINESS, TRAFFIC_EVENTS
+from tests_py.support.services import require_chromium
+from tests_py.support.warehouse import Warehouse
 
 smtp, http = receivers.smtp, receivers.http  # the receivers' fixtures
 DAY = date(2024, 3, 11)  # previous day 03-10, same day last week 03-04 (built, all zeros)

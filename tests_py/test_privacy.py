@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 
 from bizstats.client import uuid7
 from bizstats.config import Target
-from bizstats.loader import load_dir
+from bizstats.load.loader import load_dir
 from bizstats.privacy import (
     DECIMALS_END,
     JSON_VALUE,
@@ -35,8 +35,8 @@ from bizstats.privacy import (
     sql_may_hold_number,
     warehouse_secret,
 )
-from tests_py.raw_files import query_rows, raw_table
-from tests_py.test_collect_support import live_app, signed_headers, stored_events
+from tests_py.support.collector import live_app, signed_headers, stored_events
+from tests_py.support.raw_files import query_rows, raw_table
 
 # (as written, what stays before the number, the number masked)
 FORMATS = [

@@ -40,9 +40,9 @@ from bizstats.config import Target
 from bizstats.db import ensure_raw_tables
 from bizstats.ops.job_runs import finish_run, start_run, utc_now
 from bizstats.web.query.keys import create_key
-from tests_py.conftest import _require, require_chromium
-from tests_py.network import free_port
-from tests_py.test_collect_support import COLLECT_ENV, ORIGIN, SITE_KEY, browser_view, prometheus_values
+from tests_py.support.collector import COLLECT_ENV, ORIGIN, SITE_KEY, browser_view, prometheus_values
+from tests_py.support.network import free_port
+from tests_py.support.services import require, require_chromium
 
 ROOT = Path(__file__).resolve().parents[1]
 PROMETHEUS_DIR = ROOT / "monitoring" / "prometheus"
@@ -53,7 +53,7 @@ GRAFANA = ROOT / "monitoring" / "grafana" / "bizstats.json"
 def tool(name: str) -> str:
     """Debian's `name` (prometheus, promtool): skipped without it, except on CI (fails)."""
     path = shutil.which(name) or ""
-    _require(bool(path), f"{name} (`make browser` installs Debian's prometheus)")
+    require(bool(path), f"{name} (`make browser` installs Debian's prometheus)")
     return path
 
 

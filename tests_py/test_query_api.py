@@ -1,4 +1,4 @@
-"""The query API (issue 10) on a small hand-computed warehouse (tests_py/fixtures.py, built
+"""The query API (issue 10) on a small hand-computed warehouse (tests_py/support/sample_data.py, built
 2024-03-01 .. 03-12), on DuckDB and MariaDB: every grain's rows equal the mart's, money as
 exact strings, paging, the 4xx reasons, read keys, the catalogue and the quality board's
 empty state; and the Redis cache: warm answers, exact-day invalidation after a build, Redis
@@ -6,17 +6,11 @@ down. Redis: db 15 under a prefix of its own, deleted afterwards."""
 
 from __future__ import annotations
 
-import os
-import uuid
 from datetime import date
-from decimal import Decimal
 
 import pytest
-import redis
 from fastapi.testclient import TestClient
 
-from bizstats.config import Target
-from bizstats.db import connect, fetch_all, qualified
 from bizstats.metrics_catalog import docs_blocks, manifest_path, read_catalog
 from bizstats.publish import invalidate_days
 from bizstats.registry import load_registry
@@ -24,64 +18,17 @@ from bizstats.warehouse_id import ensure_warehouse_id
 from bizstats.web.app import create_app
 from bizstats.web.query.cache import QueryCache
 from bizstats.web.query.keys import create_key, revoke_key
-from tests_py.conftest import Warehouse, _mysql_up, _require, drop_mysql_schemas
-from tests_py.fixtures import BUSINESS, TRAFFIC_EVENTS, view
-
-REDIS_URL = "redis://127.0.0.1:6379/15"
-# the columns of daily_stats as the metric registry makes them (vars.metrics of dbt_project.yml)
-METRICS = tuple(m.name for m in load_registry().mart_metrics("daily_stats"))
-MONEY = {m.name for m in load_registry().mart_metrics("daily_stats") if m.format == "money"} | {"amount"}
-
-
-def redis_up() -> bool:
-    try:
-        return bool(redis.Redis.from_url(REDIS_URL, socket_connect_timeout=0.5).ping())
-    except redis.RedisError:
-        return False
-
-
-def drop_prefix(prefix: str) -> None:
-    client = redis.Redis.from_url(REDIS_URL)
-    for key in client.scan_iter(f"{prefix}*"):
-        client.delete(key)
-
-
-def built_warehouse(name: str, tmp_path_factory, env: pytest.MonkeyPatch) -> Warehouse:
-    """The fixtures loaded and built 2024-03-01 .. 03-12 on `name`."""
-    if name == "duckdb":
-        env.setenv("BIZSTATS_DUCKDB_PATH", str(tmp_path_factory.mktemp("wh") / "w.duckdb"))
-    else:
-        _require(_mysql_up(), "MariaDB/MySQL")
-        base = os.environ.get("BIZSTATS_MYSQL_SCHEMA", "bizstats")
-        env.setenv("BIZSTATS_MYSQL_SCHEMA", f"{base}_q{uuid.uuid4().hex[:8]}")
-    w = Warehouse(Target(name), tmp_path_factory.mktemp("loads"))
-    w.load(event_logs=TRAFFIC_EVENTS, **BUSINESS)
-    w.build(start="2024-03-01", end="2024-03-12")
-    return w
-
-
-def mart_rows(target: Target, table: str, columns: list[str], where: str) -> list[dict]:
-    """The mart's rows as the API should give them: dates ISO, money 2-decimal strings."""
-    with connect(target) as con:
-        rows = fetch_all(
-            con,
-            f"select {', '.join(columns)} from "
-            f"{qualified(target, target.models_schema, table)} where {where} "
-            f"order by {', '.join(c for c in columns if c not in METRICS and c not in MONEY)}",
-        )
-    out = []
-    for row in rows:
-        record = {}
-        for col, value in zip(columns, row, strict=True):
-            if isinstance(value, date):
-                value = value.isoformat()
-            elif col in MONEY:
-                value = f"{Decimal(value):.2f}"
-            elif col in METRICS or col in ("item_count", "stat_hour", "iso_year", "iso_week", "days_covered"):
-                value = int(value)
-            record[col] = value
-        out.append(record)
-    return out
+from tests_py.support.marts import METRICS, mart_rows
+from tests_py.support.sample_data import view
+from tests_py.support.services import (
+    CACHE_REDIS_URL,
+    drop_mysql_schemas,
+    drop_prefix,
+    fresh_cache_prefix,
+    redis_up,
+    require,
+)
+from tests_py.support.warehouse import built_warehouse
 
 
 @pytest.fixture(scope="module", params=["duckdb", "mysql"])
@@ -89,9 +36,9 @@ def api(request, tmp_path_factory):
     """(warehouse, client, read key headers) with the cache under a prefix of its own."""
     with pytest.MonkeyPatch.context() as env:
         w = built_warehouse(request.param, tmp_path_factory, env)
-        _require(redis_up(), "Redis")
-        prefix = f"bizstats-test:{uuid.uuid4().hex[:8]}"
-        env.setenv("BIZSTATS_REDIS_URL", REDIS_URL)
+        require(redis_up(), "Redis")
+        prefix = fresh_cache_prefix()
+        env.setenv("BIZSTATS_REDIS_URL", CACHE_REDIS_URL)
         env.setenv("BIZSTATS_CACHE_PREFIX", prefix)
         _, token = create_key(w.target, "tests")
         with TestClient(create_app(w.target)) as client:
@@ -117,7 +64,7 @@ def test_daily_equals_the_mart_money_as_strings(api):
         "stat_date between '2024-03-10' and '2024-03-11'",
     )
     assert body["rows"] == expected and body["total"] == 60 and body["timezone"] == "UTC+8"
-    # the hand-computed numbers (fixtures.py): 03-10 all/all pv 7, uv 5, av 9; money exact
+    # the hand-computed numbers (support/sample_data.py): 03-10 all/all pv 7, uv 5, av 9; money exact
     [day] = [
         x
         for x in body["rows"]

@@ -18,10 +18,11 @@ from bizstats.registry import load_registry
 from bizstats.web.app import create_app
 from bizstats.web.dashboard import STATIC
 from bizstats.web.query.keys import create_key
-from tests_py.conftest import require_chromium
-from tests_py.project_copy import copy_project
-from tests_py.test_collect_support import live_app
-from tests_py.test_query_api import METRICS, built_warehouse
+from tests_py.support.collector import live_app
+from tests_py.support.marts import METRICS
+from tests_py.support.project_copy import copy_project
+from tests_py.support.services import require_chromium
+from tests_py.support.warehouse import built_warehouse
 
 # what a user pastes at the end of `metrics:` (docs/adding-a-metric.md's conversion rate)
 ENTRY = """    - name: member_conversion

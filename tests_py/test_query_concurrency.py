@@ -23,8 +23,10 @@ from bizstats.publish import invalidate_days
 from bizstats.web import query
 from bizstats.web.app import create_app
 from bizstats.web.query.keys import create_key
-from tests_py.fixtures import view
-from tests_py.test_query_api import METRICS, built_warehouse, drop_mysql_schemas, mart_rows
+from tests_py.support.marts import METRICS, mart_rows
+from tests_py.support.sample_data import view
+from tests_py.support.services import drop_mysql_schemas
+from tests_py.support.warehouse import built_warehouse
 
 PARAMS = {"start": "2024-03-10", "end": "2024-03-11"}
 

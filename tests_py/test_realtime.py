@@ -16,7 +16,7 @@ from bizstats.client import uuid7
 from bizstats.db import ensure_raw_tables
 from bizstats.realtime.keys import key
 from bizstats.web.query.keys import create_key
-from tests_py.test_collect_support import COLLECT_ENV, live_app, signed_headers
+from tests_py.support.collector import COLLECT_ENV, live_app, signed_headers
 
 
 @pytest.fixture(autouse=True)

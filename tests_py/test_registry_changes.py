@@ -29,10 +29,10 @@ from bizstats.config import Target
 from bizstats.db import connect, qualified
 from bizstats.demo.generator import DemoConfig, generate
 from bizstats.errors import BizstatsError
-from bizstats.loader import load_dir
+from bizstats.load.loader import load_dir
 from bizstats.undo_log import LOG_TABLE, marker_path
-from tests_py.conftest import drop_mysql_schemas
-from tests_py.project_copy import edit_text, use_project_copy
+from tests_py.support.project_copy import edit_text, use_project_copy
+from tests_py.support.services import drop_mysql_schemas
 
 END = date(2024, 3, 30)
 DAYS = 30

@@ -1,5 +1,5 @@
 """What the app serves and to whom (issue 15, points 9, 10, 12, 14 and the API part of 15), on
-DuckDB and MariaDB over the hand-computed warehouse of tests_py/fixtures.py:
+DuckDB and MariaDB over the hand-computed warehouse of tests_py/support/sample_data.py:
 
 - every GET route serving data refuses a request without a read key (the list of routes is
   the app's own, so a new route is covered), and an app with an unkeyed data route does not
@@ -16,7 +16,6 @@ DuckDB and MariaDB over the hand-computed warehouse of tests_py/fixtures.py:
 from __future__ import annotations
 
 import logging
-import uuid
 from datetime import date
 from html.parser import HTMLParser
 from pathlib import Path
@@ -32,27 +31,22 @@ from bizstats.web.app import check_reads_need_a_key, create_app, served_routes
 from bizstats.web.dashboard import STATIC
 from bizstats.web.query.access import PUBLIC
 from bizstats.web.query.keys import create_key
-from tests_py.conftest import Warehouse, drop_mysql_schemas
-from tests_py.fixtures import view
-from tests_py.network import Relay
-from tests_py.test_query_api import REDIS_URL, built_warehouse, drop_prefix, redis_up
+from tests_py.support.network import Relay
+from tests_py.support.sample_data import view
+from tests_py.support.served import leaks
+from tests_py.support.services import (
+    CACHE_REDIS_URL,
+    drop_mysql_schemas,
+    drop_prefix,
+    fresh_cache_prefix,
+    redis_up,
+)
+from tests_py.support.warehouse import Warehouse, built_warehouse
 
 DATA_ROUTES = {
     "/api/stats/daily", "/api/stats/hourly", "/api/stats/weekly", "/api/stats/monthly",
     "/api/stats/breakdowns", "/api/stats/user-types", "/api/stats/realtime", "/api/metrics", "/api/quality",
 }
-
-
-def leaks(text: str, target: Target, *more: str) -> list[str]:
-    """What of the server `text` gives away: the database's host and port, the schema, the
-    warehouse's path or file name, SQL, a traceback (empty: nothing)."""
-    if target.name == "mysql":
-        settings = MySQLSettings.from_env()
-        words = [settings.host, f":{settings.port}", target.models_schema]
-    else:
-        words = [str(target.duckdb_path.parent), target.duckdb_path.name]
-    words += ["select ", "insert ", " from ", "Traceback", "File \"", *more]
-    return [word for word in words if word and word.lower() in text.lower()]
 
 
 @pytest.fixture(scope="module", params=["duckdb", "mysql"])
@@ -63,8 +57,8 @@ def served(request, tmp_path_factory):
         pytest.skip("Redis not reachable")
     with pytest.MonkeyPatch.context() as env:
         w = built_warehouse(request.param, tmp_path_factory, env)
-        prefix = f"bizstats-test:{uuid.uuid4().hex[:8]}"
-        env.setenv("BIZSTATS_REDIS_URL", REDIS_URL)
+        prefix = fresh_cache_prefix()
+        env.setenv("BIZSTATS_REDIS_URL", CACHE_REDIS_URL)
         env.setenv("BIZSTATS_CACHE_PREFIX", prefix)
         env.setenv("BIZSTATS_REALTIME_PREFIX", f"{prefix}:rt")
         _, read = create_key(w.target, "reader")
@@ -223,8 +217,8 @@ def _daily(client: TestClient, auth: dict[str, str], day: str) -> tuple[str, lis
 def cache_prefix(monkeypatch):
     if not redis_up():
         pytest.skip("Redis not reachable")
-    prefix = f"bizstats-test:{uuid.uuid4().hex[:8]}"
-    monkeypatch.setenv("BIZSTATS_REDIS_URL", REDIS_URL)
+    prefix = fresh_cache_prefix()
+    monkeypatch.setenv("BIZSTATS_REDIS_URL", CACHE_REDIS_URL)
     monkeypatch.setenv("BIZSTATS_CACHE_PREFIX", prefix)
     yield prefix
     drop_prefix(prefix)
@@ -436,7 +430,7 @@ def test_every_error_of_every_endpoint_family_has_the_one_body(served):
 
 
 def test_the_collectors_422_is_the_error_body_with_the_refused_events(duckdb_target, monkeypatch):
-    from tests_py.test_collect_support import COLLECT_ENV, ORIGIN, SITE_KEY
+    from tests_py.support.collector import COLLECT_ENV, ORIGIN, SITE_KEY
 
     for name, value in COLLECT_ENV.items():
         monkeypatch.setenv(name, value)

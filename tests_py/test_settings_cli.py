@@ -15,7 +15,7 @@ import pytest
 
 from bizstats.config import Target
 from bizstats.db import ensure_raw_tables
-from tests_py.conftest import _mysql_up, _require
+from tests_py.support.services import mysql_up, require
 
 BIZSTATS = str(Path(sys.executable).parent / "bizstats")
 EXPORT = ["export", "daily_stats", "--start", "2024-03-10", "--end", "2024-03-10"]
@@ -117,7 +117,7 @@ def test_a_bad_setting_is_one_line_naming_it(setting, value, argv, warehouse, tm
 
 
 def test_mysql_connection_settings_are_named_when_the_server_refuses(tmp_path):
-    _require(_mysql_up(), "MariaDB/MySQL")
+    require(mysql_up(), "MariaDB/MySQL")
     for setting, value in (
         ("BIZSTATS_MYSQL_HOST", "256.0.0.1"),
         ("BIZSTATS_MYSQL_USER", "nobody_h3_probe"),

@@ -13,9 +13,9 @@ import time
 import pytest
 
 from bizstats.db import connect, ensure_raw_tables, fetch_all
-from tests_py.conftest import require_chromium
-from tests_py.network import free_port
-from tests_py.test_collect_support import live_app
+from tests_py.support.collector import live_app
+from tests_py.support.network import free_port
+from tests_py.support.services import require_chromium
 
 PAGE = """<!doctype html><html><head><title>Shop</title>
 <script async src="{collector}/tracker.js" data-key="pk_web" data-channel="h5" data-interval="300"></script>

@@ -19,7 +19,7 @@ import uvicorn
 from bizstats.client import sign, uuid7
 from bizstats.config import Target
 from bizstats.db import connect, ensure_raw_tables, fetch_all, qualified
-from tests_py.network import free_port
+from tests_py.support.network import free_port
 
 SITE_KEY = "pk_test"
 ORIGIN = "http://shop.test"
@@ -99,7 +99,7 @@ def live_app(target: Target) -> Iterator[str]:
 def stored_events(target: Target, columns: str = "event_id") -> list[tuple[Any, ...]]:
     """The raw event_logs rows (after ingesting the spool on DuckDB), ordered by event_id."""
     if target.name == "duckdb":
-        from bizstats.web.collect import ingest_spool
+        from bizstats.load.collected.ingest import ingest_spool
 
         ingest_spool(target)
     ensure_raw_tables(target)

@@ -1,6 +1,6 @@
 """Real local receivers for what bizstats sends: an SMTP server (aiosmtpd) keeping every
 message, and an HTTP server recording every JSON POST. Import the fixtures into a test
-module (`from tests_py.receivers import http, smtp`)."""
+module (`from tests_py.support.receivers import http, smtp`)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from aiosmtpd.controller import Controller
 
-from tests_py.network import free_port
+from tests_py.support.network import free_port
 
 
 @dataclass
