@@ -590,7 +590,7 @@ _CREATE_WAREHOUSE = ("load", "demo")
 
 # Commands that read the collector's settings (BIZSTATS_COLLECT_*, ...): loading them costs
 # a second of imports, spared to the others.
-_COLLECTOR_COMMANDS = ("serve", "collect", "realtime", "quarantine", "build", "run", "schedule", "rebuild")
+_COLLECTOR_COMMANDS = ("serve", "realtime")
 
 
 def _check_settings(command: str, target: Target | None) -> None:

@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import pandas as pd
 
 from bizstats.errors import BizstatsError
 from bizstats.load.checks import TEXT_MAX_BYTES, BadRow, Layout, checks, raw_values, row_values
@@ -218,6 +217,8 @@ class _Sorter:
 
     def flush(self) -> None:
         if self.good:
+            import pandas as pd  # imported here, not with the module: the build needs none of it
+
             columns = [POSITION, *(f"v{i}" for i in range(len(self.layout.slots)))]
             frame = pd.DataFrame(self.good, columns=columns).astype({POSITION: "int64"})
             frame[columns[1:]] = frame[columns[1:]].astype("string")

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import pandas as pd
 import pymysql
 
 from bizstats.config import Target
@@ -48,6 +47,8 @@ class DuckDBWriter:
 
     def quarantine(self, rows: list[list[Any]]) -> None:
         """Insert `_rejected_rows` rows (values in QUARANTINE_COLUMNS order)."""
+        import pandas as pd  # imported here, not with the module: the build needs none of it
+
         columns = [name for name, _, _ in QUARANTINE_COLUMNS]
         self.con.register(_PAGE, pd.DataFrame(rows, columns=columns, dtype="string"))
         casts = ", ".join(f'cast("{name}" as {type_})' for name, type_, _ in QUARANTINE_COLUMNS)
