@@ -271,3 +271,19 @@ def test_the_files_and_modules_the_docs_name_exist(page):
     assert sorted(path for path in paths if not (ROOT / path).exists()) == []
     names = set(re.findall(r"(?<![\w/.])(bizstats(?:\.\w+)+)", text)) - NOT_PYTHON
     assert sorted(name for name in names if not _resolves(name)) == []
+
+
+def test_every_setting_the_code_reads_is_in_the_settings_table():
+    """docs/settings.md has a table row for every BIZSTATS_* variable of the package, the flows,
+    the macros and the profile (the dashboard's BIZSTATS_I18N is a JavaScript object)."""
+    sources = [*(ROOT / "bizstats").rglob("*.py"), *(ROOT / "flows").rglob("*.py")]
+    sources += [*(ROOT / "macros").rglob("*.sql"), ROOT / "profiles.yml"]
+    read = {
+        n
+        for path in sources
+        for n in re.findall(r"BIZSTATS_[A-Z0-9_]*[A-Z0-9](?![A-Z0-9_])", path.read_text())
+    }
+    table = (ROOT / "docs" / "settings.md").read_text(encoding="utf-8")
+    rows = [line for line in table.splitlines() if line.startswith("| `BIZSTATS_")]
+    named = {n for row in rows for n in re.findall(r"`(BIZSTATS_[A-Z0-9_]+)`", row.split(" | ")[0])}
+    assert sorted(read - named - {"BIZSTATS_I18N"}) == []
