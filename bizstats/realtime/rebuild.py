@@ -12,6 +12,7 @@ import redis
 from bizstats.config import Target
 from bizstats.db import connect, ensure_raw_tables, fetch_all, placeholder, qualified
 from bizstats.errors import BizstatsError
+from bizstats.load.collected.spool import spool_path, spooled_rows
 from bizstats.project_vars import project_vars
 from bizstats.realtime.counters import connect as redis_connect
 from bizstats.realtime.counters import replace_day
@@ -37,8 +38,6 @@ def day_rows(target: Target, day: date, offset_hours: int) -> list[dict[str, Any
         )
     rows = [dict(zip(_COLUMNS, values, strict=True)) for values in found]
     if target.name == "duckdb":
-        from bizstats.load.collected.spool import spool_path, spooled_rows
-
         for row in spooled_rows(spool_path(target)):
             event_time = datetime.fromisoformat(row["event_time"])
             if start <= event_time < end:
