@@ -20,6 +20,7 @@ demo: $(BIN)/.installed
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check bizstats tests_py flows benchmarks
+	$(BIN)/lint-imports
 	$(BIN)/sqlfluff lint models macros tests
 
 # two workers, a test file each at a time (tests of one file share its fixtures and timing)
