@@ -15,17 +15,23 @@ schema hold what is pending, so that no late row is ever lost whatever runs in b
 metric and breakdown dimension of the registry (bizstats.registry), its name and the hash
 of what computes it (`Registry.fingerprint()`). A build that finds the registry changed
 rebuilds every day with data, then records the new state (bizstats.build.registry_change).
+
+A build reads and writes this state over one connection (`open_state`, a `BuildState`): one
+for its plan, one for what it records after dbt ran.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import contextlib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from bizstats.config import Target
 from bizstats.contract import LOADED_AT, TABLES
 from bizstats.db import connect, create_table, fetch_all, placeholder, qualified
+from bizstats.project_vars import project_vars
 
 STATE = "bizstats_build_state"
 PENDING = "bizstats_pending_days"
@@ -44,6 +50,25 @@ SAFE_LAST_DAY = date(9999, 12, 1)
 _USER_TABLES = ("real_name_auths", "bank_cards", "member_orders", "orders", "deductions")
 
 DayRange = tuple[date, date]  # first and last local day, inclusive
+
+
+@dataclass(frozen=True)
+class BuildState:
+    """The build state (构建状态) of a warehouse over one open connection (`open_state`). Each
+    function given it commits before it returns, so the next one reads what was committed
+    meanwhile (a MySQL transaction's snapshot ends with it)."""
+
+    target: Target
+    con: Any
+
+
+@contextlib.contextmanager
+def open_state(target: Target) -> Iterator[BuildState]:
+    """One connection to the build state, its tables created if missing; closed on exit."""
+    with connect(target) as con:
+        _ensure_state_tables(con, target)
+        con.commit()
+        yield BuildState(target, con)
 
 
 def utc_now() -> datetime:
@@ -93,10 +118,11 @@ def _affected_days_queries(target: Target, offset_hours: int, days: DayRange) ->
             f"and {day('r.' + column)} between date '{first}' and date '{last}'"
         )
 
+    fact_times = project_vars().fact_time_columns
     queries = [
         days_of(table.name, col, table.key, late(table.name, table.key))
         for table in TABLES.values()
-        for col in table.time_columns
+        for col in fact_times[table.name]
     ]
     # a late page view or leave changes the durations of its session's other page views
     queries.append(days_of("event_logs", "event_time", "session_id", late("event_logs", "session_id")))
@@ -110,7 +136,7 @@ def _affected_days_queries(target: Target, offset_hours: int, days: DayRange) ->
     # a late user moves that user's business facts, refunds included (through the deduction)
     late_users = late("users", "user_id")
     for name in _USER_TABLES:
-        queries += [days_of(name, col, "user_id", late_users) for col in TABLES[name].time_columns]
+        queries += [days_of(name, col, "user_id", late_users) for col in fact_times[name]]
     user_deductions = (
         f"select distinct dd.deduction_id as k from {raw('deductions')} as dd "
         f"inner join ({late_users}) as lu on dd.user_id = lu.k"
@@ -138,11 +164,11 @@ def _all_days(con: Any, target: Target, offset_hours: int, days: DayRange) -> se
     days of the same rows."""
     first, last = _clear_of_overflow(days)
     found: set[date] = set()
-    for table in TABLES.values():
-        for column in table.time_columns:
+    for name, columns in project_vars().fact_time_columns.items():
+        for column in columns:
             local = f"cast({column} + interval {offset_hours} hour as date)"
             sql = (
-                f"select distinct {local} from {qualified(target, target.raw_schema, table.name)} "
+                f"select distinct {local} from {qualified(target, target.raw_schema, name)} "
                 f"where {column} is not null "
                 f"and {local} between date '{first}' and date '{last}'"
             )
@@ -184,7 +210,7 @@ def _table_exists(con: Any, target: Target, schema: str, name: str) -> bool:
         f"select count(*) from information_schema.tables where table_schema = {ph} and table_name = {ph}",
         (schema, name),
     )
-    return rows[0][0] > 0
+    return bool(rows[0][0] > 0)
 
 
 def _scanned_to(con: Any, target: Target) -> tuple[bool, datetime | None]:
@@ -202,106 +228,105 @@ def current_watermark(con: Any, target: Target) -> datetime | None:
         f"select max({LOADED_AT}) as m from {qualified(target, target.raw_schema, name)}" for name in TABLES
     )
     (value,) = fetch_all(con, f"select max(u.m) from ({union}) as u")[0]
-    return value
+    return cast(datetime | None, value)
 
 
 def scan_new_rows(
-    target: Target, offset_hours: int, days: DayRange = (SAFE_FIRST_DAY, SAFE_LAST_DAY)
+    state: BuildState, offset_hours: int, days: DayRange = (SAFE_FIRST_DAY, SAFE_LAST_DAY)
 ) -> datetime | None:
     """Add the local days touched by rows loaded since the last scan to the pending days and
     move `scanned_to` up to the newest row, in one transaction. Only days within `days` (the
     planner passes the load window's, bizstats.build.window_days) become pending: a stored
     time outside them (1900-01-01 inserted by hand) never does. Before the first scan every
     row is new. Returns the newest `_loaded_at` (None: the raw tables are empty)."""
+    target, con = state.target, state.con
     ph = placeholder(target)
-    with connect(target) as con:
-        _ensure_state_tables(con, target)
+    scanned, after = _scanned_to(con, target)
+    upto = current_watermark(con, target)
+    if upto is None or (scanned and after is not None and upto <= after):
         con.commit()
-        scanned, after = _scanned_to(con, target)
-        upto = current_watermark(con, target)
-        if upto is None or (scanned and after is not None and upto <= after):
-            return upto
-        if scanned:
-            touched = _affected_days(con, target, after or datetime(1900, 1, 1), upto, offset_hours, days)
-        else:  # every row is new: the days of every time column, no propagation to look for
-            touched = _all_days(con, target, offset_hours, days)
-        cur = con.cursor()
-        pending = qualified(target, target.models_schema, PENDING)
-        known = {_as_date(d) for (d,) in fetch_all(con, f"select stat_date from {pending}")}
-        new_days = sorted(touched - known)
-        if new_days:
-            cur.executemany(f"insert into {pending} (stat_date) values ({ph})", [(d,) for d in new_days])
-        state = qualified(target, target.models_schema, STATE)
-        cur.execute(f"delete from {state} where state_key = 'raw'")
-        cur.execute(f"insert into {state} (state_key, scanned_to) values ('raw', {ph})", (upto,))
-        con.commit()
+        return upto
+    if scanned:
+        touched = _affected_days(con, target, after or datetime(1900, 1, 1), upto, offset_hours, days)
+    else:  # every row is new: the days of every time column, no propagation to look for
+        touched = _all_days(con, target, offset_hours, days)
+    cur = con.cursor()
+    pending = qualified(target, target.models_schema, PENDING)
+    known = {_as_date(d) for (d,) in fetch_all(con, f"select stat_date from {pending}")}
+    new_days = sorted(touched - known)
+    if new_days:
+        cur.executemany(f"insert into {pending} (stat_date) values ({ph})", [(d,) for d in new_days])
+    table = qualified(target, target.models_schema, STATE)
+    cur.execute(f"delete from {table} where state_key = 'raw'")
+    cur.execute(f"insert into {table} (state_key, scanned_to) values ('raw', {ph})", (upto,))
+    con.commit()
     return upto
 
 
-def pending_days(target: Target) -> list[date]:
+def pending_days(state: BuildState) -> list[date]:
     """The local days waiting for a successful build, oldest first."""
-    with connect(target) as con:
-        _ensure_state_tables(con, target)
-        con.commit()
-        pending = qualified(target, target.models_schema, PENDING)
-        rows = fetch_all(con, f"select stat_date from {pending} order by stat_date")
+    pending = qualified(state.target, state.target.models_schema, PENDING)
+    rows = fetch_all(state.con, f"select stat_date from {pending} order by stat_date")
+    state.con.commit()
     return [_as_date(d) for (d,) in rows]
 
 
-def clear_pending(target: Target, days: Iterable[date]) -> None:
+def clear_pending(state: BuildState, days: Iterable[date]) -> None:
     """A successful build covered these days: they are no longer pending."""
-    ph = placeholder(target)
     rows = [(d,) for d in days]
     if not rows:
         return
-    with connect(target) as con:
-        pending = qualified(target, target.models_schema, PENDING)
-        con.cursor().executemany(f"delete from {pending} where stat_date = {ph}", rows)
-        con.commit()
+    pending = qualified(state.target, state.target.models_schema, PENDING)
+    ph = placeholder(state.target)
+    state.con.cursor().executemany(f"delete from {pending} where stat_date = {ph}", rows)
+    state.con.commit()
 
 
-def last_built_day(target: Target) -> date | None:
+def last_built_day(state: BuildState) -> date | None:
     """The last local day stored in daily_stats (None before the first build)."""
-    return _built_day(target, "max")
+    return _built_day(state, "max")
 
 
-def first_built_day(target: Target) -> date | None:
+def first_built_day(state: BuildState) -> date | None:
     """The first local day stored in daily_stats (None before the first build)."""
-    return _built_day(target, "min")
+    return _built_day(state, "min")
 
 
-def _built_day(target: Target, which: str) -> date | None:
-    with connect(target) as con:
-        if not _table_exists(con, target, target.models_schema, "daily_stats"):
-            return None
+def _built_day(state: BuildState, which: str) -> date | None:
+    target, con = state.target, state.con
+    value = None
+    if _table_exists(con, target, target.models_schema, "daily_stats"):
         daily = qualified(target, target.models_schema, "daily_stats")
         (value,) = fetch_all(con, f"select {which}(stat_date) from {daily}")[0]
+    con.commit()
     return None if value is None else _as_date(value)
 
 
-def first_data_day(target: Target, offset_hours: int, earliest: date = SAFE_FIRST_DAY) -> date | None:
+def first_data_day(state: BuildState, offset_hours: int, earliest: date = SAFE_FIRST_DAY) -> date | None:
     """The first local day any published number can fall on (the earliest fact time), not
     before `earliest`: a stored time before it (outside the loader's window) is ignored."""
+    target = state.target
     ph = placeholder(target)
+    columns = project_vars().fact_time_columns
+    fact_times = [(name, col) for name in columns for col in columns[name]]
     union = " union all ".join(
-        f"select min({col}) as m from {qualified(target, target.raw_schema, table.name)} "
+        f"select min({col}) as m from {qualified(target, target.raw_schema, name)} "
         f"where {col} >= {ph} and {col} < {ph}"
-        for table in TABLES.values()
-        for col in table.time_columns
+        for name, col in fact_times
     )
     # the UTC times of the local days earliest .. SAFE_LAST_DAY
     bounds = [
         datetime.combine(max(earliest, SAFE_FIRST_DAY), datetime.min.time()) - timedelta(hours=offset_hours),
         datetime.combine(SAFE_LAST_DAY, datetime.min.time()) - timedelta(hours=offset_hours),
     ]
-    with connect(target) as con:
-        params = bounds * sum(len(table.time_columns) for table in TABLES.values())
-        (value,) = fetch_all(con, f"select min(u.m) from ({union}) as u", params)[0]
+    params = bounds * len(fact_times)
+    (value,) = fetch_all(state.con, f"select min(u.m) from ({union}) as u", params)[0]
+    state.con.commit()
     return None if value is None else local_date(value, offset_hours)
 
 
 def log_build(
-    target: Target,
+    state: BuildState,
     started_at: datetime,
     start: date,
     end: date,
@@ -309,97 +334,94 @@ def log_build(
     outcome: str,
 ) -> None:
     """Record one build's range and outcome ('success' or 'failed')."""
+    target = state.target
     ph = placeholder(target)
-    with connect(target) as con:
-        _ensure_state_tables(con, target)
-        con.cursor().execute(
-            f"insert into {qualified(target, target.models_schema, BUILDS)} "
-            "(started_at, finished_at, start_date, end_date, models, outcome) "
-            f"values ({ph}, {ph}, {ph}, {ph}, {ph}, {ph})",
-            (started_at, utc_now(), start, end, models, outcome),
-        )
-        con.commit()
+    state.con.cursor().execute(
+        f"insert into {qualified(target, target.models_schema, BUILDS)} "
+        "(started_at, finished_at, start_date, end_date, models, outcome) "
+        f"values ({ph}, {ph}, {ph}, {ph}, {ph}, {ph})",
+        (started_at, utc_now(), start, end, models, outcome),
+    )
+    state.con.commit()
 
 
 def read_mark(target: Target, key: str) -> datetime | None:
     """A watermark kept in `bizstats_build_state` under `key` (at most 20 characters), e.g.
     the newest quarantined event already alerted; None when never set."""
-    state = qualified(target, target.models_schema, STATE)
-    with connect(target) as con:
-        _ensure_state_tables(con, target)
-        con.commit()
+    table = qualified(target, target.models_schema, STATE)
+    with open_state(target) as state:
         where = f"where state_key = {placeholder(target)}"
-        rows = fetch_all(con, f"select scanned_to from {state} {where}", (key,))
+        rows = fetch_all(state.con, f"select scanned_to from {table} {where}", (key,))
     return rows[0][0] if rows else None
 
 
 def write_mark(target: Target, key: str, value: datetime) -> None:
     """Set the watermark `key` (read_mark) to `value`."""
     ph = placeholder(target)
-    state = qualified(target, target.models_schema, STATE)
-    with connect(target) as con:
-        _ensure_state_tables(con, target)
-        cur = con.cursor()
-        cur.execute(f"delete from {state} where state_key = {ph}", (key,))
-        cur.execute(f"insert into {state} (state_key, scanned_to) values ({ph}, {ph})", (key, value))
-        con.commit()
+    table = qualified(target, target.models_schema, STATE)
+    with open_state(target) as state:
+        cur = state.con.cursor()
+        cur.execute(f"delete from {table} where state_key = {ph}", (key,))
+        cur.execute(f"insert into {table} (state_key, scanned_to) values ({ph}, {ph})", (key, value))
+        state.con.commit()
 
 
-def built_registry(target: Target) -> dict[tuple[str, str], str] | None:
+def built_registry(state: BuildState) -> dict[tuple[str, str], str] | None:
     """The registry the marts were last fully built with: (entry, name) -> fingerprint, entry
     `metric` or `dimension`. None when never recorded: nothing built yet, or a warehouse built
     by a version without the registry (bizstats.build compares its marts' columns instead)."""
-    with connect(target) as con:
-        if not _table_exists(con, target, target.models_schema, REGISTRY_STATE):
-            return None
-        state = qualified(target, target.models_schema, REGISTRY_STATE)
-        rows = fetch_all(con, f"select entry, name, fingerprint from {state}")
-    return {(entry, name): fingerprint for entry, name, fingerprint in rows}
+    target, con = state.target, state.con
+    rows = None
+    if _table_exists(con, target, target.models_schema, REGISTRY_STATE):
+        table = qualified(target, target.models_schema, REGISTRY_STATE)
+        rows = fetch_all(con, f"select entry, name, fingerprint from {table}")
+    con.commit()
+    return None if rows is None else {(entry, name): fingerprint for entry, name, fingerprint in rows}
 
 
-def record_registry(target: Target, entries: dict[tuple[str, str], str]) -> None:
+def record_registry(state: BuildState, entries: dict[tuple[str, str], str]) -> None:
     """Remember `entries` ((entry, name) -> fingerprint) as the registry the marts now hold,
     replacing the previous state in one transaction (bizstats.build calls it once a build
     covering every mart and every day with data succeeded)."""
+    target, con = state.target, state.con
     ph = placeholder(target)
-    with connect(target) as con:
-        cur = con if target.name == "duckdb" else con.cursor()  # a DuckDB cursor is a connection
-        table = create_table(
-            cur,
-            target,
-            target.models_schema,
-            REGISTRY_STATE,
-            [
-                ("entry", "varchar", "varchar(10) not null"),
-                ("name", "varchar", "varchar(100) not null"),
-                ("fingerprint", "varchar", "varchar(64) not null"),
-                ("recorded_at", _ts_type(target), f"{_ts_type(target)} not null"),
-            ],
-        )
-        con.commit()
-        if target.name == "duckdb":
-            cur.execute("begin transaction")
-        cur.execute(f"delete from {table}")
-        now = utc_now()
-        rows = [(entry, name, fingerprint, now) for (entry, name), fingerprint in sorted(entries.items())]
-        if rows:
-            columns = "(entry, name, fingerprint, recorded_at)"
-            cur.executemany(f"insert into {table} {columns} values ({ph}, {ph}, {ph}, {ph})", rows)
-        con.commit()
+    cur = con if target.name == "duckdb" else con.cursor()  # a DuckDB cursor is a connection
+    table = create_table(
+        cur,
+        target,
+        target.models_schema,
+        REGISTRY_STATE,
+        [
+            ("entry", "varchar", "varchar(10) not null"),
+            ("name", "varchar", "varchar(100) not null"),
+            ("fingerprint", "varchar", "varchar(64) not null"),
+            ("recorded_at", _ts_type(target), f"{_ts_type(target)} not null"),
+        ],
+    )
+    con.commit()
+    if target.name == "duckdb":
+        cur.execute("begin transaction")
+    cur.execute(f"delete from {table}")
+    now = utc_now()
+    rows = [(entry, name, fingerprint, now) for (entry, name), fingerprint in sorted(entries.items())]
+    if rows:
+        columns = "(entry, name, fingerprint, recorded_at)"
+        cur.executemany(f"insert into {table} {columns} values ({ph}, {ph}, {ph}, {ph})", rows)
+    con.commit()
 
 
-def table_columns(target: Target, tables: Iterable[str]) -> dict[str, list[str]]:
+def table_columns(state: BuildState, tables: Iterable[str]) -> dict[str, list[str]]:
     """The columns (lower case, in table order) of each of `tables` that exists in the models
     schema; a missing table is left out."""
-    ph = placeholder(target)
+    target = state.target
     wanted = list(tables)
-    with connect(target) as con:
-        rows = fetch_all(
-            con,
-            "select table_name, column_name from information_schema.columns "
-            f"where table_schema = {ph} order by table_name, ordinal_position",
-            (target.models_schema,),
-        )
+    rows = fetch_all(
+        state.con,
+        "select table_name, column_name from information_schema.columns "
+        f"where table_schema = {placeholder(target)} order by table_name, ordinal_position",
+        (target.models_schema,),
+    )
+    state.con.commit()
     found: dict[str, list[str]] = {}
     for table, column in rows:
         if table in wanted:

@@ -119,15 +119,17 @@ class Client:
         request = urllib.request.Request(self.url, data=body, headers=headers, method="POST")
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                return json.loads(response.read())
+                answer: dict[str, Any] = json.loads(response.read())
+                return answer
         except urllib.error.HTTPError as exc:
             text = exc.read().decode(errors="replace")
             if exc.code == 429 or exc.code >= 500:
-                after = exc.headers.get("Retry-After")
-                seconds = after and after.isascii() and after.isdigit() and len(after) <= 6
+                after = exc.headers.get("Retry-After") or ""
+                seconds = after.isascii() and after.isdigit() and len(after) <= 6
                 raise _Retry(exc.code, _reason(text), float(after) if seconds else None) from None
             if exc.code == 422:  # every event refused: the answer says why, event by event
-                return json.loads(text)
+                refused: dict[str, Any] = json.loads(text)
+                return refused
             raise CollectorError(exc.code, _reason(text)) from None
         except (urllib.error.URLError, OSError) as exc:
             raise _Retry(None, str(exc), None) from None

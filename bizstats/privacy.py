@@ -512,4 +512,4 @@ def _mysql_secret(target: Target) -> bytes:
         cur.execute(f"select secret from {table} where name = 'pseudonym'")
         (secret,) = cur.fetchone()
         con.commit()
-    return secret.encode()
+    return str(secret).encode()

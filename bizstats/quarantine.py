@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from bizstats import changes
 from bizstats.alerts import Alert, load_alert_config, raise_alerts
@@ -259,7 +259,7 @@ def _stamp(con: Any, target: Target, raw: str) -> datetime:
         return max(now, newest + timedelta(microseconds=1)) if newest else now
     newest = f"max(`{LOADED_AT}`) + interval 1 microsecond"
     (stamp,) = fetch_all(con, f"select greatest(now(6), coalesce({newest}, now(6))) from {raw}")[0]
-    return stamp
+    return cast(datetime, stamp)
 
 
 @dataclass(frozen=True)
@@ -297,7 +297,7 @@ def late_data_alerts(target: Target, deferred: Sequence[date]) -> list[Alert]:
     horizon = late_data_days()
     alerts: list[Alert] = []
     batch = new_batch(target)
-    common = {"slice": f"target={target.name}", "baseline": None}
+    common: dict[str, Any] = {"slice": f"target={target.name}", "baseline": None}
     if batch is not None:
         alerts.append(Alert(
             check="quarantined_events", severity="general", metric="event_logs",

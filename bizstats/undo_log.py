@@ -144,7 +144,7 @@ def _log_exists(con: Any, target: Target) -> bool:
         f"{_mark(target)} and table_name = {_mark(target)}",
         (target.models_schema, LOG_TABLE),
     )
-    return rows[0][0] > 0
+    return bool(rows[0][0] > 0)
 
 
 def _tables(con: Any, target: Target) -> set[str]:
@@ -168,7 +168,7 @@ def _drop_undo_tables(con: Any, target: Target) -> None:
     con.commit()
 
 
-def _put_back(con: Any, target: Target, entries: list[tuple]) -> list[str]:
+def _put_back(con: Any, target: Target, entries: list[tuple[Any, ...]]) -> list[str]:
     """Restore each logged mart and empty the log. MySQL/MariaDB: the whole-table steps first
     (DDL, each repeatable and unlogged once done), then every mart's rows and the log in one
     transaction. DuckDB: all of it in one transaction."""

@@ -51,7 +51,9 @@ def ensure_warehouse_id(target: Target) -> str:
     return str(found)
 
 
-def read_warehouse_id(fetch: Callable[[str, Sequence[Any]], list[tuple]], target: Target) -> str | None:
+def read_warehouse_id(
+    fetch: Callable[[str, Sequence[Any]], list[tuple[Any, ...]]], target: Target
+) -> str | None:
     """The id as a read-only reader sees it (`fetch(sql, params)`, e.g. the query API's
     reader), or None when the warehouse has none yet (never built by this version) or cannot
     be read."""

@@ -4,6 +4,7 @@ every published metric of the registry, headed by its short English label."""
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 from bizstats.config import Target
 from bizstats.export import read_daily_stats
@@ -18,7 +19,7 @@ def render_report(target: Target, end: date, days: int = 7) -> str:
     metrics = load_registry().mart_metrics("daily_stats")
     rows = read_daily_stats(target, end - timedelta(days=days - 1), end)
 
-    def cells(row: dict, first: str) -> list[str]:
+    def cells(row: dict[str, Any], first: str) -> list[str]:
         return [str(row[first]), *(display(m.format, row[m.name], grouped=False) for m in metrics)]
 
     header = [m.short_en for m in metrics]

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from bizstats.errors import BizstatsError
 
@@ -94,7 +95,7 @@ def file_facts(path: Path) -> FileFacts:
     return counter.facts(digest.hexdigest())
 
 
-def _read_chunk(fh) -> bytes:  # noqa: ANN001 - a binary file
+def _read_chunk(fh: BinaryIO) -> bytes:
     """The next chunk, never ending between the two bytes of a `\\r\\n`."""
     chunk = fh.read(CHUNK_BYTES)
     if chunk.endswith(b"\r"):

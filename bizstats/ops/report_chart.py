@@ -56,8 +56,7 @@ def trend_figure(report: DailyReport) -> Figure:
 
     font = cjk_font()
     label = (lambda cn, en: f"{cn} {en}") if font else (lambda _cn, en: en)  # noqa: E731
-    rc = {"font.family": [font, "DejaVu Sans"]} if font else {}
-    with matplotlib.rc_context(rc):
+    with matplotlib.rc_context({"font.family": [font, "DejaVu Sans"]} if font else {}):
         fig = Figure(figsize=(WIDTH / 100, HEIGHT / 100), dpi=100, layout="constrained")
         ax = fig.add_subplot()
         days = [d.strftime("%m-%d") for d, _ in report.trend]

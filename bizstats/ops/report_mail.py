@@ -8,6 +8,7 @@ import smtplib
 import ssl
 from email.message import EmailMessage
 from email.utils import make_msgid
+from typing import cast
 
 from bizstats.alerts import load_alert_config
 from bizstats.alerts.config import EmailChannel
@@ -28,7 +29,8 @@ def report_message(
     message.set_content(render_text(report))
     cid = make_msgid(domain="bizstats.local")
     message.add_alternative(render_html(report, chart_png, chart_cid=cid[1:-1]), subtype="html")
-    message.get_payload()[1].add_related(chart_png, "image", "png", cid=cid, filename="trend.png")
+    html = cast(list[EmailMessage], message.get_payload())[1]
+    html.add_related(chart_png, "image", "png", cid=cid, filename="trend.png")
     message.add_attachment(render_csv(report), maintype="text", subtype="csv", filename=f"{report.name}.csv")
     return message
 

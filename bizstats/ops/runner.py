@@ -124,7 +124,8 @@ def run_once(name: str, target: str, day: date | None, say: Say) -> dict[str, An
     task_runs.addHandler(retries)
     with _prefect_console_to(log), prefect_api(say):
         try:
-            return flow(target=target, day=day)
+            result: dict[str, Any] = flow(target=target, day=day)
+            return result
         except Exception as exc:  # a step's error, re-raised by Prefect with its type
             text = str(exc) if isinstance(exc, BizstatsError) else f"{type(exc).__name__}: {exc}"
             raise BizstatsError(f"{name} run failed: {' '.join(text.split())} (log: {log})") from exc

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from bizstats.alerts import Alert, AlertReport, load_alert_config, raise_alerts
 from bizstats.build import BuildResult, Progress, build
@@ -56,7 +57,7 @@ def job_alerts(target: Target, run: JobRun) -> list[Alert]:
     """The alerts a finished run raises about itself (seed §8.4.1): a failed run is
     critical, a run longer than BIZSTATS_JOB_MAX_MINUTES (default 30) is general."""
     spec = job(run.job)
-    common = {"metric": run.job, "metric_label": spec.label, "slice": f"target={target.name}",
+    common: dict[str, Any] = {"metric": run.job, "metric_label": spec.label, "slice": f"target={target.name}",
               "stat_date": run.end_date, "baseline": None}
     rerun = f"bizstats run {run.job} --date {run.end_date} --target {target.name}"
     alerts = []

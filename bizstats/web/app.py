@@ -14,6 +14,7 @@ from __future__ import annotations
 import gc
 import os
 from collections.abc import Callable, Iterable, Iterator
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -101,7 +102,7 @@ ERROR_SCHEMA = {
 }
 
 
-def _openapi_with_our_errors(app: FastAPI) -> dict:
+def _openapi_with_our_errors(app: FastAPI) -> dict[str, Any]:
     """FastAPI's schema with our error body instead of its validation error (`detail`): each
     operation's 422 and any other error status (`default`) answer ERROR_SCHEMA."""
     if app.openapi_schema is None:

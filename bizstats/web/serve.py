@@ -8,6 +8,7 @@ import os
 import signal
 import tempfile
 import time
+from typing import Any
 
 from bizstats.config import Target
 
@@ -32,7 +33,7 @@ def serve(target: Target, host: str, port: int, workers: int = 1, log_format: st
     # proxy_headers off: uvicorn would otherwise take X-Forwarded-For from any loopback peer
     # (its default forwarded_allow_ips); the collector's own rule decides whom to believe
     # (BIZSTATS_COLLECT_TRUSTED_PROXIES, bizstats.web.collect.enrich.client_ip)
-    options: dict = {
+    options: dict[str, Any] = {
         "host": host, "port": port, "log_level": "warning", "access_log": False, "proxy_headers": False,
     }
     try:
@@ -64,7 +65,7 @@ def _stopped(_signal: int, _frame: object) -> None:
     raise _Stop
 
 
-def serving(target: Target, url: str, workers: int, log_format: str) -> list[tuple[str, dict]]:
+def serving(target: Target, url: str, workers: int, log_format: str) -> list[tuple[str, dict[str, Any]]]:
     """What `serve` says when it starts: (line, its fields) — the URL, the warehouse, the
     workers, the collector's sites and sources (names and origins, never a secret), Redis,
     the dashboard's, docs' and metrics' URLs. Raises BizstatsError on a bad setting."""

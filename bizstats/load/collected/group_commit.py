@@ -47,7 +47,7 @@ class Refused:
 
 
 Outcome = bool | Refused  # per row: True new, False a duplicate of a stored event_id, Refused
-_Request = tuple[list[Row], list[Any], Future]
+_Request = tuple[list[Row], list[Any], Future[list[Outcome]]]
 
 
 class Store(Protocol):
@@ -63,12 +63,12 @@ class Store(Protocol):
     def close(self) -> None: ...
 
 
-def _answer(done: Future, result: list[Any]) -> None:
+def _answer(done: Future[list[Outcome]], result: list[Outcome]) -> None:
     with contextlib.suppress(InvalidStateError):  # the request was cancelled meanwhile
         done.set_result(result)
 
 
-def _fail(done: Future, exc: BaseException) -> None:
+def _fail(done: Future[list[Outcome]], exc: BaseException) -> None:
     with contextlib.suppress(InvalidStateError):
         done.set_exception(exc)
 
@@ -91,7 +91,7 @@ class GroupCommitter:
     async def store(self, rows: list[Row]) -> list[Outcome]:
         """Store a request's rows; returns when they are committed (or raises
         StoreUnavailable): per row, True (new), False (duplicate) or Refused."""
-        done: Future = Future()
+        done: Future[list[Outcome]] = Future()
         self._queue.put((rows, [self._store.encode(row) for row in rows], done))
         return await asyncio.wrap_future(done)
 

@@ -176,7 +176,9 @@ async def _report(collector: Collector, request: Request, key: str | None, batch
             503, public_detail("events not stored: the database is unavailable", rid),
             {"Retry-After": str(RETRY_AFTER), REQUEST_ID_HEADER: rid},
         )
-    fresh, repeated, held = [], [], []
+    fresh: list[str] = []
+    repeated: list[str] = []
+    held: list[str] = []
     for row, index, outcome in zip(rows, indexes, outcomes, strict=True):
         if isinstance(outcome, Refused):
             rejected.append({"index": index, "reason": outcome.reason})

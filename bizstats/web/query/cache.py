@@ -65,7 +65,9 @@ class QueryCache:
             return None, None
         try:
             pipe = self._redis.pipeline(transaction=False)
-            body, epoch = pipe.get(key).get(self.settings.epoch_key(warehouse)).execute()
+            pipe.get(key)
+            pipe.get(self.settings.epoch_key(warehouse))
+            body, epoch = pipe.execute()
         except redis.RedisError:
             self._failed()
             return None, None

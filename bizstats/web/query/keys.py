@@ -115,10 +115,12 @@ def create_key(target: Target, consumer: str, scope: str = "read") -> tuple[ApiK
     return record, f"bzs_{key_id}_{secret}"
 
 
+def _datetime(value: Any) -> datetime:
+    return value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+
+
 def _as_datetime(value: Any) -> datetime | None:
-    if value is None or isinstance(value, datetime):
-        return value
-    return datetime.fromisoformat(str(value))
+    return None if value is None else _datetime(value)
 
 
 def list_keys(target: Target) -> list[ApiKey]:
@@ -128,7 +130,7 @@ def list_keys(target: Target) -> list[ApiKey]:
         cur.execute(f"select key_id, consumer, scope, created_at, revoked_at from {table} "
                     "order by created_at, key_id")
         rows = cur.fetchall()
-    return [ApiKey(r[0], r[1], r[2], _as_datetime(r[3]), _as_datetime(r[4])) for r in rows]
+    return [ApiKey(r[0], r[1], r[2], _datetime(r[3]), _as_datetime(r[4])) for r in rows]
 
 
 def revoke_key(target: Target, key_id: str) -> ApiKey:
@@ -158,7 +160,7 @@ class KeyVerifier:
             row = cur.fetchone()
         if row is None or row[5] is not None or not hmac.compare_digest(row[3], _digest(secret)):
             return None
-        return ApiKey(row[0], row[1], row[2], _as_datetime(row[4]), None)
+        return ApiKey(row[0], row[1], row[2], _datetime(row[4]), None)
 
     def remembered(self, token: str) -> tuple[bool, ApiKey | None]:
         """(True, what `verify` answered) when it did so in the last CHECK_SECONDS, else

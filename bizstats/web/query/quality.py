@@ -161,7 +161,7 @@ def _alerts(reader: Reader, now: datetime) -> list[dict[str, Any]]:
         def execute(self, sql: str, params: Any = ()) -> None:
             self.rows = reader.fetch(sql, params)
 
-        def fetchall(self) -> list[tuple]:
+        def fetchall(self) -> list[tuple[Any, ...]]:
             return self.rows
 
     stored = select_alerts(_Cursor(), reader.target, None)

@@ -33,7 +33,7 @@ REFRESH_SECONDS = 30.0
 class Reader(Protocol):
     target: Target
 
-    def fetch(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
+    def fetch(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """All rows of a read-only query (placeholders as bizstats.db.placeholder says)."""
 
 
@@ -50,6 +50,7 @@ class DuckDBSnapshotReader:
     def _connection(self) -> duckdb.DuckDBPyConnection:
         now = time.monotonic()
         with self._lock:
+            path: Path | None
             if self._con is None or now - self._checked > REFRESH_SECONDS:
                 path = ensure_snapshot(self.target)
                 self._checked = now
@@ -65,7 +66,7 @@ class DuckDBSnapshotReader:
                 self._path, self._con = path, con
             return self._con
 
-    def fetch(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
+    def fetch(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         cur = self._connection().cursor()
         try:
             return cur.execute(sql, list(params)).fetchall()
@@ -91,12 +92,12 @@ class MySQLReader:
             self._local.con = con
         return con
 
-    def _run(self, sql: str, params: Sequence[Any]) -> list[tuple]:
+    def _run(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
         with self._connection().cursor() as cur:
             cur.execute(sql, tuple(params))
             return list(cur.fetchall())
 
-    def fetch(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
+    def fetch(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         try:
             return self._run(sql, params)
         except pymysql.err.MySQLError as exc:

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import orjson
 import redis
@@ -40,6 +40,7 @@ _START = "first local day (UTC+8), YYYY-MM-DD; default: 30 days before end"
 _END = "last local day, YYYY-MM-DD; default: yesterday"
 _CHOICE = "comma list of values, `*` for every one; default `all` (the rollup row)"
 _METRICS = "comma list of metric columns (GET /api/metrics); default: every one"
+T = TypeVar("T")  # what a route's work returns
 ID_SECONDS = 5.0  # how long the API trusts the warehouse id it read (a warehouse made anew)
 
 
@@ -107,7 +108,7 @@ def query_router(target: Target, access: ReadAccess, realtime: CounterReader) ->
 
     reads = [Depends(access)]
 
-    def answer(request: Request, work: Callable[[], Any]) -> Any:
+    def answer(request: Request, work: Callable[[], T]) -> T:
         try:
             return work()
         except BadRequest as exc:
