@@ -653,7 +653,7 @@ def _check_options(args: argparse.Namespace) -> None:
         from bizstats.build import check_options
 
         check_options(args.date, start, end, args.full_refresh, args.select)
-    elif args.command == "export" and start > end:
+    elif args.command == "export" and args.start > args.end:
         raise BizstatsError(f"--start {start} is after --end {end}")
 
 

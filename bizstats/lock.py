@@ -33,6 +33,7 @@ from bizstats.db import (
     describe,
     mysql_connect,
     qualified,
+    single_row,
 )
 from bizstats.errors import BizstatsError
 from bizstats.undo_log import recover
@@ -197,7 +198,7 @@ def _mysql_lock(target: Target, what: str) -> Iterator[None]:
     try:
         with con.cursor() as cur:
             cur.execute("select get_lock(%s, %s)", (name, wait_seconds()))
-            (got,) = cur.fetchone()
+            (got,) = single_row(cur)
             if got != 1:
                 holder = _settled(lambda: _mysql_holder(con, target, name))
                 raise _busy(target, what, holder, wait_seconds())

@@ -41,7 +41,7 @@ class Slot(NamedTuple):
     """How to take one contract column from a CSV row."""
 
     name: str
-    index: int  # position in the row; -1 when the file lacks the (nullable) column
+    position: int  # in the row; -1 when the file lacks the (nullable) column
     nullable: bool
     trim: bool  # an id: surrounding whitespace removed (the contract's one identity per id)
     max_chars: int  # a string column's length; 0 for the other kinds, which use `check`
@@ -126,7 +126,7 @@ def row_values(layout: Layout, row_checks: list[Check], fields: list[str]) -> li
         raise BadRow(None, f"{len(fields)} fields where the header has {len(layout.header)}")
     values: list[str | None] = []
     for slot, column, check in zip(layout.slots, layout.table.columns, row_checks, strict=True):
-        value = normalized(column, fields[slot.index] if slot.index >= 0 else None)
+        value = normalized(column, fields[slot.position] if slot.position >= 0 else None)
         if value is None:
             if not slot.nullable:
                 raise BadRow(slot.name, "required value is missing")

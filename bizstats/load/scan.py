@@ -19,6 +19,7 @@ from typing import Any
 
 import duckdb
 
+from bizstats.db import single_row
 from bizstats.errors import BizstatsError
 from bizstats.load.checks import TEXT_MAX_BYTES, BadRow, Layout, checks, raw_values, row_values
 from bizstats.load.lines import Lines, read_record, record_starts
@@ -116,7 +117,7 @@ def scan(
     sorter = _Sorter(con, layout, loaded_at, refuse, scrub)
     if positions or _any(con, suspects):
         starts = sorted(record_starts(layout.path, positions).values())
-        (read_rows,) = con.execute(f"select count(*) from {ROWS}").fetchone()
+        (read_rows,) = single_row(con.execute(f"select count(*) from {ROWS}"))
         lines = Lines(layout.path, facts, read_rows, [line for _, line in starts], len(layout.header))
         for position, line, raw in heapq.merge(
             _suspects(con, suspects, lines), _unreadable(layout.path, starts, lines)
@@ -134,7 +135,7 @@ def scan(
 
 
 def _any(con: duckdb.DuckDBPyConnection, query: str) -> bool:
-    return con.execute(f"select exists ({query})").fetchone()[0]
+    return bool(single_row(con.execute(f"select exists ({query})"))[0])
 
 
 def _unreadable(

@@ -87,7 +87,7 @@ def values(layout: Layout) -> str:
 def last_characters(layout: Layout) -> str:
     """The code point of the last character of each used raw field c<n>, as e<n> (what
     `values` looks at: computed once)."""
-    used = sorted({slot.index for slot in layout.slots if slot.index >= 0})
+    used = sorted({slot.position for slot in layout.slots if slot.position >= 0})
     return ", ".join(f"ord(c{n}[-1]) as e{n}" for n in used) or "0 as e"
 
 
@@ -98,11 +98,11 @@ def with_values(path: str, layout: Layout, rejects: str | None) -> str:
 
 
 def _value(slot: Slot) -> str:
-    if slot.index < 0:
+    if slot.position < 0:
         return "cast(null as varchar)"
-    raw = f"c{slot.index}"
+    raw = f"c{slot.position}"
     trimmed = f"trim({raw}, {literal(_WHITESPACE)})"  # slow: only for values that may need it
-    padded = _may_be_padded(raw, f"e{slot.index}")
+    padded = _may_be_padded(raw, f"e{slot.position}")
     if slot.trim:
         return f"case when {padded} then nullif({trimmed}, '') else {raw} end"
     return f"case when {padded} then (case when {trimmed} = '' then null else {raw} end) else {raw} end"
@@ -150,7 +150,7 @@ def surely_good(layout: Layout, loaded_at: datetime) -> str:
     conditions = []
     for i, slot in enumerate(layout.slots):
         v = f"v{i}"
-        if slot.index < 0:
+        if slot.position < 0:
             continue  # a column the file lacks is NULL, and nullable
         fine = f"{v} is not null and {_fine(slot, v, window)}"
         if slot.nullable:
@@ -166,7 +166,7 @@ def may_hold_personal_data(layout: Layout, scrub: Scrubber) -> str:
     flags = []
     for i, (slot, column) in enumerate(zip(layout.slots, layout.table.columns, strict=True)):
         rule = column_rule(column)
-        if slot.index < 0 or rule is None or (column.name == "user_id" and scrub.hashes_user_ids):
+        if slot.position < 0 or rule is None or (column.name == "user_id" and scrub.hashes_user_ids):
             continue  # a user_id hashed whole (`pseudonymized`) keeps no number
         flags.append(f"coalesce({sql_may_hold_number(f'v{i}', rule, literal)}, false)")
     return " or ".join(flags) or "false"
@@ -178,6 +178,6 @@ def pseudonymized(rows: str, layout: Layout, scrub: Scrubber) -> str:
     key = scrub.pseudonym_key
     for i, (slot, column) in enumerate(zip(layout.slots, layout.table.columns, strict=True)):
         hashed = column_rule(column) == PSEUDONYM and column.name == "user_id"
-        if key is not None and slot.index >= 0 and hashed:
+        if key is not None and slot.position >= 0 and hashed:
             return f"select * replace ({sql_user_id_hash(f'v{i}', key, literal)} as v{i}) from ({rows})"
     return rows

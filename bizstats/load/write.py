@@ -20,7 +20,7 @@ import pymysql
 
 from bizstats.config import Target
 from bizstats.contract import LOADED_AT, RawTable
-from bizstats.db import _column_type, describe, qualified, quote
+from bizstats.db import _column_type, describe, qualified, quote, single_row
 from bizstats.errors import BizstatsError
 from bizstats.load.ledger import QUARANTINE_COLUMNS, REJECTED_TABLE
 from bizstats.load.scan import POSITION, Scan
@@ -64,29 +64,29 @@ class DuckDBWriter:
             f"cast(v{i} as {_column_type(self.target, c)})" for i, c in enumerate(self.table.columns)
         )
         before = self._last_id()
-        (loaded,) = self.con.execute(
+        (loaded,) = single_row(self.con.execute(
             f"insert into {self.raw} ({names}, {LOADED_AT}) select {casts}, ? from ({scan.rows})"
             + (f" order by {POSITION}" if scan.ordered else ""),
             [loaded_at],
-        ).fetchone()
+        ))
         return loaded, self._duplicates(before)
 
     def _last_id(self) -> int:
         if self.table.name != "event_logs":
             return 0
-        return self.con.execute(f"select coalesce(max(id), 0) from {self.raw}").fetchone()[0]
+        return int(single_row(self.con.execute(f"select coalesce(max(id), 0) from {self.raw}"))[0])
 
     def _duplicates(self, before: int) -> int:
         """Rows appended after id `before` whose event_id repeats one of them or a stored one."""
         if self.table.name != "event_logs":
             return 0
-        (duplicates,) = self.con.execute(
+        (duplicates,) = single_row(self.con.execute(
             f"select (select count(*) - count(distinct event_id) from {self.raw} where id > $1)"
             f" + (select count(distinct event_id) from {self.raw} where id > $1 and event_id in"
             f" (select event_id from {self.raw} where id <= $1))",
             [before],
-        ).fetchone()
-        return duplicates
+        ))
+        return int(duplicates)
 
 
 class MySQLWriter:
@@ -133,19 +133,19 @@ class MySQLWriter:
         """Whether an event_id of the file repeats within it or is already stored (checked
         through a temporary table of the file's event_ids)."""
         key = f"v{self.table.column_names.index('event_id')}"
-        (repeats,) = self.scanner.execute(
+        (repeats,) = single_row(self.scanner.execute(
             f"select count(*) - count(distinct {key}) from ({scan.rows})"
-        ).fetchone()
+        ))
         if repeats:
             return True
         cur.execute(f"select exists (select 1 from {self.raw})")
         if not cur.fetchone()[0]:
             return False
         keys_tsv = self.tsv.with_name("event_ids.tsv")
-        (rows,) = self.scanner.execute(
+        (rows,) = single_row(self.scanner.execute(
             f"copy (select {key} from ({scan.rows})) to {literal(str(keys_tsv))} "
             "(format csv, delimiter '\t', quote '', escape '', header false)"
-        ).fetchone()  # an event_id holds no tab, newline or backslash escape: it is an id
+        ))  # an event_id holds no tab, newline or backslash escape: it is an id
         keys = qualified(self.target, self.target.raw_schema, _MYSQL_KEYS)
         cur.execute(f"drop temporary table if exists {keys}")
         cur.execute(
@@ -194,11 +194,11 @@ class MySQLWriter:
                     value = f"replace({value}, chr({code}), {literal(escaped)})"
             fields.append(f"coalesce({value}, '\\N')")
         order = f" order by {POSITION}" if scan.ordered else ""
-        (rows,) = self.scanner.execute(
+        (rows,) = single_row(self.scanner.execute(
             f"copy (select {', '.join(fields)} from ({scan.rows}){order}) to {literal(str(self.tsv))} "
             "(format csv, delimiter '\t', quote '', escape '', header false)"
-        ).fetchone()
-        return rows
+        ))
+        return int(rows)
 
     def _load_data(
         self, cur: Any, table: str, columns: Sequence[str], tsv: Path, rows: int, loaded_at: datetime | None

@@ -23,7 +23,7 @@ from pathlib import Path
 import duckdb
 
 from bizstats.config import Target
-from bizstats.db import database_error
+from bizstats.db import database_error, single_row
 from bizstats.errors import BizstatsError
 from bizstats.lock import warehouse_lock
 
@@ -62,7 +62,7 @@ def publish(target: Target) -> Path:
     try:
         if Path(f"{source}.wal").exists():
             # a writer that did not close cleanly: copy through DuckDB, which replays the WAL
-            (alias,) = con.execute("select current_database()").fetchone()
+            (alias,) = single_row(con.execute("select current_database()"))
             con.execute(f"attach '{partial}' as snapshot_copy")
             con.execute(f'copy from database "{alias}" to snapshot_copy')
             con.execute("detach snapshot_copy")

@@ -17,7 +17,7 @@ import contextlib
 import logging
 import queue
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, InvalidStateError
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -63,9 +63,9 @@ class Store(Protocol):
     def close(self) -> None: ...
 
 
-def _answer(done: Future[list[Outcome]], result: list[Outcome]) -> None:
+def _answer(done: Future[list[Outcome]], result: Sequence[Outcome]) -> None:
     with contextlib.suppress(InvalidStateError):  # the request was cancelled meanwhile
-        done.set_result(result)
+        done.set_result(list(result))
 
 
 def _fail(done: Future[list[Outcome]], exc: BaseException) -> None:

@@ -191,8 +191,8 @@ async def _report(collector: Collector, request: Request, key: str | None, batch
     metrics.duplicates.inc(len(repeated))
     metrics.rejected.labels("quarantined").inc(len(held))
     refused_here = len(rows) - len(fresh) - len(repeated) - len(held)
-    for outcome, ids in (("stored", fresh), ("duplicate", repeated), ("quarantined", held)):
-        collector.count(outcome, len(ids))
+    for kind, ids in (("stored", fresh), ("duplicate", repeated), ("quarantined", held)):
+        collector.count(kind, len(ids))
     collector.count("database_refused", refused_here)
     answer: dict[str, Any] = {
         "stored": len(fresh), "new": fresh, "duplicates": repeated,
