@@ -20,6 +20,7 @@ demo: $(BIN)/.installed
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check bizstats tests_py flows benchmarks
+	$(BIN)/mypy  # strict on bizstats/ ([tool.mypy] in pyproject.toml)
 	$(BIN)/lint-imports
 	$(BIN)/sqlfluff lint models macros tests
 
