@@ -37,7 +37,7 @@ from bizstats.load.collected.ingest import ingest_spool
 from bizstats.lock import warehouse_lock
 from bizstats.project_vars import project_vars
 from bizstats.publish import invalidate_days
-from bizstats.quarantine import late_data_alerts
+from bizstats.load.quarantine import late_data_alerts
 from bizstats.registry import MARTS, RESERVED, Registry, check_columns, load_registry
 from bizstats.registry_docs import sync_semantic_yml
 
@@ -182,7 +182,7 @@ def plan_build(
     Late data far back never stretches a plan: after the first build, pending days more than
     the late-data horizon (BIZSTATS_LATE_DATA_DAYS) before the requested start are left
     pending (`deferred`) and alerted with the backfill to run (as are new quarantined
-    events: bizstats.quarantine.late_data_alerts); a range asked to start at or before them
+    events: bizstats.load.quarantine.late_data_alerts); a range asked to start at or before them
     builds them.
 
     A registry change (registry_change: a metric or dimension added, changed or removed since
@@ -205,16 +205,19 @@ def plan_build(
         raise BizstatsError(f"--start {start} is after --end {end}")
     requested_start, requested_end = start, end
     ensure_raw_tables(target)
-    newest = changes.scan_new_rows(target, settings.utc_offset_hours, (first_day, last_day))
-    change, state = registry_change(target, load_registry())
-    if full_refresh or change:
-        firsts = [changes.first_data_day(target, settings.utc_offset_hours, first_day)]
-        if change:  # and every day stored: each gets the new columns' values
-            firsts.append(changes.first_built_day(target))
-        first = min((max(d, first_day) for d in firsts if d is not None), default=None)
-        if first is not None and first < start:
-            start = first
-    last_built = changes.last_built_day(target)
+    with changes.open_state(target) as built:  # the plan's one connection
+        newest = changes.scan_new_rows(built, settings.utc_offset_hours, (first_day, last_day))
+        change, state = registry_change(built, load_registry())
+        firsts: list[date | None] = []
+        if full_refresh or change:
+            firsts.append(changes.first_data_day(built, settings.utc_offset_hours, first_day))
+            if change:  # and every day stored: each gets the new columns' values
+                firsts.append(changes.first_built_day(built))
+        last_built = changes.last_built_day(built)
+        pending_stored = changes.pending_days(built)
+    earliest = min((max(d, first_day) for d in firsts if d is not None), default=None)
+    if earliest is not None and earliest < start:
+        start = earliest
     if last_built is not None:
         # a day built by an older version outside the window is neither carried nor a gap
         last_built = min(max(last_built, first_day - timedelta(days=1)), last_day)
@@ -222,7 +225,7 @@ def plan_build(
         end = last_built
     if last_built is not None and last_built + timedelta(days=1) < start:
         start = last_built + timedelta(days=1)  # no gap after the days built so far
-    pending = tuple(d for d in changes.pending_days(target) if first_day <= d <= end)
+    pending = tuple(d for d in pending_stored if first_day <= d <= end)
     horizon = requested_start - timedelta(days=late_data_days())
     # (a day the plan covers anyway, e.g. after the last day built, is never left behind)
     deferred: tuple[date, ...] = ()
@@ -264,7 +267,9 @@ def registry_state(registry: Registry) -> RegistryState:
     }
 
 
-def registry_change(target: Target, registry: Registry) -> tuple[RegistryChange | None, RegistryState | None]:
+def registry_change(
+    built: changes.BuildState, registry: Registry
+) -> tuple[RegistryChange | None, RegistryState | None]:
     """(how `registry` differs from the one the marts were last fully built with, or None;
     the state to record once this build succeeded, or None when the recorded one is current).
 
@@ -274,15 +279,15 @@ def registry_change(target: Target, registry: Registry) -> tuple[RegistryChange 
     recorded by the next successful build. Nothing built yet: no change (a first build covers
     every day with data anyway)."""
     current = registry_state(registry)
-    built = changes.built_registry(target)
-    if built is None:
-        return _columns_change(target, registry), current
-    if built == current:
+    recorded = changes.built_registry(built)
+    if recorded is None:
+        return _columns_change(built, registry), current
+    if recorded == current:
         return None, None
 
     def names(entry: str) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
         now = {name: print_ for (kind, name), print_ in current.items() if kind == entry}
-        before = {name: print_ for (kind, name), print_ in built.items() if kind == entry}
+        before = {name: print_ for (kind, name), print_ in recorded.items() if kind == entry}
         return (
             tuple(sorted(name for name in now if name not in before)),
             tuple(sorted(name for name in now if name in before and now[name] != before[name])),
@@ -293,10 +298,10 @@ def registry_change(target: Target, registry: Registry) -> tuple[RegistryChange 
     return (change or None), current
 
 
-def _columns_change(target: Target, registry: Registry) -> RegistryChange | None:
+def _columns_change(built: changes.BuildState, registry: Registry) -> RegistryChange | None:
     """A warehouse without a recorded registry: the metrics whose columns its marts lack or
     hold beyond the registry's (None when they match, or nothing is built yet)."""
-    if changes.last_built_day(target) is None:
+    if changes.last_built_day(built) is None:
         return None
     expected = {mart: [metric.name for metric in registry.mart_metrics(mart)] for mart in MARTS}
     expected[CUMULATIVE_MART] = [
@@ -305,7 +310,7 @@ def _columns_change(target: Target, registry: Registry) -> RegistryChange | None
         if metric.cumulative
         for column in (metric.name, metric.name + MOVEMENT_SUFFIX)
     ]
-    stored = changes.table_columns(target, expected)
+    stored = changes.table_columns(built, expected)
 
     def metric_of(mart: str, column: str) -> str:
         return column.removesuffix(MOVEMENT_SUFFIX) if mart == CUMULATIVE_MART else column
@@ -456,18 +461,19 @@ def _build(
     except BaseException as exc:  # dbt's error, or Ctrl-C: put the marts back first
         detail = _put_back(target)
         # best effort: with the connection lost, dbt's error is the one to report
-        with contextlib.suppress(BizstatsError):
-            changes.log_build(target, started_at, plan.start, plan.end, select, "failed")
+        with contextlib.suppress(BizstatsError), changes.open_state(target) as built:
+            changes.log_build(built, started_at, plan.start, plan.end, select, "failed")
         if isinstance(exc, BizstatsError):
             raise BizstatsError(f"{exc}; {detail}") from exc
         raise
     dbt_seconds = time.perf_counter() - dbt_started
     undo_log.commit(target, build_id)
-    changes.log_build(target, started_at, plan.start, plan.end, select, "success")
-    if not select:
-        changes.clear_pending(target, plan.pending)
-        if plan.registry_state is not None:  # every mart now holds this registry's columns
-            changes.record_registry(target, plan.registry_state)
+    with changes.open_state(target) as built:  # what the build records: one connection
+        changes.log_build(built, started_at, plan.start, plan.end, select, "success")
+        if not select:
+            changes.clear_pending(built, plan.pending)
+            if plan.registry_state is not None:  # every mart now holds this registry's columns
+                changes.record_registry(built, plan.registry_state)
     warnings += outcome.warnings
     # the query API: new numbers readable (DuckDB snapshot), cached answers of the days dropped
     invalidated = invalidate_days(target, plan.start, plan.end)

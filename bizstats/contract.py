@@ -1,4 +1,4 @@
-"""The raw input contract (docs/sources.md) as data: tables, columns, keys, time columns."""
+"""The raw input contract (models/docs/sources.md) as data: tables, columns, keys."""
 
 from __future__ import annotations
 
@@ -24,9 +24,8 @@ class RawTable:
     name: str
     columns: tuple[Column, ...]
     key: str  # the business key: event_id or the table's primary key
-    # datetimes that put one of the row's published numbers on a local day (a late row
-    # changes those days); registration, submission and order-creation times put none
-    time_columns: tuple[str, ...]
+    # (the datetimes that put a row's numbers on a local day: the dbt var fact_time_columns,
+    # bizstats.project_vars)
     indexes: tuple[str, ...] = ()  # extra single-column indexes (MySQL)
 
     @property
@@ -70,7 +69,6 @@ TABLES: dict[str, RawTable] = {
                 _dt("created_at"),
             ),
             key="event_id",
-            time_columns=("event_time",),
             indexes=("event_type", "user_id", "created_at", "session_id", "event_time"),
         ),
         RawTable(
@@ -82,7 +80,6 @@ TABLES: dict[str, RawTable] = {
                 _s("device_type", 20),
             ),
             key="user_id",
-            time_columns=(),
             indexes=("registered_at",),
         ),
         RawTable(
@@ -96,7 +93,6 @@ TABLES: dict[str, RawTable] = {
                 _dt("approved_at"),
             ),
             key="auth_id",
-            time_columns=("approved_at",),
             indexes=("user_id", "submitted_at"),
         ),
         RawTable(
@@ -110,7 +106,6 @@ TABLES: dict[str, RawTable] = {
                 _dt("unbound_at"),
             ),
             key="bind_id",
-            time_columns=("bound_at",),
             indexes=("user_id",),
         ),
         RawTable(
@@ -127,7 +122,6 @@ TABLES: dict[str, RawTable] = {
                 _dt("effective_at"),
             ),
             key="member_order_id",
-            time_columns=("effective_at", "paid_at"),
             indexes=("user_id", "created_at"),
         ),
         RawTable(
@@ -141,7 +135,6 @@ TABLES: dict[str, RawTable] = {
                 _dt("created_at"),
             ),
             key="order_id",
-            time_columns=("created_at",),
             indexes=("user_id",),
         ),
         RawTable(
@@ -156,7 +149,6 @@ TABLES: dict[str, RawTable] = {
                 _dt("deducted_at"),
             ),
             key="deduction_id",
-            time_columns=("deducted_at",),
             indexes=("user_id",),
         ),
         RawTable(
@@ -169,7 +161,6 @@ TABLES: dict[str, RawTable] = {
                 _dt("refunded_at"),
             ),
             key="refund_id",
-            time_columns=("refunded_at",),
             indexes=("deduction_id",),
         ),
     )

@@ -14,6 +14,7 @@ from pymysql.constants import CLIENT
 from bizstats.config import MySQLSettings, Target
 from bizstats.contract import LOADED_AT, ROW_ID, TABLES, Column, RawTable
 from bizstats.errors import BizstatsError
+from bizstats.project_vars import project_vars
 
 # Everything the two drivers raise: `connect` turns these into BizstatsError.
 DB_ERRORS = (duckdb.Error, pymysql.err.MySQLError)
@@ -253,7 +254,8 @@ def create_table_sql(target: Target, table: RawTable) -> list[str]:
     else:
         keys.append(f"key idx_{table.key} (`{table.key}`)")
     keys += [f"key idx_{c} (`{c}`)" for c in table.indexes]
-    keys += [f"key idx_{c} (`{c}`)" for c in table.time_columns if c not in table.indexes]
+    fact_times = project_vars().fact_time_columns[table.name]
+    keys += [f"key idx_{c} (`{c}`)" for c in fact_times if c not in table.indexes]
     return [
         f"create table if not exists {raw_table} ({', '.join(cols + keys)}) "
         "engine=InnoDB default charset=utf8mb4 collate=utf8mb4_bin"

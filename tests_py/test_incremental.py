@@ -144,3 +144,36 @@ def test_full_refresh_rebuilds_from_the_first_day(duckdb_target, tmp_path):
     assert len(w.daily_table("2024-03-01", "2024-03-20")) == 11 * 30
     assert w.daily("2024-03-12")["total_deduction"] == Decimal("37.89")
     assert w.daily("2024-03-20")["total_deduction"] == Decimal("37.89")
+
+
+def test_a_build_opens_one_connection_for_its_plan_and_one_for_its_record(wh, monkeypatch):
+    """The build state (bizstats.changes) is read for the plan over one connection (the scan
+    of new rows, the registry, the days built, the pending days) and written after dbt over
+    one more (the build's log, the pending days cleared, the registry recorded); the only
+    other is the quarantine alert's watermark (bizstats.load.quarantine). A first build and a
+    nightly after late rows alike."""
+    import inspect
+
+    from bizstats import changes
+
+    opened: list[str] = []
+    connect = changes.connect
+
+    def counted(target, *args, **kwargs):
+        # who asked: the first caller outside changes.py and contextlib
+        caller = next(
+            frame.function for frame in inspect.stack()[1:]
+            if not frame.filename.endswith(("changes.py", "contextlib.py"))
+        )
+        opened.append(caller)
+        return connect(target, *args, **kwargs)
+
+    monkeypatch.setattr(changes, "connect", counted)
+    wh.load(event_logs=TRAFFIC_EVENTS, **BUSINESS)
+    wh.build(day="2024-03-12")
+    assert opened == ["plan_build", "new_batch", "_build"]
+    opened.clear()
+    wh.load(event_logs=LATE_EVENTS, deductions=LATE_DEDUCTIONS)
+    result = wh.build(day="2024-03-12")
+    assert (result.start, result.end) == (date(2024, 3, 5), date(2024, 3, 12))
+    assert opened == ["plan_build", "new_batch", "_build"]
