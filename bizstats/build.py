@@ -34,10 +34,10 @@ from bizstats.db import ensure_raw_tables
 from bizstats.dbt_runner import run_dbt
 from bizstats.errors import BizstatsError
 from bizstats.load.collected.ingest import ingest_spool
+from bizstats.load.quarantine import late_data_alerts
 from bizstats.lock import warehouse_lock
 from bizstats.project_vars import project_vars
 from bizstats.publish import invalidate_days
-from bizstats.quarantine import late_data_alerts
 from bizstats.registry import MARTS, RESERVED, Registry, check_columns, load_registry
 from bizstats.registry_docs import sync_semantic_yml
 
@@ -182,7 +182,7 @@ def plan_build(
     Late data far back never stretches a plan: after the first build, pending days more than
     the late-data horizon (BIZSTATS_LATE_DATA_DAYS) before the requested start are left
     pending (`deferred`) and alerted with the backfill to run (as are new quarantined
-    events: bizstats.quarantine.late_data_alerts); a range asked to start at or before them
+    events: bizstats.load.quarantine.late_data_alerts); a range asked to start at or before them
     builds them.
 
     A registry change (registry_change: a metric or dimension added, changed or removed since

@@ -488,8 +488,8 @@ def _cmd_collect(args: argparse.Namespace) -> int:
 
 
 def _cmd_quarantine(args: argparse.Namespace) -> int:
+    from bizstats.load.quarantine import Selection
     from bizstats.ops import quarantine
-    from bizstats.quarantine import Selection
 
     target = Target(args.target)
     selection = Selection(tuple(args.ids), args.before, args.every)

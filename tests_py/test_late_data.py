@@ -20,7 +20,7 @@ from bizstats.build import plan_build, yesterday_local
 from bizstats.changes import local_date
 from bizstats.cli import main
 from bizstats.client import uuid7
-from bizstats.quarantine import Selection, list_quarantined
+from bizstats.load.quarantine import Selection, list_quarantined
 from tests_py.support.collector import COLLECT_ENV, ORIGIN, SITE_KEY, live_app, signed_headers
 
 HORIZON_DAYS = 5

@@ -8,9 +8,9 @@ import contextlib
 
 from bizstats.config import Target
 from bizstats.load.collected.ingest import ingest_spool
+from bizstats.load.quarantine import Admitted, QuarantinedEvent, Selection, admit, drop, list_quarantined
 from bizstats.lock import warehouse_lock
 from bizstats.project_vars import project_vars
-from bizstats.quarantine import Admitted, QuarantinedEvent, Selection, admit, drop, list_quarantined
 
 
 def list_quarantine(target: Target, selection: Selection) -> list[QuarantinedEvent]:
@@ -21,7 +21,7 @@ def list_quarantine(target: Target, selection: Selection) -> list[QuarantinedEve
 
 def admit_quarantine(target: Target, selection: Selection) -> Admitted:
     """`bizstats quarantine admit`: the selected events into event_logs (see
-    bizstats.quarantine.admit), under the warehouse lock on DuckDB."""
+    bizstats.load.quarantine.admit), under the warehouse lock on DuckDB."""
     ingest_spool(target)
     duckdb = target.name == "duckdb"
     with warehouse_lock(target, "admit quarantined events") if duckdb else contextlib.nullcontext():

@@ -23,10 +23,10 @@ from typing import Any
 
 import orjson
 
-from bizstats import quarantine
 from bizstats.config import Target
 from bizstats.contract import LOADED_AT
 from bizstats.db import connect, create_table, ensure_raw_tables, qualified
+from bizstats.load import quarantine
 from bizstats.load.collected.spool import COLUMNS, open_spool, spool_path
 from bizstats.load.collected.tally import COLUMNS as TALLY_COLUMNS
 from bizstats.load.collected.tally import TABLE as TALLY_TABLE

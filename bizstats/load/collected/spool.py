@@ -9,7 +9,7 @@ serializes their commits).
 
 Every delivery is spooled, a repeated event_id marked as a duplicate: on DuckDB the raw table
 keeps every delivery and staging de-duplicates, so the duplicate-rate check sees the repeats.
-A quarantined delivery (bizstats.quarantine) is spooled with its reason (column
+A quarantined delivery (bizstats.load.quarantine) is spooled with its reason (column
 `quarantine`) and ingested into `_quarantined_events` instead, once per event_id.
 
 The spool holds events as they were sent (user ids, IP addresses): it is created 0600 in a

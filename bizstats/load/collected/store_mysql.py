@@ -15,7 +15,7 @@ fails whole and the ids already stored are looked up and left out; that insert s
 the loader's ON DUPLICATE KEY clause (earliest created_at wins) in case a `bizstats load`
 stores the same id meanwhile. Each commit adds a row to the load ledger
 (rows delivered, duplicates, the same `_loaded_at`), which the duplicate-rate check reads.
-Quarantined rows (bizstats.quarantine) go to `_quarantined_events` in the same transaction.
+Quarantined rows (bizstats.load.quarantine) go to `_quarantined_events` in the same transaction.
 
 A row the server refuses (a constraint such as extra_data's JSON check, a value too long or
 out of range: ROW_ERRORS) rolls the transaction back and raises RowRefused, with a reason
@@ -33,11 +33,11 @@ from typing import Any
 import pymysql
 from pymysql.converters import escape_item, escape_string
 
-from bizstats import quarantine
 from bizstats.config import MySQLSettings, Target
 from bizstats.contract import LOADED_AT, TABLES
 from bizstats.db import ensure_raw_tables, mysql_connect, qualified
 from bizstats.errors import BizstatsError
+from bizstats.load import quarantine
 from bizstats.load.collected.group_commit import QUARANTINE, Row, RowRefused, StoreUnavailable
 from bizstats.load.ledger import COMMITTED, ensure_side_tables, record_statement
 from bizstats.load.write import keep_earliest

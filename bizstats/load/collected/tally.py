@@ -5,7 +5,7 @@ monitor_results.sql).
 Every event a request carried ends in exactly one outcome, so the events received on a day
 are the sum of its outcomes. Delivered (counted for the rate): `stored` (new), `duplicate`
 (its event_id was already stored: the event is there, a retry is not a failure) and
-`quarantined` (kept in the quarantine table, bizstats.quarantine). Refused (counted against
+`quarantined` (kept in the quarantine table, bizstats.load.quarantine). Refused (counted against
 it): `invalid_event` (the event broke the contract), `database_refused` (a constraint),
 and whole requests — `bad_body`, `unauthorized`, `body_too_large`, `too_many_events`,
 `rate_limited`, `store_unavailable` — as their events when they were read, else as one (a

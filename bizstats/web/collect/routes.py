@@ -6,7 +6,7 @@ Answers of a report request:
 - 200 `{"stored": n, "new": [ids], "duplicates": [ids], "rejected": [{"index", "reason"}]}`:
   the events listed in `new` and `duplicates` are committed (a duplicate was stored before);
   `"quarantined": [ids]` when browser events older than the late-data horizon were stored in
-  the quarantine table instead (bizstats.quarantine); an event the database itself refused
+  the quarantine table instead (bizstats.load.quarantine); an event the database itself refused
   (a constraint) is in `rejected`, the request's other events stored all the same;
 - 400 bad JSON or gzip, 401 credentials, 413 body or batch too large, 422 every event refused
   (the reasons in `rejected`), 429 rate limit (Retry-After), 503 the database is unavailable
@@ -29,8 +29,8 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from bizstats.load.collected.group_commit import QUARANTINE, Refused, StoreUnavailable
+from bizstats.load.quarantine import quarantine_reason
 from bizstats.privacy import SecretUnavailable
-from bizstats.quarantine import quarantine_reason
 from bizstats.web.collect.auth import SOURCE_HEADER, Unauthorized, authenticate, origin_allowed
 from bizstats.web.collect.body import BadBody, decode, read_body
 from bizstats.web.collect.enrich import client_ip
