@@ -177,3 +177,18 @@ def test_a_build_opens_one_connection_for_its_plan_and_one_for_its_record(wh, mo
     result = wh.build(day="2024-03-12")
     assert (result.start, result.end) == (date(2024, 3, 5), date(2024, 3, 12))
     assert opened == ["plan_build", "new_batch", "_build"]
+
+
+def test_the_fact_time_columns_are_one_var_of_raw_datetime_columns():
+    """Which raw datetimes make a day pending is the dbt var fact_time_columns, read by the
+    planner (and by the Jinja first_data_day); a table not listed has none; a wrong entry is
+    one line naming it."""
+    from bizstats.project_vars import _fact_times, project_vars
+
+    fact_times = project_vars().fact_time_columns
+    assert fact_times["member_orders"] == ("effective_at", "paid_at")
+    assert (fact_times["users"], fact_times["refunds"]) == ((), ("refunded_at",))
+    with pytest.raises(ValueError, match=r"orders: \['order_id'\] are not datetime columns"):
+        _fact_times({"orders": ["order_id"]})
+    with pytest.raises(ValueError, match="'order' is not a raw table"):
+        _fact_times({"order": ["created_at"]})
