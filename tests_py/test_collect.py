@@ -282,8 +282,8 @@ def test_mysql_groups_mixing_new_stored_and_repeated_ids(mysql_target, monkeypat
     and new ids get exact answers, each id is stored once, the ledger counts the repeats."""
     from bizstats.db import connect, fetch_all
     from bizstats.load.collected import store_mysql
+    from bizstats.privacy import Scrubber
     from bizstats.web.collect.events import Received, to_row
-    from bizstats.web.collect.privacy import Scrubber
 
     monkeypatch.setattr(store_mysql, "_CHUNK", 2)  # statements of 2 rows: [b, a] [c, b] [d]
     now = datetime(2024, 3, 10, 3, 0, 0)
