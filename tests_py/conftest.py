@@ -25,6 +25,8 @@ from tests_py.support.services import (
 )
 from tests_py.support.warehouse import Warehouse
 
+pytest_plugins = ["tests_py.support.receivers"]  # its `smtp` and `http` fixtures, for every file
+
 
 def pytest_configure(config: pytest.Config) -> None:
     """Under pytest-xdist (`make test` runs two workers) each worker gets dbt target and log

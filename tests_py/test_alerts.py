@@ -29,7 +29,6 @@ from bizstats.alerts import (
 from bizstats.cli import main
 from bizstats.db import connect, ensure_raw_tables, fetch_all, qualified
 from bizstats.errors import BizstatsError
-from tests_py.support import receivers
 from tests_py.support.network import free_port
 from tests_py.support.receivers import Mailbox, Receiver
 
@@ -63,7 +62,6 @@ PV_BODY = [
 PV_SUBJECT = "[bizstats critical] outlier: 浏览量 PV on 2026-11-25 (channel=all, device_type=all)"
 
 
-smtp, http = receivers.smtp, receivers.http  # the receivers' fixtures
 
 
 @pytest.fixture

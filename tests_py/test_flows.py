@@ -27,12 +27,9 @@ import pytest
 from bizstats.config import Target
 from bizstats.db import ensure_raw_tables
 from bizstats.ops.job_runs import list_runs
-from tests_py.support import receivers
 from tests_py.support.receivers import Mailbox, Receiver, alert_config
 from tests_py.support.sample_data import view
 from tests_py.support.warehouse import Warehouse
-
-smtp, http = receivers.smtp, receivers.http  # the receivers' fixtures
 
 FIRST, QUIET, DROP = date(2024, 3, 4), date(2024, 3, 17), date(2024, 3, 18)
 BIZSTATS = str(Path(sys.executable).parent / "bizstats")

@@ -21,7 +21,6 @@ from tests_py.support.sample_data import BUSINESS, TRAFFIC_EVENTS
 from tests_py.support.services import require_chromium
 from tests_py.support.warehouse import Warehouse
 
-smtp, http = receivers.smtp, receivers.http  # the receivers' fixtures
 DAY = date(2024, 3, 11)  # previous day 03-10, same day last week 03-04 (built, all zeros)
 CSV = """metric,指标,name,value,previous_day,change_vs_previous_day,same_day_last_week,change_vs_last_week
 pv,页面访问量,Page views,1,7,-85.7%,0,—

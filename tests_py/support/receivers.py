@@ -1,6 +1,6 @@
 """Real local receivers for what bizstats sends: an SMTP server (aiosmtpd) keeping every
-message, and an HTTP server recording every JSON POST. Import the fixtures into a test
-module (`from tests_py.support.receivers import http, smtp`)."""
+message, and an HTTP server recording every JSON POST: the fixtures `smtp` and `http`, which
+conftest.py makes every test file's."""
 
 from __future__ import annotations
 
