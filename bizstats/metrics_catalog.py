@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from dataclasses import asdict, dataclass, replace
 from decimal import Decimal
 from pathlib import Path
@@ -24,6 +25,7 @@ from bizstats.errors import BizstatsError
 from bizstats.registry import FORMATS, MARTS, MetricSpec, Registry, load_registry
 
 MANIFEST = "manifest.json"
+MANIFEST_SETTLE_SECONDS = 5.0  # how long a first read waits for a manifest dbt is writing
 DOCS_PREFIX = "metric_"  # the docs block of metric <name> is metric_<name>
 __all__ = ["FORMATS", "MARTS", "Catalog", "CatalogSource", "Metric", "catalog_of", "manifest_path"]
 
@@ -158,8 +160,27 @@ class CatalogSource:
                 self._parse()
             version = f"{_stamp(self._path)}/{_stamp(project_dir() / 'dbt_project.yml')}"
             if self._catalog is None or self._catalog.version != version:
-                self._catalog = read_catalog(self._path)
+                self._catalog = self._read_settled()
             return self._catalog
+
+    def _read_settled(self) -> Catalog:
+        """The catalogue of the manifest as a dbt run in another process leaves it: dbt
+        rewrites manifest.json in place, so a read while it writes sees a partial file. The
+        catalogue already held keeps being served meanwhile (read again at the next call);
+        without one, the read is tried again for up to MANIFEST_SETTLE_SECONDS."""
+        deadline = time.monotonic() + MANIFEST_SETTLE_SECONDS
+        while True:
+            try:
+                return read_catalog(self._path)
+            except json.JSONDecodeError as exc:
+                if self._catalog is not None:
+                    return self._catalog
+                if time.monotonic() > deadline:
+                    raise BizstatsError(
+                        f"dbt's manifest {self._path} is not valid JSON ({exc.msg}): is a dbt run "
+                        "writing it? Run `bizstats build` again if it stays so"
+                    ) from exc
+                time.sleep(0.05)
 
     def _parse(self) -> None:
         parse_project()

@@ -111,7 +111,7 @@ def test_the_dashboard_draws_its_card(added, tmp_path):
         page.wait_for_function("() => document.body.dataset.loaded", timeout=30000)
         card = page.locator('#kpis .card[data-metric="member_conversion"]')
         texts = (card.locator(".name").inner_text(), card.locator(".value").inner_text())
-        assert texts == ("Member conversion · Member conversion", "20.00%")
+        assert texts == ("Member conversion", "20.00%")  # a short name that is not an acronym: alone
         assert card.get_attribute("data-value") == "0.2000"
         assert card.get_attribute("title") == (
             "New members / UV, a fraction rounded half up to 4 places; 0 without visitors."
@@ -141,3 +141,30 @@ def test_a_value_reads_as_its_format_says(fmt, value, shown):
     from bizstats.metrics_catalog import display
 
     assert display(fmt, Decimal(value)) == shown
+
+
+def test_a_manifest_being_rewritten_keeps_the_catalogue_it_had(tmp_path, monkeypatch):
+    """dbt rewrites manifest.json in place: the API, reading it while a build writes it, keeps
+    the catalogue it holds, reads the new one once it is whole, and without one says what is
+    wrong in one line instead of a JSON error."""
+    import bizstats.metrics_catalog as catalog_module
+    from bizstats.errors import BizstatsError
+    from bizstats.metrics_catalog import CatalogSource, parse_project
+
+    whole = manifest_path()
+    if not whole.is_file():
+        parse_project()
+    path = tmp_path / "manifest.json"
+    path.write_bytes(whole.read_bytes())
+    source = CatalogSource(path)
+    held = source.get()
+    assert "pv" in {m.name for m in held.metrics("daily_stats")}
+    path.write_text('{"nodes": {"model.biz', encoding="utf-8")  # dbt midway through its write
+    assert source.get() is held
+    path.write_bytes(whole.read_bytes() + b" ")  # whole again (another size: a new version)
+    renewed = source.get()
+    assert renewed is not held and renewed.version != held.version
+    monkeypatch.setattr(catalog_module, "MANIFEST_SETTLE_SECONDS", 0.2)
+    path.write_text("", encoding="utf-8")
+    with pytest.raises(BizstatsError, match=r"^dbt.s manifest .* is not valid JSON .*a dbt run writing"):
+        CatalogSource(path).get()
