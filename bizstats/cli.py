@@ -166,7 +166,7 @@ def _collector_parser(sub: Any, with_target: Callable[[argparse.ArgumentParser],
         "events are committed to event_logs; on duckdb to the spool <db file>.spool, which "
         "`bizstats collect ingest` (and the build) moves into the warehouse. It says what it "
         "serves when it starts, logs one line per request and says when it stops. Settings: "
-        "BIZSTATS_COLLECT_* (README, Collecting events), BIZSTATS_REDIS_URL (real-time counters, "
+        "BIZSTATS_COLLECT_* (docs/collecting.md), BIZSTATS_REDIS_URL (real-time counters, "
         "query cache).",
     ))
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")

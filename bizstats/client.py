@@ -1,5 +1,5 @@
 """The back-end SDK: business services (real-name approvals, card binds, purchases, orders,
-deductions: design doc §4.2.2) send signed events to the collector.
+deductions: the business events) send signed events to the collector.
 
     from bizstats.client import Client
     client = Client("https://stats.example.com", source="orders", secret=os.environ["SECRET"])

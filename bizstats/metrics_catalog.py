@@ -1,4 +1,4 @@
-"""The metric catalogue (seed §11.3): the metrics of each mart with their labels (中文 and
+"""The metric catalogue (指标目录): the metrics of each mart with their labels (中文 and
 English), unit, format, kind and definition, as the query API serves them and the dashboard
 draws them.
 

@@ -1,4 +1,4 @@
-"""Personal data in raw rows (design doc §11.4): one rule for the collector and `bizstats load`.
+"""Personal data in raw rows (个人信息保护): one rule for the collector and `bizstats load`.
 
 Mainland mobile numbers (`1[3-9]` + 9 digits, maybe after `86`, `+86` or `0086`) and resident
 id numbers (18 digits, the last maybe `X`, or 15; grouped 6-8-4 / 6-6-3 or not) are found in
@@ -58,7 +58,7 @@ from bizstats.errors import BizstatsError
 
 TEXT, JSON_VALUE, PSEUDONYM = "text", "json", "pseudonym"  # column rules
 PEOPLE_IDS = ("user_id", "device_id", "session_id")  # ids of people and visitors
-# page_leave's fields (docs/sources.md): an event_id and a duration, kept exact
+# page_leave's fields (models/docs/sources.md): an event_id and a duration, kept exact
 EXTRA_KEPT = frozenset({"page_view_id", "duration_ms"})
 SECRET_TABLE = "_privacy_secret"  # MySQL: the warehouse's pseudonym secret
 SECRET_FILE_SUFFIX = ".pseudonym-key"  # DuckDB: beside the database file

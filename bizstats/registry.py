@@ -1,4 +1,4 @@
-"""The metric registry (指标注册表, design §11.3.1-11.3.2) as Python reads it: the `metrics`,
+"""The metric registry (指标注册表) as Python reads it: the `metrics`,
 `breakdown_dimensions` and `metric_sources` vars of dbt_project.yml, every default filled in
 and every rule checked. The dbt macros of macros/metrics/ read the same vars, so the marts,
 the query API, the dashboard, the report, `bizstats export`, the checks and the real-time

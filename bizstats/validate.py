@@ -1,4 +1,4 @@
-"""The raw contract's value rules (docs/sources.md), one set for every way a row comes in:
+"""The raw contract's value rules (models/docs/sources.md), one set for every way a row comes in:
 `bizstats load` (its Python checks, bizstats.load.checks, and the SQL that clears the rows
 that are surely good, bizstats.load.sql, which accepts a subset of these) and the collector
 (bizstats.web.collect.events).

@@ -1,4 +1,4 @@
-"""The four scheduled jobs as Prefect 3 flows (seed §6.1; schedules in bizstats.ops.schedules):
+"""The four scheduled jobs as Prefect 3 flows (schedules in bizstats.ops.schedules):
 hourly (today so far), daily (yesterday with the lookback), weekly (last ISO week) and
 monthly (last month). Each run: record it in job_runs, `dbt source freshness`, the build
 with dbt's tests, the anomaly checks, their alerts, the daily report (daily job), then the

@@ -4,7 +4,7 @@ docs/adding-a-metric.md's YAML, pasted as it says, is a valid registry whose pag
 and each error line it quotes is the one bizstats prints; the README is short, its two
 commands are the Makefile's and its examples parse as the CLI reads them; every relative link
 of the README and docs/ leads to a file (and heading) that exists; and no text of the
-repository points at a section ("§") of a document the repository does not hold; and the
+repository points at a section (the section sign) of a document the repository does not hold; and the
 files, modules and names the docs give exist."""
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import json
 import re
 import shlex
 import shutil
+import subprocess
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -287,3 +288,19 @@ def test_every_setting_the_code_reads_is_in_the_settings_table():
     rows = [line for line in table.splitlines() if line.startswith("| `BIZSTATS_")]
     named = {n for row in rows for n in re.findall(r"`(BIZSTATS_[A-Z0-9_]+)`", row.split(" | ")[0])}
     assert sorted(read - named - {"BIZSTATS_I18N"}) == []
+
+
+def test_no_text_points_at_a_section_of_an_absent_document():
+    files = (
+        subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True)
+        .stdout.decode()
+        .split("\0")
+    )
+    pointing = []
+    for name in filter(None, files):
+        try:
+            text = (ROOT / name).read_text(encoding="utf-8")
+        except (UnicodeDecodeError, FileNotFoundError, IsADirectoryError):
+            continue  # binary, or deleted in the working tree
+        pointing += [f"{name}:{n}" for n, line in enumerate(text.splitlines(), 1) if "\u00a7" in line]
+    assert pointing == []

@@ -1,4 +1,4 @@
-"""Alerts (seed §7.3-§7.4, §8.4.1): stored in the warehouse, routed by severity to e-mail,
+"""Alerts (告警): stored in the warehouse, routed by severity to e-mail,
 IM robots (DingTalk, WeCom, Feishu/Lark, Slack) and SMS/phone webhooks, confirmed by people.
 
 Checks build `Alert`s and call `raise_alerts`; operators use `bizstats alerts list|ack|

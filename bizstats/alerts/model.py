@@ -9,12 +9,12 @@ from decimal import Decimal
 
 from bizstats.errors import BizstatsError
 
-# Most severe first (seed §7.4: 严重 / 一般 / 轻微)
+# Most severe first (严重 / 一般 / 轻微)
 SEVERITIES = ("critical", "general", "minor")
 SEVERITY_LABELS = {"critical": "严重 critical", "general": "一般 general", "minor": "轻微 minor"}
 STATUSES = ("open", "acked", "resolved")
 
-# The checks other modules raise (seed §7.1-§7.2, §8.4.1); an unknown check is shown as is
+# The checks other modules raise (anomaly checks, monitors, jobs); an unknown check is shown as is
 CHECK_LABELS = {
     "outlier": "数据异常值 outlier",
     "missing": "数据缺失 missing",

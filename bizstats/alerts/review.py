@@ -1,4 +1,4 @@
-"""The human confirmation step (seed §7.3): list alerts, ack one (someone is on it),
+"""The human confirmation step (人工确认): list alerts, ack one (someone is on it),
 resolve one (the data is fixed). A resolved alert's key opens a new alert if raised again."""
 
 from __future__ import annotations

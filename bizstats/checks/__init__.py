@@ -1,5 +1,5 @@
-"""Anomaly checks, cross-checks and data-quality monitors (issue 8; design doc §7.2, §8.2.2,
-§8.4.1). `run_checks` writes the thresholds of monitoring.yml into the warehouse, runs the
+"""Anomaly checks (异常检测), cross-checks (交叉校验) and data-quality monitors (数据质量监控),
+issue 8. `run_checks` writes the thresholds of monitoring.yml into the warehouse, runs the
 dbt models of models/monitoring/ over a range of local days and returns what they found.
 The results stay in the warehouse with their history (anomaly_check_results,
 cross_check_results, monitor_results)."""

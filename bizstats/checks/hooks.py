@@ -1,5 +1,5 @@
-"""The cross-check of the offline numbers against the collector's real-time counters (design
-doc §8.2.2): judged when the counters exist, else `not_available` or `no_data` with the
+"""The cross-check of the offline numbers against the collector's real-time counters (实时与离线
+核对): judged when the counters exist, else `not_available` or `no_data` with the
 reason, so callers (alerts, reports) handle every case the same way."""
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The names people read of what the checks judge, in Chinese and English: each checked
 metric (a registry metric as the registry names it, the raw events), each data-quality
-monitor (数据质量监控, design §8.4.1) with the unit of its value, and each monitor status.
+monitor (数据质量监控) with the unit of its value, and each monitor status.
 Alerts print both languages ("页面访问量 PV"); the dashboard picks one (GET /api/quality)."""
 
 from __future__ import annotations

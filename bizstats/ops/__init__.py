@@ -1,4 +1,4 @@
-"""Operations (issue 8, design doc §6-§9): the scheduled jobs and their record.
+"""Operations (运维, issue 8): the scheduled jobs and their record.
 
 - `schedules`: the four jobs (hourly, daily, weekly, monthly), when they run and what days
   each covers;

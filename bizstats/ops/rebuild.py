@@ -1,4 +1,4 @@
-"""Repair and recompute (seed §7.3): re-derive a range of local days after a fix (late or
+"""Repair and recompute (修复重算): re-derive a range of local days after a fix (late or
 corrected raw rows, a changed model), recording what was rebuilt, by whom and why in
 `bizstats_rebuild_log` (models schema), failed attempts included."""
 

@@ -1,4 +1,4 @@
-"""The four scheduled jobs (seed §6.1): when each runs and which local days it covers.
+"""The four scheduled jobs (定时任务): when each runs and which local days it covers.
 
 | job     | runs (BIZSTATS_TIMEZONE, default Asia/Shanghai) | covers (default day)            |
 |---------|--------------------------------------------------|---------------------------------|

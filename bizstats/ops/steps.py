@@ -54,7 +54,7 @@ def send_alerts(target: Target, alerts: list[Alert]) -> AlertReport:
 
 
 def job_alerts(target: Target, run: JobRun) -> list[Alert]:
-    """The alerts a finished run raises about itself (seed §8.4.1): a failed run is
+    """The alerts a finished run raises about itself (job monitoring): a failed run is
     critical, a run longer than BIZSTATS_JOB_MAX_MINUTES (default 30) is general."""
     spec = job(run.job)
     common: dict[str, Any] = {"metric": run.job, "metric_label": spec.label, "slice": f"target={target.name}",

@@ -1,4 +1,4 @@
-"""Real-time counters in Redis (design doc §5.2.3, §9.2): today's event counters of the
+"""Real-time counters in Redis (实时统计): today's event counters of the
 metric registry (PV, UV, and every counter or unique counter over events added there) and
 the collector's business counters (member purchases, credit orders, member deductions), by
 local day, channel and device, updated by the collector for every newly stored event."""

@@ -1,4 +1,4 @@
-"""The counters' Redis keys (design doc §5.2.3): `stats:real_time:<metric>:<date>` for the
+"""The counters' Redis keys (实时统计键): `stats:real_time:<metric>:<date>` for the
 day's total and `stats:real_time:<metric>:<date>:<channel>:<device_type>` per slice; the date
 is the local day (dbt var stats_utc_offset_hours, UTC+8 by default) of the event time."""
 
@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 from bizstats.config import project_dir
 
 PREFIX_ENV = "BIZSTATS_REALTIME_PREFIX"
-TTL_SECONDS = 7 * 86400  # design doc §6.3: real-time data is kept 7 days
+TTL_SECONDS = 7 * 86400  # real-time data is kept 7 days, then only the marts hold the day
 
 
 def prefix() -> str:

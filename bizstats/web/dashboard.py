@@ -1,4 +1,4 @@
-"""The dashboard (design doc §9.1 统计报表展示, §8.4.2 数据质量监控看板) served at `/`: one
+"""The dashboard (统计报表展示 and 数据质量监控看板) served at `/`: one
 static page and its assets, shipped in the package (bizstats/web/static/dashboard, ECharts
 vendored from npm: no CDN, it works with no internet). The page reads the query API with a
 read key the user enters once (kept in the browser's localStorage)."""

@@ -1,6 +1,6 @@
 """What `bizstats serve` says (logger `bizstats.serve`, on stderr): what it serves when it
 starts, one line per request, and when it stops; as text, or as JSON lines
-(`--log-format json`) for a log shipper (the ELK stack of design §8.4.2: Filebeat or Logstash
+(`--log-format json`) for a log shipper (an ELK stack: Filebeat or Logstash
 read one object per line).
 
 A request's line: method, path, status, milliseconds, the read key's id (`-` without one) and

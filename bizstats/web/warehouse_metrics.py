@@ -1,5 +1,5 @@
 """What the warehouse knows of the jobs and the monitors, as Prometheus gauges on GET /metrics
-(design §8.4.2): the scheduled jobs write `job_runs` and the checks `monitor_results`, but
+(监控告警): the scheduled jobs write `job_runs` and the checks `monitor_results`, but
 export nothing to Prometheus themselves, and a Pushgateway would be one more service to run.
 So whichever process answers a scrape reads the two tables — the latest row of each job and
 of each monitor, two small indexed queries — at most once every CACHE_SECONDS.

@@ -1,6 +1,6 @@
-"""What the collector did with what it received, per local day (数据上报成功率, design doc
-§8.4.1): the tally the monitor `collection_success_rate` reads (models/monitoring/
-monitor_results.sql).
+"""What the collector did with what it received, per local day (the input of 数据上报成功率,
+the collection success rate): the tally the monitor `collection_success_rate` reads
+(models/monitoring/monitor_results.sql).
 
 Every event a request carried ends in exactly one outcome, so the events received on a day
 are the sum of its outcomes. Delivered (counted for the rate): `stored` (new), `duplicate`

@@ -1,4 +1,4 @@
-"""One reported event (design doc §4.2.1 / §4.2.2 plus event_id, device_id, page_leave) checked
+"""One reported event (a behaviour or business event plus event_id, device_id, page_leave) checked
 against the raw contract and turned into an `event_logs` row.
 
 Known fields fill their columns; any other field (e.g. `member_type`, `payment_method`) goes

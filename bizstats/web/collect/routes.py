@@ -69,7 +69,7 @@ def collector_router(collector: Collector) -> APIRouter:
 
     @router.post("/api/report", tags=["collector"])
     async def report(request: Request, key: str | None = None) -> Response:
-        """One event (design doc §4.2.1 / §4.2.2 plus event_id, device_id, page_leave)."""
+        """One event (a behaviour or business event plus event_id, device_id, page_leave)."""
         return await _handle(collector, request, key, batch=False)
 
     @router.post("/api/report/batch", tags=["collector"])
@@ -84,7 +84,7 @@ def collector_router(collector: Collector) -> APIRouter:
 
     @router.get("/tracker.js", tags=["collector"])
     def tracker() -> FileResponse:
-        """The browser tracker (see README, Collecting events)."""
+        """The browser tracker (docs/collecting.md)."""
         return FileResponse(
             TRACKER, media_type="application/javascript", headers={"Cache-Control": "public, max-age=300"}
         )

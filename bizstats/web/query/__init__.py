@@ -1,3 +1,3 @@
-"""The query API (design doc §9.1 数据查询接口, §11.2.2): the marts over HTTP, paged, cached in
+"""The query API (数据查询接口): the marts over HTTP, paged, cached in
 Redis, behind read API keys. `router.query_router(target)` is added to the app of
 bizstats.web.app."""

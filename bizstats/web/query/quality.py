@@ -1,4 +1,4 @@
-"""The data-quality board (seed §8.4.2) as JSON: the monitors of the latest run of the checks
+"""The data-quality board (数据质量看板) as JSON: the monitors of the latest run of the checks
 (collection success rate, job duration, data error rate, data delay, real-time vs offline:
 every monitor monitor_results holds), the last build (outcome, range, duration), the error
 rate of the latest cross-checks, the newest day built, and the alerts raised in the last 24
