@@ -13,6 +13,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from bizstats import commands
 from bizstats.config import DEFAULT_TARGET, TARGETS, Target
 from bizstats.errors import BizstatsError
 
@@ -150,6 +151,8 @@ def _parser() -> argparse.ArgumentParser:
     _collector_parser(sub, with_target)
     _quarantine_parser(sub, with_target)
     _keys_parser(sub, with_target)
+    for group in commands.groups():
+        group.add_parser(sub, with_target)
     return parser
 
 
@@ -657,6 +660,14 @@ def _check_options(args: argparse.Namespace) -> None:
         raise BizstatsError(f"--start {start} is after --end {end}")
 
 
+def _run(args: argparse.Namespace) -> int:
+    """The command's handler: one of cli.py's or a group of bizstats.commands."""
+    if args.command in _COMMANDS:
+        return _COMMANDS[args.command](args)
+    groups = {group.NAME: group for group in commands.groups()}
+    return int(groups[args.command].run(args))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     # the files a command creates (warehouse, its lock, the spool, key hashes, exports) are
     # its user's only: 0600, folders 0700
@@ -670,7 +681,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             from bizstats.db import require_warehouse
 
             require_warehouse(target)
-        return _COMMANDS[args.command](args)
+        return _run(args)
     except BizstatsError as exc:
         print(f"bizstats: error: {exc}", file=sys.stderr)
         return 1
