@@ -37,4 +37,5 @@ def groups() -> list[ModuleType]:
 
 # module names under bizstats/commands/, one per line (each helper adds its own)
 GROUPS: list[str] = [
+    "retention",
 ]

@@ -1,0 +1,76 @@
+"""`bizstats retention plan|run|restore`: the archive of old raw rows (数据归档), a thin layer
+over bizstats.retention (rules: bizstats/retention/rules.py; docs/operations.md)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+from bizstats.config import Target
+from bizstats.errors import BizstatsError
+
+NAME = "retention"
+
+
+def _date(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}") from None
+
+
+def _progress(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def add_parser(sub: Any, with_target: Callable[[argparse.ArgumentParser], Any]) -> None:
+    group = sub.add_parser(
+        NAME, help="archive raw rows older than the retention limit; restore them for a rebuild",
+        description="Raw rows stay live BIZSTATS_RETENTION_RAW_DAYS days (default 183), then are "
+        "archived by local day to Parquet files under BIZSTATS_ARCHIVE_DIR.",
+    )
+    verbs = group.add_subparsers(dest="verb", required=True, metavar="VERB")
+    before = "archive only local days before this one (never newer than the retention limit)"
+    plan = with_target(verbs.add_parser("plan", help="what a run would archive, day by day, with counts"))
+    plan.add_argument("--before", type=_date, metavar="YYYY-MM-DD", help=before)
+    run = with_target(verbs.add_parser("run", help="archive the old raw rows, then delete them"))
+    run.add_argument("--before", type=_date, metavar="YYYY-MM-DD", help=before)
+    restore = with_target(verbs.add_parser(
+        "restore", help="put archived rows back (event_logs of the days, every other table whole) "
+        "before a rebuild of those days"))
+    restore.add_argument("--start", type=_date, required=True, metavar="YYYY-MM-DD")
+    restore.add_argument("--end", type=_date, required=True, metavar="YYYY-MM-DD")
+
+
+def run(args: argparse.Namespace) -> int:
+    from bizstats.retention.settings import RetentionSettings
+
+    settings = RetentionSettings.from_env(os.environ)
+    target = Target(args.target)
+    if args.verb == "plan":
+        from bizstats.retention.archive import plan
+
+        for line in plan(target, settings, before=args.before).lines(settings):
+            print(line)
+        return 0
+    if args.verb == "run":
+        from bizstats.retention.archive import run as archive_run
+
+        result = archive_run(target, settings, before=args.before, progress=_progress)
+        print(f"archived {result.archived} rows, deleted {result.deleted} raw rows "
+              f"(before {result.plan.cutoff}) into {result.plan.archive_dir}"
+              + (f"; deleted {result.stats_deleted} mart rows" if result.stats_deleted else ""))
+        return 0
+    if args.start > args.end:
+        raise BizstatsError(f"--start {args.start} is after --end {args.end}")
+    from bizstats.retention.restore import restore
+
+    restored = restore(target, settings, args.start, args.end, progress=_progress)
+    total = sum(restored.restored.values())
+    print(f"restored {total} rows ({restored.present} already in the tables); now run "
+          f"bizstats build --start {args.start} --end {args.end}")
+    return 0

@@ -1,0 +1,101 @@
+"""`bizstats retention restore`: put archived raw rows back in the live tables for a rebuild.
+
+Restoring days D1..D2 inserts, under the warehouse lock, every archived event_logs row of
+those local days and every archived row of the other raw tables (whatever its day: a user's
+first-time milestones and the cumulative amounts read all of the user's rows) that the table
+does not hold (same surrogate), with its surrogate and `_loaded_at` as they were. The rows
+were examined by a build before they were archived, so they make no day pending; a build of
+D1..D2 afterwards gives the marts the warehouse had before the archive. The archive keeps its
+files: the next `bizstats retention run` deletes those rows from the table again (they are
+already archived, nothing is written twice). Each part's file checksum is verified first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from bizstats.config import Target
+from bizstats.db import connect, fetch_all, placeholder, qualified
+from bizstats.errors import BizstatsError
+from bizstats.lock import warehouse_lock
+from bizstats.retention import manifest, parts, rules
+from bizstats.retention.archive import CHUNK, archive_root
+from bizstats.retention.settings import RetentionSettings
+
+Progress = Callable[[str], None]
+
+
+def _quiet(_: str) -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class RestoreResult:
+    restored: dict[str, int]  # rows inserted per table
+    present: int  # archived rows the tables already held
+
+
+def _verified(folder: Path) -> list[Path]:
+    paths = []
+    for part in manifest.read_parts(folder):
+        path = folder / part.file
+        if not path.is_file() or parts.file_checksum(path) != part.file_sha256:
+            raise BizstatsError(f"archive part {path} is missing or changed (its checksum differs from "
+                                f"{folder / manifest.MANIFEST}): restore it from a copy first")
+        paths.append(path)
+    return paths
+
+
+def _folders(root: Path, table: str, start: date, end: date) -> list[Path]:
+    days = manifest.archived_days(root, table)
+    chosen = [d for d in days if table != "event_logs" or start <= d <= end]
+    return [manifest.day_folder(root, table, d) for d in sorted(chosen)]
+
+
+def _insert(con: Any, target: Target, table: str, rows: Sequence[parts.Row]) -> int:
+    raw = qualified(target, target.raw_schema, table)
+    ident = parts.row_id(table)
+    ph = placeholder(target)
+    names = [name for name, _ in parts.columns(table)]
+    inserted = 0
+    cur = con.cursor()
+    for i in range(0, len(rows), CHUNK):
+        chunk = list(rows[i:i + CHUNK])
+        marks = ", ".join([ph] * len(chunk))
+        held = {int(x) for (x,) in fetch_all(
+            con, f"select {ident} from {raw} where {ident} in ({marks})", [r[0] for r in chunk])}
+        missing = [r for r in chunk if int(r[0]) not in held]
+        if missing:
+            # MySQL's event_logs keep one row per event_id: a second delivery stays archived only
+            verb = "insert ignore" if target.name == "mysql" and table == "event_logs" else "insert"
+            cur.executemany(
+                f"{verb} into {raw} ({', '.join(names)}) values ({', '.join([ph] * len(names))})",
+                missing,
+            )
+        con.commit()
+        inserted += len(missing)
+    return inserted
+
+
+def restore(target: Target, settings: RetentionSettings, start: date, end: date,
+            progress: Progress = _quiet) -> RestoreResult:
+    """Put the archived rows of local days start..end (event_logs) and every archived row of
+    the other raw tables back into the live tables."""
+    if start > end:
+        raise BizstatsError(f"--start {start} is after --end {end}")
+    root = archive_root(target, settings)
+    restored: dict[str, int] = {}
+    present = 0
+    with warehouse_lock(target, "retention restore", progress), connect(target) as con:
+        for table in ("event_logs", *rules.BUSINESS):
+            for folder in _folders(root, table, start, end):
+                rows = parts.read(_verified(folder), table)
+                n = _insert(con, target, table, rows)
+                restored[table] = restored.get(table, 0) + n
+                present += len(rows) - n
+                progress(f"restored {table} {folder.name.removeprefix('day=')}: {n} rows")
+    return RestoreResult(restored, present)
