@@ -4,18 +4,20 @@ and the scheduled jobs: schedule, run, runs, rebuild, report)."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import getpass
 import os
 import sys
-import unicodedata
 from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from bizstats import commands
+from bizstats.commands.table import columns as _columns
 from bizstats.config import DEFAULT_TARGET, TARGETS, Target
 from bizstats.errors import BizstatsError
+from bizstats.settings import settings
 
 
 def _date(value: str) -> date:
@@ -100,6 +102,7 @@ def _parser() -> argparse.ArgumentParser:
         help="with --full-refresh: rebuild only MODEL (and the window tables it reads) over "
         "all days with data, e.g. after changing its columns; the other marts keep their rows",
     )
+    build.add_argument("--reason", help="why (a backfill's reason, kept in the audit trail)")
 
     export = with_target(
         sub.add_parser(
@@ -153,6 +156,9 @@ def _parser() -> argparse.ArgumentParser:
     _keys_parser(sub, with_target)
     for group in commands.groups():
         group.add_parser(sub, with_target)
+    from bizstats.commands.audit import add_by_options
+
+    add_by_options(parser)  # every audited command says who runs it
     return parser
 
 
@@ -230,7 +236,8 @@ def _ops_parser(sub: Any, with_target: Callable[[argparse.ArgumentParser], Any])
         help="serve the hourly, daily, weekly and monthly jobs on their schedules (Prefect)",
         description="Serve the four jobs in this process until Ctrl-C or SIGTERM: hourly at "
         "minute 5, daily 02:00 (yesterday), weekly Monday 03:00 (last week), monthly on the 1st "
-        "04:00 (last month), in BIZSTATS_TIMEZONE (default Asia/Shanghai). Uses the Prefect "
+        "04:00 (last month), in the statistics time zone (dbt var stats_utc_offset_hours, "
+        "UTC+8 by default). Uses the Prefect "
         "server at PREFECT_API_URL, else starts a local one of its own.",
     ))
     run = with_target(sub.add_parser(
@@ -516,11 +523,10 @@ def _cmd_quarantine(args: argparse.Namespace) -> int:
 
 def _cmd_realtime(args: argparse.Namespace) -> int:
     from bizstats.realtime.rebuild import rebuild_realtime
-    from bizstats.web.collect.settings import CollectorSettings
 
     target = Target(args.target)
-    settings = CollectorSettings.from_env(target)
-    day, events = rebuild_realtime(target, args.date, settings.redis_url, settings.uv_exact)
+    found = settings()
+    day, events = rebuild_realtime(target, args.date, found.redis.url, found.realtime.uv_exact)
     print(f"rebuilt the real-time counters of {day} from {events} events")
     return 0
 
@@ -551,22 +557,6 @@ def _cmd_keys(args: argparse.Namespace) -> int:
     return 0
 
 
-def _columns(header: list[str], rows: list[list[str]]) -> list[str]:
-    """A table as aligned lines (a column as wide as its widest cell on a terminal: CJK
-    characters count twice), two spaces between columns; nothing when there are no rows."""
-
-    def width(text: str) -> int:
-        return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
-
-    if not rows:
-        return []
-    widths = [max(width(row[i]) for row in [header, *rows]) for i in range(len(header))]
-    return [
-        "  ".join(cell + " " * (w - width(cell)) for cell, w in zip(row, widths, strict=True)).rstrip()
-        for row in [header, *rows]
-    ]
-
-
 _COMMANDS = {
     "load": _cmd_load,
     "build": _cmd_build,
@@ -591,36 +581,32 @@ _COMMANDS = {
 _CREATE_WAREHOUSE = ("load", "demo")
 
 
-# Commands that read the collector's settings (BIZSTATS_COLLECT_*, ...): loading them costs
-# a second of imports, spared to the others.
+# The settings sections (bizstats.settings) each command reads, checked before it starts: every
+# command reads where the warehouse is, the load window and lock, Redis (a build invalidates
+# the query cache), the privacy keys and the alert config; the jobs also the job settings and
+# Prefect's; the collector's commands the collector's and the real-time counters' (never a
+# build: a bad collector setting does not stop it); a MySQL target the server's.
+_SECTIONS = ("warehouse", "load", "redis", "privacy", "alerts")
+_JOB_COMMANDS = ("schedule", "run", "rebuild", "report")
 _COLLECTOR_COMMANDS = ("serve", "realtime")
 
 
-def _check_settings(command: str, target: Target | None) -> None:
-    """Every BIZSTATS_* setting read and checked before the command starts, by the function
-    that reads it where it is used: a bad value is one line naming the setting. (Paths are
-    checked where they are opened; the alert and monitoring configs where they are loaded.)"""
-    from bizstats import config, lock
-    from bizstats.ops import prefect_server
-    from bizstats.ops import settings as ops
-    from bizstats.web.query.cache import QueryCache
-
-    readers: list[Callable[[], object]] = [
-        config.project_dir, config.DatetimeWindow.from_env, config.late_data_days, config.redis_url,
-        config.fernet_key, config.trusted_proxies, config.duckdb_memory_limit, lock.wait_seconds,
-        ops.timezone, ops.max_job_minutes, ops.retry_delay_seconds, ops.monitoring_config,
-        lambda: config.env_file("BIZSTATS_ALERTS_CONFIG"), prefect_server.startup_seconds,
-        lambda: config.file_path("BIZSTATS_DUCKDB_PATH"), lambda: config.file_path("BIZSTATS_SPOOL_PATH"),
-        QueryCache.from_env,
-    ]
+def command_sections(command: str, target: Target | None) -> tuple[str, ...]:
+    """The settings sections `command` on `target` reads (bizstats.settings.Settings)."""
+    sections: tuple[str, ...] = _SECTIONS
+    if command in _JOB_COMMANDS:
+        sections += ("jobs", "prefect")
+    if command in _COLLECTOR_COMMANDS:
+        sections += ("collector", "realtime")
     if target is not None and target.name == "mysql":
-        readers.append(config.MySQLSettings.from_env)
-    if target is not None and command in _COLLECTOR_COMMANDS:
-        from bizstats.web.collect.settings import CollectorSettings
+        sections += ("mysql",)
+    return sections
 
-        readers.append(lambda: CollectorSettings.from_env(target))
-    for read in readers:
-        read()
+
+def _check_settings(command: str, target: Target | None) -> None:
+    """The command's settings sections parsed before it starts: a bad value is one line
+    naming the setting, never the secret it holds."""
+    settings().check(*command_sections(command, target))
 
 
 def _unexpected(exc: BaseException) -> str:
@@ -672,7 +658,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     # the files a command creates (warehouse, its lock, the spool, key hashes, exports) are
     # its user's only: 0600, folders 0700
     os.umask(0o077)
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    status, error = _guarded(args)
+    from bizstats.commands.audit import record_command
+
+    # every state-changing command leaves its audit row, whatever its outcome (审计日志)
+    return record_command(parser, args, status, error, _say)
+
+
+def _say(line: str) -> None:
+    """A line on stderr, unless it is closed (a reader of stdout went away)."""
+    with contextlib.suppress(OSError, ValueError):
+        print(line, file=sys.stderr)
+
+
+def _guarded(args: argparse.Namespace) -> tuple[int, str]:
+    """Run the command: (exit status, the one-line error it printed, or "")."""
     try:
         target = Target(args.target) if getattr(args, "target", None) else None
         _check_options(args)
@@ -681,16 +683,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             from bizstats.db import require_warehouse
 
             require_warehouse(target)
-        return _run(args)
+        return _run(args), ""
     except BizstatsError as exc:
-        print(f"bizstats: error: {exc}", file=sys.stderr)
-        return 1
+        message = str(exc)
     except BrokenPipeError:  # stdout closed early (e.g. piped into head)
         sys.stderr.close()
-        return 0
+        return 0, ""
     except KeyboardInterrupt:
         print("bizstats: interrupted", file=sys.stderr)
-        return 130
+        return 130, "interrupted"
     except Exception as exc:
         # bizstats.db.connect already turns database errors into BizstatsError; this is the
         # net for one raised outside a `with connect(...)` block, for a file or folder the
@@ -703,8 +704,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             message = f"{exc.strerror}" + (f": {exc.filename}" if exc.filename else "")
         else:
             message = _unexpected(exc)
-        print(f"bizstats: error: {message}", file=sys.stderr)
-        return 1
+    print(f"bizstats: error: {message}", file=sys.stderr)
+    return 1, message
 
 
 if __name__ == "__main__":

@@ -38,4 +38,8 @@ def groups() -> list[ModuleType]:
 # module names under bizstats/commands/, one per line (each helper adds its own)
 GROUPS: list[str] = [
     "retention",
+    "audit",
+    "db",
+    "backup",
+    "pii",
 ]
