@@ -40,6 +40,4 @@ GROUPS: list[str] = [
     "retention",
     "audit",
     "db",
-    "backup",
-    "pii",
 ]
