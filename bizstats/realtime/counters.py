@@ -12,7 +12,7 @@ from typing import Any
 import redis
 
 from bizstats.realtime.facts import Counter, Fact, counters
-from bizstats.realtime.keys import TTL_SECONDS, channels, devices, key
+from bizstats.realtime.keys import channels, devices, key, ttl_seconds
 
 # a counter's key parts: metric, day, channel and device (None: the day's total over them)
 Slice = tuple[str, date, str | None, str | None]
@@ -52,8 +52,9 @@ def _apply(pipe: Any, found: Iterable[Fact], uv_exact: bool, rename: dict[str, s
     for slice_, total in sums.items():
         names.append(target(slice_))
         pipe.incrby(names[-1], total)
+    ttl = ttl_seconds()
     for name in names:
-        pipe.expire(name, TTL_SECONDS)
+        pipe.expire(name, ttl)
 
 
 def add(client: redis.Redis, found: list[Fact], uv_exact: bool) -> None:

@@ -11,7 +11,15 @@ from datetime import date, datetime, timedelta
 from bizstats.config import project_dir
 
 PREFIX_ENV = "BIZSTATS_REALTIME_PREFIX"
-TTL_SECONDS = 7 * 86400  # real-time data is kept 7 days, then only the marts hold the day
+
+
+def ttl_seconds() -> int:
+    """How long a counter key lives after its last write: BIZSTATS_REALTIME_TTL_DAYS days
+    (default 7, the retention section bizstats.retention.settings); then only the marts hold
+    the day."""
+    from bizstats.retention.settings import RetentionSettings
+
+    return RetentionSettings.from_env(os.environ).realtime_ttl_seconds
 
 
 def prefix() -> str:
