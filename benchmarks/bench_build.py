@@ -36,11 +36,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from bizstats.config import MySQLSettings, Target
+from bizstats.config import Target
 from bizstats.db import connect, drop_mysql_warehouse, fetch_all, mysql_connect, qualified
 from bizstats.demo.generator import DemoConfig, generate
 from bizstats.load.loader import load_dir
 from bizstats.project_vars import project_vars
+from bizstats.settings import settings
 
 OFFSET = timedelta(hours=project_vars().utc_offset_hours)
 # The nightly's day: the 10th, so that 10 and 40 days of history hold the same days of its
@@ -253,7 +254,7 @@ def buffer_pool(size: int | None) -> Iterator[None]:
     if size is None:
         yield
         return
-    con = mysql_connect(MySQLSettings.from_env())
+    con = mysql_connect(settings().mysql)
     try:
         with con.cursor() as cur:
             cur.execute("select @@innodb_buffer_pool_size")

@@ -27,8 +27,9 @@ import pymysql
 import rawhttp
 
 from bizstats.client import sign, uuid7
-from bizstats.config import MySQLSettings, Target
+from bizstats.config import Target
 from bizstats.db import drop_mysql_warehouse, ensure_raw_tables, qualified
+from bizstats.settings import settings
 from bizstats.web.query.keys import create_key
 
 SOURCE, SECRET = "bench", "bench-secret"
@@ -66,7 +67,7 @@ def _raw_rate(rows: int) -> float:
     events = _events(rows)
     cols = ["event_id", "event_type", "device_id", "session_id", "page_url", "page_title", "channel",
             "device_type", "event_time", "created_at", "_loaded_at"]  # fmt: skip
-    s = MySQLSettings.from_env()
+    s = settings().mysql
     con = pymysql.connect(host=s.host, port=s.port, user=s.user, password=s.password, autocommit=False)
     cur = con.cursor()
     began = time.perf_counter()

@@ -29,17 +29,19 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from bizstats import changes, parse_state, undo_log
-from bizstats.config import DatetimeWindow, Target, late_data_days, project_dir
+from bizstats.config import Target, project_dir
 from bizstats.db import ensure_raw_tables
 from bizstats.dbt_runner import run_dbt
 from bizstats.errors import BizstatsError
 from bizstats.load.collected.ingest import ingest_spool
 from bizstats.load.quarantine import late_data_alerts
+from bizstats.local_time import local_yesterday
 from bizstats.lock import warehouse_lock
 from bizstats.project_vars import project_vars
 from bizstats.publish import invalidate_days
 from bizstats.registry import MARTS, RESERVED, Registry, check_columns, load_registry
 from bizstats.registry_docs import sync_semantic_yml
+from bizstats.settings import settings as current_settings
 
 Progress = Callable[[str], None]
 MONITORING = "path:models/monitoring"  # dbt selector of the checks' models
@@ -141,15 +143,16 @@ class BuildResult:
 
 
 def yesterday_local() -> date:
-    """Yesterday in the statistics time zone (dbt var stats_utc_offset_hours)."""
-    return changes.local_date(changes.utc_now(), project_vars().utc_offset_hours) - timedelta(days=1)
+    """Yesterday in the statistics time zone (dbt var stats_utc_offset_hours): the default
+    day of a build (bizstats.local_time, the one home of local days)."""
+    return local_yesterday()
 
 
 def window_days(offset_hours: int) -> tuple[date, date]:
     """The local days a build may cover: those of the loader's datetime window (from
     BIZSTATS_MIN_DATETIME to BIZSTATS_MAX_DAYS_AHEAD days after now), inside the days safe
     from date overflow. No setting can make this raise OverflowError."""
-    window = DatetimeWindow.from_env()
+    window = current_settings().load.window
     now = changes.utc_now()
     try:
         first = changes.local_date(window.earliest, offset_hours)
@@ -226,7 +229,7 @@ def plan_build(
     if last_built is not None and last_built + timedelta(days=1) < start:
         start = last_built + timedelta(days=1)  # no gap after the days built so far
     pending = tuple(d for d in pending_stored if first_day <= d <= end)
-    horizon = requested_start - timedelta(days=late_data_days())
+    horizon = requested_start - timedelta(days=current_settings().load.late_data_days)
     # (a day the plan covers anyway, e.g. after the last day built, is never left behind)
     deferred: tuple[date, ...] = ()
     if last_built is not None and not change:  # a registry change rebuilds every day anyway

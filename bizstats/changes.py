@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, cast
 
+from bizstats import local_time
 from bizstats.config import Target
 from bizstats.contract import LOADED_AT, TABLES
 from bizstats.db import connect, create_table, fetch_all, placeholder, qualified
@@ -77,7 +78,8 @@ def utc_now() -> datetime:
 
 
 def local_date(ts: datetime, offset_hours: int) -> date:
-    return (ts + timedelta(hours=offset_hours)).date()
+    """The local day of a naive UTC datetime (bizstats.local_time.local_date)."""
+    return local_time.local_date(ts, offset_hours)
 
 
 def _ts_type(target: Target) -> str:

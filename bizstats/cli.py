@@ -17,6 +17,7 @@ from bizstats import commands
 from bizstats.commands.table import columns as _columns
 from bizstats.config import DEFAULT_TARGET, TARGETS, Target
 from bizstats.errors import BizstatsError
+from bizstats.settings import settings
 
 
 def _date(value: str) -> date:
@@ -235,7 +236,8 @@ def _ops_parser(sub: Any, with_target: Callable[[argparse.ArgumentParser], Any])
         help="serve the hourly, daily, weekly and monthly jobs on their schedules (Prefect)",
         description="Serve the four jobs in this process until Ctrl-C or SIGTERM: hourly at "
         "minute 5, daily 02:00 (yesterday), weekly Monday 03:00 (last week), monthly on the 1st "
-        "04:00 (last month), in BIZSTATS_TIMEZONE (default Asia/Shanghai). Uses the Prefect "
+        "04:00 (last month), in the statistics time zone (dbt var stats_utc_offset_hours, "
+        "UTC+8 by default). Uses the Prefect "
         "server at PREFECT_API_URL, else starts a local one of its own.",
     ))
     run = with_target(sub.add_parser(
@@ -521,11 +523,10 @@ def _cmd_quarantine(args: argparse.Namespace) -> int:
 
 def _cmd_realtime(args: argparse.Namespace) -> int:
     from bizstats.realtime.rebuild import rebuild_realtime
-    from bizstats.web.collect.settings import CollectorSettings
 
     target = Target(args.target)
-    settings = CollectorSettings.from_env(target)
-    day, events = rebuild_realtime(target, args.date, settings.redis_url, settings.uv_exact)
+    found = settings()
+    day, events = rebuild_realtime(target, args.date, found.redis.url, found.realtime.uv_exact)
     print(f"rebuilt the real-time counters of {day} from {events} events")
     return 0
 
@@ -580,36 +581,32 @@ _COMMANDS = {
 _CREATE_WAREHOUSE = ("load", "demo")
 
 
-# Commands that read the collector's settings (BIZSTATS_COLLECT_*, ...): loading them costs
-# a second of imports, spared to the others.
+# The settings sections (bizstats.settings) each command reads, checked before it starts: every
+# command reads where the warehouse is, the load window and lock, Redis (a build invalidates
+# the query cache), the privacy keys and the alert config; the jobs also the job settings and
+# Prefect's; the collector's commands the collector's and the real-time counters' (never a
+# build: a bad collector setting does not stop it); a MySQL target the server's.
+_SECTIONS = ("warehouse", "load", "redis", "privacy", "alerts")
+_JOB_COMMANDS = ("schedule", "run", "rebuild", "report")
 _COLLECTOR_COMMANDS = ("serve", "realtime")
 
 
-def _check_settings(command: str, target: Target | None) -> None:
-    """Every BIZSTATS_* setting read and checked before the command starts, by the function
-    that reads it where it is used: a bad value is one line naming the setting. (Paths are
-    checked where they are opened; the alert and monitoring configs where they are loaded.)"""
-    from bizstats import config, lock
-    from bizstats.ops import prefect_server
-    from bizstats.ops import settings as ops
-    from bizstats.web.query.cache import QueryCache
-
-    readers: list[Callable[[], object]] = [
-        config.project_dir, config.DatetimeWindow.from_env, config.late_data_days, config.redis_url,
-        config.fernet_key, config.trusted_proxies, config.duckdb_memory_limit, lock.wait_seconds,
-        ops.timezone, ops.max_job_minutes, ops.retry_delay_seconds, ops.monitoring_config,
-        lambda: config.env_file("BIZSTATS_ALERTS_CONFIG"), prefect_server.startup_seconds,
-        lambda: config.file_path("BIZSTATS_DUCKDB_PATH"), lambda: config.file_path("BIZSTATS_SPOOL_PATH"),
-        QueryCache.from_env,
-    ]
+def command_sections(command: str, target: Target | None) -> tuple[str, ...]:
+    """The settings sections `command` on `target` reads (bizstats.settings.Settings)."""
+    sections: tuple[str, ...] = _SECTIONS
+    if command in _JOB_COMMANDS:
+        sections += ("jobs", "prefect")
+    if command in _COLLECTOR_COMMANDS:
+        sections += ("collector", "realtime")
     if target is not None and target.name == "mysql":
-        readers.append(config.MySQLSettings.from_env)
-    if target is not None and command in _COLLECTOR_COMMANDS:
-        from bizstats.web.collect.settings import CollectorSettings
+        sections += ("mysql",)
+    return sections
 
-        readers.append(lambda: CollectorSettings.from_env(target))
-    for read in readers:
-        read()
+
+def _check_settings(command: str, target: Target | None) -> None:
+    """The command's settings sections parsed before it starts: a bad value is one line
+    naming the setting, never the secret it holds."""
+    settings().check(*command_sections(command, target))
 
 
 def _unexpected(exc: BaseException) -> str:

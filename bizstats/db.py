@@ -15,6 +15,7 @@ from bizstats.config import MySQLSettings, Target
 from bizstats.contract import LOADED_AT, ROW_ID, TABLES, Column, RawTable
 from bizstats.errors import BizstatsError
 from bizstats.project_vars import project_vars
+from bizstats.settings import settings
 
 # Everything the two drivers raise: `connect` turns these into BizstatsError.
 DB_ERRORS = (duckdb.Error, pymysql.err.MySQLError)
@@ -56,7 +57,7 @@ def describe(target: Target) -> str:
     """The target as a user knows it: `duckdb <file>` or `mysql <host>:<port>/<schema>`."""
     if target.name == "duckdb":
         return f"duckdb {target.duckdb_path}"
-    return _describe_mysql(MySQLSettings.from_env())
+    return _describe_mysql(settings().mysql)
 
 
 def _describe_mysql(settings: MySQLSettings) -> str:
@@ -121,7 +122,7 @@ def connect(
     if target.name == "duckdb":
         con = _duckdb_connect(target, create)
     else:
-        con = mysql_connect(MySQLSettings.from_env(), schema, local_infile)
+        con = mysql_connect(settings().mysql, schema, local_infile)
     try:
         yield con
     except DB_ERRORS as exc:
@@ -274,7 +275,7 @@ def create_mysql_database(cur: Any, target: Target, schema: str) -> None:
 def drop_mysql_warehouse(schema: str) -> None:
     """Drop a MySQL/MariaDB warehouse: the models database `schema` and its `<schema>_raw`
     twin (what tests and benchmarks make and throw away)."""
-    con = mysql_connect(MySQLSettings.from_env())
+    con = mysql_connect(settings().mysql)
     try:
         with con.cursor() as cur:
             for database in (schema, f"{schema}_raw"):

@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from bizstats import parse_state
-from bizstats.config import MySQLSettings, Target, project_dir
+from bizstats.config import Target, project_dir
 from bizstats.db import describe, mysql_flavour
 from bizstats.errors import BizstatsError
+from bizstats.settings import scoped_environ, settings
 from bizstats.undo_log import BUILD_ID_ENV
 
 
@@ -33,7 +32,7 @@ class DbtOutcome:
 
 def log_file() -> Path:
     """dbt's own log: every line of every run, appended (DBT_LOG_PATH, else <project>/logs)."""
-    folder = os.environ.get("DBT_LOG_PATH")
+    folder = settings().internal.dbt_log_path
     return (Path(folder) if folder else project_dir() / "logs") / "dbt.log"
 
 
@@ -148,7 +147,7 @@ def _target_env(target: Target) -> dict[str, str]:
     if target.name == "duckdb":
         env["BIZSTATS_DUCKDB_PATH"] = str(target.duckdb_path)
     else:
-        env["BIZSTATS_MYSQL_ADAPTER"] = mysql_flavour(MySQLSettings.from_env())
+        env["BIZSTATS_MYSQL_ADAPTER"] = mysql_flavour(settings().mysql)
     return env
 
 
@@ -157,21 +156,6 @@ def _target_env(target: Target) -> dict[str, str]:
 # date every night would make it re-parse the whole project.
 RANGE_ENV = ("BIZSTATS_BUILD_START", "BIZSTATS_BUILD_END")
 
-
-@contextmanager
-def _scoped_env(values: dict[str, str]) -> Iterator[None]:
-    """Set environment variables for one dbt invocation, then put back what was there (a
-    user may set the range's for plain dbt runs)."""
-    before = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for name, value in before.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 def run_dbt(
@@ -191,7 +175,6 @@ def run_dbt(
     sent to `progress` as a line starting with "warning:"."""
     from dbt.cli.main import dbtRunner
 
-    os.environ.update(_target_env(target))
     project = project_dir()
     root = str(project)
     parsed = parse_state.fingerprint(project)
@@ -210,12 +193,14 @@ def run_dbt(
     # dbt's own console output is silenced (its errors too: they reach the user as one line,
     # below; logs/dbt.log keeps everything); progress lines come through the callback
     quiet = ["--quiet", "--log-level", "none", "--no-use-colors"]
-    scoped = {}
+    # dbt reads these from the environment (profiles.yml, macros) during the invocation only;
+    # afterwards the environment is exactly as it was (a user may set the range's for plain dbt)
+    scoped = _target_env(target)
     if build_range:
-        scoped = dict(zip(RANGE_ENV, (day.isoformat() for day in build_range), strict=True))
+        scoped.update(zip(RANGE_ENV, (day.isoformat() for day in build_range), strict=True))
     if build_id:
         scoped[BUILD_ID_ENV] = build_id
-    with _scoped_env(scoped):
+    with scoped_environ(scoped):
         result = dbtRunner(callbacks=[on_event]).invoke([*args, *quiet])
     if result.exception is None:
         parse_state.remember(project, parsed)  # dbt saved its parse of this project

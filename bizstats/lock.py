@@ -26,7 +26,7 @@ from typing import Any
 
 import pymysql
 
-from bizstats.config import MySQLSettings, Target
+from bizstats.config import Target
 from bizstats.db import (
     create_mysql_database,
     database_error,
@@ -36,6 +36,7 @@ from bizstats.db import (
     single_row,
 )
 from bizstats.errors import BizstatsError
+from bizstats.settings import settings as current_settings
 from bizstats.undo_log import recover
 
 WAIT_ENV = "BIZSTATS_LOCK_WAIT"
@@ -55,14 +56,7 @@ class Holder:
 
 def wait_seconds() -> float:
     """How long a command waits for the lock (BIZSTATS_LOCK_WAIT, seconds; default 0)."""
-    raw = os.environ.get(WAIT_ENV, "0").strip() or "0"
-    try:
-        value = float(raw)
-    except ValueError:
-        value = -1.0
-    if not 0 <= value <= 86400:
-        raise BizstatsError(f"{WAIT_ENV} must be a number of seconds from 0 to 86400, got {raw!r}")
-    return value
+    return current_settings().load.lock_wait
 
 
 def _started() -> str:
@@ -192,7 +186,7 @@ def _lock_name(schema: str) -> str:
 
 @contextlib.contextmanager
 def _mysql_lock(target: Target, what: str) -> Iterator[None]:
-    settings = MySQLSettings.from_env()
+    settings = current_settings().mysql
     name = _lock_name(settings.schema)
     con = mysql_connect(settings)
     try:

@@ -11,8 +11,9 @@ one full parse, a nightly costs none.
 from __future__ import annotations
 
 import hashlib
-import os
 from pathlib import Path
+
+from bizstats.settings import settings
 
 # what a parse reads: the project, the profile and the docs blocks (under models/)
 PROJECT_PARTS = ("dbt_project.yml", "profiles.yml", "models", "macros", "tests", "seeds")
@@ -33,7 +34,7 @@ def fingerprint(root: Path) -> str:
 
 def target_path(root: Path) -> Path:
     """dbt's target path, where it saves its parse: DBT_TARGET_PATH, else `target`."""
-    target = Path(os.environ.get("DBT_TARGET_PATH") or "target")
+    target = Path(settings().internal.dbt_target_path or "target")
     return target if target.is_absolute() else root / target
 
 

@@ -55,6 +55,7 @@ from bizstats.config import Target
 from bizstats.contract import TABLES, Column
 from bizstats.db import connect, create_table, qualified
 from bizstats.errors import BizstatsError
+from bizstats.settings import settings
 
 TEXT, JSON_VALUE, PSEUDONYM = "text", "json", "pseudonym"  # column rules
 PEOPLE_IDS = ("user_id", "device_id", "session_id")  # ids of people and visitors
@@ -441,10 +442,8 @@ def sql_user_id_hash(value: str, key: bytes, literal: Callable[[str], str]) -> s
 
 def privacy_keys() -> tuple[str | None, bytes | None]:
     """(BIZSTATS_COLLECT_FERNET_KEY, BIZSTATS_COLLECT_PSEUDONYM_KEY), the Fernet key checked."""
-    fernet_key = os.environ.get("BIZSTATS_COLLECT_FERNET_KEY") or None
-    fernet(fernet_key)
-    pseudonym = os.environ.get("BIZSTATS_COLLECT_PSEUDONYM_KEY")
-    return fernet_key, pseudonym.encode() if pseudonym else None
+    keys = settings().privacy
+    return keys.fernet_key, keys.pseudonym_key
 
 
 def scrubber_for(target: Target, keys: tuple[str | None, bytes | None] | None = None) -> Scrubber:

@@ -17,6 +17,11 @@ _SECRET_PARAM = re.compile(
 _URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"<>]+")
 
 
+def secret_name(name: str) -> bool:
+    """Whether a parameter of this name holds a credential (its value is never shown)."""
+    return bool(_SECRET_PARAM.match(name))
+
+
 def _netloc(netloc: str) -> str:
     """`user:password@host` -> `user:***@host`; a lone `secret@host` (some schemes read it as
     the password) -> `***@host`."""

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from bizstats.client import uuid7
-from bizstats.config import MySQLSettings
+from bizstats.settings import settings as current_settings
 from tests_py.support.collector import (
     live_app,
     prometheus_values,
@@ -72,7 +72,7 @@ def test_kill_9_loses_no_acknowledged_event(target):
 
 
 def test_database_down_is_503_and_the_collector_recovers(mysql_target, monkeypatch):
-    settings = MySQLSettings.from_env()
+    settings = current_settings().mysql
     relay = Relay((settings.host, settings.port))
     relay.start()
     monkeypatch.setenv("BIZSTATS_MYSQL_PORT", str(relay.port))

@@ -28,10 +28,10 @@ import httpx
 import pymysql
 import pytest
 
-from bizstats.config import MySQLSettings
 from bizstats.db import ensure_raw_tables
 from bizstats.load.collected.group_commit import GroupCommitter, Refused, RowRefused
 from bizstats.load.collected.spool import open_spool, spool_path, spooled_rows
+from bizstats.settings import settings as current_settings
 from tests_py.support.collector import (
     ORIGIN,
     SITE_KEY,
@@ -110,7 +110,7 @@ def test_attackers_rows_refused_by_mariadb_never_fail_innocent_requests(mysql_ta
     for name, value in NO_LIMITS.items():
         monkeypatch.setenv(name, value)
     ensure_raw_tables(mysql_target)
-    settings = MySQLSettings.from_env()
+    settings = current_settings().mysql
     con = pymysql.connect(host=settings.host, port=settings.port, user=settings.user,
                           password=settings.password)  # fmt: skip
     with con.cursor() as cur:

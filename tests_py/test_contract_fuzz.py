@@ -19,9 +19,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bizstats.config import DatetimeWindow, Target
+from bizstats.config import Target
 from bizstats.contract import TABLES
 from bizstats.load.loader import load_dir
+from bizstats.settings import settings as current_settings
 from bizstats.web.collect import events
 from bizstats.web.collect.events import Received, Rejected, to_row
 from tests_py.support.raw_files import query_rows, raw_table
@@ -136,7 +137,7 @@ def _csv(rows: list[dict[str, Any]]) -> tuple[str, list[int]]:
 
 
 def _collector_verdicts(rows: list[dict[str, Any]], now: datetime) -> list[dict[str, Any] | str]:
-    earliest, latest = DatetimeWindow.from_env().bounds(now)
+    earliest, latest = current_settings().load.window.bounds(now)
     received = Received(
         now, timedelta(0), None, None, False, datetime.fromisoformat(earliest), datetime.fromisoformat(latest)
     )

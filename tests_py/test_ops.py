@@ -3,16 +3,18 @@ retried, the alerts a run raises about itself, and `bizstats rebuild` with its l
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pymysql
 import pytest
 
+from bizstats import project_vars as project_vars_module
 from bizstats.alerts import Alert
 from bizstats.build import build
 from bizstats.cli import main
-from bizstats.config import MySQLSettings, Target
+from bizstats.config import Target
 from bizstats.db import connect
 from bizstats.errors import BizstatsError
 from bizstats.ops.job_runs import JobRun
@@ -21,11 +23,12 @@ from bizstats.ops.retry import is_transient
 from bizstats.ops.runner import deployments
 from bizstats.ops.schedules import default_day, job_range
 from bizstats.ops.steps import job_alerts
+from bizstats.settings import settings
 from tests_py.support.network import free_port
 from tests_py.support.sample_data import BUSINESS, TRAFFIC_EVENTS
 from tests_py.support.warehouse import Warehouse
 
-# 2024-03-18 18:30 UTC is Tuesday 2024-03-19 02:30 in Asia/Shanghai
+# 2024-03-18 18:30 UTC is Tuesday 2024-03-19 02:30 at UTC+8 (the statistics time zone)
 NOW = datetime(2024, 3, 18, 18, 30, tzinfo=UTC)
 
 
@@ -39,24 +42,32 @@ def test_the_days_each_job_covers():
     assert job_range("monthly", date(2024, 12, 5)) == (date(2024, 12, 1), date(2024, 12, 31))
 
 
-def test_the_time_zone_is_a_setting(monkeypatch):
-    monkeypatch.setenv("BIZSTATS_TIMEZONE", "UTC")
+JOBS_FOUR = ("hourly", "daily", "weekly", "monthly")
+
+
+def test_the_schedules_run_in_the_statistics_time_zone(monkeypatch):
+    crons = {d.name: (d.schedules[0].schedule.cron, d.schedules[0].schedule.timezone, d.parameters)
+             for d in deployments("mysql")}
+    assert crons["bizstats-daily-mysql"] == ("0 2 * * *", "Etc/GMT-8", {"target": "mysql"})
+    vars_ = project_vars_module.project_vars()
+    monkeypatch.setattr(project_vars_module, "project_vars", lambda: replace(vars_, utc_offset_hours=0))
     assert default_day("hourly", NOW) == date(2024, 3, 18)
     crons = {d.name: (d.schedules[0].schedule.cron, d.schedules[0].schedule.timezone, d.parameters)
              for d in deployments("mysql")}
-    assert crons == {
+    assert {name: crons[name] for name in crons if name.split("-")[1] in JOBS_FOUR} == {
         "bizstats-hourly-mysql": ("5 * * * *", "UTC", {"target": "mysql"}),
         "bizstats-daily-mysql": ("0 2 * * *", "UTC", {"target": "mysql"}),
         "bizstats-weekly-mysql": ("0 3 * * 1", "UTC", {"target": "mysql"}),
         "bizstats-monthly-mysql": ("0 4 1 * *", "UTC", {"target": "mysql"}),
     }
-    monkeypatch.setenv("BIZSTATS_TIMEZONE", "Mars/Olympus")
-    with pytest.raises(BizstatsError, match=r"BIZSTATS_TIMEZONE='Mars/Olympus' is not a time zone"):
-        default_day("daily")
+    # the removed setting is one line saying where the zone lives now
+    monkeypatch.setenv("BIZSTATS_TIMEZONE", "Asia/Shanghai")
+    with pytest.raises(BizstatsError, match=r"^BIZSTATS_TIMEZONE is no longer read: .*_utc_offset_hours"):
+        deployments("mysql")
 
 
 def test_transient_errors_are_retried_and_others_not(monkeypatch):
-    s = MySQLSettings.from_env()
+    s = settings().mysql
     with pytest.raises(pymysql.err.OperationalError) as refused:
         pymysql.connect(host="127.0.0.1", port=free_port(), user=s.user, password=s.password)
     assert refused.value.args[0] == 2003 and is_transient(refused.value)
@@ -70,7 +81,7 @@ def test_transient_errors_are_retried_and_others_not(monkeypatch):
 
 
 def test_the_build_lock_held_elsewhere_is_transient(mysql_target):
-    s = MySQLSettings.from_env()
+    s = settings().mysql
     holder = pymysql.connect(host=s.host, port=s.port, user=s.user, password=s.password)
     try:
         with holder.cursor() as cur:

@@ -24,9 +24,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from bizstats.cli import main
-from bizstats.config import MySQLSettings, Target
+from bizstats.config import Target
 from bizstats.db import ensure_raw_tables
 from bizstats.redact import redact_text, redact_url
+from bizstats.settings import settings as current_settings
 from bizstats.web.app import check_reads_need_a_key, create_app, served_routes
 from bizstats.web.dashboard import STATIC
 from bizstats.web.query.access import PUBLIC
@@ -180,7 +181,7 @@ def test_mysql_unreachable_is_503_for_the_key_check_and_the_query(
     w.load(event_logs=[view("e1", "2024-03-10 02:00:00", user="u1", session="s1")])
     w.build(start="2024-03-10", end="2024-03-10")
     _, token = create_key(mysql_target, "reader")
-    settings = MySQLSettings.from_env()
+    settings = current_settings().mysql
     relay = Relay((settings.host, settings.port))
     relay.start()
     monkeypatch.setenv("BIZSTATS_MYSQL_PORT", str(relay.port))
@@ -233,7 +234,7 @@ def test_built_via_one_address_served_via_another_the_api_serves_the_new_numbers
     w.build(start="2024-03-11", end="2024-03-11")
     _, token = create_key(mysql_target, "reader")
     auth = {"Authorization": f"Bearer {token}"}
-    settings = MySQLSettings.from_env()
+    settings = current_settings().mysql
     relay = Relay((settings.host, settings.port))
     relay.start()
     monkeypatch.setenv("BIZSTATS_MYSQL_PORT", str(relay.port))

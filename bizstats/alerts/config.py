@@ -7,7 +7,6 @@ BizstatsError naming the file, the line and the field.
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -20,6 +19,7 @@ import yaml
 
 from bizstats.alerts.model import SEVERITIES
 from bizstats.errors import BizstatsError
+from bizstats.settings import settings
 
 CONFIG_ENV = "BIZSTATS_ALERTS_CONFIG"
 DEFAULT_FILE = "alerts.yml"
@@ -89,9 +89,9 @@ def load_alert_config(path: Path | None = None) -> AlertConfig:
     """The config at `path`, else BIZSTATS_ALERTS_CONFIG, else ./alerts.yml if present,
     else an empty one (no channels: alerts are only stored)."""
     if path is None:
-        env = os.environ.get(CONFIG_ENV, "").strip()
-        if env:
-            path = Path(env)
+        configured = settings().alerts.config
+        if configured is not None:
+            path = configured
         elif Path(DEFAULT_FILE).is_file():
             path = Path(DEFAULT_FILE)
         else:
@@ -159,10 +159,12 @@ class _Parser:
 
     def expand(self, value: str, at: tuple[str, ...]) -> str:
         """`${NAME}` replaced by the environment variable NAME (secrets stay out of the file)."""
+        environ = settings().environ
+
         def env(match: re.Match[str]) -> str:
-            if match.group(1) not in os.environ:
+            if match.group(1) not in environ:
                 raise self.fail(at, f"environment variable {match.group(1)} is not set")
-            return os.environ[match.group(1)]
+            return environ[match.group(1)]
 
         return _ENV_REF.sub(env, value)
 
@@ -252,9 +254,10 @@ class _Parser:
         password = ""
         if spec.get("password_env") is not None:
             var = self.text(spec["password_env"], (*at, "password_env"))
-            if var not in os.environ:
+            environ = settings().environ
+            if var not in environ:
                 raise self.fail((*at, "password_env"), f"environment variable {var} is not set")
-            password = os.environ[var]
+            password = environ[var]
         recipients = spec.get("to")
         if isinstance(recipients, str):
             recipients = [recipients]

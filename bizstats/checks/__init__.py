@@ -6,9 +6,7 @@ cross_check_results, monitor_results)."""
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -20,19 +18,16 @@ from bizstats.config import Target
 from bizstats.dbt_runner import run_dbt
 from bizstats.errors import BizstatsError
 from bizstats.lock import warehouse_lock
+from bizstats.settings import scoped_environ
 
 __all__ = ["CheckResult", "CheckRun", "MonitorResult", "run_checks"]
 
 NOW_ENV = "BIZSTATS_CHECK_NOW"  # the check time as the models read it (macros/monitoring/check_time.sql)
 
 
-@contextmanager
-def _now_env(now: datetime) -> Iterator[None]:
-    os.environ[NOW_ENV] = now.strftime("%Y-%m-%d %H:%M:%S")
-    try:
-        yield
-    finally:
-        os.environ.pop(NOW_ENV, None)
+def _now_env(now: datetime) -> AbstractContextManager[None]:
+    """NOW_ENV set to `now` for the block, then as it was (set by the user or not)."""
+    return scoped_environ({NOW_ENV: now.strftime("%Y-%m-%d %H:%M:%S")})
 
 
 def _utc_seconds(moment: datetime) -> datetime:

@@ -4,7 +4,6 @@ reason, so callers (alerts, reports) handle every case the same way."""
 
 from __future__ import annotations
 
-import os
 from datetime import date
 from decimal import Decimal
 
@@ -17,6 +16,7 @@ from bizstats.realtime.counters import connect as redis_connect
 from bizstats.realtime.counters import read_day
 from bizstats.realtime.facts import counters
 from bizstats.redact import redact_text, redact_url
+from bizstats.settings import settings
 
 TOLERANCE = Decimal("0.05")
 REALTIME_TOLERANCE = "offline vs real-time counters within 5% (the registry's event counters, all/all)"
@@ -43,10 +43,10 @@ def realtime_vs_offline(target: Target, day: date) -> MonitorResult:
             threshold=REALTIME_TOLERANCE, flagged=flagged, severity="critical", note=note,
         )  # fmt: skip
 
-    url = os.environ.get("BIZSTATS_REDIS_URL")
+    url = settings().redis.url
     if not url:
         return result("not_available", "real-time counters are off: BIZSTATS_REDIS_URL is not set")
-    uv_exact = os.environ.get("BIZSTATS_REALTIME_UV", "hll").strip().lower() == "exact"
+    uv_exact = settings().realtime.uv_exact
     try:
         client = redis_connect(url)
         try:

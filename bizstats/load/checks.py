@@ -20,6 +20,7 @@ from typing import Any, NamedTuple, TextIO
 from bizstats.config import DatetimeWindow
 from bizstats.contract import RawTable
 from bizstats.errors import BizstatsError
+from bizstats.settings import settings
 from bizstats.validate import JSON_MAX_DEPTH, TEXT_MAX_BYTES, Check, normalized, value_check
 
 __all__ = ["JSON_MAX_DEPTH", "TEXT_MAX_BYTES", "Check"]  # the contract's limits, for the SQL checks
@@ -110,7 +111,7 @@ def layout(table: RawTable, path: Path) -> Layout:
         )
         for col in table.columns
     ]
-    return Layout(table, path, header, slots, DatetimeWindow.from_env())
+    return Layout(table, path, header, slots, settings().load.window)
 
 
 def checks(layout: Layout, loaded_at: datetime) -> list[Check]:

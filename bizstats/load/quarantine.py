@@ -26,7 +26,7 @@ from typing import Any, cast
 
 from bizstats import changes
 from bizstats.alerts import Alert, load_alert_config, raise_alerts
-from bizstats.config import MySQLSettings, Target, late_data_days
+from bizstats.config import Target
 from bizstats.contract import LOADED_AT, TABLES
 from bizstats.db import (
     MYSQL_TABLE_OPTIONS,
@@ -40,6 +40,7 @@ from bizstats.db import (
 )
 from bizstats.errors import BizstatsError
 from bizstats.load.write import keep_earliest
+from bizstats.settings import settings
 
 TABLE = "_quarantined_events"
 COLUMNS = TABLES["event_logs"].column_names
@@ -51,7 +52,7 @@ _IDS_PER_STATEMENT = 500
 def event_commit_lock(target: Target) -> str:
     """MySQL: the named lock serializing every commit into the raw event_logs that stamps
     `_loaded_at` above the stored ones (the collector's commits, an admit)."""
-    return f"bizstats:collect:{MySQLSettings.from_env().schema}"[:64]
+    return f"bizstats:collect:{settings().mysql.schema}"[:64]
 
 
 def table(target: Target) -> str:
@@ -294,7 +295,7 @@ def late_data_alerts(target: Target, deferred: Sequence[date]) -> list[Alert]:
     horizon: one `quarantined_events` alert per new batch of quarantined events, and one
     `late_data_deferred` alert naming the backfill of the pending days left behind
     (`deferred`). Returns the alerts raised."""
-    horizon = late_data_days()
+    horizon = settings().load.late_data_days
     alerts: list[Alert] = []
     batch = new_batch(target)
     common: dict[str, Any] = {"slice": f"target={target.name}", "baseline": None}

@@ -24,20 +24,15 @@ import httpx
 
 from bizstats.errors import BizstatsError
 from bizstats.redact import redact_url
+from bizstats.settings import scoped_environ, settings
 
 STARTUP_ENV = "BIZSTATS_PREFECT_STARTUP_SECONDS"
 Say = Callable[[str], None]
 
 
 def startup_seconds() -> float:
-    raw = os.environ.get(STARTUP_ENV, "").strip() or "300"
-    try:
-        value = float(raw)
-    except ValueError:
-        value = -1.0
-    if not 1 <= value <= 86400:  # never NaN or infinite: the wait must end
-        raise BizstatsError(f"{STARTUP_ENV} must be a number of seconds from 1 to 86400, got {raw!r}")
-    return value
+    """How long to wait for the local server (BIZSTATS_PREFECT_STARTUP_SECONDS, default 300)."""
+    return settings().prefect.startup_seconds
 
 
 def _free_port() -> int:
@@ -107,14 +102,21 @@ def local_server(say: Say) -> Iterator[str]:
         _stop(process)
 
 
-def _use_api(url: str | None) -> None:
-    """Point this process's Prefect (every thread) and the processes it starts at `url`."""
+@contextlib.contextmanager
+def _use_api(url: str) -> Iterator[None]:
+    """Point this process's Prefect (every thread) and the processes it starts at `url` for
+    the block; then PREFECT_API_URL is as it was and Prefect's settings follow it."""
     from prefect.context import refresh_global_settings_context
 
-    if url:
-        os.environ["PREFECT_API_URL"] = url
-    else:
-        os.environ.pop("PREFECT_API_URL", None)
+    with scoped_environ({"PREFECT_API_URL": url}):
+        refresh_global_settings_context()
+        try:
+            yield
+        finally:
+            # the run's logs and events reach the server before it stops, failed run or not
+            # (else Prefect prints "Error logging to API" once it is gone)
+            with contextlib.suppress(Exception):
+                _drain()
     refresh_global_settings_context()
 
 
@@ -137,13 +139,5 @@ def prefect_api(say: Say) -> Iterator[str]:
         say(f"Prefect API {redact_url(configured)} (PREFECT_API_URL)")
         yield configured
         return
-    with local_server(say) as url:
-        _use_api(url)
-        try:
-            yield url
-        finally:
-            # the run's logs and events reach the server before it stops, failed run or not
-            # (else Prefect prints "Error logging to API" once it is gone)
-            with contextlib.suppress(Exception):
-                _drain()
-            _use_api(None)
+    with local_server(say) as url, _use_api(url):
+        yield url

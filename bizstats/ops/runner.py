@@ -26,7 +26,8 @@ def load_flows() -> ModuleType:
 
 
 def deployments(target: str) -> list[Any]:
-    """The four jobs as Prefect deployments, each with its cron in BIZSTATS_TIMEZONE."""
+    """The four jobs as Prefect deployments, each with its cron in the statistics time zone
+    (dbt var stats_utc_offset_hours as a fixed zone: Etc/GMT-8 for UTC+8)."""
     from prefect.schedules import Cron
 
     flows = load_flows().FLOWS

@@ -1,13 +1,15 @@
 """The four scheduled jobs (定时任务): when each runs and which local days it covers.
 
-| job     | runs (BIZSTATS_TIMEZONE, default Asia/Shanghai) | covers (default day)            |
-|---------|--------------------------------------------------|---------------------------------|
+| job     | runs (in the statistics time zone, UTC+8 by default) | covers (default day)       |
+|---------|-------------------------------------------------------|----------------------------|
 | hourly  | 5 minutes past every hour                        | today so far (a partial day)    |
 | daily   | 02:00                                            | yesterday, with the lookback    |
 | weekly  | Monday 03:00                                     | last ISO week, Monday to Sunday |
 | monthly | the 1st, 04:00                                   | last month                      |
 
 A run for another day (`bizstats run JOB --date D`, a backfill) covers D's day, week or month.
+One time zone: the schedules, the days they cover and the marts all use the statistics offset,
+dbt var stats_utc_offset_hours (bizstats.local_time).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from bizstats.errors import BizstatsError
-from bizstats.ops.settings import timezone
+from bizstats.local_time import local_today
 
 
 @dataclass(frozen=True)
@@ -49,9 +51,10 @@ def job(name: str) -> Job:
 
 
 def default_day(name: str, now: datetime | None = None) -> date:
-    """The day a run started at `now` (default: now) covers, in the schedules' time zone:
-    today (hourly), yesterday (daily), a day of last week (weekly) or of last month (monthly)."""
-    today = (now.astimezone(timezone()) if now else datetime.now(timezone())).date()
+    """The day a run started at `now` (default: now; naive is UTC) covers, in the statistics
+    time zone: today (hourly), yesterday (daily), a day of last week (weekly) or of last month
+    (monthly)."""
+    today = local_today(now)
     return {
         "hourly": today,
         "daily": today - timedelta(days=1),

@@ -36,7 +36,7 @@ def invalidate_days(target: Target, start: date, end: date) -> Invalidation:
     holding the warehouse lock (bizstats.build._build, after changes.log_build). A Redis that
     cannot be reached is not an error of the build: the warning says that answers cached
     before it may stay stale up to BIZSTATS_CACHE_TTL."""
-    cache = CacheSettings.from_env()
+    cache = CacheSettings.current()
     try:
         # before the snapshot, so that it carries the id too
         warehouse = ensure_warehouse_id(target)

@@ -21,12 +21,11 @@ bizstats:query), BIZSTATS_CACHE_TTL (seconds, default 86400).
 from __future__ import annotations
 
 import hashlib
-import os
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
-from bizstats.config import env_int, redis_url
+from bizstats.settings import settings
 
 if TYPE_CHECKING:
     import redis
@@ -56,14 +55,11 @@ class CacheSettings:
     ttl: int = 86400
 
     @classmethod
-    def from_env(cls) -> CacheSettings | None:
-        """The cache the settings ask for, or None when it is off."""
-        url = redis_url()
-        if not url:
-            return None
-        ttl = env_int("BIZSTATS_CACHE_TTL", 86400, 1, 31_536_000, "of seconds")
-        prefix = os.environ.get("BIZSTATS_CACHE_PREFIX", "bizstats:query").strip() or "bizstats:query"
-        return cls(url, prefix, ttl)
+    def current(cls) -> CacheSettings | None:
+        """The cache the settings ask for (the settings object's `redis` section), or None
+        when it is off (no BIZSTATS_REDIS_URL)."""
+        found = settings().redis
+        return None if found.url is None else cls(found.url, found.cache_prefix, found.cache_ttl)
 
     def connect(self) -> redis.Redis:
         """A client with short timeouts (nothing is sent until a command)."""

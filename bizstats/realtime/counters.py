@@ -6,13 +6,14 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 from typing import Any
 
 import redis
 
+from bizstats.local_time import local_today
 from bizstats.realtime.facts import Counter, Fact, counters
-from bizstats.realtime.keys import channels, devices, key, ttl_seconds
+from bizstats.realtime.keys import channels, devices, key, prefix, ttl_seconds
 
 # a counter's key parts: metric, day, channel and device (None: the day's total over them)
 Slice = tuple[str, date, str | None, str | None]
@@ -39,8 +40,10 @@ def _apply(pipe: Any, found: Iterable[Fact], uv_exact: bool, rename: dict[str, s
     for (metric, day, _, _), visitors in list(members.items()):
         members[(metric, day, None, None)] |= visitors
 
+    base = prefix()
+
     def target(slice_: Slice) -> str:
-        name = key(*slice_)
+        name = key(*slice_, base=base)
         if rename is None:
             return name
         return rename.setdefault(name, f"{name}:rebuild:{uuid.uuid4().hex}")
@@ -83,10 +86,10 @@ def replace_day(client: redis.Redis, day: date, found: list[Fact], uv_exact: boo
 
 
 def _day_keys(day: date, known: tuple[Counter, ...]) -> list[str]:
-    names = []
+    names, base = [], prefix()
     for counter in known:
-        names.append(key(counter.name, day))
-        names += [key(counter.name, day, c, d) for c in channels() for d in devices()]
+        names.append(key(counter.name, day, base=base))
+        names += [key(counter.name, day, c, d, base) for c in channels() for d in devices()]
     return names
 
 
@@ -98,10 +101,10 @@ def read_day(
     each field is (name, labels, format) in display order."""
     known = known if known is not None else counters()
     slices = [(None, None)] + [(c, d) for c in channels() for d in devices()]
-    pipe = client.pipeline(transaction=False)
+    pipe, base = client.pipeline(transaction=False), prefix()
     for channel, device in slices:
         for counter in known:
-            name = key(counter.name, day, channel, device)
+            name = key(counter.name, day, channel, device, base)
             if counter.unique:
                 (pipe.scard if uv_exact else pipe.pfcount)(name)
             else:
@@ -135,5 +138,5 @@ class CounterReader:
         """`read_day` of `day`, by default today (local). Raises redis.RedisError."""
         assert self.client is not None
         if day is None:
-            day = (datetime.now(UTC) + timedelta(hours=self.offset_hours)).date()
+            day = local_today(offset=self.offset_hours)
         return read_day(self.client, day, self.uv_exact)

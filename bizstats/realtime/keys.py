@@ -1,14 +1,16 @@
 """The counters' Redis keys (实时统计键): `stats:real_time:<metric>:<date>` for the
 day's total and `stats:real_time:<metric>:<date>:<channel>:<device_type>` per slice; the date
-is the local day (dbt var stats_utc_offset_hours, UTC+8 by default) of the event time."""
+is the local day (dbt var stats_utc_offset_hours, UTC+8 by default) of the event time
+(bizstats.local_time.local_date); the prefix is BIZSTATS_REALTIME_PREFIX."""
 
 from __future__ import annotations
 
 import functools
-import os
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from bizstats.config import project_dir
+from bizstats.local_time import local_date
+from bizstats.settings import settings
 
 PREFIX_ENV = "BIZSTATS_REALTIME_PREFIX"
 
@@ -19,20 +21,26 @@ def ttl_seconds() -> int:
     the day."""
     from bizstats.retention.settings import RetentionSettings
 
-    return RetentionSettings.from_env(os.environ).realtime_ttl_seconds
+    return RetentionSettings.from_env(settings().environ).realtime_ttl_seconds
 
 
 def prefix() -> str:
-    return os.environ.get(PREFIX_ENV, "stats:real_time")
+    """The counters' key prefix (BIZSTATS_REALTIME_PREFIX, default stats:real_time)."""
+    return settings().realtime.prefix
 
 
-def key(metric: str, day: date, channel: str | None = None, device: str | None = None) -> str:
-    base = f"{prefix()}:{metric}:{day.isoformat()}"
-    return base if channel is None else f"{base}:{channel}:{device}"
+def key(
+    metric: str, day: date, channel: str | None = None, device: str | None = None, base: str | None = None
+) -> str:
+    """The key of `metric` on local `day` (a slice's with `channel` and `device`); `base` is
+    the prefix when the caller read it once for many keys (default: `prefix()`)."""
+    name = f"{prefix() if base is None else base}:{metric}:{day.isoformat()}"
+    return name if channel is None else f"{name}:{channel}:{device}"
 
 
 def local_day(event_time: datetime, offset_hours: int) -> date:
-    return (event_time + timedelta(0, offset_hours * 3600)).date()
+    """The local day of a UTC event time (bizstats.local_time.local_date)."""
+    return local_date(event_time, offset_hours)
 
 
 @functools.cache

@@ -4,7 +4,7 @@ on DuckDB plus the collector's spool, which holds what the build has not ingeste
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import redis
@@ -13,6 +13,7 @@ from bizstats.config import Target
 from bizstats.db import connect, ensure_raw_tables, fetch_all, placeholder, qualified
 from bizstats.errors import BizstatsError
 from bizstats.load.collected.spool import spool_path, spooled_rows
+from bizstats.local_time import local_today
 from bizstats.project_vars import project_vars
 from bizstats.realtime.counters import connect as redis_connect
 from bizstats.realtime.counters import replace_day
@@ -77,7 +78,7 @@ def rebuild_realtime(
         raise BizstatsError("BIZSTATS_REDIS_URL is not set: no real-time counters to rebuild")
     offset = project_vars().utc_offset_hours
     if day is None:
-        day = (datetime.now(UTC) + timedelta(hours=offset)).date()
+        day = local_today(offset=offset)
     try:
         return day, rebuild_day(target, redis_url, day, offset, uv_exact)
     except redis.RedisError as exc:

@@ -12,7 +12,6 @@ served from files of the fastapi-offline package (bizstats.web.security.swagger_
 from __future__ import annotations
 
 import gc
-import os
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
@@ -26,7 +25,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import BaseRoute, Mount
 
 from bizstats.config import Target
+from bizstats.errors import BizstatsError
 from bizstats.realtime.counters import CounterReader
+from bizstats.settings import settings
 from bizstats.web.collect.routes import collector_router
 from bizstats.web.collect.service import Collector
 from bizstats.web.dashboard import add_dashboard
@@ -35,7 +36,7 @@ from bizstats.web.query.access import PUBLIC, ReadAccess
 from bizstats.web.query.readers import Reader, make_reader
 from bizstats.web.query.router import query_router
 from bizstats.web.security import DOCS_ASSETS, HEADERS, SWAGGER_FILES, SecurityHeaders, swagger_page
-from bizstats.web.serving_log import FORMAT_ENV, RequestLog, configure
+from bizstats.web.serving_log import RequestLog, configure
 from bizstats.web.warehouse_metrics import WarehouseGauges
 
 OPENAPI_URL = "/openapi.json"
@@ -196,8 +197,11 @@ TARGET_ENV = "BIZSTATS_SERVE_TARGET"  # the target of `bizstats serve --workers 
 
 def app_from_env() -> FastAPI:
     """The app of one worker process of `bizstats serve --workers N` (uvicorn's factory)."""
-    configure(os.environ.get(FORMAT_ENV, "text"))
-    app = create_app(Target(os.environ[TARGET_ENV]))
+    internal = settings().internal
+    configure(internal.serve_log_format)
+    if internal.serve_target is None:
+        raise BizstatsError(f"{TARGET_ENV} is not set: it is set by `bizstats serve --workers N` for its workers")
+    app = create_app(Target(internal.serve_target))
     freeze_startup_objects()
     return app
 

@@ -4,13 +4,13 @@ one log line per request."""
 
 from __future__ import annotations
 
-import os
 import signal
 import tempfile
 import time
 from typing import Any
 
 from bizstats.config import Target
+from bizstats.settings import scoped_environ, settings
 
 
 def serve(target: Target, host: str, port: int, workers: int = 1, log_format: str = "text") -> None:
@@ -44,10 +44,13 @@ def serve(target: Target, host: str, port: int, workers: int = 1, log_format: st
             return
         from bizstats.web.collect.metrics import MULTIPROCESS_ENV
 
-        with tempfile.TemporaryDirectory(prefix="bizstats-metrics-") as metrics_dir:
-            # read by the workers, new interpreters that inherit this environment
-            os.environ[TARGET_ENV], os.environ[MULTIPROCESS_ENV] = target.name, metrics_dir
-            os.environ[FORMAT_ENV] = log_format
+        workers_env = {TARGET_ENV: target.name, FORMAT_ENV: log_format}
+        # read by the workers, new interpreters that inherit this environment; put back as it
+        # was once uvicorn returns
+        with (
+            tempfile.TemporaryDirectory(prefix="bizstats-metrics-") as metrics_dir,
+            scoped_environ({**workers_env, MULTIPROCESS_ENV: metrics_dir}),
+        ):
             uvicorn.run("bizstats.web.app:app_from_env", factory=True, workers=workers, **options)
     except _Stop:
         pass
@@ -69,29 +72,27 @@ def serving(target: Target, url: str, workers: int, log_format: str) -> list[tup
     """What `serve` says when it starts: (line, its fields) — the URL, the warehouse, the
     workers, the collector's sites and sources (names and origins, never a secret), Redis,
     the dashboard's, docs' and metrics' URLs. Raises BizstatsError on a bad setting."""
-    from bizstats.config import MySQLSettings
     from bizstats.redact import redact_url
-    from bizstats.web.collect.settings import CollectorSettings
 
-    settings = CollectorSettings.from_env(target)
+    collector = settings().collector
     if target.name == "duckdb":
         warehouse = f"duckdb file {target.duckdb_path}"
     else:
-        mysql = MySQLSettings.from_env()
+        mysql = settings().mysql
         warehouse = f"mysql schema {target.models_schema} at {mysql.host}:{mysql.port} (user {mysql.user})"
-    origins = sorted({origin for allowed in settings.sites.values() for origin in allowed})
-    sites = (f"{len(settings.sites)} site key(s) for {', '.join(origins) or 'no origin'}"
-             if settings.sites else "no site key (BIZSTATS_COLLECT_SITES)")
-    sources = ", ".join(sorted(settings.sources)) or "none (BIZSTATS_COLLECT_SOURCES)"
-    redis = (f"on, {redact_url(settings.redis_url)}: real-time counters and the query cache"
-             if settings.redis_url else "off: no real-time counters, no query cache (BIZSTATS_REDIS_URL)")
+    origins = sorted({origin for allowed in collector.sites.values() for origin in allowed})
+    sites = (f"{len(collector.sites)} site key(s) for {', '.join(origins) or 'no origin'}"
+             if collector.sites else "no site key (BIZSTATS_COLLECT_SITES)")
+    sources = ", ".join(sorted(collector.sources)) or "none (BIZSTATS_COLLECT_SOURCES)"
+    redis = (f"on, {redact_url(collector.redis_url)}: real-time counters and the query cache"
+             if collector.redis_url else "off: no real-time counters, no query cache (BIZSTATS_REDIS_URL)")
     return [
         (f"bizstats serve: {url} with {workers} worker(s)",
          {"event": "start", "url": url, "workers": workers}),
         (f"  warehouse: {warehouse}", {"target": target.name, "warehouse": warehouse}),
         (f"  collector: POST {url}/api/report[/batch]; browsers: {sites}; signed sources: {sources}",
-         {"sites": len(settings.sites), "origins": origins, "sources": sorted(settings.sources)}),
-        (f"  redis: {redis}", {"redis": settings.redis_url is not None}),
+         {"sites": len(collector.sites), "origins": origins, "sources": sorted(collector.sources)}),
+        (f"  redis: {redis}", {"redis": collector.redis_url is not None}),
         (f"  dashboard: {url}/   query API: {url}/api/stats/...   docs: {url}/docs   metrics: {url}/metrics",
          {"dashboard": f"{url}/", "docs": f"{url}/docs", "metrics": f"{url}/metrics"}),
         (f"  log: one {log_format} line per request (method, path, status, ms, key id); Ctrl-C stops",

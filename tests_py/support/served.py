@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from bizstats.config import MySQLSettings, Target
+from bizstats.config import Target
+from bizstats.settings import settings as current_settings
 
 
 def leaks(text: str, target: Target, *more: str) -> list[str]:
     """What of the server `text` gives away: the database's host and port, the schema, the
     warehouse's path or file name, SQL, a traceback (empty: nothing)."""
     if target.name == "mysql":
-        settings = MySQLSettings.from_env()
+        settings = current_settings().mysql
         words = [settings.host, f":{settings.port}", target.models_schema]
     else:
         words = [str(target.duckdb_path.parent), target.duckdb_path.name]

@@ -17,8 +17,8 @@ import pymysql
 import pytest
 import redis
 
-from bizstats.config import MySQLSettings
 from bizstats.db import drop_mysql_warehouse
+from bizstats.settings import settings
 
 drop_mysql_schemas = drop_mysql_warehouse  # tests drop the schemas they make
 
@@ -57,7 +57,7 @@ def require_chromium() -> str:
 
 
 def mysql_up() -> bool:
-    s = MySQLSettings.from_env()
+    s = settings().mysql
     try:
         pymysql.connect(host=s.host, port=s.port, user=s.user, password=s.password).close()
     except pymysql.err.OperationalError:

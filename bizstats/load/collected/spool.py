@@ -30,6 +30,7 @@ import orjson
 from bizstats.config import Target
 from bizstats.contract import TABLES
 from bizstats.load.collected.group_commit import QUARANTINE, Row, StoreUnavailable
+from bizstats.settings import settings
 
 COLUMNS = TABLES["event_logs"].column_names
 _PARAMS = 500  # ids per lookup (SQLite's parameter limit is higher; this keeps plans small)
@@ -47,9 +48,9 @@ _SCHEMA = (
 def spool_path(target: Target) -> Path:
     """Where the DuckDB target's collector spools: BIZSTATS_SPOOL_PATH, else `<db file>.spool`.
     Read alone, so that no other collector setting can fail a build."""
-    spool = os.environ.get("BIZSTATS_SPOOL_PATH")
-    if spool:
-        return Path(spool).resolve()
+    spool = settings().warehouse.spool_path
+    if spool is not None:
+        return spool.resolve()
     return target.duckdb_path.with_name(target.duckdb_path.name + ".spool")
 
 

@@ -33,7 +33,7 @@ from typing import Any
 import pymysql
 from pymysql.converters import escape_item, escape_string
 
-from bizstats.config import MySQLSettings, Target
+from bizstats.config import Target
 from bizstats.contract import LOADED_AT, TABLES
 from bizstats.db import ensure_raw_tables, mysql_connect, qualified
 from bizstats.errors import BizstatsError
@@ -41,6 +41,7 @@ from bizstats.load import quarantine
 from bizstats.load.collected.group_commit import QUARANTINE, Row, RowRefused, StoreUnavailable
 from bizstats.load.ledger import COMMITTED, ensure_side_tables, record_statement
 from bizstats.load.write import keep_earliest
+from bizstats.settings import settings
 
 COLUMNS = TABLES["event_logs"].column_names
 
@@ -96,7 +97,7 @@ class MySQLStore:
         if self._con is None:
             try:
                 ensure_raw_tables(self._target)
-                con = mysql_connect(MySQLSettings.from_env(), self._target.raw_schema, multi_statements=True)
+                con = mysql_connect(settings().mysql, self._target.raw_schema, multi_statements=True)
                 # the rows' text is escaped without the connection (encode): backslashes must
                 # be escapes in this session whatever the server's default sql_mode
                 con.cursor().execute("set session sql_mode = replace(@@sql_mode, 'NO_BACKSLASH_ESCAPES', '')")

@@ -28,13 +28,15 @@ import logging
 import sqlite3
 import threading
 from collections import defaultdict
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Any, Protocol
 
-from bizstats.config import MySQLSettings, Target
+from bizstats.config import Target
 from bizstats.db import create_table, mysql_connect, qualified
 from bizstats.load.collected.spool import open_spool
+from bizstats.local_time import local_today
+from bizstats.settings import settings
 
 log = logging.getLogger("bizstats.collect")
 
@@ -109,7 +111,7 @@ class MySQLTally:
 
     def add(self, counts: Counts) -> None:
         if self._con is None:
-            con = mysql_connect(MySQLSettings.from_env())
+            con = mysql_connect(settings().mysql)
             create_table(con.cursor(), self._target, self._target.raw_schema, TABLE, COLUMNS,
                          ["primary key (stat_date, outcome)"])  # fmt: skip
             con.commit()
@@ -156,7 +158,7 @@ class Tally:
             raise ValueError(f"unknown collection outcome {outcome!r}: one of {', '.join(OUTCOMES)}")
         if events <= 0:
             return
-        day = (datetime.now(UTC) + timedelta(hours=self._offset)).date()
+        day = local_today(offset=self._offset)
         with self._lock:
             self._counts[(day, outcome)] += events
 

@@ -7,10 +7,10 @@ mode)."""
 
 from __future__ import annotations
 
-import os
-
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest, multiprocess
 from prometheus_client.registry import Collector
+
+from bizstats.settings import settings
 
 MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
@@ -82,7 +82,7 @@ class CollectorMetrics:
 
     def exposition(self) -> bytes:
         """The text of GET /metrics: this process's metrics, or every worker's added up."""
-        if os.environ.get(MULTIPROCESS_ENV):
+        if settings().internal.metrics_dir:
             registry = CollectorRegistry()
             multiprocess.MultiProcessCollector(registry)
             for collector in self._added:

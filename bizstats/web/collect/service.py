@@ -7,35 +7,36 @@ from __future__ import annotations
 import sys
 from datetime import UTC, datetime, timedelta
 
-from bizstats.config import DatetimeWindow, Target
+from bizstats.config import Target
 from bizstats.load.collected.group_commit import GroupCommitter, Store
-from bizstats.load.collected.spool import SpoolStore
+from bizstats.load.collected.spool import SpoolStore, spool_path
 from bizstats.load.collected.store_mysql import MySQLStore
 from bizstats.load.collected.tally import Tally, writer_for
 from bizstats.privacy import scrubber_for
 from bizstats.project_vars import project_vars
 from bizstats.realtime.counters import connect as redis_connect
 from bizstats.realtime.feeder import CounterFeeder
+from bizstats.settings import settings
 from bizstats.web.collect.events import Received
 from bizstats.web.collect.metrics import CollectorMetrics
 from bizstats.web.collect.ratelimit import RateLimiter
 from bizstats.web.collect.settings import CollectorSettings
 
 
-def _store(target: Target, settings: CollectorSettings) -> Store:
+def _store(target: Target) -> Store:
     if target.name == "mysql":
         return MySQLStore(target)
-    assert settings.spool_path is not None
-    return SpoolStore(settings.spool_path)
+    return SpoolStore(spool_path(target))
 
 
 class Collector:
-    """Everything a report request needs; `start()` opens, `close()` drains and stops."""
+    """Everything a report request needs; `start()` opens, `close()` drains and stops (and
+    puts back the interpreter's switch interval `start()` lowered)."""
 
     def __init__(self, target: Target) -> None:
         self.target = target
-        self.settings = CollectorSettings.from_env(target)
-        self.window = DatetimeWindow.from_env()
+        self.settings: CollectorSettings = settings().collector
+        self.window = settings().load.window
         self.offset_hours = project_vars().utc_offset_hours
         self.metrics = CollectorMetrics()
         self.limiter = RateLimiter(self.settings.rate_per_second, self.settings.rate_burst)  # per key
@@ -46,19 +47,24 @@ class Collector:
         self.feeder: CounterFeeder | None = None
         self.committer: GroupCommitter | None = None
         self.tally: Tally | None = None  # what became of the events received, per local day
+        self._switch_interval: float | None = None  # the interpreter's, before start()
 
     def start(self) -> None:
         # the group-commit thread waits on the database several times a commit; at Python's
         # default 5 ms switch interval each wait could cost it a whole interval before the
-        # request thread hands the GIL back (measured: ~10 % of throughput at 8 clients)
+        # request thread hands the GIL back (measured: ~10 % of throughput at 8 clients);
+        # close() puts the previous interval back
+        if self._switch_interval is None:
+            self._switch_interval = sys.getswitchinterval()
         sys.setswitchinterval(0.001)
         if self.redis is not None:
             self.feeder = CounterFeeder(
                 self.redis, self.settings.uv_exact, self.offset_hours, self.metrics.realtime_report
             )
         after = self.feeder.after_commit if self.feeder else None
-        self.committer = GroupCommitter(_store(self.target, self.settings), self.settings.max_group, after)
-        self.tally = Tally(writer_for(self.target, self.settings.spool_path), self.offset_hours)
+        self.committer = GroupCommitter(_store(self.target), self.settings.max_group, after)
+        spool = spool_path(self.target) if self.target.name == "duckdb" else None
+        self.tally = Tally(writer_for(self.target, spool), self.offset_hours)
 
     def count(self, outcome: str, events: int = 1) -> None:
         """Tally `events` received as `outcome` (bizstats.load.collected.tally.OUTCOMES)."""
@@ -74,6 +80,9 @@ class Collector:
             self.feeder.close()
         if self.redis is not None:
             self.redis.close()
+        if self._switch_interval is not None:
+            sys.setswitchinterval(self._switch_interval)
+            self._switch_interval = None
 
     def quarantine_before(self, received_at: datetime) -> datetime:
         """Browser events dated before this are quarantined (the late-data horizon)."""

@@ -46,7 +46,7 @@ class QueryCache:
     @classmethod
     def from_env(cls) -> QueryCache | None:
         """The cache the settings ask for, or None when it is off."""
-        settings = CacheSettings.from_env()
+        settings = CacheSettings.current()
         return None if settings is None else cls(settings)
 
     def answer_key(self, warehouse: str, request: str) -> str:

@@ -31,9 +31,10 @@ from typing import Any
 
 import pymysql
 
-from bizstats.config import MySQLSettings, Target
+from bizstats.config import Target
 from bizstats.db import create_mysql_database, mysql_connect, qualified
 from bizstats.errors import BizstatsError
+from bizstats.settings import settings
 
 TABLE = "bizstats_api_keys"
 SCOPES = ("read", "write")
@@ -74,7 +75,7 @@ def _store(target: Target) -> Iterator[tuple[Any, str, str]]:
                "revoked_at timestamp)")
         errors: tuple[type[BaseException], ...] = (sqlite3.Error,)
     else:
-        con = mysql_connect(MySQLSettings.from_env())
+        con = mysql_connect(settings().mysql)
         table, ph = qualified(target, target.models_schema, TABLE), "%s"
         ddl = (f"create table if not exists {table} (key_id varchar(12) not null primary key, "
                "consumer varchar(100) not null, scope varchar(10) not null, key_hash char(64) not null, "

@@ -23,9 +23,10 @@ from typing import Any, Protocol
 import duckdb
 import pymysql
 
-from bizstats.config import MySQLSettings, Target
+from bizstats.config import Target
 from bizstats.db import database_error, mysql_connect
 from bizstats.publish.snapshot import current_snapshot, ensure_snapshot
+from bizstats.settings import settings
 
 REFRESH_SECONDS = 30.0
 
@@ -81,7 +82,7 @@ class MySQLReader:
 
     def __init__(self, target: Target) -> None:
         self.target = target
-        self._settings = MySQLSettings.from_env()
+        self._settings = settings().mysql
         self._local = threading.local()
 
     def _connection(self) -> pymysql.Connection:

@@ -13,18 +13,20 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, TypeVar
 
 import orjson
 import redis
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 
-from bizstats.config import DatetimeWindow, Target
+from bizstats.config import Target
 from bizstats.errors import BizstatsError
+from bizstats.local_time import local_today
 from bizstats.metrics_catalog import CatalogSource
 from bizstats.project_vars import project_vars
 from bizstats.realtime.counters import CounterReader
+from bizstats.settings import settings
 from bizstats.warehouse_id import read_warehouse_id
 from bizstats.web.failures import REQUEST_ID_HEADER, RETRY_AFTER, failed, public_detail, warehouse_reason
 from bizstats.web.query.access import ReadAccess
@@ -67,11 +69,12 @@ class QueryService:
     def for_target(cls, target: Target) -> QueryService:
         return cls(
             target, make_reader(target), QueryCache.from_env(), CatalogSource(),
-            DimensionSource(), project_vars().utc_offset_hours, DatetimeWindow.from_env().earliest.date(),
+            DimensionSource(), project_vars().utc_offset_hours, settings().load.window.earliest.date(),
         )
 
     def today(self) -> date:
-        return (datetime.now(UTC) + timedelta(hours=self.utc_offset_hours)).date()
+        """Today in the statistics time zone (bizstats.local_time)."""
+        return local_today(offset=self.utc_offset_hours)
 
     def warehouse(self) -> str | None:
         """The id of the warehouse read (the cache's namespace; None: not cached), re-read
