@@ -47,13 +47,17 @@ class BackupSettings:
         directory = env.get(DIR_ENV, "").strip() or DEFAULT_DIR
         raw_days = env.get(KEEP_DAYS_ENV, "").strip() or str(DEFAULT_KEEP_DAYS)
         if not re.fullmatch(r"[0-9]{1,4}", raw_days) or not 1 <= int(raw_days) <= 3650:
-            raise BizstatsError(f"{KEEP_DAYS_ENV} must be a whole number of days from 1 to 3650, got {raw_days!r}")
+            raise BizstatsError(
+                f"{KEEP_DAYS_ENV} must be a whole number of days from 1 to 3650, got {raw_days!r}"
+            )
         return cls(directory=directory, keep_days=int(raw_days), key=_key(env.get(KEY_ENV, "").strip()))
 
     def require_key(self) -> bytes:
         """The key, or one line saying how to set it."""
         if self.key is None:
-            raise BizstatsError(f"{KEY_ENV} is not set: backups are encrypted with it; make one with {MAKE_KEY}")
+            raise BizstatsError(
+                f"{KEY_ENV} is not set: backups are encrypted with it; make one with {MAKE_KEY}"
+            )
         return self.key
 
 

@@ -2,8 +2,10 @@
 hourly (today so far), daily (yesterday with the lookback), weekly (last ISO week) and
 monthly (last month). Each run: record it in job_runs, `dbt source freshness`, the build
 with dbt's tests, the anomaly checks, their alerts, the daily report (daily job), then the
-run's outcome and duration, alerting on a failed or slow run. The steps are functions of
-bizstats.ops.steps; this module only makes them Prefect tasks with retries.
+run's outcome and duration, alerting on a failed or slow run. A fifth job, backup (备份,
+03:00), backs the warehouse up instead (bizstats.backup), recorded and alerted on the same
+way. The steps are functions of bizstats.ops.steps; this module only makes them Prefect
+tasks with retries.
 
 Start them with `bizstats schedule`; run one now with `bizstats run JOB [--date D]`.
 """
@@ -67,6 +69,11 @@ def report(target: str, day: date) -> str:
     return str(steps.report_job(Target(target), day, send=bool(report_channels())))
 
 
+@task(**_RETRY)
+def backup_step(target: str) -> str:
+    return steps.backup_job(Target(target))
+
+
 def run_job(name: str, target: str, day: date | None) -> dict[str, Any]:
     """One run of job `name` for `day` (default: the day its schedule covers now)."""
     logger = get_run_logger()
@@ -95,6 +102,29 @@ def run_job(name: str, target: str, day: date | None) -> dict[str, Any]:
     _retrying(alerts)(target, steps.job_alerts(warehouse, run))
     summary.update(built=f"{built[0]} .. {built[1]}", flagged=len(raised), outcome=run.outcome)
     return summary
+
+
+def run_backup_job(target: str, day: date | None) -> dict[str, Any]:
+    """One run of the backup job: a backup of the warehouse and the old ones pruned, recorded
+    in job_runs (the day: today); a failure raises a job_failed alert."""
+    logger = get_run_logger()
+    warehouse = Target(target)
+    day = day or default_day("backup")
+    run = job_runs.start_run(warehouse, "backup", job("backup").flow_name, day, day)
+    started = time.monotonic()
+    try:
+        backup_id = _retrying(backup_step)(target)
+    except Exception as exc:
+        run = _finish(warehouse, run, started, "failed", error=str(exc))
+        logger.error(f"run {run.run_id} failed: {exc}")
+        try:
+            _retrying(alerts)(target, steps.job_alerts(warehouse, run))
+        except Exception as alert_error:  # the run's own error is the one to raise
+            logger.error(f"the job_failed alert could not be raised: {alert_error}")
+        raise
+    run = _finish(warehouse, run, started, "success")
+    _retrying(alerts)(target, steps.job_alerts(warehouse, run))
+    return {"run_id": run.run_id, "job": "backup", "backup": backup_id, "outcome": run.outcome}
 
 
 def _finish(target: Target, run: job_runs.JobRun, started: float, outcome: str, error: str = "",
@@ -133,4 +163,10 @@ def monthly(target: str = DEFAULT_TARGET, day: date | None = None) -> dict[str, 
     return run_job("monthly", target, day)
 
 
-FLOWS = {"hourly": hourly, "daily": daily, "weekly": weekly, "monthly": monthly}
+@flow(name="bizstats-backup")
+def backup(target: str = DEFAULT_TARGET, day: date | None = None) -> dict[str, Any]:
+    """A backup of the warehouse (备份), the old ones pruned."""
+    return run_backup_job(target, day)
+
+
+FLOWS = {"hourly": hourly, "daily": daily, "weekly": weekly, "monthly": monthly, "backup": backup}

@@ -190,7 +190,7 @@ def test_a_failing_run_is_one_line_naming_the_log(duckdb_target, tmp_path, smtp,
     assert (run.outcome, run.end_date) == ("failed", QUIET)
 
 
-def test_schedule_serves_the_four_jobs_and_stops_cleanly(tmp_path, monkeypatch):
+def test_schedule_serves_the_five_jobs_and_stops_cleanly(tmp_path, monkeypatch):
     env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
     env.update(PREFECT_HOME=str(tmp_path / "prefect"), BIZSTATS_DUCKDB_PATH=str(tmp_path / "w.duckdb"))
     monkeypatch.setenv("BIZSTATS_DUCKDB_PATH", env["BIZSTATS_DUCKDB_PATH"])
@@ -201,7 +201,7 @@ def test_schedule_serves_the_four_jobs_and_stops_cleanly(tmp_path, monkeypatch):
     reader.start()
     try:
         url = _wait_for(lambda: next((ln.split()[4] for ln in lines if "Prefect server at" in ln), None))
-        deployments = _wait_for(lambda: _deployments(url) if len(_deployments(url)) == 4 else None)
+        deployments = _wait_for(lambda: _deployments(url) if len(_deployments(url)) == 5 else None)
     finally:
         process.send_signal(signal.SIGTERM)
         code = process.wait(timeout=120)
@@ -216,6 +216,7 @@ def test_schedule_serves_the_four_jobs_and_stops_cleanly(tmp_path, monkeypatch):
         "bizstats-daily-duckdb": ("0 2 * * *", "Asia/Shanghai", True, {"target": "duckdb"}),
         "bizstats-weekly-duckdb": ("0 3 * * 1", "Asia/Shanghai", True, {"target": "duckdb"}),
         "bizstats-monthly-duckdb": ("0 4 1 * *", "Asia/Shanghai", True, {"target": "duckdb"}),
+        "bizstats-backup-duckdb": ("0 3 * * *", "Asia/Shanghai", True, {"target": "duckdb"}),
     }
     assert code == 0, "".join(lines)[-3000:]
     # bizstats' last line; Prefect's runner logs its "SIGTERM received" from its own thread,
@@ -321,4 +322,4 @@ def test_the_flows_are_an_installed_package_found_from_any_directory(tmp_path):
     assert done.returncode == 0, done.stderr
     name, path, flows, same_path = json.loads(done.stdout.splitlines()[-1])
     assert (name, Path(path).name, Path(path).parent.name) == ("flows.jobs", "jobs.py", "flows")
-    assert (flows, same_path) == (["daily", "hourly", "monthly", "weekly"], True)
+    assert (flows, same_path) == (["backup", "daily", "hourly", "monthly", "weekly"], True)

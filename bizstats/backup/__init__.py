@@ -15,6 +15,13 @@ from bizstats.backup.run import backup_settings, run_backup
 from bizstats.backup.store import BackupStore
 
 __all__ = [
-    "BackupStore", "Damaged", "Manifest", "Restored", "TableFigure", "backup_settings", "restore_backup",
-    "run_backup", "verify_backup",
+    "BackupStore",
+    "Damaged",
+    "Manifest",
+    "Restored",
+    "TableFigure",
+    "backup_settings",
+    "restore_backup",
+    "run_backup",
+    "verify_backup",
 ]

@@ -80,7 +80,9 @@ class _Sealer:
 
     def write(self, data: bytes) -> None:
         self.buffer += data
-        while len(self.buffer) > CHUNK:  # keep at least one byte back: the last chunk is never empty-but-unmarked
+        while (
+            len(self.buffer) > CHUNK
+        ):  # keep at least one byte back: the last chunk is never empty-but-unmarked
             self._seal(bytes(self.buffer[:CHUNK]), last=False)
             del self.buffer[:CHUNK]
 
@@ -123,7 +125,7 @@ def _chunks(stream: Readable, key: bytes, what: str) -> Iterator[bytes]:
     header = stream.read(HEADER_BYTES)
     if len(header) < HEADER_BYTES or not header.startswith(MAGIC):
         raise Damaged(f"{what} is not a bizstats backup file (no header): damaged or truncated")
-    aead = _file_key(key, header[len(MAGIC):])
+    aead = _file_key(key, header[len(MAGIC) :])
     number = 0
     while True:
         prefix = _exactly(stream, 4, what)
@@ -171,7 +173,7 @@ class HashingReader:
         self.size = 0
 
     def read(self, size: int = -1) -> bytes:
-        data = self.raw.read(size)
+        data: bytes = self.raw.read(size)
         self.digest.update(data)
         self.size += len(data)
         return data

@@ -102,8 +102,11 @@ def parse(text: str, backup_id: str) -> Manifest:
         if data.pop("format") != FORMAT:
             raise ValueError("format")
         return Manifest(
-            id=str(data["id"]), created_at=str(data["created_at"]), target=str(data["target"]),
-            source=str(data["source"]), key_id=str(data["key_id"]),
+            id=str(data["id"]),
+            created_at=str(data["created_at"]),
+            target=str(data["target"]),
+            source=str(data["source"]),
+            key_id=str(data["key_id"]),
             versions={str(k): str(v) for k, v in data["versions"].items()},
             schemas={str(k): str(v) for k, v in data["schemas"].items()},
             members=tuple(Member(**m) for m in data["members"]),
@@ -111,7 +114,9 @@ def parse(text: str, backup_id: str) -> Manifest:
             mac=str(data["mac"]),
         )
     except (ValueError, KeyError, TypeError, AttributeError):
-        raise Damaged(f"backup {backup_id}: its manifest is damaged (not a bizstats backup manifest)") from None
+        raise Damaged(
+            f"backup {backup_id}: its manifest is damaged (not a bizstats backup manifest)"
+        ) from None
 
 
 def stamp_of(backup_id: str) -> datetime | None:

@@ -29,7 +29,7 @@ from bizstats.backup.sources import lines, mysql_client, private_folder
 from bizstats.backup.store import BackupStore
 from bizstats.backup.tables import differences, duckdb_figures, mysql_figures
 from bizstats.config import SCHEMA_NAME, MySQLSettings
-from bizstats.db import mysql_connect
+from bizstats.db import mysql_connect, single_row
 from bizstats.errors import BizstatsError
 from bizstats.settings import settings
 
@@ -109,7 +109,9 @@ def _restore_duckdb(store: BackupStore, manifest: Manifest, key: bytes, into: Pa
     finals = {m.name: member_path(into, m.name) for m in manifest.members}
     for path in [*finals.values(), into.with_name(into.name + ".wal")]:
         if path.exists() and (not path.is_file() or path.stat().st_size > 0):
-            raise BizstatsError(f"{path} exists and is not empty: restore into a new file (refusing to overwrite)")
+            raise BizstatsError(
+                f"{path} exists and is not empty: restore into a new file (refusing to overwrite)"
+            )
     say(f"verifying backup {manifest.id}")
     verify_backup(store, manifest.id, key)
     into.parent.mkdir(parents=True, exist_ok=True)
@@ -151,8 +153,10 @@ def _compare(manifest: Manifest, found: list[TableFigure]) -> None:
     diffs = differences(manifest.tables, found)
     if diffs:
         shown = "; ".join(diffs[:5]) + (f"; and {len(diffs) - 5} more" if len(diffs) > 5 else "")
-        raise BizstatsError(f"backup {manifest.id}: the restored tables differ from the backup's record "
-                            f"({shown}); nothing was kept")
+        raise BizstatsError(
+            f"backup {manifest.id}: the restored tables differ from the backup's record "
+            f"({shown}); nothing was kept"
+        )
 
 
 # ---- MySQL / MariaDB -------------------------------------------------------------------------
@@ -190,15 +194,19 @@ def _restore_mysql(store: BackupStore, manifest: Manifest, key: bytes, into: str
         cur = con.cursor()
         for database in wanted.values():  # checked before anything is made: a refusal touches nothing
             if _tables(cur, database):
-                raise BizstatsError(f"--into {into}: database {database} holds tables; restore into a new name "
-                                    "(refusing to overwrite)")
+                raise BizstatsError(
+                    f"--into {into}: database {database} holds tables; restore into a new name "
+                    "(refusing to overwrite)"
+                )
         say(f"verifying backup {manifest.id}")
         verify_backup(store, manifest.id, key)
         made: list[str] = []
         try:
             for database in wanted.values():
-                cur.execute("select count(*) from information_schema.schemata where schema_name = %s", (database,))
-                (exists,) = cur.fetchone()
+                cur.execute(
+                    "select count(*) from information_schema.schemata where schema_name = %s", (database,)
+                )
+                (exists,) = single_row(cur)
                 if not exists:
                     cur.execute(f"create database `{database}` character set utf8mb4 collate utf8mb4_bin")
                     made.append(database)
@@ -227,8 +235,10 @@ def _undo(con: Any, wanted: dict[str, str], made: list[str]) -> None:
             if database in made:
                 cur.execute(f"drop database if exists `{database}`")
                 continue
-            cur.execute("select table_name, table_type from information_schema.tables where table_schema = %s",
-                        (database,))
+            cur.execute(
+                "select table_name, table_type from information_schema.tables where table_schema = %s",
+                (database,),
+            )
             for table, kind in list(cur.fetchall()):
                 what = "view" if kind == "VIEW" else "table"
                 cur.execute(f"drop {what} if exists `{database}`.`{table}`")

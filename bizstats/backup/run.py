@@ -41,7 +41,11 @@ from bizstats.settings import settings
 Say = Callable[[str], None]
 SUFFIX = ".gz.enc"
 WAREHOUSE_FILE, SPOOL, KEYS, PSEUDONYM_KEY, DUMP = (
-    "warehouse.duckdb", "spool.sqlite", "keys.sqlite", "pseudonym-key", "mysql.sql",
+    "warehouse.duckdb",
+    "spool.sqlite",
+    "keys.sqlite",
+    "pseudonym-key",
+    "mysql.sql",
 )
 
 
@@ -73,8 +77,9 @@ def new_id(target: Target, now: datetime) -> str:
     return f"{now:%Y%m%dT%H%M%SZ}-{target.name}-{secrets.token_hex(2)}"
 
 
-def run_backup(target: Target, config: BackupSettings | None = None, now: datetime | None = None,
-               say: Say = _quiet) -> tuple[Manifest, list[str]]:
+def run_backup(
+    target: Target, config: BackupSettings | None = None, now: datetime | None = None, say: Say = _quiet
+) -> tuple[Manifest, list[str]]:
     """Back up `target` into the store of `config` (default: the current settings) and prune
     the backups older than its keep_days; (the new backup's manifest, the ids pruned)."""
     config = config or backup_settings()
@@ -90,8 +95,14 @@ def run_backup(target: Target, config: BackupSettings | None = None, now: dateti
         else:
             figures, schemas, versions = _mysql(target, writer, say)
     manifest = Manifest(
-        id=backup_id, created_at=f"{now:%Y-%m-%dT%H:%M:%SZ}", target=target.name, source=describe(target),
-        key_id=key_id(key), versions=versions, schemas=schemas, members=tuple(writer.members),
+        id=backup_id,
+        created_at=f"{now:%Y-%m-%dT%H:%M:%SZ}",
+        target=target.name,
+        source=describe(target),
+        key_id=key_id(key),
+        versions=versions,
+        schemas=schemas,
+        members=tuple(writer.members),
         tables=tuple(figures),
     )
     store.write_manifest(manifest, key)
@@ -102,7 +113,9 @@ def run_backup(target: Target, config: BackupSettings | None = None, now: dateti
     return manifest, pruned
 
 
-def _duckdb(target: Target, writer: _Writer, say: Say) -> tuple[list[TableFigure], dict[str, str], dict[str, str]]:
+def _duckdb(
+    target: Target, writer: _Writer, say: Say
+) -> tuple[list[TableFigure], dict[str, str], dict[str, str]]:
     import duckdb
 
     from bizstats.load.collected.spool import spool_path
@@ -125,7 +138,9 @@ def _duckdb(target: Target, writer: _Writer, say: Say) -> tuple[list[TableFigure
     return figures, {}, {"duckdb": str(duckdb.__version__)}
 
 
-def _mysql(target: Target, writer: _Writer, say: Say) -> tuple[list[TableFigure], dict[str, str], dict[str, str]]:
+def _mysql(
+    target: Target, writer: _Writer, say: Say
+) -> tuple[list[TableFigure], dict[str, str], dict[str, str]]:
     schemas = {"models": target.models_schema, "raw": target.raw_schema}
     with connect(target) as con:
         cur = con.cursor()
@@ -144,5 +159,7 @@ def _mysql(target: Target, writer: _Writer, say: Say) -> tuple[list[TableFigure]
 def member_path(into: Path, name: str) -> Path:
     """Where a DuckDB backup's file goes when restored to the database file `into`: the file
     itself, or its side file (`<into>.spool`, `<into>.keys.sqlite`, `<into>.pseudonym-key`)."""
-    suffix = {WAREHOUSE_FILE: "", SPOOL: ".spool", KEYS: ".keys.sqlite", PSEUDONYM_KEY: ".pseudonym-key"}[name]
+    suffix = {WAREHOUSE_FILE: "", SPOOL: ".spool", KEYS: ".keys.sqlite", PSEUDONYM_KEY: ".pseudonym-key"}[
+        name
+    ]
     return into.with_name(into.name + suffix)

@@ -15,8 +15,8 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO
 
-from bizstats.errors import BizstatsError
 from bizstats.config import MySQLSettings
+from bizstats.errors import BizstatsError
 
 READ = 1 << 20
 
@@ -83,9 +83,17 @@ def mysql_dump(settings: MySQLSettings, databases: list[str], folder: Path) -> I
     InnoDB tables as of one moment, writers never blocked), as it comes; a failure of the dump
     is a BizstatsError once its output has ended."""
     command = [
-        _program("mariadb-dump", "mysqldump"), f"--defaults-extra-file={_option_file(settings, folder)}",
-        "--single-transaction", "--skip-lock-tables", "--no-create-db", "--hex-blob", "--skip-dump-date",
-        "--default-character-set=utf8mb4", "--no-tablespaces", "--databases", *databases,
+        _program("mariadb-dump", "mysqldump"),
+        f"--defaults-extra-file={_option_file(settings, folder)}",
+        "--single-transaction",
+        "--skip-lock-tables",
+        "--no-create-db",
+        "--hex-blob",
+        "--skip-dump-date",
+        "--default-character-set=utf8mb4",
+        "--no-tablespaces",
+        "--databases",
+        *databases,
     ]
     with tempfile.TemporaryFile() as log:
         process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=log)
@@ -115,8 +123,13 @@ def lines(chunks: Iterable[bytes]) -> Iterator[bytes]:
 def mysql_client(settings: MySQLSettings, stream: Iterable[bytes], folder: Path) -> None:
     """Pipe the SQL `stream` into the `mariadb` client (binary mode: a dump's bytes as they are);
     a statement that fails stops it, and that is a BizstatsError with the client's last line."""
-    command = [_program("mariadb", "mysql"), f"--defaults-extra-file={_option_file(settings, folder)}",
-               "--binary-mode", "--batch", "--default-character-set=utf8mb4"]
+    command = [
+        _program("mariadb", "mysql"),
+        f"--defaults-extra-file={_option_file(settings, folder)}",
+        "--binary-mode",
+        "--batch",
+        "--default-character-set=utf8mb4",
+    ]
     with tempfile.TemporaryFile() as log:
         process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=log)
         assert process.stdin is not None

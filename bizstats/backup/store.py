@@ -18,12 +18,14 @@ class BackupStore:
     """The backups under one fsspec URL."""
 
     def __init__(self, url: str) -> None:
-        import fsspec  # imported when backups are used
+        import fsspec  # type: ignore[import-untyped]  # imported when backups are used
 
         try:
             self.fs, self.root = fsspec.core.url_to_fs(url)
         except (ValueError, ImportError) as exc:
-            raise BizstatsError(f"BIZSTATS_BACKUP_DIR={url!r} is not a folder or a URL fsspec opens: {exc}") from None
+            raise BizstatsError(
+                f"BIZSTATS_BACKUP_DIR={url!r} is not a folder or a URL fsspec opens: {exc}"
+            ) from None
         self.url = url
         self.root = self.root.rstrip("/")
 

@@ -26,7 +26,9 @@ def duckdb_figures(con: Any) -> list[TableFigure]:
     figures = []
     for schema, table in tables:
         name = f'"{schema.replace(chr(34), chr(34) * 2)}"."{table.replace(chr(34), chr(34) * 2)}"'
-        rows, checksum = con.execute(f"select count(*), coalesce(sum(hash(t)::hugeint), 0) from {name} t").fetchone()
+        rows, checksum = con.execute(
+            f"select count(*), coalesce(sum(hash(t)::hugeint), 0) from {name} t"
+        ).fetchone()
         figures.append(TableFigure(schema, table, int(rows), str(checksum)))
     return figures
 
@@ -42,8 +44,10 @@ def mysql_figures(cur: Any, schemas: dict[str, str]) -> list[TableFigure]:
     for role, database in sorted(schemas.items()):
         cur.execute(
             "select c.table_name, c.column_name from information_schema.columns c "
-            "join information_schema.tables t on t.table_schema = c.table_schema and t.table_name = c.table_name "
-            "where c.table_schema = %s and t.table_type = 'BASE TABLE' order by c.table_name, c.ordinal_position",
+            "join information_schema.tables t "
+            "on t.table_schema = c.table_schema and t.table_name = c.table_name "
+            "where c.table_schema = %s and t.table_type = 'BASE TABLE' "
+            "order by c.table_name, c.ordinal_position",
             (database,),
         )
         columns: dict[str, list[str]] = {}
@@ -51,10 +55,8 @@ def mysql_figures(cur: Any, schemas: dict[str, str]) -> list[TableFigure]:
             columns.setdefault(str(table), []).append(str(column))
         for table, names in columns.items():
             row = ", ".join(f"quote({_tick(c)})" for c in names)
-            cur.execute(
-                f"select count(*), coalesce(sum(cast(conv(substr(md5(concat_ws(char(31), {row})), 1, 15), 16, 10) "
-                f"as unsigned)), 0) from {_tick(database)}.{_tick(table)}"
-            )
+            bits = f"cast(conv(substr(md5(concat_ws(char(31), {row})), 1, 15), 16, 10) as unsigned)"
+            cur.execute(f"select count(*), coalesce(sum({bits}), 0) from {_tick(database)}.{_tick(table)}")
             rows, checksum = cur.fetchone()
             figures.append(TableFigure(role, str(table), int(rows), str(checksum)))
     return figures

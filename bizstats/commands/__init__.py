@@ -40,4 +40,5 @@ GROUPS: list[str] = [
     "retention",
     "audit",
     "db",
+    "backup",
 ]

@@ -29,9 +29,12 @@ def add_parser(
         "whole backup is verified, and compares every table with the backup's record.",
     )
     verbs = backup.add_subparsers(dest="verb", required=True, metavar="VERB")
-    with_target(verbs.add_parser(
-        "run", help="back up the warehouse now (DuckDB: the file and its side files; MySQL: mariadb-dump)",
-    ))
+    with_target(
+        verbs.add_parser(
+            "run",
+            help="back up the warehouse now (DuckDB: the file and its side files; MySQL: mariadb-dump)",
+        )
+    )
     verbs.add_parser("list", help="list the backups: id, time (UTC), target, source, size, state")
     verify = verbs.add_parser("verify", help="check a backup's checksums and that every file decrypts")
     verify.add_argument("backup_id", metavar="ID", help="a backup id as `bizstats backup list` shows it")
@@ -44,8 +47,12 @@ def add_parser(
         "whole backup first, and removes what it made if anything fails.",
     )
     restore.add_argument("backup_id", metavar="ID", help="a backup id as `bizstats backup list` shows it")
-    restore.add_argument("--into", required=True, metavar="NAME",
-                         help="the fresh MySQL database name, or the fresh DuckDB file path")
+    restore.add_argument(
+        "--into",
+        required=True,
+        metavar="NAME",
+        help="the fresh MySQL database name, or the fresh DuckDB file path",
+    )
 
 
 def _say(message: str) -> None:
@@ -75,14 +82,18 @@ def run(args: argparse.Namespace) -> int:
     key = config.require_key()
     if args.verb == "verify":
         manifest = verify_backup(store, args.backup_id, key)
-        print(f"backup {manifest.id}: ok ({len(manifest.members)} files, {manifest.size} bytes, "
-              f"{len(manifest.tables)} tables; checksums match, every file decrypts)")
+        print(
+            f"backup {manifest.id}: ok ({len(manifest.members)} files, {manifest.size} bytes, "
+            f"{len(manifest.tables)} tables; checksums match, every file decrypts)"
+        )
         return 0
     restored = restore_backup(store, args.backup_id, key, args.into, say=_say)
     for figure in restored.tables:
         print(f"{figure.schema}.{figure.table}\t{figure.rows} rows\tchecksum {figure.checksum}\tequal")
-    print(f"backup {restored.manifest.id} restored into {restored.into}: {len(restored.tables)} tables "
-          "equal to the backup's record")
+    print(
+        f"backup {restored.manifest.id} restored into {restored.into}: {len(restored.tables)} tables "
+        "equal to the backup's record"
+    )
     return 0
 
 
@@ -99,5 +110,8 @@ def _list(store: BackupStore) -> None:
         if manifest is None:
             print(f"{backup_id}\t\t\t\t\t\tincomplete")
             continue
-        print(f"{backup_id}\t{manifest.created:%Y-%m-%d %H:%M:%S}\t{manifest.target}\t{manifest.source}\t{manifest.size}\t"
-              f"{len(manifest.tables)}\tcomplete")
+        made = f"{manifest.created:%Y-%m-%d %H:%M:%S}"
+        print(
+            f"{backup_id}\t{made}\t{manifest.target}\t{manifest.source}\t{manifest.size}\t"
+            f"{len(manifest.tables)}\tcomplete"
+        )

@@ -6,6 +6,7 @@
 | daily   | 02:00                                            | yesterday, with the lookback    |
 | weekly  | Monday 03:00                                     | last ISO week, Monday to Sunday |
 | monthly | the 1st, 04:00                                   | last month                      |
+| backup  | 03:00                                            | today: a backup (备份), no build |
 
 A run for another day (`bizstats run JOB --date D`, a backfill) covers D's day, week or month.
 One time zone: the schedules, the days they cover and the marts all use the statistics offset,
@@ -39,6 +40,7 @@ JOBS = {
         Job("daily", "0 2 * * *", "每日统计任务 daily job"),
         Job("weekly", "0 3 * * 1", "每周统计任务 weekly job"),
         Job("monthly", "0 4 1 * *", "每月统计任务 monthly job"),
+        Job("backup", "0 3 * * *", "每日备份任务 backup job"),
     )
 }
 
@@ -60,13 +62,14 @@ def default_day(name: str, now: datetime | None = None) -> date:
         "daily": today - timedelta(days=1),
         "weekly": today - timedelta(days=7),
         "monthly": today.replace(day=1) - timedelta(days=1),
+        "backup": today,
     }[job(name).name]
 
 
 def job_range(name: str, day: date) -> tuple[date, date]:
     """The local days a run of job `name` for `day` covers: the day itself (hourly, daily;
     the build adds the lookback), its ISO week (weekly) or its month (monthly)."""
-    if job(name).name in ("hourly", "daily"):
+    if job(name).name in ("hourly", "daily", "backup"):
         return day, day
     if name == "weekly":
         monday = day - timedelta(days=day.weekday())

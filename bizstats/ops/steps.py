@@ -1,6 +1,7 @@
 """What a scheduled job does, one function per step, in the order the flows call them:
 source freshness, the build (dbt's models and tests), the anomaly checks, the alerts, the
-daily report; then `job_alerts` for the run itself (failed, or slower than allowed)."""
+daily report; then `job_alerts` for the run itself (failed, or slower than allowed). The
+backup job's one step is `backup_job`."""
 
 from __future__ import annotations
 
@@ -60,12 +61,13 @@ def job_alerts(target: Target, run: JobRun) -> list[Alert]:
     common: dict[str, Any] = {"metric": run.job, "metric_label": spec.label, "slice": f"target={target.name}",
               "stat_date": run.end_date, "baseline": None}
     rerun = f"bizstats run {run.job} --date {run.end_date} --target {target.name}"
+    kept = "the previous backups are kept" if run.job == "backup" else "the marts keep their previous rows"
     alerts = []
     if run.outcome == "failed":
         alerts.append(Alert(
             check="job_failed", severity="critical", actual=None, threshold="the run succeeds",
             advice=f"run {run.run_id} of {run.start_date} .. {run.end_date} failed: {run.error} "
-            f"— fix the cause, then re-run `{rerun}`; the marts keep their previous rows", **common,
+            f"— fix the cause, then re-run `{rerun}`; {kept}", **common,
         ))
     limit = max_job_minutes()
     minutes = (run.duration_seconds or Decimal(0)) / 60
@@ -78,6 +80,17 @@ def job_alerts(target: Target, run: JobRun) -> list[Alert]:
             **common,
         ))
     return alerts
+
+
+def backup_job(target: Target) -> str:
+    """The daily backup (备份) of the warehouse, then the backups older than
+    BIZSTATS_BACKUP_KEEP_DAYS pruned (bizstats.backup); the new backup's id. A failure (no
+    BIZSTATS_BACKUP_KEY, the destination unwritable, the dump failing) fails the run, which
+    raises a job_failed alert."""
+    from bizstats.backup import run_backup
+
+    manifest, _pruned = run_backup(target)
+    return manifest.id
 
 
 def report_job(target: Target, day: date, send: bool) -> Path:
