@@ -41,6 +41,7 @@ from bizstats.project_vars import project_vars
 from bizstats.publish import invalidate_days
 from bizstats.registry import MARTS, RESERVED, Registry, check_columns, load_registry
 from bizstats.registry_docs import sync_semantic_yml
+from bizstats.retention.restore import restore_for_build
 from bizstats.settings import settings as current_settings
 
 Progress = Callable[[str], None]
@@ -438,6 +439,10 @@ def _build(
         )
         say(f"warning: {warnings[-1]}")
     say(f"{'' if plan.registry_change else 'building '}{plan.describe()} on {target.name}")
+    # archived raw rows of the range back in the live tables first (数据归档: bizstats.retention)
+    put_back = restore_for_build(target, plan.start, plan.end)
+    if put_back:
+        say(f"put back {put_back:,} archived raw rows: the archive holds days of this range")
     command = ["build", "--full-refresh"] if full_refresh else ["build"]
     # the marts' columns altered to the registry's where they differ (macros/materialisation/sync_columns.sql)
     dbt_vars = {"sync_columns": True} if plan.registry_change else None

@@ -22,24 +22,50 @@ from bizstats.retention.archive import MART_DATES, archive_root, plan, run
 from bizstats.retention.restore import restore
 from bizstats.retention.settings import RetentionSettings
 from tests_py.support.sample_data import BUSINESS, TRAFFIC_EVENTS, view
-from tests_py.support.warehouse import built_warehouse
+from tests_py.support.services import drop_mysql_schemas, mysql_schema, mysql_up, require
+from tests_py.support.warehouse import Warehouse
 
 BEFORE = date(2024, 3, 11)  # archive local days up to 2024-03-10
 RAW_TABLES = ("event_logs", *[t for t in BUSINESS])
 SETTINGS = RetentionSettings()
 
 
+# u5: a user of local 2024-03-09 only (dormant once 03-09 is archived): registered, verified,
+# a credit order, a member deduction of 50.00 and its refund of 20.00, one page view. Every
+# row of theirs is archived, and a rebuild without them would change 03-09 and every
+# cumulative amount after it.
+DORMANT = {
+    "users": [{"user_id": "u5", "registered_at": "2024-03-08 18:00:00", "channel": "app",
+               "device_type": "pc"}],
+    "real_name_auths": [{"auth_id": "a6", "user_id": "u5", "auth_method": "face", "status": "approved",
+                         "submitted_at": "2024-03-08 19:00:00", "approved_at": "2024-03-08 20:00:00"}],
+    "orders": [{"order_id": "o5", "user_id": "u5", "pay_method": "credit", "status": "success",
+                "amount": "66.00", "created_at": "2024-03-08 21:00:00"}],
+    "deductions": [{"deduction_id": "d7", "user_id": "u5", "service_type": "member", "amount": "50.00",
+                    "mode": "auto", "status": "success", "deducted_at": "2024-03-08 22:00:00"}],
+    "refunds": [{"refund_id": "r5", "deduction_id": "d7", "amount": "20.00", "status": "success",
+                 "refunded_at": "2024-03-09 03:00:00"}],
+}
+
+
 @pytest.fixture(scope="module", params=["duckdb", "mysql"])
 def warehouse(request, tmp_path_factory):
-    """The sample data loaded and built 2024-03-01 .. 03-12, once per target, with its own
-    archive folder."""
+    """The sample data and u5 loaded and built 2024-03-01 .. 03-12, once per target, with an
+    archive folder of its own."""
     env = pytest.MonkeyPatch()
-    w = built_warehouse(request.param, tmp_path_factory, env)
+    if request.param == "duckdb":
+        env.setenv("BIZSTATS_DUCKDB_PATH", str(tmp_path_factory.mktemp("wh") / "w.duckdb"))
+    else:
+        require(mysql_up(), "MariaDB/MySQL")
+        env.setenv("BIZSTATS_MYSQL_SCHEMA", mysql_schema("q"))
     env.setenv("BIZSTATS_ARCHIVE_DIR", str(tmp_path_factory.mktemp("archive")))
+    w = Warehouse(Target(request.param), tmp_path_factory.mktemp("loads"))
+    business = {name: rows + DORMANT.get(name, []) for name, rows in BUSINESS.items()}
+    w.load(event_logs=[*TRAFFIC_EVENTS, view("v11", "2024-03-08 23:00:00", user="u5", session="s11",
+                                             channel="app", dtype="pc")], **business)
+    w.build(start="2024-03-01", end="2024-03-12")
     yield w
     if request.param == "mysql":
-        from tests_py.support.services import drop_mysql_schemas
-
         drop_mysql_schemas(w.target.models_schema)
     env.undo()
 
@@ -93,11 +119,18 @@ def _expected_batches(target: Target) -> list[tuple[str, date, int]]:
     # local 2024-03-10 = UTC [03-09 16:00, 03-10 16:00): v1, l1, l1b, v2, v3, v4 (15:59:59 UTC
     # = local 23:59:59), v6, v8, l8, v9, l9 and, on DuckDB, the second deliveries of v4 and v9
     # (MariaDB keeps one row per event_id); l4 (16:00:09) and v5 (16:00:00) are local 03-11.
-    # u3's rows (registered 03-01, member order m5 created 03-10) go: u3 has no live row;
-    # u1, u2 and u9 have rows on 03-11 or later, so every row of theirs stays.
+    # u3 (registered 03-01, member order m5 created 03-10) and u5 (03-09) have no live row:
+    # their rows go, on the day of each row's latest datetime; u1, u2 and u9 have rows on 03-11
+    # or later, so every row of theirs stays.
     events = 13 if target.name == "duckdb" else 11
-    return [("users", date(2024, 3, 1), 1), ("event_logs", date(2024, 3, 10), events),
-            ("member_orders", date(2024, 3, 10), 1)]
+    d9, d10 = date(2024, 3, 9), date(2024, 3, 10)
+    return [("users", date(2024, 3, 1), 1), ("event_logs", d9, 1), ("users", d9, 1),
+            ("real_name_auths", d9, 1), ("orders", d9, 1), ("deductions", d9, 1), ("refunds", d9, 1),
+            ("event_logs", d10, events), ("member_orders", d10, 1)]
+
+
+def _events(target: Target) -> int:
+    return 13 if target.name == "duckdb" else 11
 
 
 def test_archive_crash_rerun_and_rebuild_give_the_same_marts(warehouse):
@@ -119,20 +152,21 @@ def test_archive_crash_rerun_and_rebuild_give_the_same_marts(warehouse):
 
     if target.name == "duckdb":
         # killed after the file, after the manifest, midway through the delete: each re-run
-        # goes on from there (the first batch is users 03-01, then event_logs 03-10)
-        for fault, archived_rows, live_rows in [
-            ("after_manifest", 1, len(before_raw)),  # users' part listed, nothing deleted
-            ("after_file", 1, len(before_raw) - 1),  # u3 deleted; events' part not listed
-            ("after_manifest", 14, len(before_raw) - 1),  # events' orphan replaced and listed
-            ("mid_delete", 14, len(before_raw) - 2),  # one event row deleted
-        ]:
+        # goes on from there; a run killed after a manifest has its part's rows deleted by the
+        # next one before it writes the next part (batches: users 03-01, event_logs 03-09, 5
+        # one-row batches of u5, event_logs 03-10, member_orders 03-10)
+        faults = ["after_manifest", "after_file", *["after_manifest"] * 7, "mid_delete"]
+        for fault in faults:
             done = _cli("retention", "run", "--before", str(BEFORE), fault=fault)
             assert done.returncode == -9, (fault, done.stderr)
-            assert len(holds_every_row()) == archived_rows, fault
-            assert len(_raw_keys(target)) == live_rows, fault
+            holds_every_row()
+        # now every part up to event_logs 03-10 is listed, and one of its rows deleted
+        assert len(_archived_keys(target)) == archived_total - 1
+        assert len(_raw_keys(target)) == len(before_raw) - 8
         done = _cli("retention", "run", "--before", str(BEFORE))
         assert done.returncode == 0, done.stderr
-        assert "deleted" in done.stdout
+        assert done.stdout == (f"archived 1 rows, deleted {_events(target)} raw rows (before {BEFORE}) "
+                               f"into {archive_root(target, _settings())}\n")
     else:
         result = run(target, _settings(), before=BEFORE)
         assert (result.archived, result.deleted) == (archived_total, archived_total)
@@ -152,22 +186,29 @@ def test_archive_crash_rerun_and_rebuild_give_the_same_marts(warehouse):
         f"select day, count(*), count(distinct event_id), min(event_time), max(event_time) "
         f"from read_parquet('{glob}', hive_partitioning = true) group by day"
     ).fetchall()
-    events = _expected_batches(target)[1][2]
-    assert [(str(d), n, u, str(a), str(b)) for d, n, u, a, b in rows] == [
-        ("2024-03-10", events, 11, "2024-03-09 16:00:00", "2024-03-10 15:59:59")
+    assert sorted((str(d), n, u, str(a), str(b)) for d, n, u, a, b in rows) == [
+        ("2024-03-09", 1, 1, "2024-03-08 23:00:00", "2024-03-08 23:00:00"),
+        ("2024-03-10", _events(target), 11, "2024-03-09 16:00:00", "2024-03-10 15:59:59"),
     ]
 
-    # the rebuild of the whole range: put the archived rows back, then build
-    put_back = restore(target, _settings(), date(2024, 3, 1), date(2024, 3, 12))
-    assert sum(put_back.restored.values()) == archived_total and put_back.present == 0
+    # a plain build of the whole range puts the archived rows back first, then builds: the
+    # marts are what they were, cell for cell (created_at and updated_at included)
+    result = warehouse.build(start="2024-03-01", end="2024-03-12")
+    assert (result.start, result.end) == (date(2024, 3, 1), date(2024, 3, 12))
     assert _raw_keys(target) == before_raw
-    warehouse.build(start="2024-03-01", end="2024-03-12")
     assert _marts(target) == before_marts
+    put_back = restore(target, _settings(), date(2024, 3, 1), date(2024, 3, 12))
+    assert (sum(put_back.restored.values()), put_back.present) == (0, archived_total)
 
-    # the next run archives them again, writing nothing twice
+    # the next run deletes them again, writing nothing twice
+    again = plan(target, _settings(), before=BEFORE)
+    assert [(b.table, b.day, b.rows, b.archived) for b in again.batches] == [
+        (t, d, n, n) for t, d, n in _expected_batches(target)
+    ]
     result = run(target, _settings(), before=BEFORE)
     assert (result.archived, result.deleted) == (0, archived_total)
     assert len(holds_every_row()) == archived_total
+    assert _raw_keys(target) == before_raw - set(archived)
 
 
 def test_a_late_row_of_an_archived_day_is_archived_by_the_next_run(warehouse):
@@ -178,14 +219,21 @@ def test_a_late_row_of_an_archived_day_is_archived_by_the_next_run(warehouse):
     # has used it, then archived beside the day's first part
     warehouse.load(event_logs=[view("v10", "2024-03-10 05:00:00", user="u4", session="s10",
                                     channel="official", dtype="pc")])
-    assert plan(target, _settings(), before=BEFORE).batches == ()
+    assert plan(target, _settings(), before=BEFORE).batches == ()  # no build has used it yet
+    # the backfill the late-data alert names puts the day's archived rows back and builds
     warehouse.build(start="2024-03-10", end="2024-03-10")
     assert warehouse.daily("2024-03-10")["pv"] == 8  # 7 + the late view
     the_plan = plan(target, _settings(), before=BEFORE)
-    assert [(b.table, b.day, b.rows) for b in the_plan.batches] == [("event_logs", date(2024, 3, 10), 1)]
-    run(target, _settings(), before=BEFORE)
+    events = _events(target)
+    assert [(b.table, b.day, b.rows, b.archived) for b in the_plan.batches] == [
+        (t, d, n + 1, n) if (t, d) == ("event_logs", date(2024, 3, 10)) else (t, d, n, n)
+        for t, d, n in _expected_batches(target)
+        if (t, d) != ("event_logs", date(2024, 3, 9))  # a build of 03-10 .. 03-12 leaves it archived
+    ]
+    result = run(target, _settings(), before=BEFORE)
+    assert (result.archived, result.deleted) == (1, events + 8)
     folder = manifest.day_folder(archive_root(target, _settings()), "event_logs", date(2024, 3, 10))
-    assert [p.rows for p in manifest.read_parts(folder)] == [_expected_batches(target)[1][2], 1]
+    assert [p.rows for p in manifest.read_parts(folder)] == [events, 1]
     with connect(target) as con:
         raw = qualified(target, target.raw_schema, "event_logs")
         assert fetch_all(con, f"select count(*) from {raw} where event_id = 'v10'") == [(0,)]
@@ -205,9 +253,9 @@ def test_settings_defaults_and_bad_values():
 
 
 def test_cli_bad_setting_is_one_line(tmp_path, monkeypatch):
-    from bizstats.cli import main
-
     import duckdb
+
+    from bizstats.cli import main
 
     duckdb.connect(str(tmp_path / "w.duckdb")).close()
     monkeypatch.setenv("BIZSTATS_DUCKDB_PATH", str(tmp_path / "w.duckdb"))
@@ -220,7 +268,8 @@ def test_cli_bad_setting_is_one_line(tmp_path, monkeypatch):
 
 
 def test_realtime_keys_expire_after_the_setting(redis_url, monkeypatch):
-    from bizstats.realtime.counters import add, connect as redis_connect
+    from bizstats.realtime.counters import add
+    from bizstats.realtime.counters import connect as redis_connect
     from bizstats.realtime.facts import Fact
     from bizstats.realtime.keys import key
 

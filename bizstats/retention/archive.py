@@ -58,7 +58,8 @@ def _quiet(_: str) -> None:
 class DayBatch:
     table: str
     day: date
-    rows: int
+    rows: int  # rows that leave the live table
+    archived: int = 0  # of which the archive already holds (put back by a restore or a build)
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,8 @@ class Plan:
         if not self.examined:
             out.append("no build has examined the raw rows yet: nothing is archived before one has")
         for b in self.batches:
-            out.append(f"archive {b.table} {b.day} {b.rows} rows")
+            held = f" ({b.archived} already archived: deleted only)" if b.archived else ""
+            out.append(f"archive {b.table} {b.day} {b.rows} rows{held}")
         total = sum(b.rows for b in self.batches)
         out.append(f"raw: {total} rows of {len({b.day for b in self.batches})} days to archive")
         if self.stats_cutoff is None:
@@ -134,18 +136,25 @@ def _stats_rows(con: Any, target: Target, cutoff: date | None) -> dict[str, int]
 
 
 def _plan(con: Any, target: Target, settings: RetentionSettings, before: date | None,
-          today: date | None) -> tuple[Plan, rules.Horizon, dict[tuple[str, date], list[int]]]:
+          today: date | None) -> tuple[Plan, dict[tuple[str, date], list[int]]]:
     h = rules.horizon(con, target, cutoff_day(settings, before, today), project_vars().utc_offset_hours)
     business = rules.business_ids(con, target, h)
-    batches = [DayBatch("event_logs", d, n) for d, n in rules.event_days(con, target, h).items()]
-    batches += [DayBatch(t, d, len(ids)) for (t, d), ids in business.items()]
+    root = archive_root(target, settings)
+    chosen = {("event_logs", d): rules.event_ids(con, target, h, d) for d in rules.event_days(con, target, h)}
+    chosen.update(business)
+    batches = []
+    for (table, day), ids in chosen.items():
+        done = _archived_keys(manifest.day_folder(root, table, day), table)
+        held = sum(1 for key in _keys(con, target, table, ids) if key in done) if done else 0
+        batches.append(DayBatch(table, day, len(ids), held))
+    con.commit()
     batches.sort(key=lambda b: (b.day, list(parts_order()).index(b.table)))
     stats_cutoff = None
     if settings.stats_days is not None:
         stats_cutoff = (today or local_today(h.offset_hours)) - timedelta(days=settings.stats_days)
-    plan = Plan(target, archive_root(target, settings), h.cutoff, h.scanned_to is not None,
+    plan = Plan(target, root, h.cutoff, h.scanned_to is not None,
                 tuple(batches), stats_cutoff, _stats_rows(con, target, stats_cutoff))
-    return plan, h, business
+    return plan, chosen
 
 
 def parts_order() -> Sequence[str]:
@@ -171,15 +180,11 @@ def run(target: Target, settings: RetentionSettings, before: date | None = None,
         today: date | None = None, progress: Progress = _quiet) -> RunResult:
     """Archive every (table, day) of the plan, then delete the marts' old rows if asked."""
     with warehouse_lock(target, "retention run", progress), connect(target) as con:
-        the_plan, h, business = _plan(con, target, settings, before, today)
-        con.commit()
+        the_plan, chosen = _plan(con, target, settings, before, today)
         root = the_plan.archive_dir
         archived = deleted = 0
         for batch in the_plan.batches:
-            if batch.table == "event_logs":
-                ids = rules.event_ids(con, target, h, batch.day)
-            else:
-                ids = business[(batch.table, batch.day)]
+            ids = chosen[(batch.table, batch.day)]
             written, removed = _archive_day(con, target, root, batch.table, batch.day, ids, settings)
             archived += written
             deleted += removed
@@ -211,8 +216,23 @@ def _fetch(con: Any, target: Target, table: str, ids: Sequence[int]) -> list[par
     return rows
 
 
+def _keys(con: Any, target: Target, table: str, ids: Sequence[int]) -> list[tuple[int, str | None]]:
+    """(surrogate, _loaded_at) of the table's rows `ids`."""
+    raw = qualified(target, target.raw_schema, table)
+    ident = parts.row_id(table)
+    ph = placeholder(target)
+    found: list[tuple[int, str | None]] = []
+    for i in range(0, len(ids), CHUNK):
+        chunk = list(ids[i:i + CHUNK])
+        sql = f"select {ident}, _loaded_at from {raw} where {ident} in ({', '.join([ph] * len(chunk))})"
+        found += [(int(x), parts.canonical(loaded)) for x, loaded in fetch_all(con, sql, chunk)]
+    return found
+
+
 def _archived_keys(folder: Path, table: str) -> set[tuple[int, str | None]]:
     """(surrogate, _loaded_at) of the rows the day's listed parts hold."""
+    if not folder.is_dir():
+        return set()
     paths = [folder / p.file for p in manifest.read_parts(folder)]
     return {(int(r[0]), parts.canonical(r[-1])) for r in parts.read(paths, table)}
 

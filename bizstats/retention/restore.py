@@ -99,3 +99,24 @@ def restore(target: Target, settings: RetentionSettings, start: date, end: date,
                 present += len(rows) - n
                 progress(f"restored {table} {folder.name.removeprefix('day=')}: {n} rows")
     return RestoreResult(restored, present)
+
+
+def restore_for_build(target: Target, start: date, end: date, progress: Progress = _quiet) -> int:
+    """What a build runs before dbt: when the archive holds a day of start..end (any raw
+    table), the archived rows `restore` puts back for those days; returns how many it
+    inserted (0 without an archive, or when it holds none of those days). So a backfill or a
+    rebuild of archived days reads what was archived, and gives the marts they had before."""
+    import os
+
+    settings = RetentionSettings.from_env(os.environ)
+    root = archive_root(target, settings)
+    if not root.is_dir():
+        return 0
+    touched = any(
+        start <= day <= end
+        for table in ("event_logs", *rules.BUSINESS)
+        for day in manifest.archived_days(root, table)
+    )
+    if not touched:
+        return 0
+    return sum(restore(target, settings, start, end, progress).restored.values())
