@@ -8,7 +8,7 @@ Rules:
   once. No other module of bizstats or flows reads `os.environ`.
 - A `Settings` is immutable (setting an attribute raises). Its sections (`warehouse`,
   `mysql`, `load`, `privacy`, `redis`, `realtime`, `collector`, `jobs`, `alerts`, `prefect`,
-  `internal`) are parsed and validated on first access only, so a command validates exactly
+  `retention`, `internal`) are parsed and validated on first access only, so a command validates exactly
   the sections it reads: a bad collector setting never fails a build. `check(*names)` reads
   the named sections up front (the CLI does, before a command starts).
 - Each section is a frozen dataclass with a `from_env(env)` classmethod; a bad value is one
@@ -30,6 +30,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from types import MappingProxyType
+from typing import ClassVar
 
 from bizstats.errors import BizstatsError
 
@@ -495,6 +496,57 @@ class PrefectSettings:
 
 
 @dataclass(frozen=True)
+class RetentionSettings:
+    """Retention and archive (数据归档与保留, bizstats.retention): how long raw rows, statistics
+    and real-time counters are kept, and where the archive is.
+
+    - raw_days: raw rows stay in the live tables BIZSTATS_RETENTION_RAW_DAYS local days
+      (default 183, six months; at least 62: a backfill within the late-data horizon rebuilds
+      whole months and ISO weeks, whose days must still be live), then `bizstats retention
+      run` archives them;
+    - stats_days: the marts keep BIZSTATS_RETENTION_STATS_DAYS days; unset or `never`
+      (default): forever;
+    - realtime_ttl_days: a real-time counter key expires BIZSTATS_REALTIME_TTL_DAYS days
+      (default 7) after its last write;
+    - archive_dir: BIZSTATS_ARCHIVE_DIR (None: beside the DuckDB file, `<file>.archive`, or
+      `archive/<schema>` under the project on MySQL/MariaDB);
+    - fault: BIZSTATS_RETENTION_FAULT, a test hook: the step after which `bizstats retention
+      run` kills itself (after_file, after_manifest, mid_delete)."""
+
+    raw_days: int = 183
+    stats_days: int | None = None
+    realtime_ttl_days: int = 7
+    archive_dir: Path | None = None
+    fault: str | None = None
+
+    MIN_RAW_DAYS: ClassVar[int] = 62
+    FAULT_POINTS: ClassVar[tuple[str, ...]] = ("after_file", "after_manifest", "mid_delete")
+
+    @classmethod
+    def from_env(cls, env: Env) -> RetentionSettings:
+        stats = _raw(env, "BIZSTATS_RETENTION_STATS_DAYS").lower()
+        folder = _raw(env, "BIZSTATS_ARCHIVE_DIR")
+        fault = _raw(env, "BIZSTATS_RETENTION_FAULT") or None
+        if fault is not None and fault not in cls.FAULT_POINTS:
+            raise BizstatsError(
+                f"BIZSTATS_RETENTION_FAULT must be one of {', '.join(cls.FAULT_POINTS)}, got {fault!r}"
+            )
+        days = "of days"
+        return cls(
+            raw_days=env_int(env, "BIZSTATS_RETENTION_RAW_DAYS", 183, cls.MIN_RAW_DAYS, 36500, days),
+            stats_days=None if stats in ("", "never")
+            else env_int(env, "BIZSTATS_RETENTION_STATS_DAYS", 0, 1, 36500, days),
+            realtime_ttl_days=env_int(env, "BIZSTATS_REALTIME_TTL_DAYS", 7, 1, 3650, days),
+            archive_dir=Path(folder).expanduser() if folder else None,
+            fault=fault,
+        )
+
+    @property
+    def realtime_ttl_seconds(self) -> int:
+        return self.realtime_ttl_days * 86400
+
+
+@dataclass(frozen=True)
 class InternalSettings:
     """What bizstats sets for dbt and for its own worker processes, and dbt's and Prometheus'
     variables it reads: DBT_TARGET_PATH (dbt's parse; default `target` under the project),
@@ -535,7 +587,7 @@ class Settings:
 
     SECTIONS = (
         "warehouse", "mysql", "load", "privacy", "redis", "realtime", "collector", "jobs", "alerts",
-        "prefect", "internal",
+        "prefect", "retention", "internal",
     )
 
     @functools.cached_property
@@ -577,6 +629,10 @@ class Settings:
     @functools.cached_property
     def prefect(self) -> PrefectSettings:
         return PrefectSettings.from_env(self.environ)
+
+    @functools.cached_property
+    def retention(self) -> RetentionSettings:
+        return RetentionSettings.from_env(self.environ)
 
     @functools.cached_property
     def internal(self) -> InternalSettings:

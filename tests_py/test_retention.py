@@ -20,7 +20,7 @@ from bizstats.errors import BizstatsError
 from bizstats.retention import manifest, parts
 from bizstats.retention.archive import MART_DATES, archive_root, plan, run
 from bizstats.retention.restore import restore
-from bizstats.retention.settings import RetentionSettings
+from bizstats.settings import RetentionSettings, settings
 from tests_py.support.sample_data import BUSINESS, TRAFFIC_EVENTS, view
 from tests_py.support.services import drop_mysql_schemas, mysql_schema, mysql_up, require
 from tests_py.support.warehouse import Warehouse
@@ -71,7 +71,7 @@ def warehouse(request, tmp_path_factory):
 
 
 def _settings() -> RetentionSettings:
-    return RetentionSettings.from_env(os.environ)
+    return settings().retention
 
 
 def _marts(target: Target) -> dict[str, list[tuple]]:

@@ -4,7 +4,6 @@ over bizstats.retention (rules: bizstats/retention/rules.py; docs/operations.md)
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Callable
 from datetime import date
@@ -47,9 +46,9 @@ def add_parser(sub: Any, with_target: Callable[[argparse.ArgumentParser], Any]) 
 
 
 def run(args: argparse.Namespace) -> int:
-    from bizstats.retention.settings import RetentionSettings
+    from bizstats.settings import settings as current_settings
 
-    settings = RetentionSettings.from_env(os.environ)
+    settings = current_settings().retention
     target = Target(args.target)
     if args.verb == "plan":
         from bizstats.retention.archive import plan

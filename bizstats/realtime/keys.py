@@ -17,11 +17,9 @@ PREFIX_ENV = "BIZSTATS_REALTIME_PREFIX"
 
 def ttl_seconds() -> int:
     """How long a counter key lives after its last write: BIZSTATS_REALTIME_TTL_DAYS days
-    (default 7, the retention section bizstats.retention.settings); then only the marts hold
+    (default 7, the settings' retention section); then only the marts hold
     the day."""
-    from bizstats.retention.settings import RetentionSettings
-
-    return RetentionSettings.from_env(settings().environ).realtime_ttl_seconds
+    return settings().retention.realtime_ttl_seconds
 
 
 def prefix() -> str:

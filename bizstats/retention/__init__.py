@@ -8,6 +8,5 @@
 - Statistics (the marts) are kept forever unless BIZSTATS_RETENTION_STATS_DAYS is set.
 - Real-time counters (Redis) expire after BIZSTATS_REALTIME_TTL_DAYS days (default 7).
 
-This package's __init__ imports nothing: the settings section is read by the real-time
-counters too, which must not load DuckDB's or pandas' Parquet machinery.
+The settings are the section `retention` of bizstats.settings (RetentionSettings).
 """

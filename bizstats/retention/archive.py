@@ -33,7 +33,7 @@ from bizstats.db import connect, describe, fetch_all, placeholder, qualified
 from bizstats.lock import warehouse_lock
 from bizstats.project_vars import project_vars
 from bizstats.retention import manifest, parts, rules
-from bizstats.retention.settings import RetentionSettings
+from bizstats.settings import RetentionSettings
 
 Progress = Callable[[str], None]
 CHUNK = 1000  # rows fetched, and surrogates deleted, per statement

@@ -24,7 +24,7 @@ from bizstats.errors import BizstatsError
 from bizstats.lock import warehouse_lock
 from bizstats.retention import manifest, parts, rules
 from bizstats.retention.archive import CHUNK, archive_root
-from bizstats.retention.settings import RetentionSettings
+from bizstats.settings import RetentionSettings, settings
 
 Progress = Callable[[str], None]
 
@@ -106,10 +106,8 @@ def restore_for_build(target: Target, start: date, end: date, progress: Progress
     table), the archived rows `restore` puts back for those days; returns how many it
     inserted (0 without an archive, or when it holds none of those days). So a backfill or a
     rebuild of archived days reads what was archived, and gives the marts they had before."""
-    import os
-
-    settings = RetentionSettings.from_env(os.environ)
-    root = archive_root(target, settings)
+    found = settings().retention
+    root = archive_root(target, found)
     if not root.is_dir():
         return 0
     touched = any(
@@ -119,4 +117,4 @@ def restore_for_build(target: Target, start: date, end: date, progress: Progress
     )
     if not touched:
         return 0
-    return sum(restore(target, settings, start, end, progress).restored.values())
+    return sum(restore(target, found, start, end, progress).restored.values())
