@@ -95,9 +95,16 @@ def _plain(value: Any) -> Any:
         return str(value)
     if isinstance(value, list | tuple):
         return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
     if value is None or isinstance(value, bool | int | float):
         return value
-    return redact_text(_TOKEN.sub(lambda m: f"bzs_{m.group(1)}_{MASK}", str(value)))
+    return _masked(str(value))
+
+
+def _masked(text: str) -> str:
+    """Free text as stored: an API key reduced to its id, a URL's password masked."""
+    return redact_text(_TOKEN.sub(lambda m: f"bzs_{m.group(1)}_{MASK}", text))
 
 
 def redact_arguments(arguments: Mapping[str, Any]) -> dict[str, Any]:
@@ -159,7 +166,7 @@ def record(target: Target, entry: Entry) -> None:
     values = (
         at, entry.who[:100], entry.what[:60], entry.target,
         json.dumps(redact_arguments(entry.arguments), ensure_ascii=False, sort_keys=True),
-        redact_text(entry.reason), entry.outcome, redact_text(entry.error),
+        _masked(entry.reason), entry.outcome, _masked(entry.error),
     )
     ph = placeholder(target)
     sql = f"insert into {_table(target)} ({', '.join(_NAMES)}) values ({', '.join([ph] * len(values))})"

@@ -10,10 +10,11 @@ from contextlib import AbstractContextManager
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from bizstats.checks.config import load_thresholds
+from bizstats.checks.config import default_path, load_thresholds
 from bizstats.checks.hooks import realtime_vs_offline
 from bizstats.checks.results import CheckResult, CheckRun, MonitorResult
 from bizstats.checks.store import CHECK_COLUMNS, MONITOR_COLUMNS, read_rows, write_monitor, write_thresholds
+from bizstats.checks.thresholds_audit import audit_thresholds
 from bizstats.config import Target
 from bizstats.dbt_runner import run_dbt
 from bizstats.errors import BizstatsError
@@ -54,6 +55,8 @@ def run_checks(
     checked_at = _utc_seconds(now or datetime.now(UTC))
     with warehouse_lock(target, "checks"):
         write_thresholds(target, thresholds)
+        # a change of the thresholds since the last audited one: a row of the audit trail
+        audit_thresholds(target, config_path or default_path(), thresholds)
         with _now_env(checked_at):
             run_dbt(target, ["build", "--select", "monitoring"], build_range=(start, end))
         # the offline numbers against the real-time counters: a monitor of the run like the others

@@ -10,10 +10,12 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
+from bizstats import audit_log
 from bizstats.config import Target
 from bizstats.db import connect, create_table, fetch_all, placeholder
 
 TABLE = "job_runs"
+SCHEDULE = "schedule"  # who runs the jobs, in the audit trail
 # (column, DuckDB type, MySQL type)
 _COLUMNS = (
     ("run_id", "varchar primary key", "varchar(36) not null primary key"),
@@ -68,8 +70,15 @@ def start_run(target: Target, job: str, flow: str, start: date, end: date) -> Jo
 
 
 def finish_run(target: Target, run: JobRun) -> None:
-    """Store the finished run (outcome, duration, error, what it built)."""
+    """Store the finished run (outcome, duration, error, what it built), and its row of the
+    audit trail (who: `schedule`, the jobs' runner; what: `job <name>`)."""
     _write(target, run, insert=False)
+    built = {"built_start": run.built_start, "built_end": run.built_end} if run.built_start else {}
+    audit_log.record(target, audit_log.Entry(
+        who=SCHEDULE, what=f"job {run.job}", target=target.name,
+        arguments={"run_id": run.run_id, "start": run.start_date, "end": run.end_date, **built},
+        outcome=audit_log.OK if run.outcome == "success" else audit_log.ERROR, error=run.error,
+    ))
 
 
 def _write(target: Target, run: JobRun, insert: bool) -> None:

@@ -28,6 +28,7 @@ from bizstats.config import Target
 from bizstats.errors import BizstatsError
 from bizstats.realtime.counters import CounterReader
 from bizstats.settings import settings
+from bizstats.web.access_log import AccessLog, AccessLogSettings
 from bizstats.web.collect.routes import collector_router
 from bizstats.web.collect.service import Collector
 from bizstats.web.dashboard import add_dashboard
@@ -63,6 +64,8 @@ def create_app(target: Target) -> FastAPI:
     collector = Collector(target)
     # outermost of ours: it times, logs and counts what the others answer
     app.add_middleware(RequestLog, count=collector.metrics.count_answer)
+    # each query API request, its key id (never the secret), to the rotating access log
+    app.add_middleware(AccessLog, settings=AccessLogSettings.from_env(settings().environ))
     app.add_exception_handler(Exception, _crashed)
     app.add_exception_handler(StarletteHTTPException, _refused)
     app.add_exception_handler(RequestValidationError, _invalid)
