@@ -43,6 +43,7 @@ from pathlib import Path
 from typing import Generic, TextIO, TypeVar
 
 from bizstats.contract import TABLES
+from bizstats.local_time import local_yesterday
 from bizstats.project_vars import project_vars
 
 T = TypeVar("T")
@@ -188,8 +189,7 @@ class DemoConfig:
         """The first and last local day of the data."""
         end = self.end_date
         if end is None:
-            end = (datetime.now(UTC) + timedelta(seconds=_local_offset())).date()
-            end -= timedelta(days=1)
+            end = local_yesterday()
         return end - timedelta(days=self.days - 1), end
 
 
