@@ -17,6 +17,22 @@ Every build leaves the warehouse as a full rebuild of the same data would:
 Before any dbt run a build checks the registry (bizstats.registry: one line naming a bad
 entry and the fix, the columns entries name against dbt's manifest) and regenerates the docs
 site's metric pages from it (bizstats.registry_docs).
+
+One planner, one connection (一次构建一个连接). The plan is computed here only (the Jinja
+reads the range it is given, and the fact-time columns are the dbt var fact_time_columns).
+A build opens one warehouse connection of its own once it holds the warehouse lock
+(changes.open_state) and passes it to every step: the spool's ingest, the raw tables, the
+plan (new rows scanned, registry, days built, pending days), the quarantine alert's
+watermark, the undo log's begin and commit, what it records after dbt (log, pending days
+cleared, registry) and the warehouse's id. dbt's own connections aside, that is all on
+DuckDB: dbt runs in this process, where every connection to the file shares one database
+instance, so the build's connection stays open (idle, no transaction) while dbt writes, and
+it is closed before the query API's snapshot, a read-only open the process's read-write
+instance would refuse. On MySQL/MariaDB the lock is GET_LOCK on a connection of its own
+(bizstats.lock; an unfinished build is put back over it), so a build opens two. Exceptions:
+the alerts store opens one when the plan raises an alert, and after a failed dbt run the
+marts are put back and the failure logged over fresh connections (the build's may be the
+one that was lost).
 """
 
 from __future__ import annotations
@@ -41,8 +57,8 @@ from bizstats.project_vars import project_vars
 from bizstats.publish import invalidate_days
 from bizstats.registry import MARTS, RESERVED, Registry, check_columns, load_registry
 from bizstats.registry_docs import sync_semantic_yml
-from bizstats.retention.restore import restore_for_build
 from bizstats.settings import settings as current_settings
+from bizstats.warehouse_id import ensure_warehouse_id
 
 Progress = Callable[[str], None]
 MONITORING = "path:models/monitoring"  # dbt selector of the checks' models
@@ -172,8 +188,10 @@ def plan_build(
     start: date | None = None,
     end: date | None = None,
     full_refresh: bool = False,
+    state: changes.BuildState | None = None,
 ) -> BuildPlan:
-    """The range of the next build. Nightly (no start/end): [day - lookback, day], day
+    """The range of the next build, read over the build's connection `state` (None: one of
+    its own, e.g. to print a plan). Nightly (no start/end): [day - lookback, day], day
     defaulting to yesterday. Backfill: [start, end]. Full refresh: from the first day of data.
     Then widened to the pending days and to the last day already built (module docstring).
     A full refresh starts no later than the first day of data (the tables are recreated).
@@ -193,6 +211,9 @@ def plan_build(
     the marts were last fully built) makes the plan cover every day with data, from the first
     day of data (or the first day stored, if earlier) to the usual end, whatever max_build_days
     says, with nothing deferred."""
+    if state is None:
+        with changes.open_state(target) as own:
+            return plan_build(target, day, start, end, full_refresh, own)
     settings = project_vars()
     first_day, last_day = window_days(settings.utc_offset_hours)
     explicit = start is not None and end is not None
@@ -208,17 +229,17 @@ def plan_build(
     if start > end:
         raise BizstatsError(f"--start {start} is after --end {end}")
     requested_start, requested_end = start, end
-    ensure_raw_tables(target)
-    with changes.open_state(target) as built:  # the plan's one connection
-        newest = changes.scan_new_rows(built, settings.utc_offset_hours, (first_day, last_day))
-        change, state = registry_change(built, load_registry())
-        firsts: list[date | None] = []
-        if full_refresh or change:
-            firsts.append(changes.first_data_day(built, settings.utc_offset_hours, first_day))
-            if change:  # and every day stored: each gets the new columns' values
-                firsts.append(changes.first_built_day(built))
-        last_built = changes.last_built_day(built)
-        pending_stored = changes.pending_days(built)
+    built = state
+    ensure_raw_tables(target, built.con)
+    newest = changes.scan_new_rows(built, settings.utc_offset_hours, (first_day, last_day))
+    change, registry_now = registry_change(built, load_registry())
+    firsts: list[date | None] = []
+    if full_refresh or change:
+        firsts.append(changes.first_data_day(built, settings.utc_offset_hours, first_day))
+        if change:  # and every day stored: each gets the new columns' values
+            firsts.append(changes.first_built_day(built))
+    last_built = changes.last_built_day(built)
+    pending_stored = changes.pending_days(built)
     earliest = min((max(d, first_day) for d in firsts if d is not None), default=None)
     if earliest is not None and earliest < start:
         start = earliest
@@ -248,9 +269,9 @@ def plan_build(
         first_build=last_built is None,
         deferred=deferred,
         registry_change=change,
-        registry_state=state,
+        registry_state=registry_now,
     )
-    late_data_alerts(target, deferred)
+    late_data_alerts(built, deferred)
     if not explicit and not change and plan.days > settings.max_build_days:
         first = " (the first build of a warehouse covers every day with data)" if plan.first_build else ""
         raise BizstatsError(
@@ -373,8 +394,16 @@ def build(
     waits or fails with one line."""
     check_options(day, start, end, full_refresh, select)
     started = time.perf_counter()
+    say = progress or (lambda _message: None)
     with warehouse_lock(target, "build", progress):
-        result = _build(target, day, start, end, full_refresh, select, progress, with_tests)
+        with changes.open_state(target) as state:  # the build's one connection
+            result, warehouse = _build(state, day, start, end, full_refresh, select, progress, with_tests)
+        # the query API: new numbers readable (DuckDB snapshot: after the connection is
+        # closed), cached answers of the days dropped
+        invalidated = invalidate_days(target, result.start, result.end, warehouse)
+        if invalidated.warning:
+            result.warnings.append(invalidated.warning)
+            say(f"warning: {invalidated.warning}")
     return replace(result, seconds=time.perf_counter() - started)
 
 
@@ -416,7 +445,7 @@ def _put_back(target: Target) -> str:
 
 
 def _build(
-    target: Target,
+    state: changes.BuildState,
     day: date | None,
     start: date | None,
     end: date | None,
@@ -424,13 +453,16 @@ def _build(
     select: str | None,
     progress: Progress | None,
     with_tests: bool,
-) -> BuildResult:
+) -> tuple[BuildResult, str | None]:
+    """The build over its connection `state` (build): its result, and the warehouse's id
+    (None when it could not be stored: invalidate_days says so)."""
+    target = state.target
     say = progress or (lambda _message: None)
     check_registry(target)  # a bad entry stops the build before any table is touched
-    collected = ingest_spool(target)  # DuckDB: events the collector spooled meanwhile
+    collected = ingest_spool(target, state.con)  # DuckDB: events the collector spooled meanwhile
     if collected:
         say(f"ingested {collected:,} collected events from the spool")
-    plan = plan_build(target, day, start, end, full_refresh=full_refresh)
+    plan = plan_build(target, day, start, end, full_refresh=full_refresh, state=state)
     warnings = []
     if not plan.has_data:
         warnings.append(
@@ -440,9 +472,6 @@ def _build(
         say(f"warning: {warnings[-1]}")
     say(f"{'' if plan.registry_change else 'building '}{plan.describe()} on {target.name}")
     # archived raw rows of the range back in the live tables first (数据归档: bizstats.retention)
-    put_back = restore_for_build(target, plan.start, plan.end)
-    if put_back:
-        say(f"put back {put_back:,} archived raw rows: the archive holds days of this range")
     command = ["build", "--full-refresh"] if full_refresh else ["build"]
     # the marts' columns altered to the registry's where they differ (macros/materialisation/sync_columns.sql)
     dbt_vars = {"sync_columns": True} if plan.registry_change else None
@@ -456,7 +485,7 @@ def _build(
     dbt_started = time.perf_counter()
     # a failed build changes no mart: each saves what it replaces under this build's id, and
     # the build commits only after dbt and every error-severity test succeeded
-    build_id = undo_log.begin(target)
+    build_id = undo_log.begin(target, state.con)
     try:
         outcome = run_dbt(
             target,
@@ -467,6 +496,7 @@ def _build(
             build_id=build_id,
         )
     except BaseException as exc:  # dbt's error, or Ctrl-C: put the marts back first
+        # over fresh connections: the build's may be the one that was lost
         detail = _put_back(target)
         # best effort: with the connection lost, dbt's error is the one to report
         with contextlib.suppress(BizstatsError), changes.open_state(target) as built:
@@ -475,17 +505,16 @@ def _build(
             raise BizstatsError(f"{exc}; {detail}") from exc
         raise
     dbt_seconds = time.perf_counter() - dbt_started
-    undo_log.commit(target, build_id)
-    with changes.open_state(target) as built:  # what the build records: one connection
-        changes.log_build(built, started_at, plan.start, plan.end, select, "success")
-        if not select:
-            changes.clear_pending(built, plan.pending)
-            if plan.registry_state is not None:  # every mart now holds this registry's columns
-                changes.record_registry(built, plan.registry_state)
+    undo_log.commit(target, build_id, state.con)
+    changes.log_build(state, started_at, plan.start, plan.end, select, "success")
+    if not select:
+        changes.clear_pending(state, plan.pending)
+        if plan.registry_state is not None:  # every mart now holds this registry's columns
+            changes.record_registry(state, plan.registry_state)
     warnings += outcome.warnings
-    # the query API: new numbers readable (DuckDB snapshot), cached answers of the days dropped
-    invalidated = invalidate_days(target, plan.start, plan.end)
-    if invalidated.warning:
-        warnings.append(invalidated.warning)
-        say(f"warning: {invalidated.warning}")
-    return BuildResult(plan.start, plan.end, outcome.statuses, warnings, dbt_seconds=dbt_seconds)
+    try:  # before the snapshot, so that it carries the id too (bizstats.publish)
+        warehouse: str | None = ensure_warehouse_id(target, state.con)
+    except BizstatsError:
+        warehouse = None  # invalidate_days tries again and says why it could not
+    result = BuildResult(plan.start, plan.end, outcome.statuses, warnings, dbt_seconds=dbt_seconds)
+    return result, warehouse

@@ -16,8 +16,8 @@ metric and breakdown dimension of the registry (bizstats.registry), its name and
 of what computes it (`Registry.fingerprint()`). A build that finds the registry changed
 rebuilds every day with data, then records the new state (bizstats.build.registry_change).
 
-A build reads and writes this state over one connection (`open_state`, a `BuildState`): one
-for its plan, one for what it records after dbt ran.
+A build reads and writes this state over the one connection it opens (`open_state`, a
+`BuildState`), passed to each function here: its plan before dbt runs, what it records after.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from typing import Any, cast
 from bizstats import local_time
 from bizstats.config import Target
 from bizstats.contract import LOADED_AT, TABLES
-from bizstats.db import connect, create_table, fetch_all, placeholder, qualified
+from bizstats.db import connect, create_mysql_database, create_table, fetch_all, placeholder, qualified
 from bizstats.project_vars import project_vars
 
 STATE = "bizstats_build_state"
@@ -65,7 +65,8 @@ class BuildState:
 
 @contextlib.contextmanager
 def open_state(target: Target) -> Iterator[BuildState]:
-    """One connection to the build state, its tables created if missing; closed on exit."""
+    """One connection to the build state, its tables created if missing; closed on exit. A
+    build opens it once and passes it to every step (bizstats.build.build)."""
     with connect(target) as con:
         _ensure_state_tables(con, target)
         con.commit()
@@ -190,6 +191,8 @@ def _ensure_state_tables(con: Any, target: Target) -> None:
     schema = target.models_schema
     ts = _ts_type(target)
     cur = con.cursor()
+    if target.name != "duckdb":  # a build may come before any load made the schemas
+        create_mysql_database(cur, target, schema)
     cur.execute(
         f"create table if not exists {qualified(target, schema, STATE)} "
         f"(state_key varchar(20) not null primary key, scanned_to {ts})"
@@ -347,25 +350,28 @@ def log_build(
     state.con.commit()
 
 
-def read_mark(target: Target, key: str) -> datetime | None:
+def read_mark(state: BuildState, key: str) -> datetime | None:
     """A watermark kept in `bizstats_build_state` under `key` (at most 20 characters), e.g.
     the newest quarantined event already alerted; None when never set."""
+    target = state.target
     table = qualified(target, target.models_schema, STATE)
-    with open_state(target) as state:
-        where = f"where state_key = {placeholder(target)}"
-        rows = fetch_all(state.con, f"select scanned_to from {table} {where}", (key,))
-    return rows[0][0] if rows else None
+    where = f"where state_key = {placeholder(target)}"
+    rows = fetch_all(state.con, f"select scanned_to from {table} {where}", (key,))
+    state.con.commit()
+    return cast(datetime | None, rows[0][0]) if rows else None
 
 
-def write_mark(target: Target, key: str, value: datetime) -> None:
-    """Set the watermark `key` (read_mark) to `value`."""
+def write_mark(state: BuildState, key: str, value: datetime) -> None:
+    """Set the watermark `key` (read_mark) to `value`, in one transaction."""
+    target, con = state.target, state.con
     ph = placeholder(target)
     table = qualified(target, target.models_schema, STATE)
-    with open_state(target) as state:
-        cur = state.con.cursor()
-        cur.execute(f"delete from {table} where state_key = {ph}", (key,))
-        cur.execute(f"insert into {table} (state_key, scanned_to) values ({ph}, {ph})", (key, value))
-        state.con.commit()
+    cur = con if target.name == "duckdb" else con.cursor()  # a DuckDB cursor is a connection
+    if target.name == "duckdb":
+        cur.execute("begin transaction")
+    cur.execute(f"delete from {table} where state_key = {ph}", (key,))
+    cur.execute(f"insert into {table} (state_key, scanned_to) values ({ph}, {ph})", (key, value))
+    con.commit()
 
 
 def built_registry(state: BuildState) -> dict[tuple[str, str], str] | None:

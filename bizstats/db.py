@@ -132,6 +132,22 @@ def connect(
             con.close()
 
 
+@contextlib.contextmanager
+def using(target: Target, con: Any | None = None) -> Iterator[Any]:
+    """The connection to work on: `con` when the caller passes its own (a build passes the one
+    it holds, so that it opens one connection, not one per step), else a new one from
+    `connect` (closed on exit). Database errors leave it as one BizstatsError either way; a
+    connection passed in is left open."""
+    if con is None:
+        with connect(target) as new:
+            yield new
+        return
+    try:
+        yield con
+    except DB_ERRORS as exc:
+        raise database_error(target, exc) from exc
+
+
 def require_warehouse(target: Target) -> None:
     """Fail with one line when the DuckDB warehouse file does not exist (the CLI checks this
     before every command but `load` and `demo`, the only ones that create a warehouse, so a
@@ -185,8 +201,20 @@ def mysql_connect(
         raise _translate(_describe_mysql(settings), exc) from exc
 
 
+# the flavour of each server asked so far, by address: asked once per process, not per dbt run
+_flavours: dict[tuple[str, int], str] = {}
+
+
 def mysql_flavour(settings: MySQLSettings) -> str:
-    """`mariadb` or `mysql`: the dbt adapter type that works against this server."""
+    """`mariadb` or `mysql`: the dbt adapter type that works against this server (asked once
+    per process and server address)."""
+    address = (settings.host, settings.port)
+    if address not in _flavours:
+        _flavours[address] = _ask_flavour(settings)
+    return _flavours[address]
+
+
+def _ask_flavour(settings: MySQLSettings) -> str:
     con = mysql_connect(settings)
     try:
         with con.cursor() as cur:
@@ -315,10 +343,11 @@ def create_table(
     return table
 
 
-def ensure_raw_tables(target: Target) -> None:
-    """Create the raw schema and every contract table that is missing."""
-    with connect(target) as con:
-        cur = con.cursor()
+def ensure_raw_tables(target: Target, con: Any | None = None) -> None:
+    """Create the raw schema and every contract table that is missing (over `con` when given,
+    see `using`)."""
+    with using(target, con) as live:
+        cur = live.cursor()
         if target.name == "duckdb":
             cur.execute(f"create schema if not exists {quote(target, target.raw_schema)}")
         else:
@@ -327,7 +356,7 @@ def ensure_raw_tables(target: Target) -> None:
         for table in TABLES.values():
             for stmt in create_table_sql(target, table):
                 cur.execute(stmt)
-        con.commit()
+        live.commit()
 
 
 def single_row(cursor: Any) -> tuple[Any, ...]:

@@ -94,10 +94,10 @@ def warehouse_lock(
             _held[key] -= 1
         return
     acquire = _duckdb_lock if target.name == "duckdb" else _mysql_lock
-    with acquire(target, what):
+    with acquire(target, what) as lock_con:
         _held[key] = 1
         try:
-            restored = recover(target)
+            restored = recover(target, lock_con)  # MySQL: over the lock's own connection
             if restored and progress:
                 progress(f"put back {', '.join(restored)}: a build before this one did not finish")
             yield
@@ -113,6 +113,7 @@ def lock_file_path(target: Target) -> Path:
 
 @contextlib.contextmanager
 def _duckdb_lock(target: Target, what: str) -> Iterator[None]:
+    """The OS file lock (no database connection: yields None)."""
     path = lock_file_path(target)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -185,7 +186,9 @@ def _lock_name(schema: str) -> str:
 
 
 @contextlib.contextmanager
-def _mysql_lock(target: Target, what: str) -> Iterator[None]:
+def _mysql_lock(target: Target, what: str) -> Iterator[Any]:
+    """GET_LOCK on a connection of its own, which it yields (the unfinished build is put back
+    over it: no other connection to open for that)."""
     settings = current_settings().mysql
     name = _lock_name(settings.schema)
     con = mysql_connect(settings)
@@ -198,7 +201,7 @@ def _mysql_lock(target: Target, what: str) -> Iterator[None]:
                 raise _busy(target, what, holder, wait_seconds())
             _record_mysql_holder(con, target, what)
         try:
-            yield
+            yield con
         finally:
             with contextlib.suppress(pymysql.err.MySQLError), con.cursor() as cur:
                 cur.execute("select release_lock(%s)", (name,))

@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from bizstats.config import Target
-from bizstats.db import DB_ERRORS, connect, create_table, database_error, fetch_all, qualified, quote
+from bizstats.db import DB_ERRORS, create_table, database_error, fetch_all, qualified, quote, using
 from bizstats.errors import BizstatsError
 
 LOG_TABLE = "bizstats_build_undo"
@@ -55,13 +55,13 @@ def marker_path(target: Target) -> Path:
     return path.with_name(path.name + ".undo")
 
 
-def begin(target: Target) -> str:
+def begin(target: Target, con: Any | None = None) -> str:
     """Start a build's undo log (the caller holds the warehouse lock): put back what an
     unfinished build left, create the log table, drop stale undo tables; the new build id
-    (for BIZSTATS_BUILD_ID)."""
-    rollback(target)
+    (for BIZSTATS_BUILD_ID). Over the build's connection `con` (None: one of its own)."""
+    rollback(target, con)
     build_id = uuid.uuid4().hex
-    with connect(target) as con:
+    with using(target, con) as con:
         cur = _cursor(con, target)
         create_table(
             cur,
@@ -84,10 +84,10 @@ def begin(target: Target) -> str:
     return build_id
 
 
-def commit(target: Target, build_id: str) -> None:
+def commit(target: Target, build_id: str, con: Any | None = None) -> None:
     """The build succeeded: its changes stay (one DELETE is the commit point); then its undo
-    tables are dropped."""
-    with connect(target) as con:
+    tables are dropped. Over the build's connection `con` (None: one of its own)."""
+    with using(target, con) as con:
         cur = _cursor(con, target)
         log = qualified(target, target.models_schema, LOG_TABLE)
         cur.execute(f"delete from {log} where build_id = {_mark(target)}", (build_id,))
@@ -97,21 +97,24 @@ def commit(target: Target, build_id: str) -> None:
         marker_path(target).unlink(missing_ok=True)
 
 
-def recover(target: Target) -> list[str]:
+def recover(target: Target, con: Any | None = None) -> list[str]:
     """Put back the marts of a build that never finished, if any (cheap when there is none:
-    on DuckDB a file check, on MySQL one query); the marts put back."""
+    on DuckDB a file check, on MySQL one query, over `con` when given: the lock's own
+    connection); the marts put back."""
     if target.name == "duckdb" and not marker_path(target).exists():
         return []
-    return rollback(target)
+    return rollback(target, con)
 
 
-def rollback(target: Target) -> list[str]:
+def rollback(target: Target, con: Any | None = None) -> list[str]:
     """Put back every mart in the undo log (the caller holds the warehouse lock, so no build
-    is running): the marts as they were before the unfinished build; returns their names."""
+    is running): the marts as they were before the unfinished build; returns their names.
+    Over `con` when given (None: a connection of its own)."""
     try:
-        with connect(target) as con:
+        with using(target, con) as con:
             if not _log_exists(con, target):
                 restored: list[str] = []
+                con.commit()  # a connection passed in is left with no transaction open
             else:
                 log = qualified(target, target.models_schema, LOG_TABLE)
                 entries = fetch_all(con, f"select build_id, model, kind, key_columns from {log}")

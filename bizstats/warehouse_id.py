@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bizstats.config import Target
-from bizstats.db import connect, fetch_all, placeholder, qualified
+from bizstats.db import fetch_all, placeholder, qualified, using
 from bizstats.errors import BizstatsError
 
 TABLE = "bizstats_warehouse"
@@ -30,14 +30,15 @@ def _select(target: Target) -> tuple[str, list[Any]]:
     return f"select warehouse_id from {_table(target)} where id_key = {placeholder(target)}", [_ROW]
 
 
-def ensure_warehouse_id(target: Target) -> str:
+def ensure_warehouse_id(target: Target, con: Any | None = None) -> str:
     """The id of `target`'s warehouse, created (once, whoever comes first) when it has none.
-    For a process that may write the warehouse: a build, under the warehouse lock."""
+    For a process that may write the warehouse: a build, under the warehouse lock, over its
+    own connection `con` (or a new one when None)."""
     ph = placeholder(target)
     ignore = "insert or ignore" if target.name == "duckdb" else "insert ignore"
     stamp = "timestamp" if target.name == "duckdb" else "datetime"
-    with connect(target) as con:
-        cur = con.cursor()
+    with using(target, con) as live:
+        cur = live.cursor()
         cur.execute(
             f"create table if not exists {_table(target)} (id_key varchar(20) not null primary key, "
             f"warehouse_id varchar(32) not null, created_at {stamp} not null)"
@@ -46,8 +47,9 @@ def ensure_warehouse_id(target: Target) -> str:
         cur.execute(
             f"{ignore} into {_table(target)} values ({ph}, {ph}, {ph})", [_ROW, secrets.token_hex(16), now]
         )
-        con.commit()
-        (found,) = fetch_all(con, *_select(target))[0]
+        live.commit()
+        (found,) = fetch_all(live, *_select(target))[0]
+        live.commit()
     return str(found)
 
 

@@ -273,31 +273,36 @@ class Batch:
     newest_quarantined: datetime
 
 
-def new_batch(target: Target) -> Batch | None:
-    """The events quarantined after the newest one already alerted (None: none)."""
-    since = changes.read_mark(target, ALERTED)
+def new_batch(state: changes.BuildState) -> Batch | None:
+    """The events quarantined after the newest one already alerted (None: none), over the
+    build's connection."""
+    target, con = state.target, state.con
+    since = changes.read_mark(state, ALERTED)
     ph = placeholder(target)
-    with connect(target) as con:
-        ensure_table(con.cursor(), target)
-        con.commit()
-        where, params = (f" where quarantined_at > {ph}", [since]) if since is not None else ("", [])
-        count, oldest, newest, last = fetch_all(
-            con,
-            "select count(*), min(event_time), max(event_time), max(quarantined_at) "
-            f"from {table(target)}{where}",
-            params,
-        )[0]
+    ensure_table(con.cursor(), target)
+    con.commit()
+    where, params = (f" where quarantined_at > {ph}", [since]) if since is not None else ("", [])
+    count, oldest, newest, last = fetch_all(
+        con,
+        "select count(*), min(event_time), max(event_time), max(quarantined_at) "
+        f"from {table(target)}{where}",
+        params,
+    )[0]
+    con.commit()
     return Batch(int(count), oldest, newest, last) if count else None
 
 
-def late_data_alerts(target: Target, deferred: Sequence[date]) -> list[Alert]:
+def late_data_alerts(state: changes.BuildState, deferred: Sequence[date]) -> list[Alert]:
     """Raise (store and send, bizstats.alerts) what a build plan found beyond the late-data
     horizon: one `quarantined_events` alert per new batch of quarantined events, and one
     `late_data_deferred` alert naming the backfill of the pending days left behind
-    (`deferred`). Returns the alerts raised."""
+    (`deferred`). Returns the alerts raised. The batch and its watermark are read and written
+    over the build's connection (`state`); the alerts store opens its own when there is an
+    alert to raise."""
+    target = state.target
     horizon = settings().load.late_data_days
     alerts: list[Alert] = []
-    batch = new_batch(target)
+    batch = new_batch(state)
     common: dict[str, Any] = {"slice": f"target={target.name}", "baseline": None}
     if batch is not None:
         alerts.append(Alert(
@@ -326,5 +331,5 @@ def late_data_alerts(target: Target, deferred: Sequence[date]) -> list[Alert]:
     if alerts:
         raise_alerts(target, alerts, load_alert_config())
     if batch is not None:
-        changes.write_mark(target, ALERTED, batch.newest_quarantined)
+        changes.write_mark(state, ALERTED, batch.newest_quarantined)
     return alerts

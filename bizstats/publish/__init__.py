@@ -27,19 +27,24 @@ class Invalidation:
     warning: str | None = None
 
 
-def invalidate_days(target: Target, start: date, end: date) -> Invalidation:
+def invalidate_days(target: Target, start: date, end: date, warehouse_id: str | None = None) -> Invalidation:
     """After a successful build of the local days [start, end] of `target`: make the new
     numbers readable by the query API (DuckDB: publish a snapshot of the warehouse) and delete
     the cached answers that depend on those days, and only those.
 
     Call it from the build's own process once dbt has finished and the build is logged, still
-    holding the warehouse lock (bizstats.build._build, after changes.log_build). A Redis that
-    cannot be reached is not an error of the build: the warning says that answers cached
-    before it may stay stale up to BIZSTATS_CACHE_TTL."""
+    holding the warehouse lock (bizstats.build.build, after changes.log_build), with the
+    warehouse's id it read over its own connection (`warehouse_id`; None: read here, over a
+    connection of its own). On DuckDB the build's connection is closed by then: the
+    snapshot opens the file read-only, which a read-write connection of the same process
+    would refuse. A Redis that cannot be reached is not an error of the build: the warning
+    says that answers cached before it may stay stale up to BIZSTATS_CACHE_TTL."""
     cache = CacheSettings.current()
+    warehouse: str | None = warehouse_id
     try:
         # before the snapshot, so that it carries the id too
-        warehouse = ensure_warehouse_id(target)
+        if warehouse is None:
+            warehouse = ensure_warehouse_id(target)
     except BizstatsError as exc:
         warehouse = None
         failure = f"the warehouse's id could not be stored: {exc}"

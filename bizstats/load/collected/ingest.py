@@ -25,7 +25,7 @@ import orjson
 
 from bizstats.config import Target
 from bizstats.contract import LOADED_AT
-from bizstats.db import connect, create_table, ensure_raw_tables, qualified
+from bizstats.db import create_table, ensure_raw_tables, qualified, using
 from bizstats.load import quarantine
 from bizstats.load.collected.spool import COLUMNS, open_spool, spool_path
 from bizstats.load.collected.tally import COLUMNS as TALLY_COLUMNS
@@ -44,25 +44,26 @@ def _ingested_seq(con: Any, target: Target, spool: str) -> int:
     return int(found[0][0]) if found else 0
 
 
-def ingest_spool(target: Target) -> int:
+def ingest_spool(target: Target, con: Any | None = None) -> int:
     """Move the spooled events into the DuckDB raw `event_logs`, under the warehouse lock;
     returns the rows ingested. Call it before a build plans its range (the build then sees
-    the rows through their `_loaded_at` like any load). A no-op on MySQL."""
+    the rows through their `_loaded_at` like any load), passing the build's connection `con`
+    (None: a connection of its own). A no-op on MySQL."""
     if target.name != "duckdb":
         return 0
     path = spool_path(target)
     if not path.is_file():
         return 0
     with warehouse_lock(target, "ingest"):
-        ensure_raw_tables(target)
-        with connect(target) as con:
-            ensure_side_tables(con, target)
-            after = _ingested_seq(con, target, str(path))
+        ensure_raw_tables(target, con)
+        with using(target, con) as live:
+            ensure_side_tables(live, target)
+            after = _ingested_seq(live, target, str(path))
             spool = open_spool(path)
             try:
                 got = spool.execute("select max(seq) from spool").fetchone()[0] or 0
-                ingested = _ingest(con, target, spool, str(path), after, got) if got > after else 0
-                _ingest_tally(con, target, spool)
+                ingested = _ingest(live, target, spool, str(path), after, got) if got > after else 0
+                _ingest_tally(live, target, spool)
                 cutoff = f"{datetime.now(UTC) - timedelta(days=KEEP_DAYS):%Y-%m-%d %H:%M:%S}"
                 spool.execute("delete from spool where seq <= ? and received_at < ?", (got, cutoff))
                 spool.execute("delete from tally where stat_date < ?", (cutoff[:10],))  # copied above
