@@ -48,20 +48,23 @@ def _raise_interrupt(_signum: int, _frame: Any) -> None:
 
 def serve_schedules(target: str, say: Say) -> None:
     """Serve the four schedules in this process until SIGINT or SIGTERM (then stop cleanly,
-    the local Prefect server included)."""
+    the local Prefect server included); the SIGTERM handler is put back as it was."""
     from prefect import serve
 
-    signal.signal(signal.SIGTERM, _raise_interrupt)
-    with prefect_api(say):
-        served = deployments(target)
-        for d in served:
-            say(f"serving {d.name}: {d.description}")
-        # Prefect's runner puts its own SIGTERM handler in place of ours once it starts: it
-        # stops the runner gracefully (serve returns), or, while the runner is still starting,
-        # calls sys.exit(0). Either way this is a clean stop.
-        with contextlib.suppress(KeyboardInterrupt, SystemExit):
-            serve(*served, print_starting_message=False)
-        say("stopped")
+    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+    try:
+        with prefect_api(say):
+            served = deployments(target)
+            for d in served:
+                say(f"serving {d.name}: {d.description}")
+            # Prefect's runner puts its own SIGTERM handler in place of ours once it starts: it
+            # stops the runner gracefully (serve returns), or, while the runner is still
+            # starting, calls sys.exit(0). Either way this is a clean stop.
+            with contextlib.suppress(KeyboardInterrupt, SystemExit):
+                serve(*served, print_starting_message=False)
+            say("stopped")
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def run_log() -> Path:
