@@ -281,3 +281,26 @@ def test_realtime_keys_expire_after_the_setting(redis_url, monkeypatch):
     monkeypatch.delenv("BIZSTATS_REALTIME_TTL_DAYS")
     add(client, [Fact(date(2026, 12, 7), "app", "pc", "pv", 1)], uv_exact=False)
     assert 7 * 86400 - 5 <= client.ttl(key("pv", date(2026, 12, 7))) <= 7 * 86400
+
+
+def test_stats_go_only_when_the_setting_says(warehouse):
+    target = warehouse.target
+    with connect(target) as con:
+        daily = qualified(target, target.models_schema, "daily_stats")
+        assert fetch_all(con, f"select min(stat_date), count(*) from {daily}")[0][1] == 12 * 30
+    today = date(2024, 3, 12)
+    assert plan(target, _settings(), before=BEFORE, today=today).stats_cutoff is None
+    # kept 2 days before 03-12: days before 03-10 go, the ISO week of 02-26 (its last day 03-03)
+    # too, March (still running) stays
+    keep_two = RetentionSettings(stats_days=2, archive_dir=_settings().archive_dir)
+    the_plan = plan(target, keep_two, before=BEFORE, today=today)
+    assert the_plan.stats_cutoff == date(2024, 3, 10)
+    counts = the_plan.stats_rows
+    assert (counts["daily_stats"], counts["weekly_stats"], counts["monthly_stats"]) == (270, 30, 0)
+    assert counts["hourly_stats"] == 9 * 24 * 30
+    result = run(target, keep_two, before=BEFORE, today=today)
+    assert result.stats_deleted == sum(counts.values()) and result.archived == 0
+    with connect(target) as con:
+        assert [(str(d), n) for d, n in fetch_all(con, f"select min(stat_date), count(*) from {daily}")] == [
+            ("2024-03-10", 3 * 30)
+        ]

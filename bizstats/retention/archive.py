@@ -92,7 +92,7 @@ class Plan:
             out.append("stats: kept forever (BIZSTATS_RETENTION_STATS_DAYS is not set)")
         else:
             for mart, n in self.stats_rows.items():
-                out.append(f"delete {mart} rows before {self.stats_cutoff}: {n}")
+                out.append(f"delete {mart} rows of periods ending before {self.stats_cutoff}: {n}")
         out.append(f"real-time counters expire {settings.realtime_ttl_days} days after their last event")
         return out
 
@@ -121,6 +121,16 @@ def cutoff_day(settings: RetentionSettings, before: date | None, today: date | N
     return min(limit, before) if before is not None else limit
 
 
+def period_threshold(mart: str, cutoff: date) -> date:
+    """The mart's rows whose date column is before this lie wholly before `cutoff`: a week
+    or a month goes only when its last day does."""
+    if MART_DATES[mart] == "week_start":
+        return cutoff - timedelta(days=6)
+    if MART_DATES[mart] == "month_start":
+        return cutoff.replace(day=1)
+    return cutoff
+
+
 def _stats_rows(con: Any, target: Target, cutoff: date | None) -> dict[str, int]:
     if cutoff is None:
         return {}
@@ -130,7 +140,8 @@ def _stats_rows(con: Any, target: Target, cutoff: date | None) -> dict[str, int]
             continue
         table = qualified(target, target.models_schema, mart)
         ph = placeholder(target)
-        (n,) = fetch_all(con, f"select count(*) from {table} where {column} < {ph}", (cutoff,))[0]
+        sql = f"select count(*) from {table} where {column} < {ph}"
+        (n,) = fetch_all(con, sql, (period_threshold(mart, cutoff),))[0]
         found[mart] = int(n)
     return found
 
@@ -191,7 +202,7 @@ def run(target: Target, settings: RetentionSettings, before: date | None = None,
             progress(f"archived {batch.table} {batch.day}: {written} rows written, {removed} deleted")
         stats_deleted = _delete_stats(con, target, the_plan)
         for mart, n in the_plan.stats_rows.items():
-            progress(f"deleted {n} rows of {mart} before {the_plan.stats_cutoff}")
+            progress(f"deleted {n} rows of {mart} (periods ending before {the_plan.stats_cutoff})")
         return RunResult(the_plan, archived, deleted, stats_deleted)
 
 
@@ -286,6 +297,7 @@ def _delete_stats(con: Any, target: Target, the_plan: Plan) -> int:
     ph = placeholder(target)
     for mart in the_plan.stats_rows:
         table = qualified(target, target.models_schema, mart)
-        cur.execute(f"delete from {table} where {MART_DATES[mart]} < {ph}", (the_plan.stats_cutoff,))
+        threshold = period_threshold(mart, the_plan.stats_cutoff)
+        cur.execute(f"delete from {table} where {MART_DATES[mart]} < {ph}", (threshold,))
     con.commit()
     return sum(the_plan.stats_rows.values())
