@@ -14,7 +14,9 @@ What replaces a number depends on the column (`column_rule`):
   first 3 and last 4 digits kept (`138****8000`, `110***********1234`);
 - `extra_data` (every string, integer and number value and every object key, at any depth;
   the page_leave fields `page_view_id` and `duration_ms` excepted): masked, or with a Fernet
-  key (BIZSTATS_COLLECT_FERNET_KEY) encrypted, `enc:<token>`;
+  key (BIZSTATS_COLLECT_FERNET_KEY) encrypted, `enc:<token>`. The setting is a
+  comma-separated list: the first key encrypts, every one decrypts (MultiFernet), so a key
+  is rotated by putting the new one first and re-encrypting (bizstats.load.rekey);
 - the ids that identify people and visitors (`user_id`, `device_id`, `session_id`): each
   number is replaced by a keyed pseudonym, `#` + 20 letters a-p of HMAC-SHA256(key, the
   number as written), so one id maps to one stored id and UV, first-time milestones and
@@ -49,7 +51,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from cryptography.fernet import Fernet
+from cryptography.fernet import Fernet, MultiFernet
 
 from bizstats.config import Target
 from bizstats.contract import TABLES, Column
@@ -394,18 +396,32 @@ def _quarantine_value(value: Any) -> Any:
     return mask_text(value)
 
 
-def fernet(key: str | None) -> Fernet | None:
-    """The Fernet of BIZSTATS_COLLECT_FERNET_KEY, or one line saying what is wrong with it."""
-    if not key:
-        return None
-    try:
-        return Fernet(key.encode())
-    except (ValueError, TypeError):
-        raise BizstatsError(
-            "BIZSTATS_COLLECT_FERNET_KEY is not a Fernet key (32 url-safe base64-encoded bytes, "
-            "e.g. from `python -c 'from cryptography.fernet import Fernet; "
-            "print(Fernet.generate_key().decode())'`)"
-        ) from None
+def fernet_keys(keys: str | None) -> list[Fernet]:
+    """The Fernet keys of BIZSTATS_COLLECT_FERNET_KEY, a comma-separated list (blanks around
+    a key ignored; unset or empty: none), in order: the first encrypts, every one decrypts.
+    A bad entry is one line giving its position, never a key."""
+    entries = [entry.strip() for entry in (keys or "").split(",")]
+    if entries == [""]:
+        return []
+    found = []
+    for number, entry in enumerate(entries, start=1):
+        try:
+            found.append(Fernet(entry.encode()))
+        except (ValueError, TypeError):
+            which = f" (key {number} of {len(entries)})" if len(entries) > 1 else ""
+            raise BizstatsError(
+                f"BIZSTATS_COLLECT_FERNET_KEY is not a Fernet key{which}: each key of the "
+                "comma-separated list is 32 url-safe base64-encoded bytes, e.g. from `python -c "
+                "'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'`"
+            ) from None
+    return found
+
+
+def fernet(keys: str | None) -> MultiFernet | None:
+    """The MultiFernet of BIZSTATS_COLLECT_FERNET_KEY (`fernet_keys`: the first key encrypts,
+    all decrypt), None when unset, or one line saying what is wrong with it."""
+    found = fernet_keys(keys)
+    return MultiFernet(found) if found else None
 
 
 _MASKING = Scrubber(None, None)  # masks only (the quarantine): never needs a key

@@ -41,4 +41,5 @@ GROUPS: list[str] = [
     "audit",
     "db",
     "backup",
+    "pii",
 ]

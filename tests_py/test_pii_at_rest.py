@@ -1,0 +1,202 @@
+"""Secrets and personal data at rest (个人信息保护): after a load, a collected batch, a build,
+the checks, an export and the daily report over data full of phone and id numbers, no clear
+number and no secret of the settings is in any table of either schema, the logs, the spool,
+the exports or the reports. The Fernet key of extra_data rotates: `NEW,OLD` reads both, new
+values are written with NEW, `bizstats pii rotate` re-encrypts the old ones (in batches,
+resumable), and a re-run changes nothing."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from datetime import date
+from pathlib import Path
+
+import httpx
+import pytest
+from cryptography.fernet import Fernet, MultiFernet
+
+from bizstats.config import Target
+from bizstats.db import connect, fetch_all, qualified, quote
+from bizstats.errors import BizstatsError
+from bizstats.load.loader import load_dir
+from tests_py.support.collector import SECRET, browser_view, live_app, signed_headers
+from tests_py.support.sample_data import BUSINESS, TRAFFIC_EVENTS
+
+PHONE = "13812345678"
+PHONE_2 = "13987654321"
+ID_NUMBER = "11010519491231002X"  # 18 digits with its check digit (GB 11643)
+CLEAR = (PHONE, PHONE_2, ID_NUMBER, ID_NUMBER[:17])  # the id's 17 digits too
+PSEUDONYM_KEY = "pepper-for-pseudonyms-0123456789"
+EVENT_TIME = "2024-03-10 02:00:00"  # local 2024-03-10 (UTC+8)
+
+
+def _write(folder: Path, name: str, rows: list[dict]) -> None:
+    columns = list(dict.fromkeys(k for row in rows for k in row))
+    with open(folder / f"{name}.csv", "w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(columns)
+        for row in rows:
+            writer.writerow(["" if row.get(c) is None else row[c] for c in columns])
+
+
+def _numbered_events() -> list[dict]:
+    """Browser events carrying the numbers in every string column a person could fill."""
+    extra = json.dumps({"contact": f"call {PHONE}", "id": ID_NUMBER, PHONE_2: [int(PHONE)]})
+    return [
+        {"event_id": "pii1", "event_type": "page_view", "user_id": PHONE, "device_id": ID_NUMBER,
+         "session_id": f"s-{PHONE}", "page_url": f"/u?tel={PHONE}&id={ID_NUMBER}",
+         "page_title": f"ID {ID_NUMBER}", "extra_data": extra, "device_type": "ios",
+         "channel": "app", "user_agent": f"agent {PHONE_2}", "event_time": EVENT_TIME},
+    ]  # fmt: skip
+
+
+def _load(target: Target, folder: Path, **tables: list[dict]) -> None:
+    folder.mkdir()
+    for name, rows in tables.items():
+        _write(folder, name, rows)
+    assert not load_dir(target, folder).rejected
+
+
+def _tables_as_text(target: Target) -> dict[str, str]:
+    """Every table of both schemas, every column cast to text, one string per table."""
+    with connect(target) as con:
+        schemas = (target.raw_schema, target.models_schema)
+        names = fetch_all(
+            con,
+            "select table_schema, table_name from information_schema.tables "
+            f"where table_schema in ('{schemas[0]}', '{schemas[1]}')",
+        )
+        found = {}
+        for schema, name in names:
+            table = qualified(target, schema, name)
+            columns = [c for (c,) in fetch_all(
+                con, "select column_name from information_schema.columns where table_schema = "
+                f"'{schema}' and table_name = '{name}'")]  # fmt: skip
+            cast = "varchar" if target.name == "duckdb" else "char"
+            listed = ", ".join(f"cast({quote(target, c)} as {cast})" for c in columns)
+            rows = fetch_all(con, f"select {listed} from {table}")
+            found[f"{schema}.{name}"] = "\n".join("\t".join(str(v) for v in row) for row in rows)
+    return found
+
+
+def _files_as_text(*folders: Path) -> dict[str, str]:
+    found = {}
+    for folder in folders:
+        for path in sorted(folder.rglob("*")) if folder.is_dir() else [folder]:
+            if path.is_file():
+                found[str(path)] = path.read_bytes().decode("utf-8", "replace")
+    return found
+
+
+def _secrets() -> list[str]:
+    """The settings' secrets set for this test (and the MySQL password, if one is set)."""
+    names = ("BIZSTATS_COLLECT_FERNET_KEY", "BIZSTATS_COLLECT_PSEUDONYM_KEY", "BIZSTATS_MYSQL_PASSWORD")
+    values = [os.environ.get(name, "") for name in names]
+    keys = [key for value in values[:1] for key in value.split(",")]
+    return [v for v in [*keys, *values[1:], SECRET] if v]
+
+
+def test_no_clear_number_or_secret_at_rest_after_a_run(duckdb_target, collector_env, tmp_path, monkeypatch):
+    from bizstats.build import build
+    from bizstats.checks import run_checks
+    from bizstats.dbt_runner import log_file
+    from bizstats.export import read_daily_stats, write_rows
+    from bizstats.load.collected.spool import spool_path
+    from bizstats.ops.daily_report import make_report
+
+    monkeypatch.setenv("BIZSTATS_COLLECT_FERNET_KEY", Fernet.generate_key().decode())
+    monkeypatch.setenv("BIZSTATS_COLLECT_PSEUDONYM_KEY", PSEUDONYM_KEY)
+    users = [*BUSINESS["users"], {"user_id": PHONE, "registered_at": EVENT_TIME, "channel": "app",
+                                  "device_type": "ios"}]  # fmt: skip
+    auth = {"auth_id": "a-pii", "user_id": ID_NUMBER, "auth_method": "id_card", "status": "approved",
+            "submitted_at": EVENT_TIME, "approved_at": EVENT_TIME}  # fmt: skip
+    auths = [*BUSINESS["real_name_auths"], auth]
+    _load(duckdb_target, tmp_path / "load", event_logs=TRAFFIC_EVENTS + _numbered_events(),
+          **{**BUSINESS, "users": users, "real_name_auths": auths})  # fmt: skip
+    collected = [browser_view(user_id=PHONE_2, page_url=f"/c?m={PHONE}", device_id=f"d{ID_NUMBER}",
+                              extra_data={"phone": PHONE, "nested": {"id": ID_NUMBER}})]  # fmt: skip
+    body = json.dumps({"events": collected}).encode()
+    with live_app(duckdb_target) as url:
+        answer = httpx.post(f"{url}/api/report/batch", content=body, headers=signed_headers(body))
+        assert answer.json()["stored"] == 1
+    build(duckdb_target, start=date(2024, 3, 9), end=date(2024, 3, 12), with_tests=False)
+    run_checks(duckdb_target, date(2024, 3, 10), date(2024, 3, 12))
+    exports = tmp_path / "exports"
+    exports.mkdir()
+    with open(exports / "daily.csv", "w", encoding="utf-8") as out:
+        write_rows(read_daily_stats(duckdb_target, date(2024, 3, 9), date(2024, 3, 12)), "csv", out)
+    make_report(duckdb_target, date(2024, 3, 10), folder=tmp_path / "reports")
+
+    tables = _tables_as_text(duckdb_target)
+    assert "main_raw.event_logs" in tables and "main.stg_event_logs" in tables
+    assert "enc:" in tables["main_raw.event_logs"]  # the numbers of extra_data are there, sealed
+    files = _files_as_text(
+        Path(os.environ["DBT_LOG_PATH"]), log_file(), spool_path(duckdb_target), exports, tmp_path / "reports"
+    )
+    # the harness reads what is stored: the events' ids are kept as they were sent
+    spool = files[str(spool_path(duckdb_target))]
+    assert collected[0]["event_id"] in spool and collected[0]["event_id"] in tables["main_raw.event_logs"]
+    assert "pii1" in tables["main.stg_event_logs"]
+    assert any(name.endswith(".csv") for name in files) and any(name.endswith(".html") for name in files)
+    for where, text in {**tables, **files}.items():
+        for value in (*CLEAR, *_secrets()):
+            assert value not in text, f"{value[:4]}... in {where}"
+
+
+def _extra_tokens(target: Target) -> dict[str, str]:
+    """event_id -> the token of extra_data's `contact` (raw event_logs)."""
+    with connect(target) as con:
+        raw = qualified(target, target.raw_schema, "event_logs")
+        rows = fetch_all(con, f"select event_id, extra_data from {raw}")
+    return {event: json.loads(extra)["contact"].removeprefix("enc:") for event, extra in rows}
+
+
+def _event(event_id: str, number: str) -> dict:
+    return {"event_id": event_id, "event_type": "page_view", "device_id": "d1",
+            "extra_data": json.dumps({"contact": number}), "event_time": EVENT_TIME}  # fmt: skip
+
+
+def test_the_fernet_key_rotates(target, tmp_path, monkeypatch, capsys):
+    """Data encrypted with key A; settings "B,A": the old value reads, a new one is written
+    with B; `bizstats pii rotate` leaves every value readable with B alone; a re-run is a
+    no-op (counts 0); a run stopped after its first batch is finished by the next."""
+    from bizstats.cli import main
+    from bizstats.load.rekey import rotate_pii
+
+    key_a, key_b = Fernet.generate_key(), Fernet.generate_key()
+    monkeypatch.setenv("BIZSTATS_COLLECT_FERNET_KEY", key_a.decode())
+    _load(target, tmp_path / "a", event_logs=[_event("e1", PHONE), _event("e2", PHONE_2)])
+    monkeypatch.setenv("BIZSTATS_COLLECT_FERNET_KEY", f"{key_b.decode()}, {key_a.decode()}")
+    _load(target, tmp_path / "b", event_logs=[_event("e3", ID_NUMBER)])
+    tokens = _extra_tokens(target)
+    assert Fernet(key_b).decrypt(tokens["e3"].encode()) == ID_NUMBER.encode()  # new: B
+    both = MultiFernet([Fernet(key_b), Fernet(key_a)])
+    assert [both.decrypt(tokens[e].encode()) for e in ("e1", "e2")] == [PHONE.encode(), PHONE_2.encode()]
+
+    def stop_after_first_batch(line: str) -> None:
+        if "rows read" in line:
+            raise KeyboardInterrupt  # killed midway: the first batch (e1) is committed
+
+    with pytest.raises(KeyboardInterrupt):
+        rotate_pii(target, progress=stop_after_first_batch, batch=1)
+    assert Fernet(key_b).decrypt(_extra_tokens(target)["e1"].encode()) == PHONE.encode()
+    assert main(["pii", "rotate", "--target", target.name]) == 0
+    said = capsys.readouterr().out
+    assert "re-encrypted 1 values with the first key (2 already under it) in 1 tables" in said
+    only_b = Fernet(key_b)
+    tokens = _extra_tokens(target)
+    assert {e: only_b.decrypt(t.encode()).decode() for e, t in tokens.items()} == {
+        "e1": PHONE, "e2": PHONE_2, "e3": ID_NUMBER,
+    }  # fmt: skip
+    again = rotate_pii(target, key_b.decode())
+    assert (again.reencrypted, again.current) == (0, 3)
+    assert _extra_tokens(target) == tokens
+    # a key missing from the list: one line naming the row, nothing echoed
+    with pytest.raises(BizstatsError, match=r"event_logs row id=\d+: .* decrypts with no key") as err:
+        rotate_pii(target, Fernet.generate_key().decode())
+    assert key_b.decode() not in str(err.value)
+    with pytest.raises(BizstatsError, match=r"key 2 of 2\)") as err:
+        rotate_pii(target, f"{key_b.decode()},not-a-key")
+    assert key_b.decode() not in str(err.value)
