@@ -291,9 +291,24 @@ def create_table_sql(target: Target, table: RawTable) -> list[str]:
     ]
 
 
+def mysql_exists(cur: Any, schema: str, table: str | None = None) -> bool:
+    """Whether the MySQL/MariaDB database `schema` (or its `table`) exists and this account
+    holds a grant on it. The creators below ask first, so an account without CREATE (the
+    least-privilege accounts, `bizstats db roles`) runs `create ... if not exists` only where
+    something is missing, never on every call."""
+    if table is None:
+        cur.execute("select count(*) from information_schema.schemata where schema_name = %s", (schema,))
+    else:
+        cur.execute("select count(*) from information_schema.tables where table_schema = %s "
+                    "and table_name = %s", (schema, table))
+    return bool(single_row(cur)[0])
+
+
 def create_mysql_database(cur: Any, target: Target, schema: str) -> None:
-    """A MySQL/MariaDB database as bizstats makes them: utf8mb4, binary collation (ids
-    compare exactly, as on DuckDB)."""
+    """A MySQL/MariaDB database as bizstats makes them (if missing): utf8mb4, binary collation
+    (ids compare exactly, as on DuckDB)."""
+    if mysql_exists(cur, schema):
+        return
     cur.execute(
         f"create database if not exists {quote(target, schema)} "
         "character set utf8mb4 collate utf8mb4_bin"
@@ -336,7 +351,7 @@ def create_table(
     ]
     if duck:
         cur.execute(f"create table if not exists {table} ({', '.join(parts)})")
-    else:
+    elif not mysql_exists(cur, schema, name):
         create_mysql_database(cur, target, schema)
         definition = ", ".join([*parts, *mysql_keys])
         cur.execute(f"create table if not exists {table} ({definition}) {MYSQL_TABLE_OPTIONS}")
@@ -354,6 +369,8 @@ def ensure_raw_tables(target: Target, con: Any | None = None) -> None:
             for schema in (target.raw_schema, target.models_schema):
                 create_mysql_database(cur, target, schema)
         for table in TABLES.values():
+            if target.name == "mysql" and mysql_exists(cur, target.raw_schema, table.name):
+                continue
             for stmt in create_table_sql(target, table):
                 cur.execute(stmt)
         live.commit()

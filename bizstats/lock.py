@@ -32,6 +32,7 @@ from bizstats.db import (
     database_error,
     describe,
     mysql_connect,
+    mysql_exists,
     qualified,
     single_row,
 )
@@ -215,11 +216,12 @@ def _mysql_lock(target: Target, what: str) -> Iterator[Any]:
 def _record_mysql_holder(con: Any, target: Target, what: str) -> None:
     table = qualified(target, target.models_schema, HOLDERS)
     with con.cursor() as cur:
-        create_mysql_database(cur, target, target.models_schema)
-        cur.execute(
-            f"create table if not exists {table} (lock_key varchar(20) not null primary key, "
-            "connection_id bigint not null, pid bigint, command varchar(40), started varchar(40))"
-        )
+        if not mysql_exists(cur, target.models_schema, HOLDERS):  # the loader account has no CREATE
+            create_mysql_database(cur, target, target.models_schema)
+            cur.execute(
+                f"create table if not exists {table} (lock_key varchar(20) not null primary key, "
+                "connection_id bigint not null, pid bigint, command varchar(40), started varchar(40))"
+            )
         cur.execute(f"delete from {table} where lock_key = 'warehouse'")
         cur.execute(
             f"insert into {table} values ('warehouse', connection_id(), %s, %s, %s)",
@@ -245,4 +247,3 @@ def _mysql_holder(con: Any, target: Target, name: str) -> Holder | None:
     if row is None:
         return None
     return Holder(row[0], row[1] or "build or load", row[2] or "unknown")
-

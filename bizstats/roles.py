@@ -69,16 +69,20 @@ def grants(project: Path) -> dict[str, tuple[Grant, ...]]:
     reads = (*marts(project), API_KEYS, BUILDS, ALERTS, JOB_RUNS, *_MONITORS)
     return {
         "loader": (
-            Grant(("SELECT", "INSERT", "CREATE"), RAW),
+            # a file with repeated event_ids goes through a temporary table; ON DUPLICATE KEY
+            # UPDATE keeps an event's earliest delivery (bizstats.load.write): UPDATE there only
+            Grant(("SELECT", "INSERT", "CREATE", "CREATE TEMPORARY TABLES"), RAW),
+            Grant(("UPDATE",), RAW, "event_logs"),
             Grant(("SELECT", "INSERT", "DELETE"), MODELS, HOLDERS),
         ),
         "collector": (
             # its tables are created if missing at start (CREATE makes a table, never reads
             # or changes one it has no grant on)
             Grant(("CREATE",), RAW),
-            Grant(("SELECT", "INSERT"), RAW, "event_logs"),
+            # ON DUPLICATE KEY UPDATE: an event's earliest delivery wins; a quarantined one once
+            Grant(("SELECT", "INSERT", "UPDATE"), RAW, "event_logs"),
             Grant(("INSERT",), RAW, LEDGER_TABLE),
-            Grant(("INSERT",), RAW, QUARANTINE),
+            Grant(("SELECT", "INSERT", "UPDATE"), RAW, QUARANTINE),
             Grant(("SELECT", "INSERT", "UPDATE"), RAW, TALLY),
             Grant(("SELECT", "INSERT"), RAW, SECRET_TABLE),
         ),

@@ -136,6 +136,11 @@ def _day(value: str) -> Any:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}") from None
 
 
+def _cut(text: str, width: int = 100) -> str:
+    """A long cell cut to `width` characters (… marks the cut)."""
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
 def run(args: argparse.Namespace) -> int:
     from bizstats.commands.table import columns
 
@@ -144,7 +149,7 @@ def run(args: argparse.Namespace) -> int:
     rows = audit_log.list_entries(Target(args.target), args.since, args.what, args.limit)
     lines = columns(
         ["AT (UTC)", "WHO", "WHAT", "OUTCOME", "ARGUMENTS", "REASON / ERROR"],
-        [[f"{r.at:%Y-%m-%d %H:%M:%S}", r.who, r.what, r.outcome, r.arguments,
+        [[f"{r.at:%Y-%m-%d %H:%M:%S}", r.who, r.what, r.outcome, _cut(r.arguments),
           r.error if r.outcome == audit_log.ERROR else r.reason] for r in rows],
     )
     for line in lines:

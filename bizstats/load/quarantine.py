@@ -34,6 +34,7 @@ from bizstats.db import (
     connect,
     create_mysql_database,
     fetch_all,
+    mysql_exists,
     placeholder,
     qualified,
     quote,
@@ -89,6 +90,8 @@ def ensure_table(cur: Any, target: Target) -> None:
     """Create the raw schema (MySQL: database) and the quarantine table if missing."""
     if target.name == "duckdb":
         cur.execute(f"create schema if not exists {quote(target, target.raw_schema)}")
+    elif mysql_exists(cur, target.raw_schema, TABLE):
+        return
     else:
         create_mysql_database(cur, target, target.raw_schema)
     for statement in create_statements(target):

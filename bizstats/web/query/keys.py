@@ -32,7 +32,7 @@ from typing import Any
 import pymysql
 
 from bizstats.config import Target
-from bizstats.db import create_mysql_database, mysql_connect, qualified
+from bizstats.db import create_mysql_database, mysql_connect, mysql_exists, qualified
 from bizstats.errors import BizstatsError
 from bizstats.settings import settings
 
@@ -84,9 +84,11 @@ def _store(target: Target) -> Iterator[tuple[Any, str, str]]:
         errors = (pymysql.err.MySQLError,)
     try:
         cur = con.cursor()
-        if target.name == "mysql":
+        if target.name == "duckdb":
+            cur.execute(ddl)
+        elif not mysql_exists(cur, target.models_schema, TABLE):  # the reader account has no CREATE
             create_mysql_database(cur, target, target.models_schema)
-        cur.execute(ddl)
+            cur.execute(ddl)
         yield con, table, ph
         con.commit()
     except errors as exc:
