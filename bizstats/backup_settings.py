@@ -2,7 +2,8 @@
 long they are kept, parsed once from an environment mapping.
 
 - BIZSTATS_BACKUP_KEY: 32 random bytes, url-safe base64 (44 characters, the shape of a Fernet
-  key); required by every backup command, never echoed in a message.
+  key), or a passphrase of 16 characters or more (stretched with scrypt); required by every
+  backup command, never echoed in a message.
 - BIZSTATS_BACKUP_DIR: a folder or any fsspec URL (`file:///srv/backups`, `s3://bucket/x`,
   `memory://b` in tests); default `./backups`.
 - BIZSTATS_BACKUP_KEEP_DAYS: backups older than this many days are deleted after each backup
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -28,6 +30,7 @@ KEEP_DAYS_ENV = "BIZSTATS_BACKUP_KEEP_DAYS"
 DEFAULT_DIR = "backups"
 DEFAULT_KEEP_DAYS = 30
 KEY_BYTES = 32
+MIN_PASSPHRASE = 16
 MAKE_KEY = "python -c 'import base64,os; print(base64.urlsafe_b64encode(os.urandom(32)).decode())'"
 
 
@@ -62,15 +65,21 @@ class BackupSettings:
 
 
 def _key(raw: str) -> bytes | None:
+    """The 32-byte key: a key in url-safe base64 as is, or a passphrase (16 characters or more)
+    stretched with scrypt (the same passphrase always gives the same key)."""
     if not raw:
         return None
-    try:
-        key = base64.urlsafe_b64decode(raw.encode("ascii"))
-    except (binascii.Error, ValueError, UnicodeEncodeError):
-        key = b""
-    if len(key) != KEY_BYTES or len(raw) != 44:
+    if len(raw) == 44:
+        try:
+            key = base64.urlsafe_b64decode(raw.encode("ascii"))
+        except (binascii.Error, ValueError, UnicodeEncodeError):
+            key = b""
+        if len(key) == KEY_BYTES:
+            return key
+    if len(raw) < MIN_PASSPHRASE:
         raise BizstatsError(
-            f"{KEY_ENV} is not a backup key: it must be {KEY_BYTES} random bytes in url-safe base64 "
-            f"(44 characters), e.g. from {MAKE_KEY}"
+            f"{KEY_ENV} is not a backup key: give {KEY_BYTES} random bytes in url-safe base64 "
+            f"(44 characters), e.g. from {MAKE_KEY}, or a passphrase of {MIN_PASSPHRASE} characters or more"
         )
-    return key
+    stretch = {"n": 1 << 15, "r": 8, "p": 1, "maxmem": 1 << 26, "dklen": KEY_BYTES}
+    return hashlib.scrypt(raw.encode("utf-8"), salt=b"bizstats-backup-v1", **stretch)

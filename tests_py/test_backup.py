@@ -235,10 +235,15 @@ def test_backups_older_than_the_kept_days_are_pruned(duckdb_target, tmp_path):
 def test_settings_are_checked_in_one_line_without_the_key():
     with pytest.raises(BizstatsError, match="BIZSTATS_BACKUP_KEY is not set"):
         BackupSettings.from_env({}).require_key()
-    bad = "x" * 44
+    short = "short-secret"
     with pytest.raises(BizstatsError, match="BIZSTATS_BACKUP_KEY is not a backup key") as caught:
-        BackupSettings.from_env({"BIZSTATS_BACKUP_KEY": bad})
-    assert bad not in str(caught.value)
+        BackupSettings.from_env({"BIZSTATS_BACKUP_KEY": short})
+    assert short not in str(caught.value)
+    # a key in base64 as is; a passphrase stretched, the same each time
+    assert BackupSettings.from_env({"BIZSTATS_BACKUP_KEY": KEY}).key == b"k" * 32
+    phrase = BackupSettings.from_env({"BIZSTATS_BACKUP_KEY": "correct horse battery staple"}).key
+    assert phrase == BackupSettings.from_env({"BIZSTATS_BACKUP_KEY": "correct horse battery staple"}).key
+    assert phrase is not None and len(phrase) == 32 and phrase != b"k" * 32
     with pytest.raises(BizstatsError, match="BIZSTATS_BACKUP_KEEP_DAYS must be a whole number of days"):
         BackupSettings.from_env({"BIZSTATS_BACKUP_KEEP_DAYS": "0"})
     assert BackupSettings.from_env({}) == BackupSettings("backups", 30, None)
