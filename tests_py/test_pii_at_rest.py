@@ -1,12 +1,14 @@
 """Secrets and personal data at rest (个人信息保护): after a load, a collected batch, a build,
-the checks, an export and the daily report over data full of phone and id numbers, no clear
-number and no secret of the settings is in any table of either schema, the logs, the spool,
-the exports or the reports. The Fernet key of extra_data rotates: `NEW,OLD` reads both, new
+the checks, an export, the daily report, the archive (数据归档) and a backup (备份) over data
+full of phone and id numbers, no clear number and no secret of the settings is in any table of
+either schema, the logs, the spool, the exports, the reports, the archive's Parquet files or
+the backup's decrypted files. The Fernet key of extra_data rotates: `NEW,OLD` reads both, new
 values are written with NEW, `bizstats pii rotate` re-encrypts the old ones (in batches,
 resumable), and a re-run changes nothing."""
 
 from __future__ import annotations
 
+import base64
 import csv
 import json
 import os
@@ -90,6 +92,37 @@ def _files_as_text(*folders: Path) -> dict[str, str]:
     return found
 
 
+def _archive_as_text(folder: Path) -> dict[str, str]:
+    """Every Parquet file of the archive, read back (all columns as text), and its other files."""
+    import duckdb
+
+    found = {}
+    for path in sorted(folder.rglob("*")):
+        if path.suffix == ".parquet":
+            rows = duckdb.connect().execute(f"select * from read_parquet('{path}')").fetchall()
+            found[str(path)] = "\n".join("\t".join(str(v) for v in row) for row in rows)
+        elif path.is_file():
+            found[str(path)] = path.read_bytes().decode("utf-8", "replace")
+    return found
+
+
+def _backup_as_text(backup_id: str) -> dict[str, str]:
+    """Every file of a backup, decrypted (bizstats.backup.crypto.unseal), by its name."""
+    from bizstats.backup.crypto import unseal
+    from bizstats.backup.restore import open_backup
+    from bizstats.backup.run import backup_settings
+    from bizstats.backup.store import BackupStore
+
+    store = BackupStore(backup_settings().directory)
+    raw_key = backup_settings().require_key()
+    found = {}
+    for member in open_backup(store, backup_id, raw_key).members:
+        with store.reader(backup_id, member.stored) as stream:
+            content = b"".join(unseal(stream, raw_key, member.stored))
+        found[member.name] = content.decode("utf-8", "replace")
+    return found
+
+
 def _secrets() -> list[str]:
     """The settings' secrets set for this test (and the MySQL password, if one is set)."""
     names = ("BIZSTATS_COLLECT_FERNET_KEY", "BIZSTATS_COLLECT_PSEUDONYM_KEY", "BIZSTATS_MYSQL_PASSWORD")
@@ -99,12 +132,15 @@ def _secrets() -> list[str]:
 
 
 def test_no_clear_number_or_secret_at_rest_after_a_run(duckdb_target, collector_env, tmp_path, monkeypatch):
+    from bizstats.backup.run import run_backup
     from bizstats.build import build
     from bizstats.checks import run_checks
     from bizstats.dbt_runner import log_file
     from bizstats.export import read_daily_stats, write_rows
     from bizstats.load.collected.spool import spool_path
     from bizstats.ops.daily_report import make_report
+    from bizstats.retention.archive import run as archive_run
+    from bizstats.settings import settings
 
     monkeypatch.setenv("BIZSTATS_COLLECT_FERNET_KEY", Fernet.generate_key().decode())
     monkeypatch.setenv("BIZSTATS_COLLECT_PSEUDONYM_KEY", PSEUDONYM_KEY)
@@ -129,7 +165,17 @@ def test_no_clear_number_or_secret_at_rest_after_a_run(duckdb_target, collector_
         write_rows(read_daily_stats(duckdb_target, date(2024, 3, 9), date(2024, 3, 12)), "csv", out)
     make_report(duckdb_target, date(2024, 3, 10), folder=tmp_path / "reports")
 
-    tables = _tables_as_text(duckdb_target)
+    tables = _tables_as_text(duckdb_target)  # before the archive moves the raw rows out
+    backup_key = base64.urlsafe_b64encode(os.urandom(32)).decode()
+    monkeypatch.setenv("BIZSTATS_BACKUP_KEY", backup_key)
+    monkeypatch.setenv("BIZSTATS_BACKUP_DIR", str(tmp_path / "backups"))
+    monkeypatch.setenv("BIZSTATS_ARCHIVE_DIR", str(tmp_path / "archive"))
+    assert archive_run(duckdb_target, settings().retention, today=date(2025, 1, 1)).archived > 0
+    manifest, _pruned = run_backup(duckdb_target)
+    backup = _backup_as_text(manifest.id)
+    assert any(name.endswith("warehouse.duckdb") for name in backup), sorted(backup)
+    archive = _archive_as_text(tmp_path / "archive")
+    assert any(collected[0]["event_id"] in text for text in archive.values())  # the archive is read
     assert "main_raw.event_logs" in tables and "main.stg_event_logs" in tables
     assert "enc:" in tables["main_raw.event_logs"]  # the numbers of extra_data are there, sealed
     files = _files_as_text(
@@ -140,8 +186,8 @@ def test_no_clear_number_or_secret_at_rest_after_a_run(duckdb_target, collector_
     assert collected[0]["event_id"] in spool and collected[0]["event_id"] in tables["main_raw.event_logs"]
     assert "pii1" in tables["main.stg_event_logs"]
     assert any(name.endswith(".csv") for name in files) and any(name.endswith(".html") for name in files)
-    for where, text in {**tables, **files}.items():
-        for value in (*CLEAR, *_secrets()):
+    for where, text in {**tables, **files, **archive, **backup}.items():
+        for value in (*CLEAR, *_secrets(), backup_key):
             assert value not in text, f"{value[:4]}... in {where}"
 
 
