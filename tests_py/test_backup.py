@@ -275,6 +275,9 @@ def test_the_drill_through_the_cli_and_no_secret_in_a_backup(built, tmp_path):
     assert listed.stdout.splitlines()[1].startswith(f"{backup_id}\t") and listed.stdout.endswith(
         "\tcomplete\n"
     )
+    assert _cli(["backup", "list", "--target", "mysql"], env).stdout.count("\n") == 1  # the header only
+    wrong = _cli(["backup", "verify", backup_id, "--target", "mysql"], env)
+    assert wrong.stderr == f"bizstats: error: backup {backup_id} is a duckdb backup, not mysql\n"
     verified = _cli(["backup", "verify", backup_id], env)
     assert verified.stdout.startswith(f"backup {backup_id}: ok (3 files, "), verified.stderr
     into = tmp_path / "drill" / "copy.duckdb"

@@ -7,7 +7,8 @@ import argparse
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from bizstats.config import Target
+from bizstats.config import TARGETS, Target
+from bizstats.errors import BizstatsError
 
 if TYPE_CHECKING:
     from bizstats.backup import BackupStore
@@ -35,7 +36,7 @@ def add_parser(
             help="back up the warehouse now (DuckDB: the file and its side files; MySQL: mariadb-dump)",
         )
     )
-    verbs.add_parser("list", help="list the backups: id, time (UTC), target, source, size, state")
+    listing = verbs.add_parser("list", help="list the backups: id, time (UTC), target, source, size, state")
     verify = verbs.add_parser("verify", help="check a backup's checksums and that every file decrypts")
     verify.add_argument("backup_id", metavar="ID", help="a backup id as `bizstats backup list` shows it")
     restore = verbs.add_parser(
@@ -53,6 +54,13 @@ def add_parser(
         metavar="NAME",
         help="the fresh MySQL database name, or the fresh DuckDB file path",
     )
+    for parser in (listing, verify, restore):
+        parser.add_argument(
+            "--target",
+            choices=TARGETS,
+            default=None,
+            help="only backups of this target (default: any; no warehouse is needed)",
+        )
 
 
 def _say(message: str) -> None:
@@ -77,9 +85,13 @@ def run(args: argparse.Namespace) -> int:
         return 0
     store = BackupStore(config.directory)
     if args.verb == "list":
-        _list(store)
+        _list(store, args.target)
         return 0
     key = config.require_key()
+    if args.target:
+        found = store.manifest(args.backup_id)
+        if found is not None and found.target != args.target:
+            raise BizstatsError(f"backup {found.id} is a {found.target} backup, not {args.target}")
     if args.verb == "verify":
         manifest = verify_backup(store, args.backup_id, key)
         print(
@@ -97,9 +109,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _list(store: BackupStore) -> None:
-    from bizstats.errors import BizstatsError
-
+def _list(store: BackupStore, target: str | None) -> None:
     print("id\tcreated (UTC)\ttarget\tsource\tbytes\ttables\tstate")
     for backup_id in store.ids():
         try:
@@ -109,6 +119,8 @@ def _list(store: BackupStore) -> None:
             continue
         if manifest is None:
             print(f"{backup_id}\t\t\t\t\t\tincomplete")
+            continue
+        if target and manifest.target != target:
             continue
         made = f"{manifest.created:%Y-%m-%d %H:%M:%S}"
         print(
