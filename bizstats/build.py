@@ -57,6 +57,7 @@ from bizstats.project_vars import project_vars
 from bizstats.publish import invalidate_days
 from bizstats.registry import MARTS, RESERVED, Registry, check_columns, load_registry
 from bizstats.registry_docs import sync_semantic_yml
+from bizstats.retention.restore import restore_everything, restore_for_build
 from bizstats.settings import settings as current_settings
 from bizstats.warehouse_id import ensure_warehouse_id
 
@@ -462,6 +463,9 @@ def _build(
     collected = ingest_spool(target, state.con)  # DuckDB: events the collector spooled meanwhile
     if collected:
         say(f"ingested {collected:,} collected events from the spool")
+    # archived raw rows back in the live tables first (数据归档, bizstats.retention): all of them
+    # for a full refresh, which recreates the tables from the raw rows
+    put_back = restore_everything(target) if full_refresh else 0
     plan = plan_build(target, day, start, end, full_refresh=full_refresh, state=state)
     warnings = []
     if not plan.has_data:
@@ -472,6 +476,9 @@ def _build(
         say(f"warning: {warnings[-1]}")
     say(f"{'' if plan.registry_change else 'building '}{plan.describe()} on {target.name}")
     # archived raw rows of the range back in the live tables first (数据归档: bizstats.retention)
+    put_back += restore_for_build(target, plan.start, plan.end)
+    if put_back:
+        say(f"put back {put_back:,} archived raw rows: the archive holds days of this range")
     command = ["build", "--full-refresh"] if full_refresh else ["build"]
     # the marts' columns altered to the registry's where they differ (macros/materialisation/sync_columns.sql)
     dbt_vars = {"sync_columns": True} if plan.registry_change else None

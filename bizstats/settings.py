@@ -501,9 +501,9 @@ class RetentionSettings:
     and real-time counters are kept, and where the archive is.
 
     - raw_days: raw rows stay in the live tables BIZSTATS_RETENTION_RAW_DAYS local days
-      (default 183, six months; at least 62: a backfill within the late-data horizon rebuilds
-      whole months and ISO weeks, whose days must still be live), then `bizstats retention
-      run` archives them;
+      (default 183, six months), then `bizstats retention run` archives them (a build puts
+      back the archived days of the weeks and months it rebuilds, so any value is correct; one
+      below the lookback window plus a month makes nightly builds put days back often);
     - stats_days: the marts keep BIZSTATS_RETENTION_STATS_DAYS days; unset or `never`
       (default): forever;
     - realtime_ttl_days: a real-time counter key expires BIZSTATS_REALTIME_TTL_DAYS days
@@ -519,7 +519,7 @@ class RetentionSettings:
     archive_dir: Path | None = None
     fault: str | None = None
 
-    MIN_RAW_DAYS: ClassVar[int] = 62
+    MIN_RAW_DAYS: ClassVar[int] = 1
     FAULT_POINTS: ClassVar[tuple[str, ...]] = ("after_file", "after_manifest", "mid_delete")
 
     @classmethod

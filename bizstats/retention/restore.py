@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -101,20 +101,32 @@ def restore(target: Target, settings: RetentionSettings, start: date, end: date,
     return RestoreResult(restored, present)
 
 
-def restore_for_build(target: Target, start: date, end: date, progress: Progress = _quiet) -> int:
-    """What a build runs before dbt: when the archive holds a day of start..end (any raw
-    table), the archived rows `restore` puts back for those days; returns how many it
-    inserted (0 without an archive, or when it holds none of those days). So a backfill or a
-    rebuild of archived days reads what was archived, and gives the marts they had before."""
+def _archived(target: Target) -> tuple[RetentionSettings, list[date]]:
     found = settings().retention
     root = archive_root(target, found)
     if not root.is_dir():
+        return found, []
+    tables = ("event_logs", *rules.BUSINESS)
+    return found, sorted({day for table in tables for day in manifest.archived_days(root, table)})
+
+
+def restore_for_build(target: Target, start: date, end: date, progress: Progress = _quiet) -> int:
+    """What a build runs before dbt: when the archive holds a day of its range widened to
+    whole ISO weeks and months (what the weekly and monthly marts read), the archived rows
+    `restore` puts back for those days; returns how many it inserted (0 without an archive,
+    or when it holds none of those days). So a backfill or a rebuild of archived days reads
+    what was archived, and gives the marts they had before."""
+    first = min(start - timedelta(days=start.weekday()), start.replace(day=1))
+    found, days = _archived(target)
+    if not any(first <= day <= end for day in days):
         return 0
-    touched = any(
-        start <= day <= end
-        for table in ("event_logs", *rules.BUSINESS)
-        for day in manifest.archived_days(root, table)
-    )
-    if not touched:
+    return sum(restore(target, found, first, end, progress).restored.values())
+
+
+def restore_everything(target: Target, progress: Progress = _quiet) -> int:
+    """Every archived row back (what a full refresh runs before planning: it recreates the
+    tables from the raw rows and starts at the first day of data)."""
+    found, days = _archived(target)
+    if not days:
         return 0
-    return sum(restore(target, found, start, end, progress).restored.values())
+    return sum(restore(target, found, days[0], days[-1], progress).restored.values())
