@@ -348,3 +348,34 @@ def test_the_backup_job_runs_at_03_and_a_failed_backup_raises_an_alert(duckdb_ta
     assert "the previous backups are kept" in mail.message.get_content()
     [post] = http.posts
     assert (post.body["check"], post.body["severity"]) == ("job_failed", "critical")
+
+
+@pytest.mark.parametrize("built", ["mysql"], indirect=True)
+def test_a_table_written_while_mysql_is_dumped_is_told_apart(built, monkeypatch, tmp_path, request):
+    """The collector writes raw event_logs without the warehouse lock: a row stored while the
+    dump runs makes that table's figures a range (rows before and after the dump, no checksum);
+    every other table stays exact, and the restore accepts the copy within the range."""
+    w, env, _token = built
+    monkeypatch.setenv("BIZSTATS_MYSQL_SCHEMA", env["BIZSTATS_MYSQL_SCHEMA"])
+    table = f"`{w.target.raw_schema}`.`zz_incoming`"
+    w.execute(f"create table {table} (id int primary key)")
+    request.addfinalizer(lambda: w.execute(f"drop table if exists {table}"))
+    w.execute(f"insert into {table} values (1)")
+    import bizstats.backup.run as run_module
+
+    dump = run_module.mysql_dump
+
+    def dump_while_writing(*args):
+        w.execute(f"insert into {table} values (2)")  # between the figures before and the dump
+        yield from dump(*args)
+
+    monkeypatch.setattr(run_module, "mysql_dump", dump_while_writing)
+    config = _config()
+    manifest, _ = run_backup(w.target, config, now=NOW)
+    [moving] = [f for f in manifest.tables if f.table == "zz_incoming"]
+    assert (moving.schema, moving.rows, moving.rows_after, moving.checksum) == ("raw", 1, 2, "")
+    assert [f.table for f in manifest.tables if f.changing] == ["zz_incoming"]
+    into = _fresh(w.target, tmp_path)
+    _drop_later(w.target, into, request)
+    restored = restore_backup(BackupStore(config.directory), manifest.id, config.require_key(), into)
+    assert [f.rows for f in restored.tables if f.table == "zz_incoming"] == [2]

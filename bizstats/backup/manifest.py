@@ -42,12 +42,19 @@ class Member:
 class TableFigure:
     """A table's row count and order-independent checksum. `schema`: the DuckDB schema, or on
     MySQL/MariaDB the role of its database (`models`, `raw`), so a restore under other names
-    compares alike."""
+    compares alike. A MySQL table written while it was dumped (by the collector, say: it takes
+    no warehouse lock) has no checksum and its rows counted before (`rows`) and after
+    (`rows_after`) the dump; the copy's count must lie between them."""
 
     schema: str
     table: str
     rows: int
     checksum: str
+    rows_after: int | None = None
+
+    @property
+    def changing(self) -> bool:
+        return self.rows_after is not None
 
 
 @dataclass(frozen=True)

@@ -11,9 +11,11 @@ What a backup holds, per target:
   snapshot of both; the API keys are a table there), taken under the warehouse lock.
 
 Every table's row count and checksum is recorded in the manifest: on DuckDB from the copied
-file itself; on MySQL from a consistent snapshot taken just before the dump, under the same
-lock (no build or load can run between the two; events the collector stores in that moment
-are the one thing that can make raw event_logs differ, and a restore then says so).
+file itself; on MySQL from consistent snapshots taken just before and just after the dump,
+under the same lock (no build or load can run meanwhile). A table equal in both is recorded
+exactly; one written meanwhile (raw event_logs by the collector, which takes no lock) as its
+row counts before and after (`TableFigure.rows_after`), the range its restored copy must
+fall in.
 
 Nothing a backup writes holds a setting's value: no password (the dump reads it from a
 private option file), no key (the manifest has the key's id only). Phone and id numbers are
@@ -31,10 +33,10 @@ from bizstats.backup.crypto import HashingWriter, key_id, seal
 from bizstats.backup.manifest import Manifest, Member, TableFigure
 from bizstats.backup.sources import file_chunks, mysql_dump, private_folder, sqlite_copy
 from bizstats.backup.store import BackupStore
-from bizstats.backup.tables import duckdb_figures, mysql_figures
+from bizstats.backup.tables import duckdb_figures, mysql_figures, settled
 from bizstats.backup_settings import BackupSettings
 from bizstats.config import Target
-from bizstats.db import connect, describe
+from bizstats.db import connect, describe, fetch_all
 from bizstats.lock import warehouse_lock
 from bizstats.settings import settings
 
@@ -142,18 +144,29 @@ def _mysql(
     target: Target, writer: _Writer, say: Say
 ) -> tuple[list[TableFigure], dict[str, str], dict[str, str]]:
     schemas = {"models": target.models_schema, "raw": target.raw_schema}
+    before = _snapshot_figures(target, schemas)
+    say(f"dumping {', '.join(schemas.values())} ({len(before)} tables)")
+    with private_folder() as folder:
+        writer.add(DUMP, mysql_dump(settings().mysql, list(schemas.values()), folder))
+    figures = settled(before, _snapshot_figures(target, schemas))
+    for figure in figures:
+        if figure.changing:
+            rows = f"{figure.rows} -> {figure.rows_after} rows"
+            say(f"{figure.schema}.{figure.table} was written during the dump ({rows})")
+    with connect(target) as con:
+        (version,) = fetch_all(con, "select version()")[0]
+    return figures, schemas, {"server": str(version)}
+
+
+def _snapshot_figures(target: Target, schemas: dict[str, str]) -> list[TableFigure]:
+    """Every table's figures in one consistent snapshot of both databases."""
     with connect(target) as con:
         cur = con.cursor()
         cur.execute("set session transaction isolation level repeatable read")
         cur.execute("start transaction with consistent snapshot")
         figures = mysql_figures(cur, schemas)
-        cur.execute("select version()")
-        (version,) = cur.fetchone()
         con.rollback()
-    say(f"dumping {', '.join(schemas.values())} ({len(figures)} tables)")
-    with private_folder() as folder:
-        writer.add(DUMP, mysql_dump(settings().mysql, list(schemas.values()), folder))
-    return figures, schemas, {"server": str(version)}
+    return figures
 
 
 def member_path(into: Path, name: str) -> Path:

@@ -62,6 +62,21 @@ def mysql_figures(cur: Any, schemas: dict[str, str]) -> list[TableFigure]:
     return figures
 
 
+def settled(before: list[TableFigure], after: list[TableFigure]) -> list[TableFigure]:
+    """The figures of a MySQL backup from those taken before and after its dump: a table equal
+    in both kept as is; one that changed (or came or went) meanwhile as `changing`."""
+    later = {(f.schema, f.table): f for f in after}
+    figures = []
+    for first in before:
+        last = later.get((first.schema, first.table))
+        if last == first:
+            figures.append(first)
+        else:
+            rows_after = last.rows if last else 0
+            figures.append(TableFigure(first.schema, first.table, first.rows, "", rows_after))
+    return figures
+
+
 def differences(expected: list[TableFigure] | tuple[TableFigure, ...], found: list[TableFigure]) -> list[str]:
     """What differs between the figures a backup recorded and a restored copy's, one phrase
     per table (missing, extra, rows, checksum); empty when they are equal table by table."""
@@ -74,6 +89,12 @@ def differences(expected: list[TableFigure] | tuple[TableFigure, ...], found: li
             lines.append(f"{name} is missing")
         elif key not in want:
             lines.append(f"{name} is not in the backup")
+        elif want[key].changing:
+            low, high = sorted((want[key].rows, want[key].rows_after or 0))
+            if not low <= have[key].rows <= high:
+                lines.append(
+                    f"{name} has {have[key].rows} rows, not {low} to {high} (written during the backup)"
+                )
         elif want[key].rows != have[key].rows:
             lines.append(f"{name} has {have[key].rows} rows, not {want[key].rows}")
         elif want[key].checksum != have[key].checksum:

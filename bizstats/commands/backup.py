@@ -100,11 +100,20 @@ def run(args: argparse.Namespace) -> int:
         )
         return 0
     restored = restore_backup(store, args.backup_id, key, args.into, say=_say)
+    recorded = {(f.schema, f.table): f for f in restored.manifest.tables}
+    changing = 0
     for figure in restored.tables:
-        print(f"{figure.schema}.{figure.table}\t{figure.rows} rows\tchecksum {figure.checksum}\tequal")
+        record = recorded[(figure.schema, figure.table)]
+        if record.changing:  # MySQL: written while it was dumped (the collector)
+            changing += 1
+            print(f"{figure.schema}.{figure.table}\t{figure.rows} rows\twritten during the backup "
+                  f"({record.rows} to {record.rows_after} rows)")
+        else:
+            print(f"{figure.schema}.{figure.table}\t{figure.rows} rows\tchecksum {figure.checksum}\tequal")
+    during = f" ({changing} written during the backup: rows in range)" if changing else ""
     print(
         f"backup {restored.manifest.id} restored into {restored.into}: {len(restored.tables)} tables "
-        "equal to the backup's record"
+        f"equal to the backup's record{during}"
     )
     return 0
 
