@@ -208,6 +208,7 @@ def test_the_fernet_key_rotates(target, tmp_path, monkeypatch, capsys):
     """Data encrypted with key A; settings "B,A": the old value reads, a new one is written
     with B; `bizstats pii rotate` leaves every value readable with B alone; a re-run is a
     no-op (counts 0); a run stopped after its first batch is finished by the next."""
+    from bizstats.audit_log import last_entry
     from bizstats.cli import main
     from bizstats.load.rekey import rotate_pii
 
@@ -228,7 +229,9 @@ def test_the_fernet_key_rotates(target, tmp_path, monkeypatch, capsys):
     with pytest.raises(KeyboardInterrupt):
         rotate_pii(target, progress=stop_after_first_batch, batch=1)
     assert Fernet(key_b).decrypt(_extra_tokens(target)["e1"].encode()) == PHONE.encode()
-    assert main(["pii", "rotate", "--target", target.name]) == 0
+    assert main(["pii", "rotate", "--target", target.name, "--by", "ops-wang"]) == 0
+    audited = last_entry(target, "pii rotate")  # the audit trail (审计日志) has the run
+    assert audited is not None and (audited.who, audited.outcome) == ("ops-wang", "ok")
     said = capsys.readouterr().out
     assert "re-encrypted 1 values with the first key (2 already under it) in 1 tables" in said
     only_b = Fernet(key_b)
