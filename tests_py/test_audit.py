@@ -121,6 +121,48 @@ def test_key_create_and_revoke_never_store_the_secret(wh, capsys):
     assert secret not in every
 
 
+# the commands that change nothing (every other one is in AUDITED): a new command must be
+# put in one of the two
+READ_ONLY = {
+    "alerts list", "alerts test", "audit list", "backup list", "backup verify", "db roles", "export",
+    "keys list", "quarantine list", "report", "retention plan", "runs", "schedule", "serve",
+}
+
+
+def test_every_command_is_audited_or_changes_nothing():
+    from bizstats.cli import _parser
+    from bizstats.commands.audit import AUDITED, command_words
+
+    parser = _parser()
+    leaves = set()
+
+    def walk(p, words):
+        action = next((a for a in p._actions if a.__class__.__name__ == "_SubParsersAction"), None)
+        if action is None:
+            leaves.add(" ".join(words))
+            return
+        for word, child in action.choices.items():
+            walk(child, (*words, word))
+
+    walk(parser, ())
+    assert sorted(leaves - AUDITED - READ_ONLY) == []
+    assert sorted(AUDITED - leaves) == []  # each name is a real command (the groups registered)
+    args = parser.parse_args(["keys", "revoke", "abc", "--by", "x"])
+    assert command_words(parser, args) == ("keys revoke", ["command", "keys_command"])
+    assert args.by == "x"
+
+
+def test_a_bad_access_log_setting_is_one_line_naming_it():
+    from bizstats.errors import BizstatsError
+    from bizstats.web.access_log import AccessLogSettings
+
+    bad_size = r"^BIZSTATS_ACCESS_LOG_MAX_BYTES must be a whole number from 1024 "
+    with pytest.raises(BizstatsError, match=bad_size):
+        AccessLogSettings.from_env({"BIZSTATS_ACCESS_LOG_MAX_BYTES": "12x"})
+    with pytest.raises(BizstatsError, match=r"^BIZSTATS_ACCESS_LOG_BACKUPS must be"):
+        AccessLogSettings.from_env({"BIZSTATS_ACCESS_LOG_BACKUPS": "0"})
+
+
 def test_secrets_in_arguments_are_masked():
     assert audit_log.redact_arguments({
         "password": "hunter2", "api_key": "k", "url": "redis://u:pw@cache:6379/0?token=abc",

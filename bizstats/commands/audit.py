@@ -27,7 +27,8 @@ AUDITED = frozenset({
     "keys create", "keys revoke",
     "quarantine admit", "quarantine drop",
     "collect ingest", "realtime rebuild",
-    "retention run", "backup run", "backup restore", "pii rotate",
+    "retention run", "retention restore", "backup run", "backup restore", "pii rotate",
+    "db init",
 })
 
 # parsed options that are not arguments of the command (its words, the audit's own fields)
