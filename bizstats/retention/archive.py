@@ -30,8 +30,8 @@ from typing import Any
 
 from bizstats.config import Target
 from bizstats.db import connect, describe, fetch_all, placeholder, qualified
+from bizstats.local_time import local_today, offset_hours
 from bizstats.lock import warehouse_lock
-from bizstats.project_vars import project_vars
 from bizstats.retention import manifest, parts, rules
 from bizstats.settings import RetentionSettings
 
@@ -110,14 +110,10 @@ def archive_root(target: Target, settings: RetentionSettings) -> Path:
     return project_dir() / "archive" / target.models_schema
 
 
-def local_today(offset_hours: int) -> date:
-    return (datetime.now(UTC).replace(tzinfo=None) + timedelta(hours=offset_hours)).date()
-
-
 def cutoff_day(settings: RetentionSettings, before: date | None, today: date | None = None) -> date:
     """The first local day kept: today minus BIZSTATS_RETENTION_RAW_DAYS, or `before` when
     earlier (`--before` narrows a run, never widens it)."""
-    limit = (today or local_today(project_vars().utc_offset_hours)) - timedelta(days=settings.raw_days)
+    limit = (today or local_today()) - timedelta(days=settings.raw_days)
     return min(limit, before) if before is not None else limit
 
 
@@ -148,7 +144,7 @@ def _stats_rows(con: Any, target: Target, cutoff: date | None) -> dict[str, int]
 
 def _plan(con: Any, target: Target, settings: RetentionSettings, before: date | None,
           today: date | None) -> tuple[Plan, dict[tuple[str, date], list[int]]]:
-    h = rules.horizon(con, target, cutoff_day(settings, before, today), project_vars().utc_offset_hours)
+    h = rules.horizon(con, target, cutoff_day(settings, before, today), offset_hours())
     business = rules.business_ids(con, target, h)
     root = archive_root(target, settings)
     chosen = {("event_logs", d): rules.event_ids(con, target, h, d) for d in rules.event_days(con, target, h)}
@@ -162,7 +158,7 @@ def _plan(con: Any, target: Target, settings: RetentionSettings, before: date | 
     batches.sort(key=lambda b: (b.day, list(parts_order()).index(b.table)))
     stats_cutoff = None
     if settings.stats_days is not None:
-        stats_cutoff = (today or local_today(h.offset_hours)) - timedelta(days=settings.stats_days)
+        stats_cutoff = (today or local_today()) - timedelta(days=settings.stats_days)
     plan = Plan(target, root, h.cutoff, h.scanned_to is not None,
                 tuple(batches), stats_cutoff, _stats_rows(con, target, stats_cutoff))
     return plan, chosen

@@ -81,6 +81,27 @@ def _insert(con: Any, target: Target, table: str, rows: Sequence[parts.Row]) -> 
     return inserted
 
 
+def _insert_duckdb(con: Any, target: Target, table: str, paths: Sequence[Path]) -> tuple[int, int]:
+    """DuckDB reads the parts itself: one INSERT ... SELECT of the rows the table lacks.
+    Returns (inserted, rows in the parts)."""
+    raw = qualified(target, target.raw_schema, table)
+    ident = parts.row_id(table)
+    names = ", ".join(f'"{name}"' for name, _ in parts.columns(table))
+    files = "[" + ", ".join("'" + str(p).replace("'", "''") + "'" for p in paths) + "]"
+    archived = f"read_parquet({files})"
+    (total, held) = fetch_all(
+        con,
+        f"select count(*), count(live.{ident}) from {archived} as archived "
+        f"left join {raw} as live on live.{ident} = archived.{ident}",
+    )[0]
+    con.cursor().execute(
+        f"insert into {raw} ({names}) select {names} from {archived} as archived "
+        f"where not exists (select 1 from {raw} as live where live.{ident} = archived.{ident})"
+    )
+    con.commit()
+    return int(total) - int(held), int(total)
+
+
 def restore(target: Target, settings: RetentionSettings, start: date, end: date,
             progress: Progress = _quiet) -> RestoreResult:
     """Put the archived rows of local days start..end (event_logs) and every archived row of
@@ -93,10 +114,14 @@ def restore(target: Target, settings: RetentionSettings, start: date, end: date,
     with warehouse_lock(target, "retention restore", progress), connect(target) as con:
         for table in ("event_logs", *rules.BUSINESS):
             for folder in _folders(root, table, start, end):
-                rows = parts.read(_verified(folder), table)
-                n = _insert(con, target, table, rows)
+                paths = _verified(folder)
+                if target.name == "duckdb":
+                    n, total = _insert_duckdb(con, target, table, paths)
+                else:
+                    rows = parts.read(paths, table)
+                    n, total = _insert(con, target, table, rows), len(rows)
                 restored[table] = restored.get(table, 0) + n
-                present += len(rows) - n
+                present += total - n
                 progress(f"restored {table} {folder.name.removeprefix('day=')}: {n} rows")
     return RestoreResult(restored, present)
 
