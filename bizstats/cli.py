@@ -582,13 +582,13 @@ _CREATE_WAREHOUSE = ("load", "demo")
 
 
 # The settings sections (bizstats.settings) each command reads, checked before it starts: every
-# command reads where the warehouse is, the load window and lock, Redis (a build invalidates
+# command reads where the warehouse and its files are, the load window and lock, Redis (a build invalidates
 # the query cache), the privacy keys and the alert config; the jobs also the job settings and
 # Prefect's; the collector's commands the collector's and the real-time counters' (never a
 # build: a bad collector setting does not stop it); a MySQL target the server's; the commands
 # that build (a build reads the archive of its days), archive or write real-time counters the
 # retention section.
-_SECTIONS = ("warehouse", "load", "redis", "privacy", "alerts")
+_SECTIONS = ("warehouse", "storage", "load", "redis", "privacy", "alerts")
 _JOB_COMMANDS = ("schedule", "run", "rebuild", "report")
 _COLLECTOR_COMMANDS = ("serve", "realtime")
 _RETENTION_COMMANDS = ("build", "rebuild", "run", "schedule", "demo", "retention", "serve", "realtime")

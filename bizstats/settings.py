@@ -7,9 +7,10 @@ Rules:
   paths depend on), so a changed environment is a new object and an unchanged one is parsed
   once. No other module of bizstats or flows reads `os.environ`.
 - A `Settings` is immutable (setting an attribute raises). Its sections (`warehouse`,
-  `mysql`, `load`, `privacy`, `redis`, `realtime`, `collector`, `jobs`, `alerts`, `prefect`,
-  `retention`, `internal`) are parsed and validated on first access only, so a command validates exactly
-  the sections it reads: a bad collector setting never fails a build. `check(*names)` reads
+  `storage`, `mysql`, `load`, `privacy`, `redis`, `realtime`, `collector`, `jobs`, `alerts`,
+  `prefect`, `retention`, `internal`) are parsed and validated on first access only, so a
+  command validates exactly the sections it reads: a bad collector setting never fails a
+  build. `check(*names)` reads
   the named sections up front (the CLI does, before a command starts).
 - Each section is a frozen dataclass with a `from_env(env)` classmethod; a bad value is one
   BizstatsError naming the variable, never echoing a secret.
@@ -193,16 +194,12 @@ _MEMORY = re.compile(r"(?i)[0-9]+(\.[0-9]+)?\s*(b|kb|mb|gb|tb|kib|mib|gib|tib|%)
 
 @dataclass(frozen=True)
 class WarehouseSettings:
-    """Where the warehouse and its files are: BIZSTATS_PROJECT_DIR (the dbt project; default
-    the repository bizstats runs from), BIZSTATS_DUCKDB_PATH (default bizstats.duckdb),
-    BIZSTATS_DUCKDB_MEMORY_LIMIT (DuckDB's cap for builds, a size or a percentage; profiles.yml
-    defaults to 512MB), BIZSTATS_SPOOL_PATH (the DuckDB collector's spool; default beside the
-    DuckDB file). Read alone: no collector setting can fail a build."""
+    """Where the warehouse is: BIZSTATS_PROJECT_DIR (the dbt project; default the repository
+    bizstats runs from) and BIZSTATS_DUCKDB_PATH (default bizstats.duckdb). Read alone: no
+    other setting can make a target's file or schema unknown."""
 
     project_dir: Path
     duckdb_path: Path
-    duckdb_memory_limit: str | None = None
-    spool_path: Path | None = None
 
     @classmethod
     def from_env(cls, env: Env) -> WarehouseSettings:
@@ -213,15 +210,27 @@ class WarehouseSettings:
                 f"no dbt_project.yml under {root}: install bizstats with `pip install -e .` "
                 "from its repository or set BIZSTATS_PROJECT_DIR"
             )
+        return cls(root, file_path(env, "BIZSTATS_DUCKDB_PATH") or Path("bizstats.duckdb"))
+
+
+@dataclass(frozen=True)
+class StorageSettings:
+    """The warehouse's other files and limits: BIZSTATS_DUCKDB_MEMORY_LIMIT (DuckDB's cap for
+    builds, a size or a percentage; profiles.yml defaults to 512MB) and BIZSTATS_SPOOL_PATH
+    (the DuckDB collector's spool; default beside the DuckDB file). Read alone: no collector
+    setting can fail a build, which ingests the spool."""
+
+    duckdb_memory_limit: str | None = None
+    spool_path: Path | None = None
+
+    @classmethod
+    def from_env(cls, env: Env) -> StorageSettings:
         memory = _raw(env, "BIZSTATS_DUCKDB_MEMORY_LIMIT")
         if memory and not _MEMORY.fullmatch(memory):
-            raise BizstatsError(f"BIZSTATS_DUCKDB_MEMORY_LIMIT must be a size such as 512MB or 2GiB, got {memory!r}")
-        return cls(
-            project_dir=root,
-            duckdb_path=file_path(env, "BIZSTATS_DUCKDB_PATH") or Path("bizstats.duckdb"),
-            duckdb_memory_limit=memory or None,
-            spool_path=file_path(env, "BIZSTATS_SPOOL_PATH"),
-        )
+            raise BizstatsError(
+                f"BIZSTATS_DUCKDB_MEMORY_LIMIT must be a size such as 512MB or 2GiB, got {memory!r}"
+            )
+        return cls(memory or None, file_path(env, "BIZSTATS_SPOOL_PATH"))
 
 
 @dataclass(frozen=True)
@@ -586,13 +595,17 @@ class Settings:
         return cls(MappingProxyType(dict(env)))
 
     SECTIONS = (
-        "warehouse", "mysql", "load", "privacy", "redis", "realtime", "collector", "jobs", "alerts",
-        "prefect", "retention", "internal",
+        "warehouse", "storage", "mysql", "load", "privacy", "redis", "realtime", "collector", "jobs",
+        "alerts", "prefect", "retention", "internal",
     )
 
     @functools.cached_property
     def warehouse(self) -> WarehouseSettings:
         return WarehouseSettings.from_env(self.environ)
+
+    @functools.cached_property
+    def storage(self) -> StorageSettings:
+        return StorageSettings.from_env(self.environ)
 
     @functools.cached_property
     def mysql(self) -> MySQLSettings:

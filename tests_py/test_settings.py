@@ -73,7 +73,7 @@ def test_a_section_is_parsed_once_per_environment(monkeypatch):
 
 def test_only_the_sections_read_are_validated(monkeypatch):
     found = Settings.of({"BIZSTATS_COLLECT_SITES": "oops", "BIZSTATS_MYSQL_PORT": "99999"})
-    found.check("warehouse", "load", "redis", "privacy", "alerts")  # what a build on DuckDB reads
+    found.check("warehouse", "storage", "load", "redis", "privacy", "alerts")  # what a build on DuckDB reads
     assert found.load.late_data_days == 30 and found.load.lock_wait == 0.0
     with pytest.raises(BizstatsError, match=r"^BIZSTATS_COLLECT_SITES: item 1 is not NAME=VALUE"):
         found.check("collector")

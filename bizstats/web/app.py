@@ -203,7 +203,7 @@ def app_from_env() -> FastAPI:
     internal = settings().internal
     configure(internal.serve_log_format)
     if internal.serve_target is None:
-        raise BizstatsError(f"{TARGET_ENV} is not set: it is set by `bizstats serve --workers N` for its workers")
+        raise BizstatsError(f"{TARGET_ENV} is not set: `bizstats serve --workers N` sets it for its workers")
     app = create_app(Target(internal.serve_target))
     freeze_startup_objects()
     return app

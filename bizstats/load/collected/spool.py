@@ -48,7 +48,7 @@ _SCHEMA = (
 def spool_path(target: Target) -> Path:
     """Where the DuckDB target's collector spools: BIZSTATS_SPOOL_PATH, else `<db file>.spool`.
     Read alone, so that no other collector setting can fail a build."""
-    spool = settings().warehouse.spool_path
+    spool = settings().storage.spool_path
     if spool is not None:
         return spool.resolve()
     return target.duckdb_path.with_name(target.duckdb_path.name + ".spool")
