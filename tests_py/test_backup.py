@@ -48,9 +48,10 @@ def built(request, tmp_path_factory):
 
         _record, token = create_key(w.target, "finance-bi")
         warehouse_secret(w.target)
+        schema = w.target.models_schema if request.param == "mysql" else None  # read while set
         yield w, dict(os.environ), token
-    if request.param == "mysql":
-        drop_mysql_schemas(w.target.models_schema)
+    if schema:
+        drop_mysql_schemas(schema)
 
 
 @pytest.fixture
