@@ -84,6 +84,19 @@ def archived_days(root: Path, table: str) -> dict[date, int]:
     return found
 
 
+def listed_days(root: Path, table: str) -> list[date]:
+    """The local days of `table` that have a manifest (without reading it: what a build
+    checks before every run)."""
+    base = root / table
+    if not base.is_dir():
+        return []
+    return sorted(
+        date.fromisoformat(folder.name.removeprefix("day="))
+        for folder in base.glob("day=*")
+        if (folder / MANIFEST).is_file()
+    )
+
+
 def orphans(folder: Path) -> list[Path]:
     """Files of the day's folder its manifest does not list (a run killed before recording)."""
     listed = {p.file for p in read_parts(folder)}

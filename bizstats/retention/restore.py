@@ -132,7 +132,7 @@ def _archived(target: Target) -> tuple[RetentionSettings, list[date]]:
     if not root.is_dir():
         return found, []
     tables = ("event_logs", *rules.BUSINESS)
-    return found, sorted({day for table in tables for day in manifest.archived_days(root, table)})
+    return found, sorted({day for table in tables for day in manifest.listed_days(root, table)})
 
 
 def restore_for_build(target: Target, start: date, end: date, progress: Progress = _quiet) -> int:
