@@ -17,7 +17,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from cryptography.fernet import Fernet, MultiFernet
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
 from bizstats.config import Target
 from bizstats.db import connect, fetch_all, qualified, quote
@@ -192,11 +192,15 @@ def test_no_clear_number_or_secret_at_rest_after_a_run(duckdb_target, collector_
 
 
 def _extra_tokens(target: Target) -> dict[str, str]:
-    """event_id -> the token of extra_data's `contact` (raw event_logs)."""
+    """event_id -> the token of extra_data's `contact`, in the raw event_logs and the
+    quarantine (`q:` + event_id)."""
+    found = {}
     with connect(target) as con:
-        raw = qualified(target, target.raw_schema, "event_logs")
-        rows = fetch_all(con, f"select event_id, extra_data from {raw}")
-    return {event: json.loads(extra)["contact"].removeprefix("enc:") for event, extra in rows}
+        for table, prefix in (("event_logs", ""), ("_quarantined_events", "q:")):
+            raw = qualified(target, target.raw_schema, table)
+            for event, extra in fetch_all(con, f"select event_id, extra_data from {raw}"):
+                found[prefix + event] = json.loads(extra)["contact"].removeprefix("enc:")
+    return found
 
 
 def _event(event_id: str, number: str) -> dict:
@@ -204,10 +208,28 @@ def _event(event_id: str, number: str) -> dict:
             "extra_data": json.dumps({"contact": number}), "event_time": EVENT_TIME}  # fmt: skip
 
 
+def _quarantine_a_browser_event(target: Target, monkeypatch, number: str) -> str:
+    """A browser event of 2024 sent to the collector, beyond a 30-day late-data horizon: held
+    in `_quarantined_events` (on DuckDB through the spool); its event_id."""
+    from bizstats.load.collected.ingest import ingest_spool
+    from tests_py.support.collector import COLLECT_ENV, ORIGIN, SITE_KEY
+
+    for name, value in {**COLLECT_ENV, "BIZSTATS_LATE_DATA_DAYS": "30"}.items():
+        monkeypatch.setenv(name, value)
+    event = browser_view(extra_data={"contact": number})
+    with live_app(target) as url:
+        answer = httpx.post(f"{url}/api/report/batch?key={SITE_KEY}", headers={"origin": ORIGIN},
+                            content=json.dumps({"events": [event]}))  # fmt: skip
+    assert answer.json()["quarantined"] == [event["event_id"]], answer.text
+    ingest_spool(target)  # DuckDB: the spool's quarantined event into the table (MySQL: none)
+    return str(event["event_id"])
+
+
 def test_the_fernet_key_rotates(target, tmp_path, monkeypatch, capsys):
-    """Data encrypted with key A; settings "B,A": the old value reads, a new one is written
-    with B; `bizstats pii rotate` leaves every value readable with B alone; a re-run is a
-    no-op (counts 0); a run stopped after its first batch is finished by the next."""
+    """Data encrypted with key A (loaded, and a quarantined browser event); settings "B,A":
+    the old values read, a new one is written with B; `bizstats pii rotate` leaves every value
+    readable with B alone; a re-run is a no-op (counts 0); a run stopped after its first batch
+    is finished by the next."""
     from bizstats.audit_log import last_entry
     from bizstats.cli import main
     from bizstats.load.rekey import rotate_pii
@@ -215,37 +237,51 @@ def test_the_fernet_key_rotates(target, tmp_path, monkeypatch, capsys):
     key_a, key_b = Fernet.generate_key(), Fernet.generate_key()
     monkeypatch.setenv("BIZSTATS_COLLECT_FERNET_KEY", key_a.decode())
     _load(target, tmp_path / "a", event_logs=[_event("e1", PHONE), _event("e2", PHONE_2)])
+    held = "q:" + _quarantine_a_browser_event(target, monkeypatch, ID_NUMBER)
     monkeypatch.setenv("BIZSTATS_COLLECT_FERNET_KEY", f"{key_b.decode()}, {key_a.decode()}")
     _load(target, tmp_path / "b", event_logs=[_event("e3", ID_NUMBER)])
     tokens = _extra_tokens(target)
     assert Fernet(key_b).decrypt(tokens["e3"].encode()) == ID_NUMBER.encode()  # new: B
     both = MultiFernet([Fernet(key_b), Fernet(key_a)])
-    assert [both.decrypt(tokens[e].encode()) for e in ("e1", "e2")] == [PHONE.encode(), PHONE_2.encode()]
+    old = {e: both.decrypt(tokens[e].encode()).decode() for e in ("e1", "e2", held)}
+    assert old == {"e1": PHONE, "e2": PHONE_2, held: ID_NUMBER}
+    only_b = Fernet(key_b)
+
+    def under_b() -> set[str]:
+        return {e for e, t in _extra_tokens(target).items() if _decrypts(only_b, t)}
 
     def stop_after_first_batch(line: str) -> None:
         if "rows read" in line:
-            raise KeyboardInterrupt  # killed midway: the first batch (e1) is committed
+            raise KeyboardInterrupt  # killed midway: the first batch (one row) is committed
 
     with pytest.raises(KeyboardInterrupt):
         rotate_pii(target, progress=stop_after_first_batch, batch=1)
-    assert Fernet(key_b).decrypt(_extra_tokens(target)["e1"].encode()) == PHONE.encode()
+    assert len(under_b()) == 2  # e3 and the one row of the first batch
     assert main(["pii", "rotate", "--target", target.name, "--by", "ops-wang"]) == 0
     audited = last_entry(target, "pii rotate")  # the audit trail (审计日志) has the run
     assert audited is not None and (audited.who, audited.outcome) == ("ops-wang", "ok")
     said = capsys.readouterr().out
-    assert "re-encrypted 1 values with the first key (2 already under it) in 1 tables" in said
-    only_b = Fernet(key_b)
+    assert "re-encrypted 2 values with the first key (2 already under it) in 2 tables" in said
     tokens = _extra_tokens(target)
     assert {e: only_b.decrypt(t.encode()).decode() for e, t in tokens.items()} == {
-        "e1": PHONE, "e2": PHONE_2, "e3": ID_NUMBER,
+        "e1": PHONE, "e2": PHONE_2, "e3": ID_NUMBER, held: ID_NUMBER,
     }  # fmt: skip
     again = rotate_pii(target, key_b.decode())
-    assert (again.reencrypted, again.current) == (0, 3)
+    assert (again.reencrypted, again.current) == (0, 4)
     assert _extra_tokens(target) == tokens
     # a key missing from the list: one line naming the row, nothing echoed
-    with pytest.raises(BizstatsError, match=r"event_logs row id=\d+: .* decrypts with no key") as err:
+    row = r"(event_logs row id|_quarantined_events row quarantine_id)=\d+: .* decrypts with no key"
+    with pytest.raises(BizstatsError, match=row) as err:
         rotate_pii(target, Fernet.generate_key().decode())
     assert key_b.decode() not in str(err.value)
     with pytest.raises(BizstatsError, match=r"key 2 of 2\)") as err:
         rotate_pii(target, f"{key_b.decode()},not-a-key")
     assert key_b.decode() not in str(err.value)
+
+
+def _decrypts(fernet: Fernet, token: str) -> bool:
+    try:
+        fernet.decrypt(token.encode())
+    except InvalidToken:
+        return False
+    return True

@@ -7,19 +7,26 @@ put the new key first (`NEW,OLD`), run `bizstats pii rotate` (`rotate_pii`), the
 key from the list.
 
 `rotate_pii` re-encrypts with the first key every token that another key of the list
-encrypted, in every table that holds `extra_data`: the raw `event_logs` and the models'
-copy of it (`stg_event_logs`), found by their columns. The rules:
+encrypted, in every table that holds `extra_data`, found by their columns: the raw
+`event_logs`, the quarantined events (`_quarantined_events`, admitted later) and the models'
+copy (`stg_event_logs`). The rules:
 
 - a token the first key already decrypts is left as it is, so a re-run changes nothing
   (counts 0), and a run killed midway is finished by the next one;
-- rows are read in batches of `BATCH` by key (keyset: `event_logs.id`, a copy's
-  `event_id`), each batch's rewritten rows updated and committed in one transaction, one
-  progress line per batch;
+- rows are read in batches of `BATCH` by key (keyset: `event_logs.id`, the quarantine's
+  `quarantine_id`, a model's `event_id`), each batch's rewritten rows updated and committed in
+  one transaction, one progress line per batch;
 - only the token changes: the rest of the text, `_loaded_at` and every other column stay,
   so no day becomes pending and no build is needed;
 - a token no key of the list decrypts stops the run with one line naming the table and
   the row (the key it was encrypted with is missing from the list);
 - it holds the warehouse lock (bizstats.lock), so no load or build runs meanwhile.
+
+Not rewritten: what is stored outside the warehouse's tables. The archive's Parquet files
+(数据归档, bizstats.retention) and the backups (备份) keep the tokens of the keys they were
+written under, and the DuckDB collector's spool keeps ingested rows a few days: keep an old
+key in the list (after the new one) while archived days may be restored or such a backup
+restored with it.
 """
 
 from __future__ import annotations
@@ -34,10 +41,12 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from bizstats.config import Target
 from bizstats.db import connect, fetch_all, placeholder, qualified, quote
 from bizstats.errors import BizstatsError
+from bizstats.load.quarantine import TABLE as QUARANTINE
 from bizstats.lock import warehouse_lock
 from bizstats.privacy import fernet_keys, privacy_keys
 
 BATCH = 500  # rows read (and at most rewritten) per transaction
+RAW_KEYS = {"event_logs": "id", QUARANTINE: "quarantine_id"}  # raw tables with extra_data, their keys
 COLUMN = "extra_data"
 # a Fernet token is url-safe base64 of bytes starting with 0x80 (its version): "gAAAAA..."
 TOKEN = re.compile(r"enc:(gAAAAA[A-Za-z0-9_-]+={0,2})")
@@ -94,8 +103,8 @@ def rotate_text(text: str, keys: list[Fernet], counts: TableRotation) -> str:
 
 def _tables(con: Any, target: Target) -> list[tuple[str, str, str]]:
     """(schema, table, key column) of every table holding `extra_data`: the raw event_logs
-    (key `id`) and, in the models schema, the copies keyed by `event_id`; the build's
-    temporary tables (a `__` in the name) are left out."""
+    (key `id`) and quarantine (`quarantine_id`) and, in the models schema, the copies keyed
+    by `event_id`; the build's temporary tables (a `__` in the name) are left out."""
     ph = placeholder(target)
     rows = fetch_all(
         con,
@@ -107,8 +116,8 @@ def _tables(con: Any, target: Target) -> list[tuple[str, str, str]]:
     for schema, table in rows:
         if "__" in table:
             continue
-        if schema == target.raw_schema and table == "event_logs":
-            found.append((schema, table, "id"))
+        if schema == target.raw_schema and table in RAW_KEYS:
+            found.append((schema, table, RAW_KEYS[table]))
         elif schema == target.models_schema:
             found.append((schema, table, "event_id"))
     return found
