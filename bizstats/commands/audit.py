@@ -82,8 +82,9 @@ def record_command(
     say: Callable[[str], None],
 ) -> int:
     """Write the audit row of an audited command that ended with exit `status` (and the
-    one-line `error` it printed); the status the process ends with: 1 when the row could
-    not be written (said in one line)."""
+    one-line `error` it printed); the status the process ends with: 1 when the row of a
+    command that succeeded could not be written (said in one line); a failed command whose
+    row cannot be written either (the database unreachable) keeps its own one line."""
     what, dests = command_words(parser, args)
     if what not in AUDITED or not getattr(args, "target", None):
         return status
@@ -103,8 +104,12 @@ def record_command(
     try:
         audit_log.record(target, entry)
     except BizstatsError as exc:
+        if status != 0:
+            # the command's own error is its one line (mostly the same cause: the database
+            # cannot be reached or the file is held by another process)
+            return status
         say(f"bizstats: error: the audit row of `{what}` could not be written: {exc}")
-        return status or 1
+        return 1
     return status
 
 
