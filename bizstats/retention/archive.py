@@ -30,6 +30,7 @@ from typing import Any
 
 from bizstats.config import Target
 from bizstats.db import connect, describe, fetch_all, placeholder, qualified
+from bizstats.errors import BizstatsError
 from bizstats.local_time import local_today, offset_hours
 from bizstats.lock import warehouse_lock
 from bizstats.retention import manifest, parts, rules
@@ -132,7 +133,7 @@ def _stats_rows(con: Any, target: Target, cutoff: date | None) -> dict[str, int]
         return {}
     found = {}
     for mart, column in MART_DATES.items():
-        if not rules._table_exists(con, target, target.models_schema, mart):
+        if not rules.table_exists(con, target, target.models_schema, mart):
             continue
         table = qualified(target, target.models_schema, mart)
         ph = placeholder(target)
@@ -262,7 +263,8 @@ def _archive_day(con: Any, target: Target, root: Path, table: str, day: date, id
         checksum = parts.rows_checksum(fresh)
         if parts.rows_checksum(parts.read([path], table)) != checksum:
             path.unlink()
-            raise RuntimeError(f"archive part {path} does not read back as written")
+            raise BizstatsError(f"archive part {path} does not read back as written (its rows' "
+                                "checksum differs): check the archive's disk, then run again")
         _fault(settings, "after_file")
         entry = manifest.Part(path.name, len(fresh), checksum, parts.file_checksum(path),
                               datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S"))

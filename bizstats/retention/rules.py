@@ -64,7 +64,7 @@ class Horizon:
         )
 
 
-def _table_exists(con: Any, target: Target, schema: str, name: str) -> bool:
+def table_exists(con: Any, target: Target, schema: str, name: str) -> bool:
     ph = placeholder(target)
     rows = fetch_all(
         con,
@@ -80,12 +80,12 @@ def horizon(con: Any, target: Target, cutoff: date, offset_hours: int) -> Horizo
     schema = target.models_schema
     scanned: datetime | None = None
     pending: set[date] = set()
-    if _table_exists(con, target, schema, _STATE):
+    if table_exists(con, target, schema, _STATE):
         rows = fetch_all(
             con, f"select scanned_to from {qualified(target, schema, _STATE)} where state_key = 'raw'"
         )
         scanned = rows[0][0] if rows else None
-    if _table_exists(con, target, schema, _PENDING):
+    if table_exists(con, target, schema, _PENDING):
         pending = {
             d.date() if isinstance(d, datetime) else d
             for (d,) in fetch_all(con, f"select stat_date from {qualified(target, schema, _PENDING)}")
