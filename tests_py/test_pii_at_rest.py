@@ -131,16 +131,11 @@ def _secrets() -> list[str]:
     return [v for v in [*keys, *values[1:], SECRET] if v]
 
 
-def test_no_clear_number_or_secret_at_rest_after_a_run(duckdb_target, collector_env, tmp_path, monkeypatch):
-    from bizstats.backup.run import run_backup
+def _load_collect_and_build(target: Target, tmp_path: Path, monkeypatch) -> list[dict]:
+    """With a Fernet key and a pseudonym key set: load the sample data plus rows carrying the
+    numbers in every column a person fills, collect one signed event carrying them, build
+    2024-03-09 .. 03-12; the collected events."""
     from bizstats.build import build
-    from bizstats.checks import run_checks
-    from bizstats.dbt_runner import log_file
-    from bizstats.export import read_daily_stats, write_rows
-    from bizstats.load.collected.spool import spool_path
-    from bizstats.ops.daily_report import make_report
-    from bizstats.retention.archive import run as archive_run
-    from bizstats.settings import settings
 
     monkeypatch.setenv("BIZSTATS_COLLECT_FERNET_KEY", Fernet.generate_key().decode())
     monkeypatch.setenv("BIZSTATS_COLLECT_PSEUDONYM_KEY", PSEUDONYM_KEY)
@@ -149,15 +144,42 @@ def test_no_clear_number_or_secret_at_rest_after_a_run(duckdb_target, collector_
     auth = {"auth_id": "a-pii", "user_id": ID_NUMBER, "auth_method": "id_card", "status": "approved",
             "submitted_at": EVENT_TIME, "approved_at": EVENT_TIME}  # fmt: skip
     auths = [*BUSINESS["real_name_auths"], auth]
-    _load(duckdb_target, tmp_path / "load", event_logs=TRAFFIC_EVENTS + _numbered_events(),
+    _load(target, tmp_path / "load", event_logs=TRAFFIC_EVENTS + _numbered_events(),
           **{**BUSINESS, "users": users, "real_name_auths": auths})  # fmt: skip
     collected = [browser_view(user_id=PHONE_2, page_url=f"/c?m={PHONE}", device_id=f"d{ID_NUMBER}",
                               extra_data={"phone": PHONE, "nested": {"id": ID_NUMBER}})]  # fmt: skip
     body = json.dumps({"events": collected}).encode()
-    with live_app(duckdb_target) as url:
+    with live_app(target) as url:
         answer = httpx.post(f"{url}/api/report/batch", content=body, headers=signed_headers(body))
         assert answer.json()["stored"] == 1
-    build(duckdb_target, start=date(2024, 3, 9), end=date(2024, 3, 12), with_tests=False)
+    build(target, start=date(2024, 3, 9), end=date(2024, 3, 12), with_tests=False)
+    return collected
+
+
+def test_no_clear_number_or_secret_in_the_mysql_tables(mysql_target, collector_env, tmp_path, monkeypatch):
+    """MariaDB/MySQL (the loader's and the collector's own write paths): no clear number and
+    no secret in any table of the two databases after a load, a collected batch and a build."""
+    collected = _load_collect_and_build(mysql_target, tmp_path, monkeypatch)
+    tables = _tables_as_text(mysql_target)
+    raw, models = mysql_target.raw_schema, mysql_target.models_schema
+    assert "enc:" in tables[f"{raw}.event_logs"] and "pii1" in tables[f"{models}.stg_event_logs"]
+    assert collected[0]["event_id"] in tables[f"{raw}.event_logs"]  # the harness reads what is stored
+    for where, text in tables.items():
+        for value in (*CLEAR, *_secrets()):
+            assert value not in text, f"{value[:4]}... in {where}"
+
+
+def test_no_clear_number_or_secret_at_rest_after_a_run(duckdb_target, collector_env, tmp_path, monkeypatch):
+    from bizstats.backup.run import run_backup
+    from bizstats.checks import run_checks
+    from bizstats.dbt_runner import log_file
+    from bizstats.export import read_daily_stats, write_rows
+    from bizstats.load.collected.spool import spool_path
+    from bizstats.ops.daily_report import make_report
+    from bizstats.retention.archive import run as archive_run
+    from bizstats.settings import settings
+
+    collected = _load_collect_and_build(duckdb_target, tmp_path, monkeypatch)
     run_checks(duckdb_target, date(2024, 3, 10), date(2024, 3, 12))
     exports = tmp_path / "exports"
     exports.mkdir()
