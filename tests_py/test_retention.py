@@ -151,6 +151,16 @@ def test_archive_crash_rerun_and_rebuild_give_the_same_marts(warehouse):
         return archived
 
     if target.name == "duckdb":
+        shown = _cli("retention", "plan", "--before", str(BEFORE))
+        assert shown.returncode == 0, shown.stderr
+        assert shown.stdout.splitlines() == [
+            f"retention on duckdb {target.duckdb_path}: raw rows of local days before {BEFORE} go to "
+            f"{archive_root(target, _settings())}",
+            *[f"archive {t} {d} {n} rows" for t, d, n in _expected_batches(target)],
+            f"raw: {archived_total} rows of 3 days to archive",
+            "stats: kept forever (BIZSTATS_RETENTION_STATS_DAYS is not set)",
+            "real-time counters expire 7 days after their last event",
+        ]
         # killed after the file, after the manifest, midway through the delete: each re-run
         # goes on from there; a run killed after a manifest has its part's rows deleted by the
         # next one before it writes the next part (batches: users 03-01, event_logs 03-09, 5
@@ -304,3 +314,21 @@ def test_stats_go_only_when_the_setting_says(warehouse):
         assert [(str(d), n) for d, n in fetch_all(con, f"select min(stat_date), count(*) from {daily}")] == [
             ("2024-03-10", 3 * 30)
         ]
+
+
+def test_a_changed_part_stops_the_restore(warehouse):
+    target = warehouse.target
+    folder = manifest.day_folder(archive_root(target, _settings()), "users", date(2024, 3, 1))
+    [part] = manifest.read_parts(folder)
+    path = folder / part.file
+    kept = path.read_bytes()
+    path.write_bytes(kept + b"x")
+    try:
+        with pytest.raises(BizstatsError, match=f"archive part {path} is missing or changed"):
+            restore(target, _settings(), date(2024, 3, 1), date(2024, 3, 1))
+    finally:
+        path.write_bytes(kept)
+    # the file put back, the restore goes through (the last whole-range build put every
+    # archived row back already: all present)
+    again = restore(target, _settings(), date(2024, 3, 1), date(2024, 3, 12))
+    assert (sum(again.restored.values()), again.present) == (0, len(_archived_keys(target)))
