@@ -19,10 +19,13 @@ def serve(target: Target, host: str, port: int, workers: int = 1, log_format: st
     JSON lines: bizstats.web.serving_log) and say when it stops."""
     import uvicorn
 
+    from bizstats.web.access_log import AccessLogSettings
     from bizstats.web.app import TARGET_ENV, create_app, freeze_startup_objects
     from bizstats.web.serving_log import FORMAT_ENV, configure, say
 
     configure(log_format)
+    # the access log's settings checked before anything starts (a worker would fail alone)
+    AccessLogSettings.from_env(settings().environ)
     url = f"http://{host}:{port}"
     for line, fields in serving(target, url, workers, log_format):
         say(line, **fields)
