@@ -265,8 +265,6 @@ def test_settings_defaults_and_bad_values():
 def test_cli_bad_setting_is_one_line(tmp_path, monkeypatch):
     import duckdb
 
-    from bizstats.cli import main
-
     duckdb.connect(str(tmp_path / "w.duckdb")).close()
     monkeypatch.setenv("BIZSTATS_DUCKDB_PATH", str(tmp_path / "w.duckdb"))
     monkeypatch.setenv("BIZSTATS_RETENTION_RAW_DAYS", "0")
@@ -274,7 +272,11 @@ def test_cli_bad_setting_is_one_line(tmp_path, monkeypatch):
     assert done.returncode == 1
     assert done.stderr == ("bizstats: error: BIZSTATS_RETENTION_RAW_DAYS must be a whole number of days "
                            "from 1 to 36500, got '0'\n")
-    assert main(["retention", "restore", "--start", "2024-03-02", "--end", "2024-03-01"]) == 1
+    monkeypatch.delenv("BIZSTATS_RETENTION_RAW_DAYS")
+    done = _cli("retention", "restore", "--start", "2024-03-02", "--end", "2024-03-01")
+    assert (done.returncode, done.stderr) == (
+        1, "bizstats: error: --start 2024-03-02 is after --end 2024-03-01\n"
+    )
 
 
 def test_realtime_keys_expire_after_the_setting(redis_url, monkeypatch):
