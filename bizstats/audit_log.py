@@ -153,6 +153,13 @@ def ensure(target: Target) -> None:
         con.commit()
 
 
+def check_writable(target: Target) -> None:
+    """DuckDB: open the warehouse file for writing and close it (a BizstatsError naming the
+    process that holds it, when one does)."""
+    with connect(target, create=False):
+        pass
+
+
 def _missing(exc: BaseException) -> bool:
     """The error of a statement on a table (or schema) that does not exist yet."""
     code = exc.args[0] if exc.args and isinstance(exc.args[0], int) else None

@@ -163,6 +163,35 @@ def test_a_bad_access_log_setting_is_one_line_naming_it():
         AccessLogSettings.from_env({"BIZSTATS_ACCESS_LOG_BACKUPS": "0"})
 
 
+def test_no_change_is_made_that_cannot_be_audited(wh, capsys):
+    """DuckDB: while another process holds the warehouse file (where the row goes), an audited
+    command is refused before it changes anything (the key store is a file of its own)."""
+    import subprocess
+    import sys
+
+    from bizstats.web.query.keys import list_keys
+
+    target, _, _ = wh
+    before = list_keys(target)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import duckdb, sys; con = duckdb.connect(sys.argv[1]); "
+         "print('ready', flush=True); sys.stdin.read()", str(target.duckdb_path)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "ready"
+        capsys.readouterr()
+        assert main(["keys", "create", "--name", "while-held"]) == 1
+    finally:
+        holder.communicate("")
+    out, err = capsys.readouterr()
+    assert out == ""
+    [line] = err.splitlines()
+    assert line.startswith("bizstats: error: duckdb ") and f"(PID {holder.pid})" in line
+    assert line.endswith("(`keys create` writes a row of the audit trail there; nothing was changed)")
+    assert list_keys(target) == before
+
+
 def test_secrets_in_arguments_are_masked():
     assert audit_log.redact_arguments({
         "password": "hunter2", "api_key": "k", "url": "redis://u:pw@cache:6379/0?token=abc",

@@ -77,6 +77,23 @@ def add_by_options(parser: argparse.ArgumentParser) -> None:
     walk(parser, ())
 
 
+def audit_blocked(parser: argparse.ArgumentParser, args: argparse.Namespace) -> str | None:
+    """Why an audited command on DuckDB must not start: its warehouse file (where its row
+    goes) is held by another process (a build), so the change could be made but not audited;
+    None when it may start (MySQL: the row is written over a connection of its own)."""
+    what, _ = command_words(parser, args)
+    if what not in AUDITED or getattr(args, "target", None) != "duckdb":
+        return None
+    target = Target("duckdb")
+    if not target.duckdb_path.is_file():
+        return None
+    try:
+        audit_log.check_writable(target)
+    except BizstatsError as exc:
+        return f"{exc} (`{what}` writes a row of the audit trail there; nothing was changed)"
+    return None
+
+
 def record_command(
     parser: argparse.ArgumentParser, args: argparse.Namespace, status: int, error: str,
     say: Callable[[str], None],
