@@ -31,6 +31,10 @@ AUDITED = frozenset({
     "db init",
 })
 
+# DuckDB: audited commands whose change is not in the warehouse file (the API key store is a
+# SQLite file beside it)
+OUTSIDE_THE_FILE = frozenset({"keys create", "keys revoke"})
+
 # parsed options that are not arguments of the command (its words, the audit's own fields)
 _NOT_ARGUMENTS = ("command", "by", "reason", "target")
 
@@ -78,11 +82,13 @@ def add_by_options(parser: argparse.ArgumentParser) -> None:
 
 
 def audit_blocked(parser: argparse.ArgumentParser, args: argparse.Namespace) -> str | None:
-    """Why an audited command on DuckDB must not start: its warehouse file (where its row
-    goes) is held by another process (a build), so the change could be made but not audited;
-    None when it may start (MySQL: the row is written over a connection of its own)."""
+    """Why an audited command on DuckDB whose change lives outside the warehouse file (the
+    keys) must not start: the file, where its row goes, is held by another process (a
+    build), so the change could be made but not audited; None when it may start. (The other
+    commands change the file itself: they wait for the warehouse lock or fail on the file
+    before changing anything; on MySQL the row has a connection of its own.)"""
     what, _ = command_words(parser, args)
-    if what not in AUDITED or getattr(args, "target", None) != "duckdb":
+    if what not in OUTSIDE_THE_FILE or getattr(args, "target", None) != "duckdb":
         return None
     target = Target("duckdb")
     if not target.duckdb_path.is_file():
