@@ -44,6 +44,12 @@ class Target:
         return f"{self.models_schema}_raw"
 
     @property
+    def audit_schema(self) -> str:
+        """MySQL/MariaDB: the database of the audit trail (`<models schema>_audit`), apart from
+        the warehouse it audits (a restore of the warehouse does not roll the trail back)."""
+        return f"{self.models_schema}_audit"
+
+    @property
     def duckdb_path(self) -> Path:
         """The DuckDB file (BIZSTATS_DUCKDB_PATH, default bizstats.duckdb), absolute."""
         return settings().warehouse.duckdb_path.resolve()

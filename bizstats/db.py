@@ -316,12 +316,12 @@ def create_mysql_database(cur: Any, target: Target, schema: str) -> None:
 
 
 def drop_mysql_warehouse(schema: str) -> None:
-    """Drop a MySQL/MariaDB warehouse: the models database `schema` and its `<schema>_raw`
-    twin (what tests and benchmarks make and throw away)."""
+    """Drop a MySQL/MariaDB warehouse: the models database `schema`, its `<schema>_raw` twin and
+    its audit trail `<schema>_audit` (what tests and benchmarks make and throw away)."""
     con = mysql_connect(settings().mysql)
     try:
         with con.cursor() as cur:
-            for database in (schema, f"{schema}_raw"):
+            for database in (schema, f"{schema}_raw", f"{schema}_audit"):
                 cur.execute(f"drop database if exists `{database}`")
     finally:
         con.close()

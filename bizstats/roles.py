@@ -3,12 +3,13 @@ job only, derived here from the names the code uses (the raw contract's tables, 
 bookkeeping tables' constants, the marts of models/marts/), never a hand-kept list.
 
 - loader (`bizstats load`): reads and appends to the raw schema (the raw tables, the load
-  ledger, rejected rows, the audit trail) and may create its missing tables; records itself
+  ledger, rejected rows) and may create its missing tables; appends to the audit trail; records itself
   as the holder of the warehouse lock (`bizstats_lock` of the models schema). No update,
   no delete, nothing else of the models schema.
 - collector (the event collector of `bizstats serve`): appends events to event_logs, their
   ledger rows, the quarantine of too-old events and the daily tally; reads the pseudonym
-  secret. Nothing of the models schema, no other raw table.
+  secret; appends to the audit trail (`collect ingest`). Nothing of the models schema, no
+  other raw table.
 - builder (`bizstats build`, rebuild, the jobs, checks, alerts): reads the raw schema,
   appends to the audit trail, owns the models schema (dbt creates, drops and renames
   tables there).
@@ -16,7 +17,12 @@ bookkeeping tables' constants, the marts of models/marts/), never a hand-kept li
   (the API keys to check a key, the last build, the quality board's monitors, checks, alerts
   and job runs). Never the raw schema, never a write.
 - admin (retention, backups, keys, quarantine, the audit's listing): everything on both
-  schemas; the only account that may UPDATE or DELETE the audit trail.
+  schemas; reads and appends to the audit trail.
+
+The audit trail (审计日志) is the table audit_log of a database of its own, `<schema>_audit`:
+every account that runs a state-changing command may INSERT there, the admin also SELECT,
+and no account UPDATE or DELETE — append-only enforced by the server. (The reader runs no
+state-changing command: it has no grant there.)
 - serve: `bizstats serve` is the collector and the query API in one process: its account
   holds both roles (or run two, one per role).
 """
@@ -42,7 +48,7 @@ from bizstats.web.query.keys import TABLE as API_KEYS
 JOBS = ("loader", "collector", "builder", "reader", "admin")
 SERVE = "serve"  # the account of `bizstats serve`: collector and reader
 FLAVOURS = ("mariadb", "mysql")
-RAW, MODELS = "raw", "models"
+RAW, MODELS, AUDIT_SIDE = "raw", "models", "audit"
 ALL = ("ALL PRIVILEGES",)
 
 # the quality board and /metrics read these beside the marts (bizstats.web)
@@ -51,8 +57,8 @@ _MONITORS = ("monitor_results", "cross_check_results")
 
 @dataclass(frozen=True)
 class Grant:
-    """Privileges on one table of a side (`raw`: `<schema>_raw`, `models`: `<schema>`), or
-    on the whole side when `table` is None."""
+    """Privileges on one table of a side (`raw`: `<schema>_raw`, `models`: `<schema>`,
+    `audit`: `<schema>_audit`), or on the whole side when `table` is None."""
 
     privileges: tuple[str, ...]
     side: str
@@ -74,6 +80,7 @@ def grants(project: Path) -> dict[str, tuple[Grant, ...]]:
             Grant(("SELECT", "INSERT", "CREATE", "CREATE TEMPORARY TABLES"), RAW),
             Grant(("UPDATE",), RAW, "event_logs"),
             Grant(("SELECT", "INSERT", "DELETE"), MODELS, HOLDERS),
+            Grant(("INSERT",), AUDIT_SIDE, AUDIT),
         ),
         "collector": (
             # its tables are created if missing at start (CREATE makes a table, never reads
@@ -85,20 +92,21 @@ def grants(project: Path) -> dict[str, tuple[Grant, ...]]:
             Grant(("SELECT", "INSERT", "UPDATE"), RAW, QUARANTINE),
             Grant(("SELECT", "INSERT", "UPDATE"), RAW, TALLY),
             Grant(("SELECT", "INSERT"), RAW, SECRET_TABLE),
+            Grant(("INSERT",), AUDIT_SIDE, AUDIT),
         ),
         "builder": (
             Grant(("SELECT",), RAW),
-            Grant(("INSERT",), RAW, AUDIT),
             Grant(ALL, MODELS),
+            Grant(("INSERT",), AUDIT_SIDE, AUDIT),
         ),
         "reader": tuple(Grant(("SELECT",), MODELS, name) for name in reads),
-        "admin": (Grant(ALL, RAW), Grant(ALL, MODELS)),
+        "admin": (Grant(ALL, RAW), Grant(ALL, MODELS), Grant(("SELECT", "INSERT"), AUDIT_SIDE, AUDIT)),
     }
 
 
 def tables_granted(project: Path) -> dict[str, tuple[str, ...]]:
     """By side, the tables granted one by one (they must exist when the grants are applied)."""
-    found: dict[str, set[str]] = {RAW: set(), MODELS: set()}
+    found: dict[str, set[str]] = {RAW: set(), MODELS: set(), AUDIT_SIDE: set()}
     for job_grants in grants(project).values():
         for g in job_grants:
             if g.table is not None:
@@ -126,14 +134,17 @@ def _password(job: str) -> str:
 def roles_sql(schema: str, project: Path, flavour: str = "mariadb", host: str = "%") -> str:
     """The SQL creating the roles, the accounts (passwords as `${LOADER_PASSWORD}`-style
     placeholders to fill in, e.g. with envsubst) and the grants for the warehouse `schema`."""
-    sides = {RAW: f"{schema}_raw", MODELS: schema}
+    sides = {RAW: f"{schema}_raw", MODELS: schema, AUDIT_SIDE: f"{schema}_audit"}
+    granted = tables_granted(project)
     lines = [
         f"-- bizstats least-privilege accounts (最小权限) for the warehouse {schema} ({flavour}).",
         "-- Apply as an administrator once the tables exist (`bizstats db init`, then a first",
         "-- `bizstats build` and checks run as the administrator): a grant on one table needs the table.",
         "-- Replace every ${..._PASSWORD} first, e.g. `bizstats db roles --print | envsubst | mysql`.",
-        f"-- Tables granted one by one: {sides[RAW]}: {', '.join(tables_granted(project)[RAW])};",
-        f"-- {sides[MODELS]}: {', '.join(tables_granted(project)[MODELS])}.",
+        f"-- Tables granted one by one: {sides[RAW]}: {', '.join(granted[RAW])};",
+        f"-- {sides[MODELS]}: {', '.join(granted[MODELS])};",
+        f"-- {sides[AUDIT_SIDE]}: {', '.join(granted[AUDIT_SIDE])} (the audit trail: INSERT, the admin",
+        "-- SELECT too; no account may UPDATE or DELETE it).",
     ]
     for job, job_grants in grants(project).items():
         r = _q(role(schema, job))
@@ -198,4 +209,5 @@ def prepare(target: Target) -> list[str]:
     list_keys(target)
     list_runs(target, 1)
     return [*(f"{target.raw_schema}.{t}" for t in tables_granted(project_dir())[RAW]),
-            *(f"{target.models_schema}.{t}" for t in (HOLDERS, API_KEYS, ALERTS, JOB_RUNS))]
+            *(f"{target.models_schema}.{t}" for t in (HOLDERS, API_KEYS, ALERTS, JOB_RUNS)),
+            f"{target.audit_schema}.{AUDIT}"]

@@ -185,10 +185,10 @@ def pairs(env: Env, name: str) -> dict[str, str]:
 
 # ---- the sections ------------------------------------------------------------------------------
 
-# A MySQL/MariaDB database name bizstats makes (`<schema>` and `<schema>_raw`): letters,
-# digits, _ $ and -, at most 60 characters (the server's 64 less `_raw`). Anything else (a
+# A MySQL/MariaDB database name bizstats makes (`<schema>`, `<schema>_raw` and `<schema>_audit`):
+# letters, digits, _ $ and -, at most 58 characters (the server's 64 less `_audit`). Anything else (a
 # quote, a backtick, a space, a dot) is refused up front rather than quoted in every SQL text.
-SCHEMA_NAME = re.compile(r"[A-Za-z0-9_$-]{1,60}")
+SCHEMA_NAME = re.compile(r"[A-Za-z0-9_$-]{1,58}")
 _MEMORY = re.compile(r"(?i)[0-9]+(\.[0-9]+)?\s*(b|kb|mb|gb|tb|kib|mib|gib|tib|%)")
 
 
@@ -236,7 +236,8 @@ class StorageSettings:
 @dataclass(frozen=True)
 class MySQLSettings:
     """The MySQL/MariaDB server (BIZSTATS_MYSQL_HOST, _PORT, _USER, _PASSWORD) and the schema
-    (BIZSTATS_MYSQL_SCHEMA: models in `<schema>`, raw tables in `<schema>_raw`)."""
+    (BIZSTATS_MYSQL_SCHEMA: models in `<schema>`, raw tables in `<schema>_raw`, the audit trail
+    in `<schema>_audit`)."""
 
     host: str
     port: int
@@ -249,7 +250,7 @@ class MySQLSettings:
         schema = env.get("BIZSTATS_MYSQL_SCHEMA", "bizstats")
         if not SCHEMA_NAME.fullmatch(schema):
             raise BizstatsError(
-                f"BIZSTATS_MYSQL_SCHEMA must be 1 to 60 letters, digits, _, $ or -, got {schema!r}"
+                f"BIZSTATS_MYSQL_SCHEMA must be 1 to 58 letters, digits, _, $ or -, got {schema!r}"
             )
         return cls(
             host=env.get("BIZSTATS_MYSQL_HOST", "127.0.0.1"),

@@ -163,16 +163,40 @@ def test_a_bad_access_log_setting_is_one_line_naming_it():
         AccessLogSettings.from_env({"BIZSTATS_ACCESS_LOG_BACKUPS": "0"})
 
 
-def test_no_change_is_made_that_cannot_be_audited(wh, capsys):
-    """DuckDB: while another process holds the warehouse file (where the row goes), an audited
-    command is refused before it changes anything (the key store is a file of its own)."""
+def test_the_trail_is_outside_the_warehouse_and_append_only(wh, capsys):
+    """DuckDB: the rows are in `<warehouse>.audit.sqlite`, not in the warehouse file; its
+    triggers refuse UPDATE and DELETE; while another process holds the warehouse file, a
+    command whose change is elsewhere (keys create) is made and audited (its row has a file of
+    its own, so no change goes unaudited and none is refused for the audit's sake)."""
+    import sqlite3
     import subprocess
     import sys
 
+    import duckdb
+
     from bizstats.web.query.keys import list_keys
 
-    target, _, _ = wh
-    before = list_keys(target)
+    target, folder, _ = wh
+    assert audit_log.sqlite_path(target) == folder / "w.duckdb.audit.sqlite"
+    con = duckdb.connect(str(target.duckdb_path), read_only=True)
+    try:
+        tables = con.execute("select table_name from information_schema.tables "
+                             "where table_name like '%audit%'").fetchall()
+    finally:
+        con.close()
+    assert tables == []
+    lite = sqlite3.connect(audit_log.sqlite_path(target))
+    try:
+        assert lite.execute("pragma journal_mode").fetchone() == ("wal",)
+        count = lite.execute("select count(*) from audit_log").fetchone()[0]
+        for sql in ("update audit_log set who = 'x'", "delete from audit_log",
+                    "update audit_log set outcome = 'ok' where outcome = 'error'"):
+            with pytest.raises(sqlite3.IntegrityError, match="audit_log is append-only"):
+                lite.execute(sql)
+        assert lite.execute("select count(*) from audit_log where who = 'x'").fetchone() == (0,)
+    finally:
+        lite.close()
+    before = len(list_keys(target))
     holder = subprocess.Popen(
         [sys.executable, "-c", "import duckdb, sys; con = duckdb.connect(sys.argv[1]); "
          "print('ready', flush=True); sys.stdin.read()", str(target.duckdb_path)],
@@ -181,15 +205,14 @@ def test_no_change_is_made_that_cannot_be_audited(wh, capsys):
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "ready"
         capsys.readouterr()
-        assert main(["keys", "create", "--name", "while-held"]) == 1
+        assert main(["keys", "create", "--name", "while-held", "--by", "sun"]) == 0
     finally:
         holder.communicate("")
-    out, err = capsys.readouterr()
-    assert out == ""
-    [line] = err.splitlines()
-    assert line.startswith("bizstats: error: duckdb ") and f"(PID {holder.pid})" in line
-    assert line.endswith("(`keys create` writes a row of the audit trail there; nothing was changed)")
-    assert list_keys(target) == before
+    assert capsys.readouterr().out.startswith("bzs_")
+    assert len(list_keys(target)) == before + 1
+    [row] = [r for r in _rows(target, "keys create") if r.who == "sun"]
+    assert (row.outcome, json.loads(row.arguments)) == ("ok", {"name": "while-held", "scope": "read"})
+    assert len(audit_log.list_entries(target, limit=1000)) == count + 1
 
 
 def test_secrets_in_arguments_are_masked():
@@ -208,7 +231,7 @@ def test_audit_list_filters_newest_first(wh, capsys):
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].split() == ["AT", "(UTC)", "WHO", "WHAT", "OUTCOME", "ARGUMENTS", "REASON", "/", "ERROR"]
     assert [line.split()[3:5] for line in lines[1:]] == [
-        ["keys", "revoke"], ["keys", "revoke"], ["keys", "create"]]
+        ["keys", "create"], ["keys", "revoke"], ["keys", "revoke"], ["keys", "create"]]
     assert main(["audit", "list", "--since", "2999-01-01"]) == 0
     assert capsys.readouterr().out == ""
     assert main(["audit", "list", "--what", "build", "--since", "2000-01-01"]) == 0

@@ -103,6 +103,10 @@ def test_the_printed_sql_names_passwords_as_placeholders_only(capsys):
     assert "CREATE USER IF NOT EXISTS `shop_reader`@'%' IDENTIFIED BY '${READER_PASSWORD}';" in sql
     assert "GRANT SELECT ON `shop`.`daily_stats` TO `shop_reader_role`;" in sql
     assert "GRANT SELECT ON `shop_raw`.* TO `shop_builder_role`;" in sql
+    assert "GRANT INSERT ON `shop_audit`.`audit_log` TO `shop_builder_role`;" in sql
+    assert "GRANT SELECT, INSERT ON `shop_audit`.`audit_log` TO `shop_admin_role`;" in sql
+    assert [line for line in sql.splitlines() if "audit" in line and ("UPDATE" in line or "DELETE" in line
+                                                                      or "ALL" in line)] == []
     assert [line for line in sql.splitlines() if "reader_role" in line and "raw" in line] == []
     assert main(["db", "roles", "--print", "--schema", "x'y"]) == 1
     assert "--schema must be" in capsys.readouterr().err
@@ -158,7 +162,7 @@ def test_serve_collects_and_answers_with_its_account(wh):
 
 def test_each_account_is_refused_the_others_jobs(wh):
     _, schema, _ = wh
-    raw, models = f"`{schema}_raw`", f"`{schema}`"
+    raw, models, audit = f"`{schema}_raw`", f"`{schema}`", f"`{schema}_audit`"
     reader = _as("reader", schema)
     for sql in (
         f"insert into {models}.daily_stats (stat_date) values ('2030-01-01')",
@@ -168,7 +172,8 @@ def test_each_account_is_refused_the_others_jobs(wh):
         f"create table {models}.x (a int)",
         f"insert into {models}.bizstats_api_keys (key_id) values ('x')",
         f"select count(*) from {raw}.event_logs",
-        f"select count(*) from {raw}.audit_log",
+        f"select count(*) from {audit}.audit_log",
+        f"insert into {audit}.audit_log (who) values ('x')",
         f"select count(*) from {models}.bizstats_build_state",
     ):
         assert _refused(reader, sql) in (1142, 1044), sql
@@ -182,14 +187,19 @@ def test_each_account_is_refused_the_others_jobs(wh):
     loader = _as("loader", schema)
     for sql in (f"insert into {models}.daily_stats (stat_date) values ('2030-01-01')",
                 f"select count(*) from {models}.daily_stats", f"delete from {raw}.event_logs",
-                f"update {raw}.audit_log set who = 'x'", f"drop table {raw}.users"):
+                f"update {audit}.audit_log set who = 'x'", f"drop table {raw}.users"):
         assert _refused(loader, sql) in (1142, 1044), sql
     builder = _as("builder", schema)
-    for sql in (f"update {raw}.audit_log set who = 'x'", f"delete from {raw}.audit_log",
+    for sql in (f"update {audit}.audit_log set who = 'x'", f"delete from {audit}.audit_log",
                 f"insert into {raw}.users (user_id) values ('x')"):
         assert _refused(builder, sql) in (1142, 1044), sql
     admin = _as("admin", schema)
-    with admin.cursor() as cur:  # the only account that may change the audit trail
-        cur.execute(f"update {raw}.audit_log set who = who where 1 = 0")
+    # the audit trail is append-only for every account, the admin too (who reads it)
+    for sql in (f"update {audit}.audit_log set who = who where 1 = 0", f"delete from {audit}.audit_log",
+                f"drop table {audit}.audit_log"):
+        assert _refused(admin, sql) in (1142, 1044), sql
+    with admin.cursor() as cur:
+        cur.execute(f"select count(*) from {audit}.audit_log")
+        assert cur.fetchone()[0] >= 1
     for con in (reader, collector, loader, builder, admin):
         con.close()

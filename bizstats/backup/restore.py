@@ -24,7 +24,7 @@ from typing import Any
 
 from bizstats.backup.crypto import Damaged, HashingReader, key_id, unseal
 from bizstats.backup.manifest import Manifest, Member, TableFigure
-from bizstats.backup.run import DUMP, WAREHOUSE_FILE, member_path
+from bizstats.backup.run import DUMP, ROLES, WAREHOUSE_FILE, member_path
 from bizstats.backup.sources import lines, mysql_client, private_folder
 from bizstats.backup.store import BackupStore
 from bizstats.backup.tables import differences, duckdb_figures, mysql_figures
@@ -92,8 +92,9 @@ def verify_backup(store: BackupStore, backup_id: str, key: bytes) -> Manifest:
 
 
 def restore_backup(store: BackupStore, backup_id: str, key: bytes, into: str, say: Say = _quiet) -> Restored:
-    """Restore a backup into `into` (MySQL: a fresh database name, its raw twin `<into>_raw`;
-    DuckDB: a fresh file path), then compare every table with the backup's record."""
+    """Restore a backup into `into` (MySQL: a fresh database name, its raw twin `<into>_raw` and
+    its audit trail `<into>_audit`; DuckDB: a fresh file path, its side files beside it), then
+    compare every table with the backup's record."""
     manifest = open_backup(store, backup_id, key)
     if manifest.target == "duckdb":
         return _restore_duckdb(store, manifest, key, Path(into).resolve(), say)
@@ -184,8 +185,10 @@ def _rewritten(stream: Iterable[bytes], names: dict[str, str]) -> Iterator[bytes
 
 def _restore_mysql(store: BackupStore, manifest: Manifest, key: bytes, into: str, say: Say) -> Restored:
     if not SCHEMA_NAME.fullmatch(into):
-        raise BizstatsError(f"--into must be 1 to 60 letters, digits, _, $ or -, got {into!r}")
-    wanted = {"models": into, "raw": f"{into}_raw"}
+        raise BizstatsError(f"--into must be 1 to 58 letters, digits, _, $ or -, got {into!r}")
+    # each database of the backup under the new name (a backup made before the audit trail had
+    # a database of its own has models and raw only)
+    wanted = {role: f"{into}{ROLES[role]}" for role in manifest.schemas}
     if set(wanted.values()) & set(manifest.schemas.values()):
         raise BizstatsError(f"--into {into}: that is the backed-up warehouse itself; restore into a new name")
     server: MySQLSettings = settings().mysql

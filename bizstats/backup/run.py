@@ -6,9 +6,15 @@ What a backup holds, per target:
   process holds the file open (no build, load or other writer can change it meanwhile: a
   consistent copy of every table); beside it the collector's spool and the API key store
   (SQLite online backups: the collector may go on writing) and the warehouse's pseudonym
-  secret file when there is one (the secret MySQL keeps as a table of the raw database).
-- MySQL/MariaDB: one `mariadb-dump --single-transaction` of the models and raw databases (one
-  snapshot of both; the API keys are a table there), taken under the warehouse lock.
+  secret file when there is one (the secret MySQL keeps as a table of the raw database), and
+  the audit trail's SQLite file (an online backup too).
+- MySQL/MariaDB: one `mariadb-dump --single-transaction` of the models and raw databases and
+  the audit trail's `<schema>_audit` (one snapshot of all; the API keys are a table there),
+  taken under the warehouse lock.
+
+The audit trail is backed up but lives outside the warehouse: the row of this backup (written
+once it has ended) and of a later restore go to the source's trail, never into the tables the
+backup compares, so a restored copy equals its source table by table.
 
 Every table's row count and checksum is recorded in the manifest: on DuckDB from the copied
 file itself; on MySQL from consistent snapshots taken just before and just after the dump,
@@ -42,13 +48,16 @@ from bizstats.settings import settings
 
 Say = Callable[[str], None]
 SUFFIX = ".gz.enc"
-WAREHOUSE_FILE, SPOOL, KEYS, PSEUDONYM_KEY, DUMP = (
+WAREHOUSE_FILE, SPOOL, KEYS, PSEUDONYM_KEY, DUMP, AUDIT = (
     "warehouse.duckdb",
     "spool.sqlite",
     "keys.sqlite",
     "pseudonym-key",
     "mysql.sql",
+    "audit.sqlite",
 )
+# MySQL/MariaDB: a database's role in a backup -> the suffix of its name after the schema
+ROLES = {"models": "", "raw": "_raw", "audit": "_audit"}
 
 
 def _quiet(_message: str) -> None:
@@ -120,6 +129,7 @@ def _duckdb(
 ) -> tuple[list[TableFigure], dict[str, str], dict[str, str]]:
     import duckdb
 
+    from bizstats import audit_log
     from bizstats.load.collected.spool import spool_path
     from bizstats.privacy import secret_path
     from bizstats.web.query.keys import sqlite_path
@@ -130,7 +140,9 @@ def _duckdb(
         say(f"copying {target.duckdb_path.name} ({len(figures)} tables)")
         writer.add(WAREHOUSE_FILE, file_chunks(target.duckdb_path))  # while we hold it open
     with private_folder() as folder:
-        for name, path in ((SPOOL, spool_path(target)), (KEYS, sqlite_path(target))):
+        sides = ((SPOOL, spool_path(target)), (KEYS, sqlite_path(target)),
+                 (AUDIT, audit_log.sqlite_path(target)))
+        for name, path in sides:
             if path.is_file():
                 say(f"copying {path.name}")
                 writer.add(name, file_chunks(sqlite_copy(path, folder / name)))
@@ -144,6 +156,8 @@ def _mysql(
     target: Target, writer: _Writer, say: Say
 ) -> tuple[list[TableFigure], dict[str, str], dict[str, str]]:
     schemas = {"models": target.models_schema, "raw": target.raw_schema}
+    if _database_exists(target, target.audit_schema):  # none until a first command is audited
+        schemas["audit"] = target.audit_schema
     before = _snapshot_figures(target, schemas)
     say(f"dumping {', '.join(schemas.values())} ({len(before)} tables)")
     with private_folder() as folder:
@@ -158,8 +172,15 @@ def _mysql(
     return figures, schemas, {"server": str(version)}
 
 
+def _database_exists(target: Target, database: str) -> bool:
+    with connect(target) as con:
+        found = fetch_all(con, "select count(*) from information_schema.schemata where schema_name = %s",
+                          [database])
+    return bool(found[0][0])
+
+
 def _snapshot_figures(target: Target, schemas: dict[str, str]) -> list[TableFigure]:
-    """Every table's figures in one consistent snapshot of both databases."""
+    """Every table's figures in one consistent snapshot of the databases."""
     with connect(target) as con:
         cur = con.cursor()
         cur.execute("set session transaction isolation level repeatable read")
@@ -171,8 +192,8 @@ def _snapshot_figures(target: Target, schemas: dict[str, str]) -> list[TableFigu
 
 def member_path(into: Path, name: str) -> Path:
     """Where a DuckDB backup's file goes when restored to the database file `into`: the file
-    itself, or its side file (`<into>.spool`, `<into>.keys.sqlite`, `<into>.pseudonym-key`)."""
-    suffix = {WAREHOUSE_FILE: "", SPOOL: ".spool", KEYS: ".keys.sqlite", PSEUDONYM_KEY: ".pseudonym-key"}[
-        name
-    ]
+    itself, or its side file (`<into>.spool`, `<into>.keys.sqlite`, `<into>.pseudonym-key`,
+    `<into>.audit.sqlite`)."""
+    suffix = {WAREHOUSE_FILE: "", SPOOL: ".spool", KEYS: ".keys.sqlite", PSEUDONYM_KEY: ".pseudonym-key",
+              AUDIT: ".audit.sqlite"}[name]
     return into.with_name(into.name + suffix)

@@ -31,10 +31,6 @@ AUDITED = frozenset({
     "db init",
 })
 
-# DuckDB: audited commands whose change is not in the warehouse file (the API key store is a
-# SQLite file beside it)
-OUTSIDE_THE_FILE = frozenset({"keys create", "keys revoke"})
-
 # parsed options that are not arguments of the command (its words, the audit's own fields)
 _NOT_ARGUMENTS = ("command", "by", "reason", "target")
 
@@ -81,23 +77,16 @@ def add_by_options(parser: argparse.ArgumentParser) -> None:
     walk(parser, ())
 
 
-def audit_blocked(parser: argparse.ArgumentParser, args: argparse.Namespace) -> str | None:
-    """Why an audited command on DuckDB whose change lives outside the warehouse file (the
-    keys) must not start: the file, where its row goes, is held by another process (a
-    build), so the change could be made but not audited; None when it may start. (The other
-    commands change the file itself: they wait for the warehouse lock or fail on the file
-    before changing anything; on MySQL the row has a connection of its own.)"""
-    what, _ = command_words(parser, args)
-    if what not in OUTSIDE_THE_FILE or getattr(args, "target", None) != "duckdb":
-        return None
-    target = Target("duckdb")
-    if not target.duckdb_path.is_file():
-        return None
-    try:
-        audit_log.check_writable(target)
-    except BizstatsError as exc:
-        return f"{exc} (`{what}` writes a row of the audit trail there; nothing was changed)"
-    return None
+def acted_on(what: str, args: argparse.Namespace) -> str | None:
+    """The target whose audit trail a command's row goes to: its --target; for `backup
+    restore` without one, the backup's target (its manifest's, else its id's); None when
+    there is none (a backup that cannot be read: the command's own error says so)."""
+    given = getattr(args, "target", None)
+    if given or what != "backup restore":
+        return str(given) if given else None
+    from bizstats.commands.backup import backup_target
+
+    return backup_target(str(args.backup_id))
 
 
 def record_command(
@@ -109,9 +98,10 @@ def record_command(
     command that succeeded could not be written (said in one line); a failed command whose
     row cannot be written either (the database unreachable) keeps its own one line."""
     what, dests = command_words(parser, args)
-    if what not in AUDITED or not getattr(args, "target", None):
+    name = acted_on(what, args) if what in AUDITED else None
+    if name is None:
         return status
-    target = Target(args.target)
+    target = Target(name)
     if target.name == "duckdb" and not target.duckdb_path.is_file():
         return status  # no warehouse was created: nothing changed
     arguments = {k: v for k, v in vars(args).items() if k not in (*_NOT_ARGUMENTS, *dests)}
@@ -145,8 +135,9 @@ def add_parser(
         help="the audit trail: who changed what, when, and how it ended",
         description="Every state-changing command (load, build, rebuild, run, alerts ack/resolve, "
         "keys create/revoke, quarantine admit/drop, retention, backup/restore, pii rotate, ...) "
-        "and every run of the scheduled jobs leaves one row in the append-only table "
-        "<schema>_raw.audit_log: when (UTC), who (--by, else the login name), what, the "
+        "and every run of the scheduled jobs leaves one row in the append-only audit trail, kept "
+        "outside the warehouse (MySQL: <schema>_audit.audit_log; DuckDB: <warehouse file>.audit.sqlite): "
+        "when (UTC), who (--by, else the login name), what, the "
         "arguments (secrets masked), the reason, ok or error.",
     )
     verbs = audit.add_subparsers(dest="audit_command", required=True, metavar="ACTION")

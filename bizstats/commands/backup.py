@@ -43,8 +43,9 @@ def add_parser(
         "restore",
         help="restore a backup into a fresh database or file and compare every table (the restore drill)",
         description="Restore backup ID into --into: for a MySQL/MariaDB backup a new database name "
-        "(its raw tables go to <NAME>_raw), for a DuckDB backup a new file path (its spool, key store "
-        "and pseudonym secret beside it). Refuses a target that exists and is not empty, verifies the "
+        "(its raw tables go to <NAME>_raw, its audit trail to <NAME>_audit), for a DuckDB backup a new "
+        "file path (its spool, key store, pseudonym secret and audit trail beside it). Refuses a target "
+        "that exists and is not empty, verifies the "
         "whole backup first, and removes what it made if anything fails.",
     )
     restore.add_argument("backup_id", metavar="ID", help="a backup id as `bizstats backup list` shows it")
@@ -116,6 +117,22 @@ def run(args: argparse.Namespace) -> int:
         f"equal to the backup's record{during}"
     )
     return 0
+
+
+def backup_target(backup_id: str) -> str | None:
+    """The target a backup was made of: its manifest's (read without the key), else the one its
+    id names; None when neither says."""
+    from bizstats.backup import BackupStore, backup_settings
+    from bizstats.backup.manifest import ID
+
+    try:
+        manifest = BackupStore(backup_settings().directory).manifest(backup_id)
+    except (BizstatsError, OSError, ValueError):
+        manifest = None
+    if manifest is not None:
+        return manifest.target
+    named = ID.fullmatch(backup_id)
+    return named.group("target") if named else None
 
 
 def _list(store: BackupStore, target: str | None) -> None:

@@ -52,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     schema = args.schema or Target("mysql").models_schema
     if not SCHEMA_NAME.fullmatch(schema):
-        raise BizstatsError(f"--schema must be 1 to 60 letters, digits, _, $ or -, got {schema!r}")
+        raise BizstatsError(f"--schema must be 1 to 58 letters, digits, _, $ or -, got {schema!r}")
     if "'" in args.host or "\\" in args.host or not args.host:
         raise BizstatsError(f"--host must be a host name, address or pattern, got {args.host!r}")
     sql = roles.drop_sql(schema, args.host) if args.drop else roles.roles_sql(
