@@ -380,3 +380,57 @@ def test_a_table_written_while_mysql_is_dumped_is_told_apart(built, monkeypatch,
     _drop_later(w.target, into, request)
     restored = restore_backup(BackupStore(config.directory), manifest.id, config.require_key(), into)
     assert [f.rows for f in restored.tables if f.table == "zz_incoming"] == [2]
+
+
+# the setting that names a target's warehouse
+_WHERE = {"duckdb": "BIZSTATS_DUCKDB_PATH", "mysql": "BIZSTATS_MYSQL_SCHEMA"}
+
+
+def _audited(env: dict[str, str], target: Target) -> list:
+    """The audit rows of the warehouse `env` names (its store: outside the warehouse)."""
+    from bizstats import audit_log
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(_WHERE[target.name], env[_WHERE[target.name]])
+        return sorted(audit_log.list_entries(target, limit=1000), key=lambda r: r.id)
+
+
+def test_the_audit_rows_of_a_drill_leave_source_and_copy_equal(built, tmp_path, request):
+    """The acceptance drill through the real CLI, on both targets: `backup run`, then `backup
+    restore --into NEW` (without --target: audited into the store of the backup's target), each
+    writing its audit row; then every table of the source (DuckDB: of the file; MySQL: of
+    `<schema>` and `<schema>_raw`) equals the copy's exactly (row count and an
+    order-independent checksum of all rows), because the audit trail lives outside the
+    warehouse. The trail is backed up: the copy's holds the row written before the backup."""
+    from bizstats import audit_log
+
+    w, source_env, _token = built
+    target = w.target
+    env = dict(source_env, BIZSTATS_BACKUP_DIR=str(tmp_path / "backups"), BIZSTATS_BACKUP_KEY=KEY)
+    with pytest.MonkeyPatch.context() as patch:  # a row before the backup: the trail exists
+        patch.setenv(_WHERE[target.name], env[_WHERE[target.name]])
+        audit_log.record(target, audit_log.Entry("drill", "keys create", target.name, {"name": "x"}))
+    before = _audited(env, target)
+    into = _fresh(target, tmp_path)
+    _drop_later(target, into, request)
+    ran = _cli(["backup", "run", "--target", target.name, "--by", "ops-li"], env)
+    assert ran.returncode == 0, ran.stderr
+    backup_id = ran.stdout.strip()
+    restored = _cli(["backup", "restore", backup_id, "--into", into, "--by", "ops-li"], env)
+    assert restored.returncode == 0, restored.stderr
+
+    source = _figures(target, env[_WHERE[target.name]])
+    copy = _figures(target, into)
+    assert copy == source
+    assert {"daily_stats", "event_logs", "users", "bizstats_builds"} <= {f.table for f in source}
+    assert not [f for f in source if "audit" in f.table]
+    # the source's trail: the row before, then one row of each command, ok, by ops-li
+    rows = _audited(env, target)
+    assert [r.id for r in rows[: len(before)]] == [r.id for r in before]
+    new = [(r.what, r.who, r.target, r.outcome) for r in rows[len(before):]]
+    assert new == [("backup run", "ops-li", target.name, "ok"),
+                   ("backup restore", "ops-li", target.name, "ok")]
+    assert '"into": ' in rows[-1].arguments and '"backup_id": "' + backup_id in rows[-1].arguments
+    # the copy's trail is the source's as it was at the backup
+    copied = _audited({**env, _WHERE[target.name]: into}, target)
+    assert [(r.id, r.what, r.who) for r in copied] == [(r.id, r.what, r.who) for r in before]
