@@ -58,6 +58,7 @@ from bizstats.publish import invalidate_days
 from bizstats.registry import MARTS, RESERVED, Registry, check_columns, load_registry
 from bizstats.registry_docs import sync_semantic_yml
 from bizstats.retention.restore import restore_everything, restore_for_build
+from bizstats.retention.returning import restore_returning
 from bizstats.settings import settings as current_settings
 from bizstats.warehouse_id import ensure_warehouse_id
 
@@ -466,6 +467,10 @@ def _build(
     # archived raw rows back in the live tables first (数据归档, bizstats.retention): all of them
     # for a full refresh, which recreates the tables from the raw rows
     put_back = restore_everything(target) if full_refresh else 0
+    if not full_refresh:
+        # and, before the new rows are scanned, the archived rows of every user they come
+        # from and of the deductions their refunds name (bizstats.retention.returning)
+        put_back += restore_returning(state.con, target, say)
     plan = plan_build(target, day, start, end, full_refresh=full_refresh, state=state)
     warnings = []
     if not plan.has_data:

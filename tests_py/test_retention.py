@@ -334,3 +334,99 @@ def test_a_changed_part_stops_the_restore(warehouse):
     # archived row back already: all present)
     again = restore(target, _settings(), date(2024, 3, 1), date(2024, 3, 12))
     assert (sum(again.restored.values()), again.present) == (0, len(_archived_keys(target)))
+
+
+# Returning users (回流用户): u6 verified (local 03-02) and bound a card (03-03), u7 paid a member
+# deduction of 40.00 (03-04); both quiet afterwards, so every row of theirs is archived before
+# 03-11. On local 04-10 u6 verifies again and binds a second card, and a refund of 15.00 of d70
+# arrives (a refund names no user: u7 comes back through the deduction). u8 keeps 03-01 ..
+# 04-09 apart from the archive (a view on 04-09).
+QUIET = {
+    "users": [{"user_id": "u6", "registered_at": "2024-03-01 10:00:00", "channel": "app",
+               "device_type": "pc"},
+              {"user_id": "u7", "registered_at": "2024-03-02 10:00:00", "channel": "app",
+               "device_type": "pc"}],
+    "real_name_auths": [{"auth_id": "a60", "user_id": "u6", "auth_method": "face", "status": "approved",
+                         "submitted_at": "2024-03-02 01:00:00", "approved_at": "2024-03-02 02:00:00"}],
+    "bank_cards": [{"bind_id": "b60", "user_id": "u6", "card_type": "debit", "bind_status": "success",
+                    "bound_at": "2024-03-03 02:00:00"}],
+    "deductions": [{"deduction_id": "d70", "user_id": "u7", "service_type": "member", "amount": "40.00",
+                    "mode": "auto", "status": "success", "deducted_at": "2024-03-04 02:00:00"}],
+}
+RETURNING = {
+    "real_name_auths": [{"auth_id": "a61", "user_id": "u6", "auth_method": "face", "status": "approved",
+                         "submitted_at": "2024-04-10 01:00:00", "approved_at": "2024-04-10 02:00:00"}],
+    "bank_cards": [{"bind_id": "b61", "user_id": "u6", "card_type": "credit", "bind_status": "success",
+                    "bound_at": "2024-04-10 02:00:00"}],
+    "refunds": [{"refund_id": "r70", "deduction_id": "d70", "amount": "15.00", "status": "success",
+                 "refunded_at": "2024-04-10 03:00:00"}],
+}
+
+
+@pytest.fixture(scope="module", params=["duckdb", "mysql"])
+def quiet_archived(request, tmp_path_factory):
+    """QUIET built 2024-03-01 .. 04-09 and archived before 03-11, once per target."""
+    env = pytest.MonkeyPatch()
+    if request.param == "duckdb":
+        env.setenv("BIZSTATS_DUCKDB_PATH", str(tmp_path_factory.mktemp("wh") / "w.duckdb"))
+    else:
+        require(mysql_up(), "MariaDB/MySQL")
+        env.setenv("BIZSTATS_MYSQL_SCHEMA", mysql_schema("q"))
+    env.setenv("BIZSTATS_ARCHIVE_DIR", str(tmp_path_factory.mktemp("archive")))
+    w = Warehouse(Target(request.param), tmp_path_factory.mktemp("loads"))
+    w.load(event_logs=[view("v80", "2024-04-09 02:00:00", user="u8", session="s80", channel="app",
+                            dtype="pc")], **QUIET)
+    w.build(start="2024-03-01", end="2024-04-09")
+    result = run(w.target, _settings(), before=BEFORE)
+    assert (result.archived, result.deleted) == (5, 5)  # 2 users, an auth, a card, a deduction
+    yield w
+    if request.param == "mysql":
+        drop_mysql_schemas(w.target.models_schema)
+    env.undo()
+
+
+def _day_0410(w: Warehouse) -> tuple:
+    """(real_name_count, bind_card_count) of daily_stats and (total_deduction,
+    history_member_deduction) of cumulative_daily on 04-10, all channels and devices."""
+    daily = w.daily("2024-04-10")
+    [cumulative] = w.query(
+        "select total_deduction, history_member_deduction from {schema}.cumulative_daily "
+        "where stat_date = '2024-04-10' and channel = 'all' and device_type = 'all'"
+    )
+    return (daily["real_name_count"], daily["bind_card_count"], *(parts.canonical(v) for v in cumulative))
+
+
+def test_a_returning_users_archived_rows_come_back_before_the_build(quiet_archived):
+    w = quiet_archived
+    target = w.target
+    archived = _archived_keys(target)
+    assert len(archived) == 5
+    w.load(**RETURNING)
+    # the new rows' day alone: the archived days lie outside its ISO week and month, so only
+    # the returning users' rows come back (u6's user, auth and card; u7's user and deduction)
+    result = w.build(start="2024-04-10", end="2024-04-10")
+    assert (result.start, result.end) == (date(2024, 4, 10), date(2024, 4, 10))
+    # no first real-name and no first bind (u6 had both in March); 40.00 - 15.00 net
+    assert _day_0410(w) == (0, 0, "25.00", "25.00")
+    assert set(archived) <= _raw_keys(target)
+    if target.name == "duckdb":
+        # the same data never archived: a full refresh puts every archived row back and
+        # rebuilds every day, and 04-10 is cell for cell what the build above wrote
+        daily_before = w.daily_table("2024-03-01", "2024-04-10")
+        from bizstats.build import build
+
+        build(target, start=date(2024, 3, 1), end=date(2024, 4, 10), full_refresh=True, with_tests=False)
+        assert w.daily_table("2024-03-01", "2024-04-10") == daily_before
+        assert _day_0410(w) == (0, 0, "25.00", "25.00")
+
+    # while u6 and u7 are live again nothing of theirs is archived; a re-run of the build
+    # puts nothing back twice
+    assert plan(target, _settings(), before=BEFORE).batches == ()
+    assert w.build(start="2024-04-10", end="2024-04-10").start == date(2024, 4, 10)
+    assert len(_raw_keys(target)) == 5 + 3 + 1  # the restored rows, the new ones, v80
+    # quiet again (everything before 04-11 goes): archived again, nothing written twice
+    again = run(target, _settings(), before=date(2024, 4, 11))
+    assert (again.archived, again.deleted) == (4, 9)  # a61, b61, r70 and v80 new to the archive
+    keys = _archived_keys(target)
+    assert len(keys) == len(set(keys)) == 9
+    assert _raw_keys(target) == set()

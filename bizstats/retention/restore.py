@@ -56,7 +56,9 @@ def _folders(root: Path, table: str, start: date, end: date) -> list[Path]:
     return [manifest.day_folder(root, table, d) for d in sorted(chosen)]
 
 
-def _insert(con: Any, target: Target, table: str, rows: Sequence[parts.Row]) -> int:
+def insert_rows(con: Any, target: Target, table: str, rows: Sequence[parts.Row]) -> int:
+    """Insert the archived `rows` of `table` the table lacks (by surrogate), in chunks, each
+    committed; returns how many were inserted."""
     raw = qualified(target, target.raw_schema, table)
     ident = parts.row_id(table)
     ph = placeholder(target)
@@ -119,7 +121,7 @@ def restore(target: Target, settings: RetentionSettings, start: date, end: date,
                     n, total = _insert_duckdb(con, target, table, paths)
                 else:
                     rows = parts.read(paths, table)
-                    n, total = _insert(con, target, table, rows), len(rows)
+                    n, total = insert_rows(con, target, table, rows), len(rows)
                 restored[table] = restored.get(table, 0) + n
                 present += total - n
                 progress(f"restored {table} {folder.name.removeprefix('day=')}: {n} rows")

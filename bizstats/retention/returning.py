@@ -1,0 +1,192 @@
+"""A returning user's archived rows back before the build (回流用户的归档数据).
+
+The archive (数据归档) takes a user's business rows only once the user has no live row. When
+that user comes back (a new bank card two years later) the build's first-time milestones
+(int_first_times) and cumulative amounts read all of the user's history: without the
+archived rows a new card would count as the user's first bind again. So, before the build
+examines the rows loaded since its last scan (bizstats.changes.scan_new_rows), it puts back
+from the archive:
+
+- every archived business row (users, real_name_auths, bank_cards, member_orders, orders,
+  deductions) of every user who has a new row in any raw table (events included), and the
+  archived refunds of those users' deductions;
+- every archived deduction a new refund references, with its user's rows as above (the
+  cumulative deductions are net of refunds, and a refund counts only through its deduction).
+
+"New" is `_loaded_at` after the build state's `scanned_to`. The rows are inserted with their
+surrogate and `_loaded_at` as archived, and only when the table lacks that surrogate (the
+rule of bizstats.retention.restore), so nothing is duplicated; they were examined by a build
+before they were archived, so they make no day pending. The archive keeps its parts (the
+manifest stays true); the next `bizstats retention run` keeps them live while their user
+has a live row (bizstats.retention.rules) and, once the user is quiet again, deletes them
+from the table without writing them twice (they are already in the day's parts).
+
+Cheap when nothing needs it: without a manifest of a business table in the archive nothing
+is queried or read; without a new row of a user or a new refund no Parquet is read; only the
+parts that hold a matching row have their checksums verified.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from bizstats.config import Target
+from bizstats.contract import LOADED_AT
+from bizstats.db import fetch_all, placeholder, qualified
+from bizstats.errors import BizstatsError
+from bizstats.retention import manifest, parts, rules
+from bizstats.retention.archive import archive_root
+from bizstats.retention.restore import insert_rows
+from bizstats.settings import settings
+
+Progress = Callable[[str], None]
+
+# the business tables keyed by user (refunds reach their user through the deduction)
+USER_TABLES = tuple(name for name in rules.BUSINESS if name != "refunds")
+_STATE = "bizstats_build_state"
+
+
+@dataclass(frozen=True)
+class Returning:
+    """What the rows loaded since the last scan reference: their users, and the deductions
+    of the new refunds."""
+
+    users: frozenset[str]
+    deductions: frozenset[str]
+
+    def __bool__(self) -> bool:
+        return bool(self.users or self.deductions)
+
+
+def _quiet(_: str) -> None:
+    return None
+
+
+def _listed_parts(root: Path) -> dict[str, list[tuple[Path, manifest.Part]]]:
+    """The parts the manifests of the business tables list, per table."""
+    found: dict[str, list[tuple[Path, manifest.Part]]] = {}
+    for table in rules.BUSINESS:
+        for day in manifest.listed_days(root, table):
+            folder = manifest.day_folder(root, table, day)
+            found.setdefault(table, []).extend((folder / p.file, p) for p in manifest.read_parts(folder))
+    return {table: entries for table, entries in found.items() if entries}
+
+
+def new_references(con: Any, target: Target) -> Returning:
+    """The users and refunded deductions of the raw rows loaded after `scanned_to` (none
+    before the first scan: nothing is archived before a build examined it)."""
+    schema = target.models_schema
+    if not rules.table_exists(con, target, schema, _STATE):
+        return Returning(frozenset(), frozenset())
+    state = qualified(target, schema, _STATE)
+    rows = fetch_all(con, f"select scanned_to from {state} where state_key = 'raw'")
+    if not rows or rows[0][0] is None:
+        con.commit()
+        return Returning(frozenset(), frozenset())
+    after = rows[0][0]
+    ph = placeholder(target)
+
+    def distinct(table: str, column: str) -> set[str]:
+        raw = qualified(target, target.raw_schema, table)
+        sql = f"select distinct {column} from {raw} where {LOADED_AT} > {ph} and {column} is not null"
+        return {str(v) for (v,) in fetch_all(con, sql, (after,))}
+
+    users: set[str] = set()
+    for table in ("event_logs", *USER_TABLES):
+        users |= distinct(table, "user_id")
+    deductions = distinct("refunds", "deduction_id")
+    con.commit()
+    return Returning(frozenset(users), frozenset(deductions))
+
+
+def _files(entries: Iterable[tuple[Path, manifest.Part]]) -> str:
+    return "[" + ", ".join("'" + str(path).replace("'", "''") + "'" for path, _ in entries) + "]"
+
+
+def _matching(duck: Any, table: str, entries: list[tuple[Path, manifest.Part]],
+              where: str) -> list[tuple[Path, parts.Row]]:
+    """(part, row) of the archived rows of `table` that match `where` (over the temporary
+    tables wanted_users and wanted_deductions)."""
+    names = ", ".join(f'"{name}"' for name, _ in parts.columns(table))
+    sql = (f"select filename, {names} from read_parquet({_files(entries)}, filename = true) "
+           f"where {where} order by 2")
+    return [(Path(row[0]), tuple(row[1:])) for row in duck.execute(sql).fetchall()]
+
+
+def _verify(entries: list[tuple[Path, manifest.Part]], used: set[Path]) -> None:
+    """The file checksum of every part a row is taken from, as its manifest lists it."""
+    for path, part in entries:
+        if path in used and (not path.is_file() or parts.file_checksum(path) != part.file_sha256):
+            raise BizstatsError(f"archive part {path} is missing or changed (its checksum differs from "
+                                f"{path.parent / manifest.MANIFEST}): restore it from a copy first")
+
+
+def _fill(duck: Any, table: str, keys: Iterable[str]) -> None:
+    rows = [(k,) for k in sorted(keys)]
+    if rows:
+        duck.executemany(f"insert into {table} values (?)", rows)
+
+
+def archived_rows(listed: dict[str, list[tuple[Path, manifest.Part]]],
+                  wanted: Returning) -> dict[str, list[parts.Row]]:
+    """The archived rows the module's rule puts back for `wanted`, per table (parts verified)."""
+    duck = duckdb.connect()
+    try:
+        duck.execute("create temporary table wanted_users (k varchar)")
+        duck.execute("create temporary table wanted_deductions (k varchar)")
+        _fill(duck, "wanted_deductions", wanted.deductions)
+        _fill(duck, "wanted_users", wanted.users)
+        if "deductions" in listed and wanted.deductions:  # the refunded deductions' users return too
+            duck.execute(
+                f"insert into wanted_users select distinct user_id from read_parquet("
+                f"{_files(listed['deductions'])}) where user_id is not null "
+                "and deduction_id in (select k from wanted_deductions)"
+            )
+        by_user = "user_id in (select k from wanted_users)"
+        found: dict[str, list[tuple[Path, parts.Row]]] = {}
+        for table in USER_TABLES:
+            if table in listed:
+                where = by_user
+                if table == "deductions":
+                    where = f"({by_user} or deduction_id in (select k from wanted_deductions))"
+                found[table] = _matching(duck, table, listed[table], where)
+        if "refunds" in listed:
+            # the refunds of the deductions put back (whether they come back or are live)
+            ded_id = [name for name, _ in parts.columns("deductions")].index("deduction_id")
+            _fill(duck, "wanted_deductions", {str(row[ded_id]) for _, row in found.get("deductions", [])})
+            found["refunds"] = _matching(duck, "refunds", listed["refunds"],
+                                         "deduction_id in (select k from wanted_deductions)")
+    finally:
+        duck.close()
+    out: dict[str, list[parts.Row]] = {}
+    for table, matches in found.items():
+        if matches:
+            _verify(listed[table], {path for path, _ in matches})
+            unique = {int(row[0]): row for _, row in matches}  # a surrogate in two parts: once
+            out[table] = [unique[k] for k in sorted(unique)]
+    return out
+
+
+def restore_returning(con: Any, target: Target, progress: Progress = _quiet) -> int:
+    """What a build runs before it scans the new rows, over its own connection `con` (it
+    holds the warehouse lock): the module's rule. Returns the rows inserted."""
+    root = archive_root(target, settings().retention)
+    listed = _listed_parts(root) if root.is_dir() else {}
+    if not listed:
+        return 0
+    wanted = new_references(con, target)
+    if not wanted:
+        return 0
+    inserted = 0
+    for table, rows in archived_rows(listed, wanted).items():
+        n = insert_rows(con, target, table, rows)
+        inserted += n
+        if n:
+            progress(f"restored {n} archived {table} rows of returning users")
+    return inserted
+
