@@ -19,8 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from bizstats.config import Target
+from bizstats.contract import TABLES
 from bizstats.db import connect, fetch_all, placeholder, qualified
 from bizstats.errors import BizstatsError
+from bizstats.load.write import keep_earliest
 from bizstats.lock import warehouse_lock
 from bizstats.retention import manifest, parts, rules
 from bizstats.retention.archive import CHUNK, archive_root
@@ -56,9 +58,11 @@ def _folders(root: Path, table: str, start: date, end: date) -> list[Path]:
     return [manifest.day_folder(root, table, d) for d in sorted(chosen)]
 
 
-def insert_rows(con: Any, target: Target, table: str, rows: Sequence[parts.Row]) -> int:
+def insert_rows(con: Any, target: Target, table: str, rows: Sequence[parts.Row], upsert: bool = False) -> int:
     """Insert the archived `rows` of `table` the table lacks (by surrogate), in chunks, each
-    committed; returns how many were inserted."""
+    committed; returns how many were inserted. MySQL's event_logs keep one row per event_id:
+    the row held stays, or with `upsert` the loader's rule decides (the delivery with the
+    earliest created_at, bizstats.load.write.keep_earliest)."""
     raw = qualified(target, target.raw_schema, table)
     ident = parts.row_id(table)
     ph = placeholder(target)
@@ -73,9 +77,11 @@ def insert_rows(con: Any, target: Target, table: str, rows: Sequence[parts.Row])
         missing = [r for r in chunk if int(r[0]) not in held]
         if missing:
             # MySQL's event_logs keep one row per event_id: a second delivery stays archived only
-            verb = "insert ignore" if target.name == "mysql" and table == "event_logs" else "insert"
+            one_per_event = target.name == "mysql" and table == "event_logs"
+            verb = "insert ignore" if one_per_event and not upsert else "insert"
+            tail = keep_earliest(TABLES["event_logs"], raw) if one_per_event and upsert else ""
             cur.executemany(
-                f"{verb} into {raw} ({', '.join(names)}) values ({', '.join([ph] * len(names))})",
+                f"{verb} into {raw} ({', '.join(names)}) values ({', '.join([ph] * len(names))}){tail}",
                 missing,
             )
         con.commit()

@@ -21,15 +21,25 @@ manifest stays true); the next `bizstats retention run` keeps them live while th
 has a live row (bizstats.retention.rules) and, once the user is quiet again, deletes them
 from the table without writing them twice (they are already in the day's parts).
 
-Cheap when nothing needs it: without a manifest of a business table in the archive nothing
-is queried or read; without a new row of a user or a new refund no Parquet is read; only the
-parts that hold a matching row have their checksums verified.
+An event delivered again (its event_id loaded anew) on an archived local day gets its
+archived deliveries back too, so the staging keeps the first delivery (the earliest
+created_at) as it did before the archive: on DuckDB every delivery is a raw row; on
+MySQL/MariaDB, one row per event_id, the archived delivery goes through the loader's rule
+(bizstats.load.write.keep_earliest). Only events load files can carry: the collector
+quarantines a browser event older than the late-data horizon, far younger than the archive.
+
+Cheap when nothing needs it: the archive's folders are listed (no manifest read) before
+anything else, and without an archived day nothing is queried; without a new row of a user,
+a new refund or a new event of an archived day no manifest or Parquet file is read; only the
+parts of the new events' days are read for them, and only the parts that hold a matching row
+have their checksums verified.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +49,7 @@ from bizstats.config import Target
 from bizstats.contract import LOADED_AT
 from bizstats.db import fetch_all, placeholder, qualified
 from bizstats.errors import BizstatsError
+from bizstats.local_time import local_date, offset_hours
 from bizstats.retention import manifest, parts, rules
 from bizstats.retention.archive import archive_root
 from bizstats.retention.restore import insert_rows
@@ -53,33 +64,38 @@ _STATE = "bizstats_build_state"
 
 @dataclass(frozen=True)
 class Returning:
-    """What the rows loaded since the last scan reference: their users, and the deductions
-    of the new refunds."""
+    """What the rows loaded since the last scan reference: their users, the deductions of
+    the new refunds, and the events delivered again on an archived local day."""
 
     users: frozenset[str]
     deductions: frozenset[str]
+    events: frozenset[tuple[str, date]] = frozenset()  # (event_id, local day of event_time)
 
     def __bool__(self) -> bool:
-        return bool(self.users or self.deductions)
+        return bool(self.users or self.deductions or self.events)
 
 
 def _quiet(_: str) -> None:
     return None
 
 
-def _listed_parts(root: Path) -> dict[str, list[tuple[Path, manifest.Part]]]:
-    """The parts the manifests of the business tables list, per table."""
+def _listed_parts(root: Path, tables: Iterable[str],
+                  days: Sequence[date] | None = None) -> dict[str, list[tuple[Path, manifest.Part]]]:
+    """The parts the manifests of `tables` list (of `days` only, when given), per table."""
     found: dict[str, list[tuple[Path, manifest.Part]]] = {}
-    for table in rules.BUSINESS:
-        for day in manifest.listed_days(root, table):
+    for table in tables:
+        for day in manifest.listed_days(root, table) if days is None else days:
             folder = manifest.day_folder(root, table, day)
             found.setdefault(table, []).extend((folder / p.file, p) for p in manifest.read_parts(folder))
     return {table: entries for table, entries in found.items() if entries}
 
 
-def new_references(con: Any, target: Target) -> Returning:
-    """The users and refunded deductions of the raw rows loaded after `scanned_to` (none
-    before the first scan: nothing is archived before a build examined it)."""
+def new_references(con: Any, target: Target, event_days: Sequence[date] = (),
+                   business: bool = True) -> Returning:
+    """The users and refunded deductions of the raw rows loaded after `scanned_to`, and
+    the new events of the archived local days `event_days` (none before the first scan:
+    nothing is archived before a build examined it). Without `business` (no business row
+    archived) only the events."""
     schema = target.models_schema
     if not rules.table_exists(con, target, schema, _STATE):
         return Returning(frozenset(), frozenset())
@@ -97,11 +113,25 @@ def new_references(con: Any, target: Target) -> Returning:
         return {str(v) for (v,) in fetch_all(con, sql, (after,))}
 
     users: set[str] = set()
-    for table in ("event_logs", *USER_TABLES):
-        users |= distinct(table, "user_id")
-    deductions = distinct("refunds", "deduction_id")
+    deductions: set[str] = set()
+    if business:
+        for table in ("event_logs", *USER_TABLES):
+            users |= distinct(table, "user_id")
+        deductions = distinct("refunds", "deduction_id")
+    events: set[tuple[str, date]] = set()
+    if event_days:
+        hours = offset_hours()
+        until = datetime.combine(max(event_days) + timedelta(days=1), time()) - timedelta(hours=hours)
+        raw = qualified(target, target.raw_schema, "event_logs")
+        sql = (f"select distinct event_id, event_time from {raw} "
+               f"where {LOADED_AT} > {ph} and event_time < {ph}")
+        archived = set(event_days)
+        for event_id, at in fetch_all(con, sql, (after, until)):
+            day = local_date(at, hours)
+            if day in archived:
+                events.add((str(event_id), day))
     con.commit()
-    return Returning(frozenset(users), frozenset(deductions))
+    return Returning(frozenset(users), frozenset(deductions), frozenset(events))
 
 
 def _files(entries: Iterable[tuple[Path, manifest.Part]]) -> str:
@@ -139,6 +169,7 @@ def archived_rows(listed: dict[str, list[tuple[Path, manifest.Part]]],
     try:
         duck.execute("create temporary table wanted_users (k varchar)")
         duck.execute("create temporary table wanted_deductions (k varchar)")
+        duck.execute("create temporary table wanted_events (k varchar)")
         _fill(duck, "wanted_deductions", wanted.deductions)
         _fill(duck, "wanted_users", wanted.users)
         if "deductions" in listed and wanted.deductions:  # the refunded deductions' users return too
@@ -161,6 +192,10 @@ def archived_rows(listed: dict[str, list[tuple[Path, manifest.Part]]],
             _fill(duck, "wanted_deductions", {str(row[ded_id]) for _, row in found.get("deductions", [])})
             found["refunds"] = _matching(duck, "refunds", listed["refunds"],
                                          "deduction_id in (select k from wanted_deductions)")
+        if wanted.events and "event_logs" in listed:
+            _fill(duck, "wanted_events", {event_id for event_id, _ in wanted.events})
+            found["event_logs"] = _matching(duck, "event_logs", listed["event_logs"],
+                                            "event_id in (select k from wanted_events)")
     finally:
         duck.close()
     out: dict[str, list[parts.Row]] = {}
@@ -176,15 +211,22 @@ def restore_returning(con: Any, target: Target, progress: Progress = _quiet) -> 
     """What a build runs before it scans the new rows, over its own connection `con` (it
     holds the warehouse lock): the module's rule. Returns the rows inserted."""
     root = archive_root(target, settings().retention)
-    listed = _listed_parts(root) if root.is_dir() else {}
-    if not listed:
+    if not root.is_dir():
         return 0
-    wanted = new_references(con, target)
+    business = any(manifest.listed_days(root, table) for table in rules.BUSINESS)
+    event_days = manifest.listed_days(root, "event_logs")
+    if not business and not event_days:
+        return 0
+    wanted = new_references(con, target, event_days, business)
     if not wanted:
         return 0
+    listed = _listed_parts(root, rules.BUSINESS) if wanted.users or wanted.deductions else {}
+    if wanted.events:  # only the parts of the days the new events fall on
+        days = sorted({day for _, day in wanted.events})
+        listed.update(_listed_parts(root, ["event_logs"], days))
     inserted = 0
     for table, rows in archived_rows(listed, wanted).items():
-        n = insert_rows(con, target, table, rows)
+        n = insert_rows(con, target, table, rows, upsert=table == "event_logs")
         inserted += n
         if n:
             progress(f"restored {n} archived {table} rows of returning users")
