@@ -3,7 +3,9 @@ data (support/sample_data.py, local days 2024-03-09 .. 03-12, UTC+8), archived b
 2024-03-11: the plan's counts, the run killed at each step and re-run (every raw row in its
 table or the archive, never neither, never twice), the marts after a rebuild of the whole
 range cell for cell the same as before, on DuckDB and MariaDB; a late row of an archived day
-archived by the next run; DuckDB reading the archive; the settings; the real-time TTL."""
+archived by the next run; a returning user's, a late refund's and a re-delivered event's
+archived rows back before the build (the marts of the data never archived); DuckDB reading
+the archive; the settings; the real-time TTL."""
 
 from __future__ import annotations
 

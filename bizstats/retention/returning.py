@@ -25,8 +25,8 @@ An event delivered again (its event_id loaded anew) on an archived local day get
 archived deliveries back too, so the staging keeps the first delivery (the earliest
 created_at) as it did before the archive: on DuckDB every delivery is a raw row; on
 MySQL/MariaDB, one row per event_id, the archived delivery goes through the loader's rule
-(bizstats.load.write.keep_earliest). Only events load files can carry: the collector
-quarantines a browser event older than the late-data horizon, far younger than the archive.
+(bizstats.load.write.keep_earliest). It happens: load files and signed back-end sources are
+never quarantined, and a quarantined browser event, once admitted, is stored as a new row.
 
 Cheap when nothing needs it: the archive's folders are listed (no manifest read) before
 anything else, and without an archived day nothing is queried; without a new row of a user,
