@@ -101,9 +101,15 @@ def record_command(
     name = acted_on(what, args) if what in AUDITED else None
     if name is None:
         return status
-    target = Target(name)
-    if target.name == "duckdb" and not target.duckdb_path.is_file():
-        return status  # no warehouse was created: nothing changed
+    try:
+        target = Target(name)
+        if target.name == "duckdb" and not target.duckdb_path.is_file():
+            return status  # no warehouse was created: nothing changed
+    except BizstatsError as exc:  # a bad setting names no store: the command failed on it
+        if status != 0:
+            return status
+        say(f"bizstats: error: the audit row of `{what}` could not be written: {exc}")
+        return 1
     arguments = {k: v for k, v in vars(args).items() if k not in (*_NOT_ARGUMENTS, *dests)}
     entry = audit_log.Entry(
         who=getattr(args, "by", None) or os_user(),
