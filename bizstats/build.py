@@ -115,6 +115,8 @@ class BuildPlan:
     registry_change: RegistryChange | None = None
     # what to record as the marts' registry once the build succeeded (None: already recorded)
     registry_state: RegistryState | None = None
+    # archived rows put back before the new rows were examined (bizstats.retention.returning)
+    returning: int = 0
 
     @property
     def days(self) -> int:
@@ -197,7 +199,9 @@ def plan_build(
     defaulting to yesterday. Backfill: [start, end]. Full refresh: from the first day of data.
     Then widened to the pending days and to the last day already built (module docstring).
     A full refresh starts no later than the first day of data (the tables are recreated).
-    Examines the rows loaded since the last build first (they become pending days).
+    Examines the rows loaded since the last build first (they become pending days), after
+    putting back the archived rows they need (bizstats.retention.returning: a returning
+    user's history, a refunded deduction, an event's first delivery).
 
     Bounded: only the days of the loader's datetime window are ever planned (window_days:
     by default 2000-01-01 to tomorrow), and without an explicit start/end a plan longer than the dbt var
@@ -233,6 +237,9 @@ def plan_build(
     requested_start, requested_end = start, end
     built = state
     ensure_raw_tables(target, built.con)
+    # before the new rows are examined (and never again seen as new): the archived rows of
+    # their users, of the deductions their refunds name and of their events delivered again
+    returning = 0 if full_refresh else restore_returning(built.con, target)
     newest = changes.scan_new_rows(built, settings.utc_offset_hours, (first_day, last_day))
     change, registry_now = registry_change(built, load_registry())
     firsts: list[date | None] = []
@@ -272,6 +279,7 @@ def plan_build(
         deferred=deferred,
         registry_change=change,
         registry_state=registry_now,
+        returning=returning,
     )
     late_data_alerts(built, deferred)
     if not explicit and not change and plan.days > settings.max_build_days:
@@ -467,11 +475,8 @@ def _build(
     # archived raw rows back in the live tables first (数据归档, bizstats.retention): all of them
     # for a full refresh, which recreates the tables from the raw rows
     put_back = restore_everything(target) if full_refresh else 0
-    if not full_refresh:
-        # and, before the new rows are scanned, the archived rows of every user they come
-        # from and of the deductions their refunds name (bizstats.retention.returning)
-        put_back += restore_returning(state.con, target, say)
     plan = plan_build(target, day, start, end, full_refresh=full_refresh, state=state)
+    put_back += plan.returning
     warnings = []
     if not plan.has_data:
         warnings.append(
@@ -483,7 +488,8 @@ def _build(
     # archived raw rows of the range back in the live tables first (数据归档: bizstats.retention)
     put_back += restore_for_build(target, plan.start, plan.end)
     if put_back:
-        say(f"put back {put_back:,} archived raw rows: the archive holds days of this range")
+        say(f"put back {put_back:,} archived raw rows: the archive holds days of this range or "
+            "rows of the new rows' users, refunded deductions or events")
     command = ["build", "--full-refresh"] if full_refresh else ["build"]
     # the marts' columns altered to the registry's where they differ (macros/materialisation/sync_columns.sql)
     dbt_vars = {"sync_columns": True} if plan.registry_change else None
