@@ -76,7 +76,6 @@ def backup_step(target: str) -> str:
 
 def run_job(name: str, target: str, day: date | None) -> dict[str, Any]:
     """One run of job `name` for `day` (default: the day its schedule covers now)."""
-    logger = get_run_logger()
     warehouse = Target(target)
     day = day or default_day(name)
     start, end = job_range(name, day)
@@ -91,12 +90,7 @@ def run_job(name: str, target: str, day: date | None) -> dict[str, Any]:
         if name == "daily":
             summary["report"] = _retrying(report)(target, day)
     except Exception as exc:
-        run = _finish(warehouse, run, started, "failed", error=str(exc))
-        logger.error(f"run {run.run_id} failed: {exc}")
-        try:
-            _retrying(alerts)(target, steps.job_alerts(warehouse, run))
-        except Exception as alert_error:  # the run's own error is the one to raise
-            logger.error(f"the job_failed alert could not be raised: {alert_error}")
+        _fail(warehouse, run, started, exc)
         raise
     run = _finish(warehouse, run, started, "success", built=built, flagged=len(raised))
     _retrying(alerts)(target, steps.job_alerts(warehouse, run))
@@ -107,7 +101,6 @@ def run_job(name: str, target: str, day: date | None) -> dict[str, Any]:
 def run_backup_job(target: str, day: date | None) -> dict[str, Any]:
     """One run of the backup job: a backup of the warehouse and the old ones pruned, recorded
     in job_runs (the day: today); a failure raises a job_failed alert."""
-    logger = get_run_logger()
     warehouse = Target(target)
     day = day or default_day("backup")
     run = job_runs.start_run(warehouse, "backup", job("backup").flow_name, day, day)
@@ -115,16 +108,23 @@ def run_backup_job(target: str, day: date | None) -> dict[str, Any]:
     try:
         backup_id = _retrying(backup_step)(target)
     except Exception as exc:
-        run = _finish(warehouse, run, started, "failed", error=str(exc))
-        logger.error(f"run {run.run_id} failed: {exc}")
-        try:
-            _retrying(alerts)(target, steps.job_alerts(warehouse, run))
-        except Exception as alert_error:  # the run's own error is the one to raise
-            logger.error(f"the job_failed alert could not be raised: {alert_error}")
+        _fail(warehouse, run, started, exc)
         raise
     run = _finish(warehouse, run, started, "success")
     _retrying(alerts)(target, steps.job_alerts(warehouse, run))
     return {"run_id": run.run_id, "job": "backup", "backup": backup_id, "outcome": run.outcome}
+
+
+def _fail(warehouse: Target, run: job_runs.JobRun, started: float, exc: Exception) -> None:
+    """Record a failed run in job_runs and raise its job_failed alert (an alert that cannot
+    be raised is logged: the run's own error is the one its caller raises)."""
+    logger = get_run_logger()
+    run = _finish(warehouse, run, started, "failed", error=str(exc))
+    logger.error(f"run {run.run_id} failed: {exc}")
+    try:
+        _retrying(alerts)(warehouse.name, steps.job_alerts(warehouse, run))
+    except Exception as alert_error:
+        logger.error(f"the job_failed alert could not be raised: {alert_error}")
 
 
 def _finish(target: Target, run: job_runs.JobRun, started: float, outcome: str, error: str = "",

@@ -7,7 +7,6 @@ no route serves the audit."""
 
 from __future__ import annotations
 
-import csv
 import json
 from datetime import date
 
@@ -25,20 +24,10 @@ from bizstats.commands.audit import os_user
 from bizstats.config import Target
 from bizstats.ops import job_runs
 from bizstats.web.app import create_app
+from tests_py.support.raw_files import write_csvs
 from tests_py.support.sample_data import BUSINESS, TRAFFIC_EVENTS
 
 DAY = "2024-03-10"
-
-
-def _write_csvs(folder, tables: dict[str, list[dict]]) -> None:
-    folder.mkdir()
-    for name, rows in tables.items():
-        columns = list(dict.fromkeys(k for row in rows for k in row))
-        with open(folder / f"{name}.csv", "w", newline="", encoding="utf-8") as fh:
-            writer = csv.writer(fh)
-            writer.writerow(columns)
-            for row in rows:
-                writer.writerow(["" if row.get(c) is None else row[c] for c in columns])
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +41,7 @@ def wh(tmp_path_factory):
         env.setenv("BIZSTATS_ACCESS_LOG_BACKUPS", "2")
         env.delenv("BIZSTATS_REDIS_URL", raising=False)
         data = folder / "data"
-        _write_csvs(data, {"event_logs": TRAFFIC_EVENTS, **BUSINESS})
+        write_csvs(data, {"event_logs": TRAFFIC_EVENTS, **BUSINESS})
         assert main(["load", str(data)]) == 0
         assert main(["build", "--start", DAY, "--end", DAY, "--reason", "refunds of 03-10 re-delivered",
                      "--by", "wang"]) == 0

@@ -9,7 +9,6 @@ resumable), and a re-run changes nothing."""
 from __future__ import annotations
 
 import base64
-import csv
 import json
 import os
 from datetime import date
@@ -24,6 +23,7 @@ from bizstats.db import connect, fetch_all, qualified, quote
 from bizstats.errors import BizstatsError
 from bizstats.load.loader import load_dir
 from tests_py.support.collector import SECRET, browser_view, live_app, signed_headers
+from tests_py.support.raw_files import write_csvs
 from tests_py.support.sample_data import BUSINESS, TRAFFIC_EVENTS
 
 PHONE = "13812345678"
@@ -32,15 +32,6 @@ ID_NUMBER = "11010519491231002X"  # 18 digits with its check digit (GB 11643)
 CLEAR = (PHONE, PHONE_2, ID_NUMBER, ID_NUMBER[:17])  # the id's 17 digits too
 PSEUDONYM_KEY = "pepper-for-pseudonyms-0123456789"
 EVENT_TIME = "2024-03-10 02:00:00"  # local 2024-03-10 (UTC+8)
-
-
-def _write(folder: Path, name: str, rows: list[dict]) -> None:
-    columns = list(dict.fromkeys(k for row in rows for k in row))
-    with open(folder / f"{name}.csv", "w", newline="", encoding="utf-8") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(columns)
-        for row in rows:
-            writer.writerow(["" if row.get(c) is None else row[c] for c in columns])
 
 
 def _numbered_events() -> list[dict]:
@@ -55,9 +46,7 @@ def _numbered_events() -> list[dict]:
 
 
 def _load(target: Target, folder: Path, **tables: list[dict]) -> None:
-    folder.mkdir()
-    for name, rows in tables.items():
-        _write(folder, name, rows)
+    write_csvs(folder, tables)
     assert not load_dir(target, folder).rejected
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
 from bizstats.config import Target
@@ -14,6 +15,19 @@ def write_lines(directory: Path, name: str, *lines: str) -> Path:
     path = directory / name
     path.write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
     return path
+
+
+def write_csvs(folder: Path, tables: dict[str, list[dict]]) -> None:
+    """Write each table's rows to folder/<table>.csv (header: the union of the rows' keys in
+    first-seen order; None as an empty cell), creating the folder."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, rows in tables.items():
+        columns = list(dict.fromkeys(k for row in rows for k in row))
+        with open(folder / f"{name}.csv", "w", newline="", encoding="utf-8") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(columns)
+            for row in rows:
+                writer.writerow(["" if row.get(c) is None else row[c] for c in columns])
 
 
 def raw_table(target: Target, table: str) -> str:

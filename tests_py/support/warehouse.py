@@ -3,13 +3,13 @@ need), and the hand-computed one built once for a module."""
 
 from __future__ import annotations
 
-import csv
 from datetime import date
 
 import pytest
 
 from bizstats.config import Target
 from bizstats.db import connect, fetch_all
+from tests_py.support.raw_files import write_csvs
 from tests_py.support.sample_data import BUSINESS, TRAFFIC_EVENTS
 from tests_py.support.services import mysql_schema, mysql_up, require
 
@@ -28,14 +28,7 @@ class Warehouse:
 
         self._loads += 1
         folder = self._tmp / f"load{self._loads}"
-        folder.mkdir()
-        for name, rows in tables.items():
-            columns = list(dict.fromkeys(k for row in rows for k in row))
-            with open(folder / f"{name}.csv", "w", newline="", encoding="utf-8") as fh:
-                writer = csv.writer(fh)
-                writer.writerow(columns)
-                for row in rows:
-                    writer.writerow(["" if row.get(c) is None else row[c] for c in columns])
+        write_csvs(folder, tables)
         report = load_dir(self.target, folder)
         assert not report.rejected, report.rejected
 
