@@ -406,6 +406,7 @@ def build(
     started = time.perf_counter()
     say = progress or (lambda _message: None)
     with warehouse_lock(target, "build", progress):
+        check_registry(target)  # a bad entry stops the build before any table is touched
         with changes.open_state(target) as state:  # the build's one connection
             result, warehouse = _build(state, day, start, end, full_refresh, select, progress, with_tests)
         # the query API: new numbers readable (DuckDB snapshot: after the connection is
@@ -468,7 +469,6 @@ def _build(
     (None when it could not be stored: invalidate_days says so)."""
     target = state.target
     say = progress or (lambda _message: None)
-    check_registry(target)  # a bad entry stops the build before any table is touched
     collected = ingest_spool(target, state.con)  # DuckDB: events the collector spooled meanwhile
     if collected:
         say(f"ingested {collected:,} collected events from the spool")

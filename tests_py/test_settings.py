@@ -139,6 +139,14 @@ def test_the_local_prefect_api_is_put_back(monkeypatch):
     with prefect_server._use_api("http://127.0.0.1:8/api"):
         assert os.environ["PREFECT_API_URL"] == "http://127.0.0.1:8/api"
     assert _environ() == before
+    # Prefect's settings follow the environment put back (port 9) until refreshed: this test's
+    # own PREFECT_API_URL must not outlive it in later tests of the worker
+    from prefect.context import refresh_global_settings_context
+    from prefect.settings import PREFECT_API_URL
+
+    assert PREFECT_API_URL.value() == "http://127.0.0.1:9/api"
+    monkeypatch.delenv("PREFECT_API_URL")
+    refresh_global_settings_context()
 
 
 def test_serve_with_workers_puts_the_environment_back(duckdb_target, monkeypatch):
