@@ -126,8 +126,8 @@ def bench_target(name: str, requests: int, threads: int, redis_url: str) -> list
                 for threads_used in (1, threads):
                     secs, lat = asyncio.run(rawhttp.load(PORT, [get] * requests, threads_used))
                     lines.append(_summary(f"  API {label}, {threads_used} clients", lat, secs))
-                hit = client.get("/api/stats/daily", params=params).headers["X-Cache"]
-                assert hit == ("hit" if url else "miss"), hit
+                hit = client.get("/api/stats/daily", params=params).headers.get("X-Cache")
+                assert hit == ("hit" if url else None), hit  # no header without a cache
         finally:
             server.terminate()
             server.wait(10)
