@@ -83,7 +83,7 @@ class PhaseProgress:
             self.expected = _phase_sizes()
             self.started = time.perf_counter()
         self.kinds[node.kind] = self.kinds.get(node.kind, 0) + 1
-        status = _STATUS_WORDS.get(node.status, node.status)
+        status = _status_word(node.status)
         self.statuses[status] = self.statuses.get(status, 0) + 1
         phase = _phase(node)
         if phase is not None:
@@ -108,7 +108,13 @@ class PhaseProgress:
 _KINDS = ("seed", "model", "test")  # the order a run's summary counts them in (dbt's: as they end)
 # dbt's statuses of a node that did its job (a model: OK, a seed: success, a test: pass), and
 # of a test that found rows at severity warn
-_STATUS_WORDS = {"OK": "ok", "success": "ok", "pass": "ok", "warn": "warned"}
+_STATUS_WORDS = {"OK": "ok", "SUCCESS": "ok", "success": "ok", "pass": "ok", "warn": "warned"}
+
+
+def _status_word(status: str) -> str:
+    """A node's status as the summary counts it. dbt-mysql reports a model's status as the
+    server's answer with its row count ("SUCCESS 10390"): its first word says the outcome."""
+    return _STATUS_WORDS.get(status) or _STATUS_WORDS.get(status.split(" ", 1)[0], status)
 
 
 def _count(n: int, kind: str) -> str:
