@@ -57,7 +57,7 @@ from bizstats.config import Target
 from bizstats.contract import TABLES, Column
 from bizstats.db import connect, create_table, qualified
 from bizstats.errors import BizstatsError
-from bizstats.settings import settings
+from bizstats.settings import parse_fernet_keys, settings
 
 TEXT, JSON_VALUE, PSEUDONYM = "text", "json", "pseudonym"  # column rules
 PEOPLE_IDS = ("user_id", "device_id", "session_id")  # ids of people and visitors
@@ -397,24 +397,10 @@ def _quarantine_value(value: Any) -> Any:
 
 
 def fernet_keys(keys: str | None) -> list[Fernet]:
-    """The Fernet keys of BIZSTATS_COLLECT_FERNET_KEY, a comma-separated list (blanks around
-    a key ignored; unset or empty: none), in order: the first encrypts, every one decrypts.
-    A bad entry is one line giving its position, never a key."""
-    entries = [entry.strip() for entry in (keys or "").split(",")]
-    if entries == [""]:
-        return []
-    found = []
-    for number, entry in enumerate(entries, start=1):
-        try:
-            found.append(Fernet(entry.encode()))
-        except (ValueError, TypeError):
-            which = f" (key {number} of {len(entries)})" if len(entries) > 1 else ""
-            raise BizstatsError(
-                f"BIZSTATS_COLLECT_FERNET_KEY is not a Fernet key{which}: each key of the "
-                "comma-separated list is 32 url-safe base64-encoded bytes, e.g. from `python -c "
-                "'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'`"
-            ) from None
-    return found
+    """The Fernet keys of BIZSTATS_COLLECT_FERNET_KEY, a comma-separated list, in order: the
+    first encrypts, every one decrypts (bizstats.settings.parse_fernet_keys: a bad entry is one
+    line giving its position, never a key)."""
+    return parse_fernet_keys(keys)
 
 
 def fernet(keys: str | None) -> MultiFernet | None:

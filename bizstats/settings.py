@@ -31,9 +31,12 @@ from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from types import MappingProxyType
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from bizstats.errors import BizstatsError
+
+if TYPE_CHECKING:
+    from cryptography.fernet import Fernet
 
 Env = Mapping[str, str]
 
@@ -101,17 +104,27 @@ def redis_url(env: Env, name: str = "BIZSTATS_REDIS_URL") -> str | None:
 def fernet_key(env: Env, name: str = "BIZSTATS_COLLECT_FERNET_KEY") -> str | None:
     """Fernet keys, a comma-separated list (unset or empty: None): the first encrypts, every
     one decrypts (MultiFernet: a key rotates by putting the new one first, then `bizstats pii
-    rotate`). Each is checked: a bad one is one line naming the setting and the key's
-    position (never a key)."""
+    rotate`). Each is checked (parse_fernet_keys)."""
     raw = _raw(env, name)
     if not raw:
         return None
+    parse_fernet_keys(raw, name)
+    return raw
+
+
+def parse_fernet_keys(raw: str | None, name: str = "BIZSTATS_COLLECT_FERNET_KEY") -> list[Fernet]:
+    """The Fernet objects of a comma-separated list of keys (blanks around a key ignored;
+    unset or empty: none), in order. A bad one is one line naming the setting and the key's
+    position, never a key."""
     from cryptography.fernet import Fernet
 
-    keys = [key.strip() for key in raw.split(",")]
+    keys = [key.strip() for key in (raw or "").split(",")]
+    if keys == [""]:
+        return []
+    found = []
     for number, key in enumerate(keys, start=1):
         try:
-            Fernet(key)
+            found.append(Fernet(key.encode()))
         except (ValueError, TypeError):
             which = f" (key {number} of {len(keys)})" if len(keys) > 1 else ""
             raise BizstatsError(
@@ -119,7 +132,7 @@ def fernet_key(env: Env, name: str = "BIZSTATS_COLLECT_FERNET_KEY") -> str | Non
                 "url-safe base64-encoded bytes, e.g. from `python -c 'from cryptography.fernet "
                 "import Fernet; print(Fernet.generate_key().decode())'`"
             ) from None
-    return raw
+    return found
 
 
 def env_file(env: Env, name: str) -> Path | None:
