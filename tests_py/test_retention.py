@@ -50,18 +50,24 @@ DORMANT = {
 }
 
 
-@pytest.fixture(scope="module", params=["duckdb", "mysql"])
-def warehouse(request, tmp_path_factory):
-    """The sample data and u5 loaded and built 2024-03-01 .. 03-12, once per target, with an
-    archive folder of its own."""
+def _fresh_warehouse(target: str, tmp_path_factory) -> tuple[pytest.MonkeyPatch, Warehouse]:
+    """An empty warehouse of `target` (a DuckDB file or a MariaDB schema of its own) with an
+    archive folder of its own, set in the environment the returned MonkeyPatch undoes."""
     env = pytest.MonkeyPatch()
-    if request.param == "duckdb":
+    if target == "duckdb":
         env.setenv("BIZSTATS_DUCKDB_PATH", str(tmp_path_factory.mktemp("wh") / "w.duckdb"))
     else:
         require(mysql_up(), "MariaDB/MySQL")
         env.setenv("BIZSTATS_MYSQL_SCHEMA", mysql_schema("q"))
     env.setenv("BIZSTATS_ARCHIVE_DIR", str(tmp_path_factory.mktemp("archive")))
-    w = Warehouse(Target(request.param), tmp_path_factory.mktemp("loads"))
+    return env, Warehouse(Target(target), tmp_path_factory.mktemp("loads"))
+
+
+@pytest.fixture(scope="module", params=["duckdb", "mysql"])
+def warehouse(request, tmp_path_factory):
+    """The sample data and u5 loaded and built 2024-03-01 .. 03-12, once per target, with an
+    archive folder of its own."""
+    env, w = _fresh_warehouse(request.param, tmp_path_factory)
     business = {name: rows + DORMANT.get(name, []) for name, rows in BUSINESS.items()}
     w.load(event_logs=[*TRAFFIC_EVENTS, view("v11", "2024-03-08 23:00:00", user="u5", session="s11",
                                              channel="app", dtype="pc")], **business)
@@ -371,14 +377,7 @@ RETURNING = {
 @pytest.fixture(scope="module", params=["duckdb", "mysql"])
 def quiet_archived(request, tmp_path_factory):
     """QUIET built 2024-03-01 .. 04-09 and archived before 03-11, once per target."""
-    env = pytest.MonkeyPatch()
-    if request.param == "duckdb":
-        env.setenv("BIZSTATS_DUCKDB_PATH", str(tmp_path_factory.mktemp("wh") / "w.duckdb"))
-    else:
-        require(mysql_up(), "MariaDB/MySQL")
-        env.setenv("BIZSTATS_MYSQL_SCHEMA", mysql_schema("q"))
-    env.setenv("BIZSTATS_ARCHIVE_DIR", str(tmp_path_factory.mktemp("archive")))
-    w = Warehouse(Target(request.param), tmp_path_factory.mktemp("loads"))
+    env, w = _fresh_warehouse(request.param, tmp_path_factory)
     w.load(event_logs=[view("v60", "2024-03-01 20:00:00", user="u6", session="s60", channel="app",
                             dtype="pc"),
                        view("v80", "2024-04-09 02:00:00", user="u8", session="s80", channel="app",
