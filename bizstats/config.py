@@ -14,7 +14,7 @@ __all__ = [
     "Target", "project_dir",
 ]
 
-TARGETS = ("duckdb", "mysql")
+TARGETS = ("duckdb", "mysql", "spark")
 DEFAULT_TARGET = "duckdb"
 
 
@@ -25,9 +25,13 @@ def project_dir() -> Path:
 
 @dataclass(frozen=True)
 class Target:
-    """A warehouse target: `duckdb` (embedded file) or `mysql` (MySQL 8 / MariaDB)."""
+    """A warehouse target: `duckdb` (embedded file), `mysql` (MySQL 8 / MariaDB) or `spark`
+    (Apache Spark through its Thrift server; its bookkeeping and landed raw rows live in a
+    DuckDB file of its own, `control`). `file` names the DuckDB file of a duckdb target when
+    it is not BIZSTATS_DUCKDB_PATH (the spark target's control database)."""
 
     name: str
+    file: Path | None = None
 
     def __post_init__(self) -> None:
         if self.name not in TARGETS:
@@ -36,7 +40,22 @@ class Target:
     @property
     def models_schema(self) -> str:
         """Schema (a database on MySQL) that dbt builds the models into."""
-        return settings().mysql.schema if self.name == "mysql" else "main"
+        if self.name == "mysql":
+            return settings().mysql.schema
+        return settings().spark.schema if self.name == "spark" else "main"
+
+    @property
+    def control(self) -> Target:
+        """Where the bookkeeping (ledgers, pending days, builds, keys, alerts, runs, audit) and
+        the raw rows' landing live: the target itself, except for spark, whose control database
+        is the DuckDB file BIZSTATS_SPARK_LANDING (bizstats.spark)."""
+        if self.name != "spark":
+            return self
+        return Target("duckdb", settings().spark.landing)
+
+    @property
+    def is_spark(self) -> bool:
+        return self.name == "spark"
 
     @property
     def raw_schema(self) -> str:
@@ -51,5 +70,5 @@ class Target:
 
     @property
     def duckdb_path(self) -> Path:
-        """The DuckDB file (BIZSTATS_DUCKDB_PATH, default bizstats.duckdb), absolute."""
-        return settings().warehouse.duckdb_path.resolve()
+        """The DuckDB file (`file`, else BIZSTATS_DUCKDB_PATH, default bizstats.duckdb), absolute."""
+        return (self.file or settings().warehouse.duckdb_path).resolve()

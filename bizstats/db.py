@@ -9,16 +9,19 @@ from typing import Any
 
 import duckdb
 import pymysql
+from pyhive import exc as hive_exc
+from pyhive import hive
 from pymysql.constants import CLIENT
+from thrift.transport.TTransport import TTransportException
 
 from bizstats.config import MySQLSettings, Target
 from bizstats.contract import LOADED_AT, ROW_ID, TABLES, Column, RawTable
 from bizstats.errors import BizstatsError
 from bizstats.project_vars import project_vars
-from bizstats.settings import settings
+from bizstats.settings import SparkSettings, settings
 
-# Everything the two drivers raise: `connect` turns these into BizstatsError.
-DB_ERRORS = (duckdb.Error, pymysql.err.MySQLError)
+# Everything the three drivers raise: `connect` turns these into BizstatsError.
+DB_ERRORS = (duckdb.Error, pymysql.err.MySQLError, hive_exc.Error, TTransportException)
 
 _NOTHING_BUILT = "run `bizstats build` first"
 _NOTHING_LOADED = "run `bizstats demo`, or `bizstats load DIR` and `bizstats build`, first"
@@ -29,6 +32,10 @@ _SCHEMA_CHANGED = (
 _BUG = "this looks like a bizstats bug: please report it with the command you ran"
 _RETRY = "if it happens again, report it with the command you ran"
 _MYSQL_SERVER = "is the server running? check BIZSTATS_MYSQL_HOST/_PORT/_USER/_PASSWORD"
+_SPARK_SERVER = (
+    "is the Spark Thrift server running? `bizstats spark status` tells (`bizstats spark up` starts "
+    "a local one); check BIZSTATS_SPARK_HOST/_PORT/_USER/_AUTH"
+)
 _MYSQL_ACCESS = "check BIZSTATS_MYSQL_USER/_PASSWORD and the user's grants"
 _MYSQL_LOCKED = "another process holds a lock on the table: retry when it has finished"
 # MySQL/MariaDB error codes -> what to do
@@ -57,7 +64,13 @@ def describe(target: Target) -> str:
     """The target as a user knows it: `duckdb <file>` or `mysql <host>:<port>/<schema>`."""
     if target.name == "duckdb":
         return f"duckdb {target.duckdb_path}"
+    if target.name == "spark":
+        return _describe_spark(settings().spark)
     return _describe_mysql(settings().mysql)
+
+
+def _describe_spark(settings: SparkSettings) -> str:
+    return f"spark {settings.host}:{settings.port}/{settings.schema}"
 
 
 def _describe_mysql(settings: MySQLSettings) -> str:
@@ -78,10 +91,33 @@ def _translate(where: str, exc: BaseException) -> BizstatsError:
             hint = "the connection to the server was lost: " + _MYSQL_SERVER
         else:
             hint = _MYSQL_HINTS.get(code or 0, _RETRY)
+    elif isinstance(exc, TTransportException | hive_exc.Error):
+        first = _first_line(_hive_message(exc))
+        hint = _spark_hint(exc, first)
     else:
         first = _first_line(str(exc))
         hint = _duckdb_hint(exc, first)
     return BizstatsError(f"{where}: {first or type(exc).__name__}; {hint}")
+
+
+def _hive_message(exc: BaseException) -> str:
+    """The server's own message of a PyHive error (its status's errorMessage), else str(exc)."""
+    status = getattr(exc.args[0], "status", None) if exc.args else None
+    message = getattr(status, "errorMessage", None)
+    return str(message) if message else str(exc)
+
+
+def _spark_hint(exc: BaseException, first: str) -> str:
+    if isinstance(exc, TTransportException | hive_exc.OperationalError) and not first.startswith(
+        ("[", "org.apache")
+    ):
+        return _SPARK_SERVER
+    low = first.lower()
+    if "table_or_view_not_found" in low or "schema_not_found" in low or "not found" in low:
+        return _NOTHING_BUILT
+    if "parse_syntax_error" in low:
+        return _BUG
+    return _RETRY
 
 
 def _first_line(text: str) -> str:
@@ -121,6 +157,8 @@ def connect(
     con: Any
     if target.name == "duckdb":
         con = _duckdb_connect(target, create)
+    elif target.name == "spark":
+        con = spark_connect(settings().spark)
     else:
         con = mysql_connect(settings().mysql, schema, local_infile)
     try:
@@ -199,6 +237,28 @@ def mysql_connect(
         )
     except pymysql.err.MySQLError as exc:
         raise _translate(_describe_mysql(settings), exc) from exc
+
+
+def spark_connect(settings: SparkSettings) -> hive.Connection:
+    """A PyHive connection to the Spark Thrift server, its session in UTC (the statistics' day
+    boundaries are computed from UTC instants, as on the other targets); errors as one line."""
+    auth = None if settings.auth == "NONE" else settings.auth
+    try:
+        con = hive.connect(
+            host=settings.host,
+            port=settings.port,
+            username=settings.user,
+            auth=auth,
+            password=settings.password or None if auth in ("LDAP", "CUSTOM") else None,
+        )
+        cur = con.cursor()
+        cur.execute("set spark.sql.session.timeZone=UTC")
+        cur.close()
+        return con
+    except (hive_exc.Error, TTransportException, OSError) as exc:
+        if isinstance(exc, OSError):
+            exc = TTransportException(message=str(exc))
+        raise _translate(_describe_spark(settings), exc) from exc
 
 
 # the flavour of each server asked so far, by address: asked once per process, not per dbt run

@@ -160,6 +160,15 @@ def file_path(env: Env, name: str) -> Path | None:
     return path
 
 
+def folder_path(env: Env, name: str, default: str) -> Path:
+    """A setting naming a folder bizstats may create, absolute; an existing file there is one
+    line naming it."""
+    path = Path(_raw(env, name) or default).resolve()
+    if path.exists() and not path.is_dir():
+        raise BizstatsError(f"{name}={str(path)!r} is a file: name a folder")
+    return path
+
+
 def trusted_proxies(env: Env, name: str = "BIZSTATS_COLLECT_TRUSTED_PROXIES") -> tuple[str, ...]:
     """IP addresses, comma-separated (a network such as 10.0.0.0/8 would silently match
     nothing, so it is refused)."""
@@ -271,6 +280,55 @@ class MySQLSettings:
             user=env.get("BIZSTATS_MYSQL_USER", "root"),
             password=env.get("BIZSTATS_MYSQL_PASSWORD", ""),
             schema=schema,
+        )
+
+
+SPARK_AUTHS = ("NONE", "NOSASL", "LDAP", "KERBEROS", "CUSTOM")
+
+
+@dataclass(frozen=True)
+class SparkSettings:
+    """The Spark target (Apache Spark through its Thrift server, `--target spark`): the server
+    (BIZSTATS_SPARK_HOST, _PORT, _USER, _AUTH, _PASSWORD), the schema of the models
+    (BIZSTATS_SPARK_SCHEMA, default the value of BIZSTATS_MYSQL_SCHEMA: raw tables in
+    `<schema>_raw`), the control database (BIZSTATS_SPARK_LANDING: a DuckDB file holding the
+    bookkeeping and the landed raw rows), the lake (BIZSTATS_SPARK_LAKE_DIR: the raw rows as
+    Parquet, one folder per load day, read by Spark at the same path), and, for the local
+    server of `bizstats spark up`, its folder (BIZSTATS_SPARK_HOME_DIR) and master
+    (BIZSTATS_SPARK_MASTER)."""
+
+    host: str
+    port: int
+    user: str
+    auth: str
+    password: str = field(repr=False)
+    schema: str
+    landing: Path
+    lake_dir: Path
+    home: Path
+    master: str
+
+    @classmethod
+    def from_env(cls, env: Env) -> SparkSettings:
+        schema = env.get("BIZSTATS_SPARK_SCHEMA") or env.get("BIZSTATS_MYSQL_SCHEMA") or "bizstats"
+        if not SCHEMA_NAME.fullmatch(schema):
+            raise BizstatsError(
+                f"BIZSTATS_SPARK_SCHEMA must be 1 to 58 letters, digits, _, $ or -, got {schema!r}"
+            )
+        auth = (env.get("BIZSTATS_SPARK_AUTH") or "NONE").upper()
+        if auth not in SPARK_AUTHS:
+            raise BizstatsError(f"BIZSTATS_SPARK_AUTH must be one of {', '.join(SPARK_AUTHS)}, got {auth!r}")
+        return cls(
+            host=env.get("BIZSTATS_SPARK_HOST", "127.0.0.1"),
+            port=env_int(env, "BIZSTATS_SPARK_PORT", 10000, 1, 65535),
+            user=env.get("BIZSTATS_SPARK_USER") or "bizstats",
+            auth=auth,
+            password=env.get("BIZSTATS_SPARK_PASSWORD", ""),
+            schema=schema.lower(),  # Spark's metastore keeps database names in lower case
+            landing=(file_path(env, "BIZSTATS_SPARK_LANDING") or Path("bizstats-spark.duckdb")).resolve(),
+            lake_dir=folder_path(env, "BIZSTATS_SPARK_LAKE_DIR", "spark-lake"),
+            home=folder_path(env, "BIZSTATS_SPARK_HOME_DIR", ".spark"),
+            master=env.get("BIZSTATS_SPARK_MASTER") or "local[2]",
         )
 
 
@@ -610,7 +668,7 @@ class Settings:
 
     SECTIONS = (
         "warehouse", "storage", "mysql", "load", "privacy", "redis", "realtime", "collector", "jobs",
-        "alerts", "prefect", "retention", "internal",
+        "alerts", "prefect", "retention", "internal", "spark",
     )
 
     @functools.cached_property
@@ -660,6 +718,10 @@ class Settings:
     @functools.cached_property
     def retention(self) -> RetentionSettings:
         return RetentionSettings.from_env(self.environ)
+
+    @functools.cached_property
+    def spark(self) -> SparkSettings:
+        return SparkSettings.from_env(self.environ)
 
     @functools.cached_property
     def internal(self) -> InternalSettings:
