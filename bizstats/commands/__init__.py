@@ -42,4 +42,5 @@ GROUPS: list[str] = [
     "db",
     "backup",
     "pii",
+    "spark",
 ]
