@@ -79,6 +79,26 @@ def mysql_target(monkeypatch) -> Iterator[Target]:
     drop_mysql_schemas(schema)
 
 
+@pytest.fixture
+def spark_target(tmp_path) -> Iterator[Target]:
+    """Target("spark") on a fresh schema of the Thrift server at BIZSTATS_SPARK_HOST:PORT, its
+    landing and lake under tmp_path (support/spark.py; skips without Java or the server,
+    fails on CI); its databases are dropped afterwards."""
+    from tests_py.support.spark import spark_warehouse
+
+    with pytest.MonkeyPatch.context() as mp, spark_warehouse(mp, tmp_path) as target:
+        yield target
+
+
+@pytest.fixture(scope="module")
+def spark_module_target(tmp_path_factory) -> Iterator[Target]:
+    """spark_target shared by a test module (one build per module)."""
+    from tests_py.support.spark import spark_warehouse
+
+    with pytest.MonkeyPatch.context() as mp, spark_warehouse(mp, tmp_path_factory.mktemp("spark")) as target:
+        yield target
+
+
 @pytest.fixture(params=["duckdb", "mysql"])
 def target(request) -> Target:
     """Each test using this runs once per target."""
