@@ -103,7 +103,8 @@ def record_command(
         return status
     try:
         target = Target(name)
-        if target.name == "duckdb" and not target.duckdb_path.is_file():
+        store = target.control  # spark: the trail is in its control database
+        if store.name == "duckdb" and not store.duckdb_path.is_file():
             return status  # no warehouse was created: nothing changed
     except BizstatsError as exc:  # a bad setting names no store: the command failed on it
         if status != 0:
@@ -121,7 +122,7 @@ def record_command(
         reason=getattr(args, "reason", None) or "",
     )
     try:
-        audit_log.record(target, entry)
+        audit_log.record(store, entry)
     except BizstatsError as exc:
         if status != 0:
             # the command's own error is its one line (mostly the same cause: the database
@@ -172,7 +173,7 @@ def run(args: argparse.Namespace) -> int:
 
     if args.limit < 1:
         raise BizstatsError(f"--limit must be at least 1, got {args.limit}")
-    rows = audit_log.list_entries(Target(args.target), args.since, args.what, args.limit)
+    rows = audit_log.list_entries(Target(args.target).control, args.since, args.what, args.limit)
     lines = columns(
         ["AT (UTC)", "WHO", "WHAT", "OUTCOME", "ARGUMENTS", "REASON / ERROR"],
         [[f"{r.at:%Y-%m-%d %H:%M:%S}", r.who, r.what, r.outcome, _cut(r.arguments),

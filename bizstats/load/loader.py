@@ -112,6 +112,8 @@ def load_dir(target: Target, directory: Path, progress: Progress | None = None) 
     """
     from bizstats.lock import warehouse_lock  # the warehouse lock: one build or load at a time
 
+    if target.is_spark:
+        return _load_spark(target, Path(directory), progress)
     files, skipped = _csv_files(Path(directory), progress)
     layouts = [layout(table, path) for table, path in files]
     with warehouse_lock(target, "load"):
@@ -123,10 +125,32 @@ def load_dir(target: Target, directory: Path, progress: Progress | None = None) 
             return LoadReport(results, skipped)
 
 
+def _load_spark(target: Target, directory: Path, progress: Progress | None) -> LoadReport:
+    """The spark target: the folder loaded into the control database's landing exactly as on
+    duckdb (same checks, ledger, duplicate rules, messages), then the lake synced
+    (bizstats.spark.lake), all under the warehouse lock of the control database."""
+    from bizstats.lock import warehouse_lock
+    from bizstats.spark.lake import sync_lake
+
+    with warehouse_lock(target.control, "load"):
+        report = load_dir(target.control, directory, progress)
+        sync_lake(target, progress=progress)
+    return report
+
+
 def load_file(target: Target, table_name: str, path: Path, progress: Progress | None = None) -> FileResult:
-    """Load one CSV file into the raw table `table_name`, in one transaction."""
+    """Load one CSV file into the raw table `table_name`, in one transaction (spark: into
+    the landing, then the lake synced)."""
     if table_name not in TABLES:
         raise BizstatsError(f"unknown table {table_name!r}: choose one of {', '.join(TABLES)}")
+    if target.is_spark:
+        from bizstats.lock import warehouse_lock
+        from bizstats.spark.lake import sync_lake
+
+        with warehouse_lock(target.control, "load"):
+            result = load_file(target.control, table_name, path, progress)
+            sync_lake(target, progress=progress)
+        return result
     lay = layout(TABLES[table_name], Path(path))
     ensure_raw_tables(target)
     with _session(target) as (con, scanner, workdir):
