@@ -68,7 +68,9 @@ def run(args: argparse.Namespace) -> int:
     print(f"{'running' if state.running else 'not running'}: Spark Thrift server on "
           f"{found.host}:{found.port}, master {found.master}")
     for p in found.processes:
-        print(f"  {p.role}: pid {p.pid} {'alive' if p.pid in alive else 'gone'}, log {p.log}")
+        rss = server.rss_bytes(p.pid) if p.pid in alive else None
+        memory = f" ({rss / 2**20:,.0f} MiB resident)" if rss is not None else ""
+        print(f"  {p.role}: pid {p.pid} {'alive' if p.pid in alive else 'gone'}{memory}, log {p.log}")
     print(f"  port {found.port}: {'answers select 1' if state.answering else 'does not answer'}")
     return 0 if state.running and state.answering else 1
 
