@@ -4,5 +4,14 @@
 
 {#- The UTC datetime `column` as local time. -#}
 {% macro to_local(column) -%}
+    {{ return(adapter.dispatch('to_local', 'bizstats')(column)) }}
+{%- endmacro %}
+
+{% macro default__to_local(column) -%}
     ({{ column }} + interval ({{ utc_offset_hours() }}) hour)
+{%- endmacro %}
+
+{#- Spark parses no parenthesised interval quantity. -#}
+{% macro spark__to_local(column) -%}
+    ({{ column }} + interval {{ utc_offset_hours() }} hours)
 {%- endmacro %}

@@ -16,3 +16,9 @@
 {% macro mariadb__as_string(expr, width) -%}
     {{ mysql__as_string(expr, width) }}
 {%- endmacro %}
+
+{#- Spark: STRING. A VARCHAR(n) column makes Spark fail a write of a longer value (DuckDB
+    and the raw contract never limit it). -#}
+{% macro spark__as_string(expr, width) -%}
+    cast({{ expr }} as string)
+{%- endmacro %}

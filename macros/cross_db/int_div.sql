@@ -14,3 +14,7 @@
 {% macro mariadb__int_div(dividend, divisor) -%}
     {{ mysql__int_div(dividend, divisor) }}
 {%- endmacro %}
+
+{% macro spark__int_div(dividend, divisor) -%}
+    (({{ dividend }}) div ({{ divisor }}))
+{%- endmacro %}

@@ -14,3 +14,8 @@
 {% macro mariadb__iso_day_of_week(date_expr) -%}
     {{ mysql__iso_day_of_week(date_expr) }}
 {%- endmacro %}
+
+{#- Spark's weekday(): Monday = 0 ... Sunday = 6. -#}
+{% macro spark__iso_day_of_week(date_expr) -%}
+    (weekday({{ date_expr }}) + 1)
+{%- endmacro %}

@@ -20,3 +20,8 @@
 {% macro mariadb__json_string_field(json_text, field) -%}
     {{ mysql__json_string_field(json_text, field) }}
 {%- endmacro %}
+
+{#- get_json_object is NULL on text that is not valid JSON. -#}
+{% macro spark__json_string_field(json_text, field) -%}
+    get_json_object({{ json_text }}, '$.{{ field }}')
+{%- endmacro %}

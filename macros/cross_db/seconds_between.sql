@@ -16,3 +16,9 @@
 {% macro mariadb__seconds_between(start_ts, end_ts) -%}
     {{ mysql__seconds_between(start_ts, end_ts) }}
 {%- endmacro %}
+
+{#- Whole seconds crossed, as DuckDB's date_diff('second', ...): the difference of the
+    instants' whole epoch seconds. -#}
+{% macro spark__seconds_between(start_ts, end_ts) -%}
+    (unix_timestamp({{ end_ts }}) - unix_timestamp({{ start_ts }}))
+{%- endmacro %}

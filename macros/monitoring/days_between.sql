@@ -14,3 +14,7 @@
 {% macro mariadb__days_between(start_date, end_date) -%}
     {{ mysql__days_between(start_date, end_date) }}
 {%- endmacro %}
+
+{% macro spark__days_between(start_date, end_date) -%}
+    datediff({{ end_date }}, {{ start_date }})
+{%- endmacro %}

@@ -16,5 +16,5 @@ day_numbers as (
     where t4.d < 2
 )
 
-select cast({{ date_literal(modules.datetime.date(2000, 1, 1)) }} + interval (n) day as date) as date_day
+select {{ add_days(date_literal(modules.datetime.date(2000, 1, 1)), "day_numbers.n") }} as date_day
 from day_numbers

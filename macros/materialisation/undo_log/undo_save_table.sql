@@ -22,6 +22,10 @@
     commits. (A hook outside dbt's transaction is not an option: dbt-duckdb fails on the
     COMMIT dbt sends before it.) -#}
 {% macro undo_save_table() -%}
+    {{ return(adapter.dispatch('undo_save_table', 'bizstats')()) }}
+{%- endmacro %}
+
+{% macro default__undo_save_table() -%}
     {%- set build_id = undo_build_id() -%}
     {%- if build_id and not is_incremental() -%}
         {%- if load_relation(this) is none -%}
@@ -33,4 +37,11 @@
             {%- do undo_save_whole_table(this) -%}
         {%- endif -%}
     {%- endif -%}
+{%- endmacro %}
+
+{#- Spark keeps no undo log: it has no transactions to keep a save and a change together, and
+    needs none, since a bizstats build records nothing as built until dbt succeeded, so a
+    failed build's days stay pending and the next build rebuilds them (whole days: the
+    incremental materialization of macros/materialisation/spark_incremental.sql). -#}
+{% macro spark__undo_save_table() -%}
 {%- endmacro %}

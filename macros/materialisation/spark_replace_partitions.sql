@@ -1,0 +1,89 @@
+{#- The `replace_range` strategy on a Spark table (macros/materialisation/spark_incremental.sql):
+    the stored table `target` receives the new rows of `new_relation` and ends as the DuckDB
+    strategy leaves it (range_delete_sql, then delete+insert on `keys`):
+    - the affected partitions are those of the new rows, of the stored rows sharing a key with
+      them (a key that moved day) and, with config `range_column`, of the stored rows in the
+      build range;
+    - their new content (the stored rows of those partitions outside the build range and not
+      re-keyed, and the new rows) is written to a staging table `<target>__dbt_parts` (Spark
+      refuses to overwrite a table a statement reads), then put in place by one INSERT
+      OVERWRITE with dynamic partition overwrite: only the partitions it holds are replaced;
+    - an affected partition left without rows (a day that lost all its rows) is dropped.
+    Without `partition_column` the whole table is rewritten the same way.
+    `columns`: the stored table's column names (the insert's order). -#}
+{% macro spark_replace_partitions(target, new_relation, columns, keys, partition_column) -%}
+    {%- set parts = undo_relation(target, '__dbt_parts') -%}
+    {%- set range_column = config.get('range_column') -%}
+    {%- set quoted = [] -%}
+    {%- for name in columns -%}
+        {%- do quoted.append(adapter.quote(name)) -%}
+    {%- endfor -%}
+    {%- set stored_quoted = [] -%}
+    {%- for name in quoted -%}
+        {%- do stored_quoted.append('stored_rows.' ~ name) -%}
+    {%- endfor -%}
+    {%- set key_match = [] -%}
+    {%- for key in keys -%}
+        {%- do key_match.append('stored_rows.' ~ key ~ ' = new_keys.' ~ key) -%}
+    {%- endfor -%}
+    {%- if range_column -%}
+        {%- set r = build_range() -%}
+        {%- set in_range = 'stored_rows.' ~ range_column ~ ' between ' ~ date_literal(r.start) ~ ' and ' ~ date_literal(r.end) -%}
+    {%- endif -%}
+    {%- set new_keys -%}
+        select distinct {{ keys | join(', ') }} from {{ new_relation }}
+    {%- endset -%}
+    {%- set affected -%}
+        select new_rows.{{ partition_column }} as part from {{ new_relation }} as new_rows
+        {%- if keys %}
+        union
+        select stored_rows.{{ partition_column }} as part
+        from {{ target }} as stored_rows
+        left semi join ({{ new_keys }}) as new_keys on {{ key_match | join(' and ') }}
+        {%- endif %}
+        {%- if range_column %}
+        union
+        select stored_rows.{{ partition_column }} as part from {{ target }} as stored_rows where {{ in_range }}
+        {%- endif %}
+    {%- endset -%}
+    {%- set kept_rows -%}
+        select {{ stored_quoted | join(', ') }}
+        from {{ target }} as stored_rows
+        {%- if keys %}
+        left anti join ({{ new_keys }}) as new_keys on {{ key_match | join(' and ') }}
+        {%- endif %}
+        where 1 = 1
+        {%- if partition_column %}
+            and stored_rows.{{ partition_column }} in (select affected.part from ({{ affected }}) as affected)
+        {%- endif %}
+        {%- if range_column %}
+            and not ({{ in_range }})
+        {%- endif %}
+    {%- endset -%}
+    {%- do run_query('drop table if exists ' ~ parts) -%}
+    {%- do run_query(spark_create_parquet_table(
+        parts, kept_rows ~ ' union all select ' ~ (quoted | join(', ')) ~ ' from ' ~ new_relation, none)) -%}
+    {%- if partition_column -%}
+        {%- set emptied = run_query(
+            'select distinct affected.part from (' ~ affected ~ ') as affected left anti join ' ~ parts
+            ~ ' as parts on affected.part = parts.' ~ partition_column
+            ~ ' where affected.part is not null order by affected.part'
+        ).columns[0].values() | list -%}
+        {%- do run_query('set spark.sql.sources.partitionOverwriteMode = dynamic') -%}
+        {%- do run_query(
+            'insert overwrite table ' ~ target ~ ' partition (' ~ adapter.quote(partition_column) ~ ') select '
+            ~ (quoted | reject('equalto', adapter.quote(partition_column)) | join(', ')) ~ ', '
+            ~ adapter.quote(partition_column) ~ ' from ' ~ parts
+        ) -%}
+        {%- if emptied -%}
+            {%- set specs = [] -%}
+            {%- for value in emptied -%}
+                {%- do specs.append('partition (' ~ adapter.quote(partition_column) ~ " = '" ~ value ~ "')") -%}
+            {%- endfor -%}
+            {%- do run_query('alter table ' ~ target ~ ' drop if exists ' ~ (specs | join(', '))) -%}
+        {%- endif -%}
+    {%- else -%}
+        {%- do run_query('insert overwrite table ' ~ target ~ ' select ' ~ (quoted | join(', ')) ~ ' from ' ~ parts) -%}
+    {%- endif -%}
+    {%- do run_query('drop table if exists ' ~ parts) -%}
+{%- endmacro %}
