@@ -17,6 +17,7 @@ from bizstats.config import Target, project_dir
 from bizstats.db import connect, fetch_all, placeholder, qualified
 from bizstats.errors import BizstatsError
 from bizstats.registry import MetricSpec, load_registry
+from bizstats.spark import sql as spark_sql
 
 FORMATS = ("csv", "json")
 _KEYS_BEFORE = ("stat_date", "channel", "device_type")
@@ -102,8 +103,10 @@ def read_daily_stats(
         f"from {qualified(target, target.models_schema, 'daily_stats')} "
         f"where {where} order by stat_date, channel, device_type"
     )
+    params = (start, end, *slices.values())
     with connect(target, create=False) as con:
-        rows = fetch_all(con, sql, (start, end, *slices.values()))
+        # Spark: live over PyHive, its rows typed as DuckDB's (dates as dates)
+        rows = spark_sql.fetch(con, sql, params) if target.is_spark else fetch_all(con, sql, params)
     return [dict(zip(columns, row, strict=True)) for row in rows]
 
 

@@ -37,19 +37,22 @@ def invalidate_days(target: Target, start: date, end: date, warehouse_id: str | 
     warehouse's id it read over its own connection (`warehouse_id`; None: read here, over a
     connection of its own). On DuckDB the build's connection is closed by then: the
     snapshot opens the file read-only, which a read-write connection of the same process
-    would refuse. A Redis that cannot be reached is not an error of the build: the warning
+    would refuse. On Spark the query API reads the marts live: what is published is the
+    snapshot of its control database (the warehouse id, the builds log, the alerts the API
+    reads), whose id names the cache. A Redis that cannot be reached is not an error of the build: the warning
     says that answers cached before it may stay stale up to BIZSTATS_CACHE_TTL."""
     cache = CacheSettings.current()
+    control = target.control  # the target itself, but on Spark
     warehouse: str | None = warehouse_id
     try:
         # before the snapshot, so that it carries the id too
         if warehouse is None:
-            warehouse = ensure_warehouse_id(target)
+            warehouse = ensure_warehouse_id(control)
     except BizstatsError as exc:
         warehouse = None
         failure = f"the warehouse's id could not be stored: {exc}"
-    if target.name == "duckdb" and snapshot_dir(target).is_dir():  # a query API reads this warehouse
-        publish(target)
+    if control.name == "duckdb" and snapshot_dir(control).is_dir():  # a query API reads this warehouse
+        publish(control)
     if cache is None:
         return Invalidation(0)
     if warehouse is not None:

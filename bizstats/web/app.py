@@ -34,7 +34,7 @@ from bizstats.web.collect.service import Collector
 from bizstats.web.dashboard import add_dashboard
 from bizstats.web.failures import REQUEST_ID_HEADER, crashed, error_response
 from bizstats.web.query.access import PUBLIC, ReadAccess
-from bizstats.web.query.readers import Reader, make_reader
+from bizstats.web.query.readers import Reader, control_reader, make_reader
 from bizstats.web.query.router import query_router
 from bizstats.web.security import DOCS_ASSETS, HEADERS, SWAGGER_FILES, SecurityHeaders, swagger_page
 from bizstats.web.serving_log import RequestLog, configure
@@ -127,13 +127,15 @@ def _openapi_with_our_errors(app: FastAPI) -> dict[str, Any]:
     return app.openapi_schema
 
 
-def _first_reader(target: Target) -> Callable[[], Reader]:
-    """A function making one reader of `target` when first called, then answering it."""
-    made: list[Reader] = []
+def _first_reader(target: Target) -> Callable[[], tuple[Reader, Reader]]:
+    """A function making the readers of `target` (its marts', its bookkeeping's) when first
+    called, then answering them."""
+    made: list[tuple[Reader, Reader]] = []
 
-    def reader() -> Reader:
+    def reader() -> tuple[Reader, Reader]:
         if not made:
-            made.append(make_reader(target))
+            marts = make_reader(target)
+            made.append((marts, control_reader(target, marts)))
         return made[0]
 
     return reader

@@ -80,6 +80,10 @@ def serving(target: Target, url: str, workers: int, log_format: str) -> list[tup
     collector = settings().collector
     if target.name == "duckdb":
         warehouse = f"duckdb file {target.duckdb_path}"
+    elif target.name == "spark":
+        spark = settings().spark
+        warehouse = (f"spark schema {target.models_schema} at {spark.host}:{spark.port} (user {spark.user}), "
+                     f"bookkeeping in duckdb file {target.control.duckdb_path}")
     else:
         mysql = settings().mysql
         warehouse = f"mysql schema {target.models_schema} at {mysql.host}:{mysql.port} (user {mysql.user})"

@@ -26,7 +26,7 @@ from datetime import datetime
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from bizstats.db import placeholder, qualified
+from bizstats.db import qualified
 from bizstats.ops.job_runs import TABLE as JOB_RUNS
 from bizstats.web.query.quality import MONITORS
 from bizstats.web.query.readers import Reader
@@ -41,9 +41,11 @@ def _epoch(value: datetime) -> float:
 
 
 class WarehouseGauges(Collector):
-    """A prometheus_client collector of the gauges above, over the reader `reader()` makes."""
+    """A prometheus_client collector of the gauges above, over the readers `reader()` makes:
+    the marts' (monitor_results) and the bookkeeping's (job_runs; the same reader but on Spark,
+    whose bookkeeping is in its control database)."""
 
-    def __init__(self, reader: Callable[[], Reader]) -> None:
+    def __init__(self, reader: Callable[[], tuple[Reader, Reader]]) -> None:
         self._reader = reader
         self._lock = threading.Lock()
         self._read_at = float("-inf")
@@ -62,24 +64,16 @@ class WarehouseGauges(Collector):
             "bizstats_warehouse_readable", "1: /metrics could read job_runs and monitor_results"
         )
         try:
-            reader = self._reader()
-            tables = self._tables(reader)
-            families = [*self._jobs(reader, tables), *self._monitors(reader, tables)]
+            reader, control = self._reader()
+            tables = reader.tables()
+            kept = tables if control is reader else control.tables()
+            families = [*self._jobs(control, kept), *self._monitors(reader, tables)]
         except Exception as exc:  # noqa: BLE001 - a scrape never fails because of the warehouse
             log.warning("/metrics: the warehouse's jobs and monitors cannot be read: %s", exc)
             readable.add_metric([], 0)
             return [readable]
         readable.add_metric([], 1)
         return [readable, *families]
-
-    @staticmethod
-    def _tables(reader: Reader) -> set[str]:
-        rows = reader.fetch(
-            "select table_name from information_schema.tables where table_schema = "
-            f"{placeholder(reader.target)}",
-            [reader.target.models_schema],
-        )
-        return {row[0] for row in rows}
 
     @staticmethod
     def _table(reader: Reader, name: str) -> str:

@@ -35,6 +35,9 @@ class Collector:
 
     def __init__(self, target: Target) -> None:
         self.target = target
+        # where collected events land: the warehouse, or on Spark its control database (a
+        # build ingests that spool and publishes the rows to the lake)
+        self.landing = target.control
         self.settings: CollectorSettings = settings().collector
         self.window = settings().load.window
         self.offset_hours = project_vars().utc_offset_hours
@@ -42,7 +45,7 @@ class Collector:
         self.limiter = RateLimiter(self.settings.rate_per_second, self.settings.rate_burst)  # per key
         self.ip_limiter = RateLimiter(self.settings.ip_rate, self.settings.ip_burst)
         self.client_limiter = RateLimiter(self.settings.client_rate, self.settings.client_burst)
-        self.scrubber = scrubber_for(target, (self.settings.fernet_key, self.settings.pseudonym_key))
+        self.scrubber = scrubber_for(self.landing, (self.settings.fernet_key, self.settings.pseudonym_key))
         self.redis = redis_connect(self.settings.redis_url) if self.settings.redis_url else None
         self.feeder: CounterFeeder | None = None
         self.committer: GroupCommitter | None = None
@@ -62,9 +65,9 @@ class Collector:
                 self.redis, self.settings.uv_exact, self.offset_hours, self.metrics.realtime_report
             )
         after = self.feeder.after_commit if self.feeder else None
-        self.committer = GroupCommitter(_store(self.target), self.settings.max_group, after)
-        spool = spool_path(self.target) if self.target.name == "duckdb" else None
-        self.tally = Tally(writer_for(self.target, spool), self.offset_hours)
+        self.committer = GroupCommitter(_store(self.landing), self.settings.max_group, after)
+        spool = spool_path(self.landing) if self.landing.name == "duckdb" else None
+        self.tally = Tally(writer_for(self.landing, spool), self.offset_hours)
 
     def count(self, outcome: str, events: int = 1) -> None:
         """Tally `events` received as `outcome` (bizstats.load.collected.tally.OUTCOMES)."""

@@ -64,7 +64,8 @@ def sqlite_path(target: Target) -> Path:
 @contextlib.contextmanager
 def _store(target: Target) -> Iterator[tuple[Any, str, str]]:
     """(connection, table name, placeholder) of the key store, its table created; committed
-    on a clean exit."""
+    on a clean exit. Spark's keys are in its control database's store (a DuckDB file's)."""
+    target = target.control
     if target.name == "duckdb":
         path = sqlite_path(target)
         path.parent.mkdir(parents=True, exist_ok=True)

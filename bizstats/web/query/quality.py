@@ -22,7 +22,7 @@ from bizstats.alerts.store import ALERTS, select_alerts
 from bizstats.changes import BUILDS
 from bizstats.checks.labels import ALERT_STATUSES, MONITOR_STATUSES, UNITS, Label, label_of
 from bizstats.checks.labels import MONITORS as MONITOR_LABELS
-from bizstats.db import placeholder, qualified
+from bizstats.db import qualified
 from bizstats.web.query.readers import Reader
 
 MONITORS = "monitor_results"
@@ -42,13 +42,6 @@ def _text(value: Any) -> Any:
     if hasattr(value, "isoformat"):
         return value.isoformat()
     return value
-
-
-def _tables(reader: Reader) -> set[str]:
-    ph = placeholder(reader.target)
-    rows = reader.fetch(f"select table_name from information_schema.tables where table_schema = {ph}",
-                        [reader.target.models_schema])
-    return {r[0] for r in rows}
 
 
 def _both(label: Label | None, name: str) -> dict[str, str]:
@@ -180,23 +173,28 @@ def _alerts(reader: Reader, now: datetime) -> list[dict[str, Any]]:
     ]
 
 
-def read_quality(reader: Reader, now: datetime) -> dict[str, Any]:
-    """The board's data as of `now` (naive UTC)."""
-    target = reader.target
-    tables = _tables(reader)
+def _table(reader: Reader, name: str) -> str:
+    return qualified(reader.target, reader.target.models_schema, name)
 
-    def table(name: str) -> str:
-        return qualified(target, target.models_schema, name)
 
+def read_quality(reader: Reader, now: datetime, control: Reader | None = None) -> dict[str, Any]:
+    """The board's data as of `now` (naive UTC): the marts and the monitoring models from
+    `reader`, the builds log and the alerts from `control` (the bookkeeping's reader: the
+    control database on Spark; None: `reader`)."""
+    control = control or reader
+    tables = reader.tables()
+    kept = tables if control is reader else control.tables()
     newest = None
     if "daily_stats" in tables:
-        (newest,) = reader.fetch(f"select max(stat_date) from {table('daily_stats')}")[0]
+        (newest,) = reader.fetch(f"select max(stat_date) from {_table(reader, 'daily_stats')}")[0]
     return {
         "checked_at": _text(now),
         "last_built_day": _text(newest),
-        "last_build": _last_build(reader, table(BUILDS)) if BUILDS in tables else None,
-        "monitors": _monitors(reader, table(MONITORS)) if MONITORS in tables else [],
-        "cross_checks": _cross_checks(reader, table(CROSS_CHECKS)) if CROSS_CHECKS in tables else None,
-        "alerts_24h": _alerts(reader, now) if ALERTS in tables else [],
-        "missing": sorted({BUILDS, MONITORS, CROSS_CHECKS, ALERTS} - tables),
+        "last_build": _last_build(control, _table(control, BUILDS)) if BUILDS in kept else None,
+        "monitors": _monitors(reader, _table(reader, MONITORS)) if MONITORS in tables else [],
+        "cross_checks": (
+            _cross_checks(reader, _table(reader, CROSS_CHECKS)) if CROSS_CHECKS in tables else None
+        ),
+        "alerts_24h": _alerts(control, now) if ALERTS in kept else [],
+        "missing": sorted({BUILDS, ALERTS} - kept | {MONITORS, CROSS_CHECKS} - tables),
     }

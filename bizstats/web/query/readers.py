@@ -10,13 +10,21 @@ threads FastAPI runs requests on.
   it. Autocommit: every statement sees the last committed build (a long transaction under
   REPEATABLE READ would keep showing the numbers of its first read); InnoDB's MVCC lets reads
   run while a build replaces a range in a transaction.
+- Spark: the marts are read live over a small pool of PyHive sessions to the Thrift server
+  (at most POOL_SIZE at once; a session that failed is closed, not reused). A server that is
+  down is one BizstatsError (the API's 503), and the next request tries again. The
+  bookkeeping the API reads (the warehouse id, the builds log, the alerts) is in the target's
+  control database, a DuckDB file: read through its snapshots like a DuckDB warehouse
+  (`control_reader`).
 """
 
 from __future__ import annotations
 
+import contextlib
+import queue
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -24,11 +32,13 @@ import duckdb
 import pymysql
 
 from bizstats.config import Target
-from bizstats.db import database_error, mysql_connect
+from bizstats.db import DB_ERRORS, database_error, mysql_connect, placeholder, spark_connect
 from bizstats.publish.snapshot import current_snapshot, ensure_snapshot
 from bizstats.settings import settings
+from bizstats.spark import sql as spark_sql
 
 REFRESH_SECONDS = 30.0
+POOL_SIZE = 4  # Spark: sessions open at once per API process
 
 
 class Reader(Protocol):
@@ -36,6 +46,17 @@ class Reader(Protocol):
 
     def fetch(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """All rows of a read-only query (placeholders as bizstats.db.placeholder says)."""
+
+    def tables(self) -> set[str]:
+        """The tables of the target's models schema."""
+
+
+def _information_schema(reader: Reader) -> set[str]:
+    rows = reader.fetch(
+        f"select table_name from information_schema.tables where table_schema = {placeholder(reader.target)}",
+        [reader.target.models_schema],
+    )
+    return {str(r[0]) for r in rows}
 
 
 class DuckDBSnapshotReader:
@@ -76,6 +97,9 @@ class DuckDBSnapshotReader:
         finally:
             cur.close()
 
+    def tables(self) -> set[str]:
+        return _information_schema(self)
+
 
 class MySQLReader:
     """Queries on MySQL/MariaDB, one autocommit connection per thread."""
@@ -111,6 +135,55 @@ class MySQLReader:
             self._local.con = None
             raise database_error(self.target, exc) from exc
 
+    def tables(self) -> set[str]:
+        return _information_schema(self)
+
+
+class SparkReader:
+    """Queries on Spark over a pool of PyHive sessions (at most POOL_SIZE at once)."""
+
+    def __init__(self, target: Target, size: int = POOL_SIZE) -> None:
+        self.target = target
+        self._idle: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._slots = threading.BoundedSemaphore(size)
+
+    @contextlib.contextmanager
+    def _session(self) -> Iterator[Any]:
+        with self._slots:
+            try:
+                con = self._idle.get_nowait()
+            except queue.Empty:
+                con = spark_connect(settings().spark)  # a BizstatsError when the server is down
+            try:
+                yield con
+            except DB_ERRORS as exc:
+                _close(con)
+                raise database_error(self.target, exc) from exc
+            except BaseException:
+                _close(con)
+                raise
+            self._idle.put(con)
+
+    def fetch(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        with self._session() as con:
+            return spark_sql.fetch(con, sql, params)
+
+    def tables(self) -> set[str]:
+        with self._session() as con:
+            return spark_sql.tables(con, self.target.models_schema)
+
+    def close(self) -> None:
+        while True:
+            try:
+                _close(self._idle.get_nowait())
+            except queue.Empty:
+                return
+
+
+def _close(con: Any) -> None:
+    with contextlib.suppress(Exception):  # a broken session is dropped either way
+        con.close()
+
 
 def _dropped(exc: BaseException) -> bool:
     """A connection the server closed (idle timeout, restart): worth one reconnect."""
@@ -119,4 +192,13 @@ def _dropped(exc: BaseException) -> bool:
 
 
 def make_reader(target: Target) -> Reader:
+    """The reader of `target`'s marts."""
+    if target.name == "spark":
+        return SparkReader(target)
     return DuckDBSnapshotReader(target) if target.name == "duckdb" else MySQLReader(target)
+
+
+def control_reader(target: Target, marts: Reader) -> Reader:
+    """The reader of `target`'s bookkeeping (warehouse id, builds log, alerts, job runs): the
+    marts' reader `marts`, except on Spark, whose bookkeeping is in its control database."""
+    return make_reader(target.control) if target.control != target else marts

@@ -35,7 +35,7 @@ from bizstats.web.query.dimensions import DimensionSource
 from bizstats.web.query.grains import GRAINS, Grain
 from bizstats.web.query.params import DEFAULT_SIZE, MAX_PAGE, MAX_SIZE, BadRequest, parse_query
 from bizstats.web.query.quality import read_quality
-from bizstats.web.query.readers import Reader, make_reader
+from bizstats.web.query.readers import Reader, control_reader, make_reader
 from bizstats.web.query.stats import run_stats
 
 _START = "first local day (UTC+8), YYYY-MM-DD; default: 30 days before end"
@@ -53,7 +53,8 @@ class Unavailable(Exception):
 
 @dataclass
 class QueryService:
-    """What the routes share: the reader, the cache, the catalogue, the key check."""
+    """What the routes share: the readers (the marts', the bookkeeping's: the same one but on
+    Spark), the cache, the catalogue, the key check."""
 
     target: Target
     reader: Reader
@@ -62,15 +63,23 @@ class QueryService:
     dimensions: DimensionSource
     utc_offset_hours: int
     first_day: date  # the first local day the warehouse can hold (BIZSTATS_MIN_DATETIME)
+    control: Reader | None = None  # the bookkeeping's reader; None: `reader`
     _warehouse: tuple[float, str | None] = (float("-inf"), None)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
     def for_target(cls, target: Target) -> QueryService:
+        reader = make_reader(target)
         return cls(
-            target, make_reader(target), QueryCache.from_env(), CatalogSource(),
+            target, reader, QueryCache.from_env(), CatalogSource(),
             DimensionSource(), project_vars().utc_offset_hours, settings().load.window.earliest.date(),
+            control_reader(target, reader),
         )
+
+    @property
+    def bookkeeping(self) -> Reader:
+        """The reader of the warehouse id, the builds log and the alerts."""
+        return self.control or self.reader
 
     def today(self) -> date:
         """Today in the statistics time zone (bizstats.local_time)."""
@@ -82,7 +91,8 @@ class QueryService:
         read_at, known = self._warehouse
         if time.monotonic() - read_at < ID_SECONDS:
             return known
-        known = read_warehouse_id(self.reader.fetch, self.target)
+        control = self.bookkeeping
+        known = read_warehouse_id(control.fetch, control.target)
         with self._lock:
             self._warehouse = (time.monotonic(), known)
         return known
@@ -214,6 +224,10 @@ def query_router(target: Target, access: ReadAccess, realtime: CounterReader) ->
     def quality(request: Request) -> dict[str, Any]:
         """The data-quality board: monitors, last build, cross-check error rate, data delay,
         alerts of the last 24 hours (empty parts named in `missing`)."""
-        return answer(request, lambda: read_quality(service().reader, datetime.now(UTC).replace(tzinfo=None)))
+        def work() -> dict[str, Any]:
+            svc = service()
+            return read_quality(svc.reader, datetime.now(UTC).replace(tzinfo=None), svc.bookkeeping)
+
+        return answer(request, work)
 
     return router
