@@ -70,8 +70,9 @@ def raise_alerts(
     latest numbers) and not re-sent within `config.cool_down` of its last sending; one
     whose key was resolved opens a new alert. Every channel of the route is tried on its
     own, with `config.retry`; one that is down does not stop the others. Each outcome is a
-    row of `bizstats_alert_deliveries`.
+    row of `bizstats_alert_deliveries`. On Spark both tables are in its control database.
     """
+    target = target.control
     at = utc_naive(now)
     ids: list[int] = []
     to_send: dict[int, StoredAlert] = {}

@@ -14,6 +14,7 @@ def list_alerts(target: Target, status: str | None = "open") -> list[StoredAlert
     """Alerts with this status (open, acked, resolved; None: all), oldest first."""
     if status is not None and status not in STATUSES:
         raise BizstatsError(f"unknown alert status {status!r}: use one of {', '.join(STATUSES)} or all")
+    target = target.control  # Spark: its control database holds the alerts
     with connect(target, create=False) as con:
         cur = con.cursor()
         ensure_tables(cur, target)
@@ -36,6 +37,7 @@ def _confirm(
 ) -> StoredAlert:
     if not by.strip():
         raise BizstatsError("say who you are: --by NAME")
+    target = target.control
     with connect(target, create=False) as con:
         cur = con.cursor()
         ensure_tables(cur, target)

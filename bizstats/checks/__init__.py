@@ -13,7 +13,14 @@ from pathlib import Path
 from bizstats.checks.config import default_path, load_thresholds
 from bizstats.checks.hooks import realtime_vs_offline
 from bizstats.checks.results import CheckResult, CheckRun, MonitorResult
-from bizstats.checks.store import CHECK_COLUMNS, MONITOR_COLUMNS, read_rows, write_monitor, write_thresholds
+from bizstats.checks.store import (
+    CHECK_COLUMNS,
+    MONITOR_COLUMNS,
+    mirror_job_runs,
+    read_rows,
+    write_monitor,
+    write_thresholds,
+)
 from bizstats.checks.thresholds_audit import audit_thresholds
 from bizstats.config import Target
 from bizstats.dbt_runner import run_dbt
@@ -48,13 +55,16 @@ def run_checks(
     """Judge the local days [start, end] of a built warehouse: write the thresholds of
     `config_path` (default monitoring.yml), run `dbt build --select monitoring` over the range
     (models and their tests) with the check time `now` (UTC, naive or aware; default: now),
-    and read back that run's rows. Holds the warehouse lock, as a build does."""
+    and read back that run's rows. Holds the warehouse lock, as a build does (on Spark its
+    control database's, which holds the lock of its builds)."""
     if start > end:
         raise BizstatsError(f"--start {start} is after --end {end}")
     thresholds = load_thresholds(config_path)
     checked_at = _utc_seconds(now or datetime.now(UTC))
-    with warehouse_lock(target, "checks"):
+    with warehouse_lock(target.control, "checks"):
         write_thresholds(target, thresholds)
+        if target.is_spark:  # the job_duration monitor's input, from the control database
+            mirror_job_runs(target)
         # a change of the thresholds since the last audited one: a row of the audit trail
         audit_thresholds(target, config_path or default_path(), thresholds)
         with _now_env(checked_at):

@@ -17,6 +17,7 @@ from bizstats.realtime.counters import read_day
 from bizstats.realtime.facts import counters
 from bizstats.redact import redact_text, redact_url
 from bizstats.settings import settings
+from bizstats.spark import sql as spark_sql
 
 TOLERANCE = Decimal("0.05")
 REALTIME_TOLERANCE = "offline vs real-time counters within 5% (the registry's event counters, all/all)"
@@ -77,5 +78,5 @@ def _daily_all(target: Target, day: date, compared: tuple[str, ...]) -> dict[str
         f"where stat_date = {ph} and channel = 'all' and device_type = 'all'"
     )
     with connect(target, create=False) as con:
-        rows = fetch_all(con, sql, (day,))
+        rows = spark_sql.fetch(con, sql, [day]) if target.is_spark else fetch_all(con, sql, (day,))
     return dict(zip(compared, map(Decimal, rows[0]), strict=True)) if rows else None

@@ -33,14 +33,14 @@ def audit_thresholds(target: Target, path: Path, thresholds: Sequence[Threshold]
     """Write the row when the thresholds differ from the last audited ones; whether it did."""
     digests = _digests(thresholds)
     content = hashlib.sha256(json.dumps(digests, sort_keys=True).encode()).hexdigest()
-    last = audit_log.last_entry(target, WHAT)
+    last = audit_log.last_entry(target.control, WHAT)  # Spark: the control database's trail
     before: dict[str, str] = {}
     if last is not None:
         stored = json.loads(last.arguments)
         if stored.get("sha256") == content:
             return False
         before = stored.get("keys", {})
-    audit_log.record(target, audit_log.Entry(
+    audit_log.record(target.control, audit_log.Entry(
         who=WHO, what=WHAT, target=target.name,
         arguments={
             "file": str(path), "sha256": content, "keys": digests,

@@ -1,6 +1,7 @@
-"""The `job_runs` table (models schema): one row per run of a scheduled job, written when
-it starts (outcome `running`) and updated when it ends (`success` or `failed`, its duration
-and error). The checks' job_duration monitor reads the latest finished run from it."""
+"""The `job_runs` table (models schema; on Spark its control database's): one row per run
+of a scheduled job, written when it starts (outcome `running`) and updated when it ends
+(`success` or `failed`, its duration and error). The checks' job_duration monitor reads the
+latest finished run from it (on Spark from its copy, bizstats.checks.store.mirror_job_runs)."""
 
 from __future__ import annotations
 
@@ -74,7 +75,7 @@ def finish_run(target: Target, run: JobRun) -> None:
     audit trail (who: `schedule`, the jobs' runner; what: `job <name>`)."""
     _write(target, run, insert=False)
     built = {"built_start": run.built_start, "built_end": run.built_end} if run.built_start else {}
-    audit_log.record(target, audit_log.Entry(
+    audit_log.record(target.control, audit_log.Entry(
         who=SCHEDULE, what=f"job {run.job}", target=target.name,
         arguments={"run_id": run.run_id, "start": run.start_date, "end": run.end_date, **built},
         outcome=audit_log.OK if run.outcome == "success" else audit_log.ERROR, error=run.error,
@@ -82,6 +83,7 @@ def finish_run(target: Target, run: JobRun) -> None:
 
 
 def _write(target: Target, run: JobRun, insert: bool) -> None:
+    target = target.control  # Spark: the runs are in its control database
     ph = placeholder(target)
     values = [getattr(run, c) for c in _NAMES]
     with connect(target) as con:
@@ -98,6 +100,7 @@ def _write(target: Target, run: JobRun, insert: bool) -> None:
 
 def list_runs(target: Target, limit: int = 20) -> list[JobRun]:
     """The latest runs, newest first."""
+    target = target.control
     with connect(target) as con:
         cur = con.cursor()
         name = _ensure_table(cur, target)

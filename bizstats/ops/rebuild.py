@@ -67,6 +67,7 @@ def _ensure_table(cur: Any, target: Target) -> str:
 
 
 def _log(target: Target, entry: Rebuild) -> None:
+    target = target.control  # Spark: the log is in its control database
     ph = placeholder(target)
     with connect(target) as con:
         cur = con.cursor()
@@ -78,6 +79,7 @@ def _log(target: Target, entry: Rebuild) -> None:
 
 def rebuild_log(target: Target, limit: int = 20) -> list[Rebuild]:
     """The latest rebuilds, newest first."""
+    target = target.control
     with connect(target) as con:
         name = _ensure_table(con.cursor(), target)
         con.commit()
