@@ -24,9 +24,9 @@ import contextlib
 import queue
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import duckdb
 import pymysql
@@ -39,6 +39,7 @@ from bizstats.spark import sql as spark_sql
 
 REFRESH_SECONDS = 30.0
 POOL_SIZE = 4  # Spark: sessions open at once per API process
+T = TypeVar("T")
 
 
 class Reader(Protocol):
@@ -140,37 +141,44 @@ class MySQLReader:
 
 
 class SparkReader:
-    """Queries on Spark over a pool of PyHive sessions (at most POOL_SIZE at once)."""
+    """Queries on Spark over a pool of PyHive sessions (at most POOL_SIZE at once). A session
+    taken from the pool that fails (the server restarted, the connection dropped) is closed and
+    the query tried once more on a new session."""
 
     def __init__(self, target: Target, size: int = POOL_SIZE) -> None:
         self.target = target
         self._idle: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._slots = threading.BoundedSemaphore(size)
 
-    @contextlib.contextmanager
-    def _session(self) -> Iterator[Any]:
+    def _run(self, work: Callable[[Any], T]) -> T:
         with self._slots:
             try:
-                con = self._idle.get_nowait()
+                con, reused = self._idle.get_nowait(), True
             except queue.Empty:
-                con = spark_connect(settings().spark)  # a BizstatsError when the server is down
-            try:
-                yield con
-            except DB_ERRORS as exc:
-                _close(con)
-                raise database_error(self.target, exc) from exc
-            except BaseException:
-                _close(con)
-                raise
-            self._idle.put(con)
+                con, reused = None, False
+            for attempt in (1, 2):
+                if con is None:
+                    con = spark_connect(settings().spark)  # a BizstatsError when the server is down
+                try:
+                    result = work(con)
+                except DB_ERRORS as exc:
+                    _close(con)
+                    con = None
+                    if reused and attempt == 1:
+                        continue
+                    raise database_error(self.target, exc) from exc
+                except BaseException:
+                    _close(con)
+                    raise
+                self._idle.put(con)
+                return result
+            raise AssertionError("unreachable")
 
     def fetch(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        with self._session() as con:
-            return spark_sql.fetch(con, sql, params)
+        return self._run(lambda con: spark_sql.fetch(con, sql, params))
 
     def tables(self) -> set[str]:
-        with self._session() as con:
-            return spark_sql.tables(con, self.target.models_schema)
+        return self._run(lambda con: spark_sql.tables(con, self.target.models_schema))
 
     def close(self) -> None:
         while True:
