@@ -264,14 +264,23 @@ def free_port(host: str = "127.0.0.1") -> int:
         return int(probe.getsockname()[1])
 
 
-def thrift_answers(host: str, port: int, user: str = "bizstats", timeout: float = 10.0) -> bool:
-    """The server on host:port opens a Thrift (HiveServer2) session and answers `select 1`."""
+def thrift_answers(host: str, port: int, user: str = "bizstats", timeout: float = 30.0) -> bool:
+    """The server on host:port opens a Thrift (HiveServer2) session (no authentication, as
+    the local server has none) and answers `select 1` within `timeout` seconds."""
     if not port_open(host, port):
         return False
+    import thrift_sasl  # type: ignore[import-untyped]
     from pyhive import hive
+    from thrift.transport import TSocket
 
+    socket_ = TSocket.TSocket(_connect_host(host), port)
+    socket_.setTimeout(timeout * 1000)  # a port that accepts but never answers is no hang
+    transport = thrift_sasl.TSaslClientTransport(
+        lambda: hive.get_installed_sasl(host=host, sasl_auth="PLAIN", username=user, password="x"),
+        "PLAIN", socket_,
+    )
     try:
-        connection = hive.connect(host=_connect_host(host), port=port, username=user, auth="NONE")
+        connection = hive.connect(thrift_transport=transport, username=user)
     except Exception:  # the port is open but the service is not ready (or is not HiveServer2)
         return False
     try:
