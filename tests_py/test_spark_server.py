@@ -98,7 +98,7 @@ def test_up_without_java_says_how_to_install_it(home, tmp_path, monkeypatch, cap
     assert not home.exists()
 
 
-def test_up_on_a_port_in_use_is_refused(home, tmp_path, monkeypatch, capsys):
+def test_up_on_a_port_in_use_or_an_address_not_ours_is_refused(home, tmp_path, monkeypatch, capsys):
     # a `java` on PATH (the check before the port's) that is never run
     fake = tmp_path / "bin"
     fake.mkdir()
@@ -117,6 +117,13 @@ def test_up_on_a_port_in_use_is_refused(home, tmp_path, monkeypatch, capsys):
     assert not (home / "server.json").exists()
     assert main(["spark", "up", "--workers", "0"]) == 1
     assert capsys.readouterr().err == "bizstats: error: --workers must be 1 or more, got 0\n"
+    monkeypatch.setenv("BIZSTATS_SPARK_HOST", "198.51.100.77")  # TEST-NET-2: no address of a machine
+    assert main(["spark", "up"]) == 1
+    assert capsys.readouterr().err == (
+        "bizstats: error: BIZSTATS_SPARK_HOST=198.51.100.77 is not an address of this machine: `bizstats "
+        "spark up` starts a local server (a cluster's Thrift server is started on the cluster: "
+        "docs/spark.md)\n"
+    )
 
 
 def test_status_and_down_when_nothing_runs(home, monkeypatch, capsys):

@@ -257,6 +257,16 @@ def port_free(host: str, port: int) -> bool:
     return True
 
 
+def is_local_address(host: str) -> bool:
+    """A server of this machine can listen on `host` (an address or name of it)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind((host, 0))
+        except OSError:  # not one of its addresses (EADDRNOTAVAIL), or a name that resolves nowhere
+            return False
+    return True
+
+
 def free_port(host: str = "127.0.0.1") -> int:
     """A port nothing listens on now (the system's pick)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
@@ -406,6 +416,11 @@ def start(
     if workers < 0:
         raise BizstatsError(f"--workers must be 1 or more, got {workers}")
     require_java()
+    if not is_local_address(host):
+        raise BizstatsError(
+            f"BIZSTATS_SPARK_HOST={host} is not an address of this machine: `bizstats spark up` starts a "
+            "local server (a cluster's Thrift server is started on the cluster: docs/spark.md)"
+        )
     if not port_free(host, port):
         raise BizstatsError(
             f"port {port} on {host} is in use by another process: stop it, or choose another port "
