@@ -35,6 +35,7 @@ SCHEMA_KINDS = {
     "q": "the built warehouse shared by a module (warehouse.built_warehouse)",
     "c": "test_checks' warehouse",
     "m": "test_adding_a_metric's warehouse",
+    "s": "a Spark test's databases (support/spark.py: spark_target)",
 }
 
 CHROMIUM = Path("/usr/bin/chromium")  # Debian's; `make browser` installs it with a CJK font

@@ -8,10 +8,8 @@ Without Java or the server the test skips, except on CI (CI=true), where it fail
 from __future__ import annotations
 
 import contextlib
-import os
 import re
 import shutil
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,14 +18,14 @@ import pytest
 from bizstats.config import Target
 from bizstats.settings import settings
 from bizstats.spark.server import thrift_answers
-from tests_py.support.services import require
+from tests_py.support.services import mysql_schema, require
 
 
 def spark_schema() -> str:
-    """A fresh Spark database name: the checkout's BIZSTATS_MYSQL_SCHEMA (lower case, only
-    letters, digits and _, as Spark names databases), `_s` and a random suffix."""
-    base = re.sub(r"[^a-z0-9_]", "_", os.environ.get("BIZSTATS_MYSQL_SCHEMA", "bizstats").lower())
-    return f"{base}_s{uuid.uuid4().hex[:10]}"
+    """A fresh Spark database name: services.mysql_schema("s") (the checkout's
+    BIZSTATS_MYSQL_SCHEMA, `_s` and a random suffix) in lower case with only letters, digits
+    and _, as Spark names databases."""
+    return re.sub(r"[^a-z0-9_]", "_", mysql_schema("s").lower())
 
 
 def require_spark() -> None:
