@@ -60,6 +60,7 @@ from bizstats.registry_docs import sync_semantic_yml
 from bizstats.retention.restore import restore_everything, restore_for_build
 from bizstats.retention.returning import restore_returning
 from bizstats.settings import settings as current_settings
+from bizstats.spark.lake import sync_lake
 from bizstats.warehouse_id import ensure_warehouse_id
 
 Progress = Callable[[str], None]
@@ -236,10 +237,11 @@ def plan_build(
         raise BizstatsError(f"--start {start} is after --end {end}")
     requested_start, requested_end = start, end
     built = state
-    ensure_raw_tables(target, built.con)
+    control = built.target  # the raw rows and the bookkeeping (spark: its control database)
+    ensure_raw_tables(control, built.con)
     # before the new rows are examined (and never again seen as new): the archived rows of
     # their users, of the deductions their refunds name and of their events delivered again
-    returning = 0 if full_refresh else restore_returning(built.con, target)
+    returning = 0 if full_refresh else restore_returning(built.con, control)
     newest = changes.scan_new_rows(built, settings.utc_offset_hours, (first_day, last_day))
     change, registry_now = registry_change(built, load_registry())
     firsts: list[date | None] = []
@@ -405,10 +407,13 @@ def build(
     check_options(day, start, end, full_refresh, select)
     started = time.perf_counter()
     say = progress or (lambda _message: None)
-    with warehouse_lock(target, "build", progress):
+    # spark: the lock, the plan and the bookkeeping are its control database's (Target.control)
+    with warehouse_lock(target.control, "build", progress):
         check_registry(target)  # a bad entry stops the build before any table is touched
         with changes.open_state(target) as state:  # the build's one connection
-            result, warehouse = _build(state, day, start, end, full_refresh, select, progress, with_tests)
+            result, warehouse = _build(
+                target, state, day, start, end, full_refresh, select, progress, with_tests
+            )
         # the query API: new numbers readable (DuckDB snapshot: after the connection is
         # closed), cached answers of the days dropped
         invalidated = invalidate_days(target, result.start, result.end, warehouse)
@@ -446,6 +451,13 @@ def buildable_models() -> list[str]:
     return sorted(p.stem for p in models.rglob("*.sql") if monitoring not in p.parents)
 
 
+# What a failed Spark build leaves (docs/builds.md): no undo log, the days stay pending.
+SPARK_FAILED = (
+    "Spark has no undo log: the marts' days of this range may be half replaced; nothing was "
+    "recorded as built and the days stay pending, so the next build replaces them"
+)
+
+
 def _put_back(target: Target) -> str:
     """After a failed dbt run: the marts it changed put back (bizstats.undo_log), in words."""
     try:
@@ -456,6 +468,7 @@ def _put_back(target: Target) -> str:
 
 
 def _build(
+    target: Target,
     state: changes.BuildState,
     day: date | None,
     start: date | None,
@@ -465,16 +478,18 @@ def _build(
     progress: Progress | None,
     with_tests: bool,
 ) -> tuple[BuildResult, str | None]:
-    """The build over its connection `state` (build): its result, and the warehouse's id
-    (None when it could not be stored: invalidate_days says so)."""
-    target = state.target
+    """The build of `target` over its connection `state` (build; spark: to its control
+    database, state.target): its result, and the warehouse's id (None when it could not be
+    stored: invalidate_days says so)."""
+    control = state.target  # the raw rows' landing and the bookkeeping
+    spark = target.is_spark
     say = progress or (lambda _message: None)
-    collected = ingest_spool(target, state.con)  # DuckDB: events the collector spooled meanwhile
+    collected = ingest_spool(control, state.con)  # DuckDB: events the collector spooled meanwhile
     if collected:
         say(f"ingested {collected:,} collected events from the spool")
     # archived raw rows back in the live tables first (数据归档, bizstats.retention): all of them
     # for a full refresh, which recreates the tables from the raw rows
-    put_back = restore_everything(target) if full_refresh else 0
+    put_back = restore_everything(control) if full_refresh else 0
     plan = plan_build(target, day, start, end, full_refresh=full_refresh, state=state)
     put_back += plan.returning
     warnings = []
@@ -486,10 +501,17 @@ def _build(
         say(f"warning: {warnings[-1]}")
     say(f"{'' if plan.registry_change else 'building '}{plan.describe()} on {target.name}")
     # archived raw rows of the range back in the live tables first (数据归档: bizstats.retention)
-    put_back += restore_for_build(target, plan.start, plan.end)
+    put_back += restore_for_build(control, plan.start, plan.end)
     if put_back:
         say(f"put back {put_back:,} archived raw rows: the archive holds days of this range or "
             "rows of the new rows' users, refunded deductions or events")
+    marked: list[date] = []
+    if spark:
+        # the landing's rows (collected and put back ones included) where Spark reads them
+        sync_lake(target, state.con, progress)
+        # no undo log on Spark (no transactions): the build's days are pending until it
+        # succeeds, so a build that fails or is killed midway leaves them to the next one
+        marked = changes.mark_pending(state, plan.start, plan.end)
     command = ["build", "--full-refresh"] if full_refresh else ["build"]
     # the marts' columns altered to the registry's where they differ (macros/materialisation/sync_columns.sql)
     dbt_vars = {"sync_columns": True} if plan.registry_change else None
@@ -503,7 +525,7 @@ def _build(
     dbt_started = time.perf_counter()
     # a failed build changes no mart: each saves what it replaces under this build's id, and
     # the build commits only after dbt and every error-severity test succeeded
-    build_id = undo_log.begin(target, state.con)
+    build_id = None if spark else undo_log.begin(target, state.con)
     try:
         outcome = run_dbt(
             target,
@@ -515,7 +537,7 @@ def _build(
         )
     except BaseException as exc:  # dbt's error, or Ctrl-C: put the marts back first
         # over fresh connections: the build's may be the one that was lost
-        detail = _put_back(target)
+        detail = SPARK_FAILED if spark else _put_back(target)
         # best effort: with the connection lost, dbt's error is the one to report
         with contextlib.suppress(BizstatsError), changes.open_state(target) as built:
             changes.log_build(built, started_at, plan.start, plan.end, select, "failed")
@@ -523,15 +545,17 @@ def _build(
             raise BizstatsError(f"{exc}; {detail}") from exc
         raise
     dbt_seconds = time.perf_counter() - dbt_started
-    undo_log.commit(target, build_id, state.con)
+    if build_id is not None:
+        undo_log.commit(target, build_id, state.con)
     changes.log_build(state, started_at, plan.start, plan.end, select, "success")
+    changes.clear_pending(state, marked)  # spark: the days this build marked
     if not select:
         changes.clear_pending(state, plan.pending)
         if plan.registry_state is not None:  # every mart now holds this registry's columns
             changes.record_registry(state, plan.registry_state)
     warnings += outcome.warnings
     try:  # before the snapshot, so that it carries the id too (bizstats.publish)
-        warehouse: str | None = ensure_warehouse_id(target, state.con)
+        warehouse: str | None = ensure_warehouse_id(control, state.con)
     except BizstatsError:
         warehouse = None  # invalidate_days tries again and says why it could not
     result = BuildResult(plan.start, plan.end, outcome.statuses, warnings, dbt_seconds=dbt_seconds)

@@ -57,20 +57,27 @@ DayRange = tuple[date, date]  # first and last local day, inclusive
 class BuildState:
     """The build state (构建状态) of a warehouse over one open connection (`open_state`). Each
     function given it commits before it returns, so the next one reads what was committed
-    meanwhile (a MySQL transaction's snapshot ends with it)."""
+    meanwhile (a MySQL transaction's snapshot ends with it).
+
+    `target` is where the state lives (the control database: for the spark target its DuckDB
+    file, Target.control); `marts` the target whose marts the plan reads (the days built, the
+    marts' columns) when it is not `target` (spark; None: `target` itself)."""
 
     target: Target
     con: Any
+    marts: Target | None = None
 
 
 @contextlib.contextmanager
 def open_state(target: Target) -> Iterator[BuildState]:
-    """One connection to the build state, its tables created if missing; closed on exit. A
-    build opens it once and passes it to every step (bizstats.build.build)."""
-    with connect(target) as con:
-        _ensure_state_tables(con, target)
+    """One connection to the build state of `target` (its control database), its tables
+    created if missing; closed on exit. A build opens it once and passes it to every step
+    (bizstats.build.build). For spark the marts are read on Spark (`BuildState.marts`)."""
+    control = target.control
+    with connect(control) as con:
+        _ensure_state_tables(con, control)
         con.commit()
-        yield BuildState(target, con)
+        yield BuildState(control, con, marts=target if target.is_spark else None)
 
 
 def utc_now() -> datetime:
@@ -287,6 +294,22 @@ def clear_pending(state: BuildState, days: Iterable[date]) -> None:
     state.con.commit()
 
 
+def mark_pending(state: BuildState, start: date, end: date) -> list[date]:
+    """Make every day of [start, end] pending (a Spark build, before dbt runs: without an undo
+    log a build that fails or is killed leaves its days to the next one); returns the days
+    that were not pending before (the build clears those once it succeeded)."""
+    pending = qualified(state.target, state.target.models_schema, PENDING)
+    known = {_as_date(d) for (d,) in fetch_all(state.con, f"select stat_date from {pending}")}
+    days = [start + timedelta(days=n) for n in range((end - start).days + 1)]
+    new = [d for d in days if d not in known]
+    if new:
+        ph = placeholder(state.target)
+        rows = [(d,) for d in new]
+        state.con.cursor().executemany(f"insert into {pending} (stat_date) values ({ph})", rows)
+    state.con.commit()
+    return new
+
+
 def last_built_day(state: BuildState) -> date | None:
     """The last local day stored in daily_stats (None before the first build)."""
     return _built_day(state, "max")
@@ -298,6 +321,8 @@ def first_built_day(state: BuildState) -> date | None:
 
 
 def _built_day(state: BuildState, which: str) -> date | None:
+    if state.marts is not None and state.marts.is_spark:
+        return _spark_built_day(state.marts, which)
     target, con = state.target, state.con
     value = None
     if _table_exists(con, target, target.models_schema, "daily_stats"):
@@ -305,6 +330,25 @@ def _built_day(state: BuildState, which: str) -> date | None:
         (value,) = fetch_all(con, f"select {which}(stat_date) from {daily}")[0]
     con.commit()
     return None if value is None else _as_date(value)
+
+
+def _spark_tables(cur: Any, schema: str) -> set[str]:
+    cur.execute(f"show tables in `{schema}`")
+    return {str(row[1]).lower() for row in cur.fetchall()}  # (database, table, temporary)
+
+
+def _spark_built_day(marts: Target, which: str) -> date | None:
+    """_built_day on Spark: daily_stats of the models schema, over a connection of its own."""
+    value = None
+    with connect(marts) as spark:
+        cur = spark.cursor()
+        cur.execute(f"create database if not exists `{marts.models_schema}`")
+        if "daily_stats" in _spark_tables(cur, marts.models_schema):
+            cur.execute(f"select {which}(stat_date) from `{marts.models_schema}`.`daily_stats`")
+            (value,) = cur.fetchall()[0]
+    if value is None:
+        return None
+    return date.fromisoformat(value) if isinstance(value, str) else _as_date(value)
 
 
 def first_data_day(state: BuildState, offset_hours: int, earliest: date = SAFE_FIRST_DAY) -> date | None:
@@ -423,6 +467,8 @@ def table_columns(state: BuildState, tables: Iterable[str]) -> dict[str, list[st
     schema; a missing table is left out."""
     target = state.target
     wanted = list(tables)
+    if state.marts is not None and state.marts.is_spark:
+        return _spark_columns(state.marts, wanted)
     rows = fetch_all(
         state.con,
         "select table_name, column_name from information_schema.columns "
@@ -434,4 +480,19 @@ def table_columns(state: BuildState, tables: Iterable[str]) -> dict[str, list[st
     for table, column in rows:
         if table in wanted:
             found.setdefault(table, []).append(str(column).lower())
+    return found
+
+
+def _spark_columns(marts: Target, wanted: list[str]) -> dict[str, list[str]]:
+    """table_columns on Spark (a partition column last, as Spark stores it)."""
+    found: dict[str, list[str]] = {}
+    schema = marts.models_schema
+    with connect(marts) as spark:
+        cur = spark.cursor()
+        cur.execute(f"create database if not exists `{schema}`")
+        present = _spark_tables(cur, schema)
+        for table in wanted:
+            if table in present:
+                cur.execute(f"show columns in `{schema}`.`{table}`")
+                found[table] = [str(row[0]).strip().lower() for row in cur.fetchall()]
     return found

@@ -605,6 +605,8 @@ def command_sections(command: str, target: Target | None) -> tuple[str, ...]:
         sections += ("retention",)
     if target is not None and target.name == "mysql":
         sections += ("mysql",)
+    if target is not None and target.name == "spark":
+        sections += ("spark",)
     return sections
 
 

@@ -149,9 +149,21 @@ def _phase_sizes() -> dict[str, int]:
 
 
 def _target_env(target: Target) -> dict[str, str]:
+    """The variables profiles.yml reads for `target` (the spark output: the server and the
+    schema as bizstats' settings resolve them, e.g. the schema in lower case; a password is
+    read from BIZSTATS_SPARK_PASSWORD itself)."""
     env = {"BIZSTATS_TARGET": target.name}
     if target.name == "duckdb":
         env["BIZSTATS_DUCKDB_PATH"] = str(target.duckdb_path)
+    elif target.name == "spark":
+        spark = settings().spark
+        env.update(
+            BIZSTATS_SPARK_HOST=spark.host,
+            BIZSTATS_SPARK_PORT=str(spark.port),
+            BIZSTATS_SPARK_USER=spark.user,
+            BIZSTATS_SPARK_AUTH=spark.auth,
+            BIZSTATS_SPARK_SCHEMA=spark.schema,
+        )
     else:
         env["BIZSTATS_MYSQL_ADAPTER"] = mysql_flavour(settings().mysql)
     return env

@@ -33,7 +33,9 @@ def _select(target: Target) -> tuple[str, list[Any]]:
 def ensure_warehouse_id(target: Target, con: Any | None = None) -> str:
     """The id of `target`'s warehouse, created (once, whoever comes first) when it has none.
     For a process that may write the warehouse: a build, under the warehouse lock, over its
-    own connection `con` (or a new one when None)."""
+    own connection `con` (or a new one when None). The spark target's id is in its control
+    database (Target.control), with the rest of its bookkeeping."""
+    target = target.control
     ph = placeholder(target)
     ignore = "insert or ignore" if target.name == "duckdb" else "insert ignore"
     stamp = "timestamp" if target.name == "duckdb" else "datetime"
