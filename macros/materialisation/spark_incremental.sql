@@ -39,8 +39,8 @@
             {{ spark_create_parquet_table(target_relation, compiled_code, partition_column) }}
         {%- endcall -%}
     {%- else -%}
-        {%- do run_query('drop table if exists ' ~ new_relation) -%}
-        {%- do run_query(spark_create_parquet_table(new_relation, compiled_code, none)) -%}
+        {%- do spark_execute('drop table if exists ' ~ new_relation) -%}
+        {%- do spark_execute(spark_create_parquet_table(new_relation, compiled_code, none)) -%}
         {%- set new_columns = adapter.get_columns_in_relation(new_relation) | map(attribute='name') | map('lower') | list -%}
         {%- set stored_columns = adapter.get_columns_in_relation(existing_relation) | map(attribute='name') | map('lower') | list -%}
         {%- if (new_columns | sort) != (stored_columns | sort) and var('sync_columns', false) in [true, 'true'] -%}
@@ -60,7 +60,7 @@
                 select count(*) as new_rows from {{ new_relation }}
             {%- endcall -%}
         {%- endif -%}
-        {%- do run_query('drop table if exists ' ~ new_relation) -%}
+        {%- do spark_execute('drop table if exists ' ~ new_relation) -%}
     {%- endif -%}
 
     {{ run_hooks(post_hooks) }}

@@ -60,8 +60,8 @@
             and not ({{ in_range }})
         {%- endif %}
     {%- endset -%}
-    {%- do run_query('drop table if exists ' ~ parts) -%}
-    {%- do run_query(spark_create_parquet_table(
+    {%- do spark_execute('drop table if exists ' ~ parts) -%}
+    {%- do spark_execute(spark_create_parquet_table(
         parts, kept_rows ~ ' union all select ' ~ (quoted | join(', ')) ~ ' from ' ~ new_relation, none)) -%}
     {%- if partition_column -%}
         {%- set emptied = run_query(
@@ -69,8 +69,8 @@
             ~ ' as parts on affected.part = parts.' ~ partition_column
             ~ ' where affected.part is not null order by affected.part'
         ).columns[0].values() | list -%}
-        {%- do run_query('set spark.sql.sources.partitionOverwriteMode = dynamic') -%}
-        {%- do run_query(
+        {%- do spark_execute('set spark.sql.sources.partitionOverwriteMode = dynamic') -%}
+        {%- do spark_execute(
             'insert overwrite table ' ~ target ~ ' partition (' ~ adapter.quote(partition_column) ~ ') select '
             ~ (quoted | reject('equalto', adapter.quote(partition_column)) | join(', ')) ~ ', '
             ~ adapter.quote(partition_column) ~ ' from ' ~ parts
@@ -80,10 +80,10 @@
             {%- for value in emptied -%}
                 {%- do specs.append('partition (' ~ adapter.quote(partition_column) ~ " = '" ~ value ~ "')") -%}
             {%- endfor -%}
-            {%- do run_query('alter table ' ~ target ~ ' drop if exists ' ~ (specs | join(', '))) -%}
+            {%- do spark_execute('alter table ' ~ target ~ ' drop if exists ' ~ (specs | join(', '))) -%}
         {%- endif -%}
     {%- else -%}
-        {%- do run_query('insert overwrite table ' ~ target ~ ' select ' ~ (quoted | join(', ')) ~ ' from ' ~ parts) -%}
+        {%- do spark_execute('insert overwrite table ' ~ target ~ ' select ' ~ (quoted | join(', ')) ~ ' from ' ~ parts) -%}
     {%- endif -%}
-    {%- do run_query('drop table if exists ' ~ parts) -%}
+    {%- do spark_execute('drop table if exists ' ~ parts) -%}
 {%- endmacro %}
