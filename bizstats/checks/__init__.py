@@ -80,10 +80,11 @@ def run_checks(
         (CheckResult.from_row(r) for r in rows),
         key=lambda r: (r.stat_date, r.check, r.metric, r.channel, r.device_type),
     )
-    monitors = [
-        MonitorResult.from_row(r)
-        for r in read_rows(target, "monitor_results", MONITOR_COLUMNS, "checked_at = ?", (checked_at,))
-    ]
+    monitors = sorted(  # by name: Spark returns rows in no particular order
+        (MonitorResult.from_row(r)
+         for r in read_rows(target, "monitor_results", MONITOR_COLUMNS, "checked_at = ?", (checked_at,))),
+        key=lambda m: m.monitor,
+    )
     return CheckRun(
         results=results,
         flagged=[r for r in results if r.flagged],
