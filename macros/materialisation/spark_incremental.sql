@@ -10,10 +10,11 @@
       spark_replace_partitions writes what the DuckDB strategy leaves: every stored row of the
       build range replaced, rows sharing a `unique_key` with the new rows replaced wherever they
       were stored, a day that lost all its rows emptied.
-    - The new rows must have the stored table's columns (check_columns_unchanged): under var
-      `sync_columns` (a bizstats build over every day with data after a registry change) the
-      table is rebuilt from the new rows instead; otherwise the model fails with the command to
-      run.
+    - The new rows must have the stored table's columns (check_columns_unchanged), else the
+      model fails naming the command to run; under var `sync_columns` (a bizstats build over
+      every day with data after a registry change) the table is rewritten with the new rows'
+      columns instead (a stored row kept lacks an added column: NULL, as an ALTER leaves it on
+      DuckDB).
     No transactions and no undo log on Spark (undo_save_table): a failed bizstats build records
     nothing as built, so its days stay pending and the next build rebuilds them. -#}
 {% materialization incremental, adapter='spark' -%}
@@ -41,25 +42,24 @@
     {%- else -%}
         {%- do spark_execute('drop table if exists ' ~ new_relation) -%}
         {%- do spark_execute(spark_create_parquet_table(new_relation, compiled_code, none)) -%}
-        {%- set new_columns = adapter.get_columns_in_relation(new_relation) | map(attribute='name') | map('lower') | list -%}
-        {%- set stored_columns = adapter.get_columns_in_relation(existing_relation) | map(attribute='name') | map('lower') | list -%}
-        {%- if (new_columns | sort) != (stored_columns | sort) and var('sync_columns', false) in [true, 'true'] -%}
-            {#- the registry changed: this run covers every day with data, its rows are the table -#}
-            {%- do adapter.drop_relation(existing_relation) -%}
-            {%- call statement('main') -%}
-                {{ spark_create_parquet_table(target_relation, 'select * from ' ~ new_relation, partition_column) }}
-            {%- endcall -%}
-            {{ log(target_relation.identifier ~ ": rebuilt with the model's columns (added: "
-                ~ (new_columns | reject('in', stored_columns) | join(', ') or 'none') ~ "; removed: "
-                ~ (stored_columns | reject('in', new_columns) | join(', ') or 'none') ~ ")", info=true) }}
-        {%- else -%}
+        {%- set new_columns = adapter.get_columns_in_relation(new_relation) -%}
+        {%- set new_names = new_columns | map(attribute='name') | map('lower') | list -%}
+        {%- set stored_names = adapter.get_columns_in_relation(existing_relation) | map(attribute='name') | map('lower') | list -%}
+        {%- set sync = (new_names | sort) != (stored_names | sort) and var('sync_columns', false) in [true, 'true'] -%}
+        {%- if not sync -%}
             {#- fails the model, naming the command, when the columns differ -#}
             {%- do check_columns_unchanged(new_relation, existing_relation) -%}
-            {%- do spark_replace_partitions(target_relation, new_relation, stored_columns, keys, partition_column) -%}
-            {%- call statement('main') -%}
-                select count(*) as new_rows from {{ new_relation }}
-            {%- endcall -%}
         {%- endif -%}
+        {%- do spark_replace_partitions(
+            target_relation, new_relation, new_columns, stored_names, keys, partition_column, sync) -%}
+        {%- if sync -%}
+            {{ log(target_relation.identifier ~ ": rewritten with the model's columns (added: "
+                ~ (new_names | reject('in', stored_names) | join(', ') or 'none') ~ "; removed: "
+                ~ (stored_names | reject('in', new_names) | join(', ') or 'none') ~ ")", info=true) }}
+        {%- endif -%}
+        {%- call statement('main') -%}
+            select count(*) as new_rows from {{ new_relation }}
+        {%- endcall -%}
         {%- do spark_execute('drop table if exists ' ~ new_relation) -%}
     {%- endif -%}
 

@@ -9,18 +9,23 @@
       refuses to overwrite a table a statement reads), then put in place by one INSERT
       OVERWRITE with dynamic partition overwrite: only the partitions it holds are replaced;
     - an affected partition left without rows (a day that lost all its rows) is dropped.
-    Without `partition_column` the whole table is rewritten the same way.
-    `columns`: the stored table's column names (the insert's order). -#}
-{% macro spark_replace_partitions(target, new_relation, columns, keys, partition_column) -%}
+    Without `partition_column` the whole table is rewritten the same way. With `rewrite` (the
+    new rows' columns differ from the stored ones, var sync_columns), the whole table is
+    rewritten with the new rows' columns (a kept row lacking one: NULL) and replaces the old.
+    `new_columns`: the new rows' dbt Columns; `stored_names`: the stored table's column names. -#}
+{% macro spark_replace_partitions(target, new_relation, new_columns, stored_names, keys, partition_column, rewrite) -%}
     {%- set parts = undo_relation(target, '__dbt_parts') -%}
     {%- set range_column = config.get('range_column') -%}
     {%- set quoted = [] -%}
-    {%- for name in columns -%}
-        {%- do quoted.append(adapter.quote(name)) -%}
-    {%- endfor -%}
     {%- set stored_quoted = [] -%}
-    {%- for name in quoted -%}
-        {%- do stored_quoted.append('stored_rows.' ~ name) -%}
+    {%- for column in new_columns -%}
+        {%- set name = adapter.quote(column.name | lower) -%}
+        {%- do quoted.append(name) -%}
+        {%- if column.name | lower in stored_names -%}
+            {%- do stored_quoted.append('stored_rows.' ~ name) -%}
+        {%- else -%}
+            {%- do stored_quoted.append('cast(null as ' ~ column.dtype ~ ') as ' ~ name) -%}
+        {%- endif -%}
     {%- endfor -%}
     {%- set key_match = [] -%}
     {%- for key in keys -%}
@@ -53,7 +58,7 @@
         left anti join ({{ new_keys }}) as new_keys on {{ key_match | join(' and ') }}
         {%- endif %}
         where 1 = 1
-        {%- if partition_column %}
+        {%- if partition_column and not rewrite %}
             and stored_rows.{{ partition_column }} in (select affected.part from ({{ affected }}) as affected)
         {%- endif %}
         {%- if range_column %}
@@ -62,8 +67,13 @@
     {%- endset -%}
     {%- do spark_execute('drop table if exists ' ~ parts) -%}
     {%- do spark_execute(spark_create_parquet_table(
-        parts, kept_rows ~ ' union all select ' ~ (quoted | join(', ')) ~ ' from ' ~ new_relation, none)) -%}
-    {%- if partition_column -%}
+        parts, kept_rows ~ ' union all select ' ~ (quoted | join(', ')) ~ ' from ' ~ new_relation,
+        partition_column if rewrite else none)) -%}
+    {%- if rewrite -%}
+        {%- do spark_execute('drop table ' ~ target) -%}
+        {%- do spark_execute('alter table ' ~ parts ~ ' rename to ' ~ target) -%}
+        {{ return(none) }}
+    {%- elif partition_column -%}
         {%- set emptied = run_query(
             'select distinct affected.part from (' ~ affected ~ ') as affected left anti join ' ~ parts
             ~ ' as parts on affected.part = parts.' ~ partition_column
