@@ -171,14 +171,41 @@ def test_the_checks_as_on_duckdb(both):
     assert {m.monitor: m.status for m in spark.monitors}["job_duration"] == "judged"
     assert spark.checked_at == duck.checked_at == now
 
-    # a hook's row keeps quotes and a backslash as written (Spark literals, not PyHive's '')
+    # a hook's row keeps quotes and a backslash as written (Spark literals, not PyHive's ''); an
+    # older checked_at than the run's, so the board below still shows the run
     _, target = both
     note = "it's \\ 'quoted'"
     write_monitor(target, MonitorResult("realtime_vs_offline", "judged", Decimal("0.0123"), "within 5%", True,
                                         "critical", note), date(2024, 3, 12), date(2024, 3, 12),
-                  datetime(2024, 3, 14))
-    stored = read_rows(target, "monitor_results", MONITOR_COLUMNS, "checked_at = ?", (datetime(2024, 3, 14),))
+                  datetime(2024, 3, 9))
+    stored = read_rows(target, "monitor_results", MONITOR_COLUMNS, "checked_at = ?", (datetime(2024, 3, 9),))
     assert stored == [{
         "monitor_name": "realtime_vs_offline", "status": "judged", "actual": Decimal("0.0123"),
         "threshold_text": "within 5%", "flagged": 1, "severity": "critical", "note": note,
     }]
+
+
+def test_the_quality_board_and_metrics_read_both_databases(both):
+    """After the checks (test above): the board's monitors and cross-checks come from Spark,
+    its last build from the control database's builds log; /metrics reads the job runs there
+    and the monitors on Spark."""
+    boards, scraped = {}, {}
+    for target in both:
+        client, auth = _client(target)
+        with client:
+            r = client.get("/api/quality", headers=auth)
+            assert r.status_code == 200, (target.name, r.text)
+            boards[target.name] = r.json()
+            scraped[target.name] = client.get("/metrics").text
+    duck, spark = boards["duckdb"], boards["spark"]
+    assert spark["missing"] == duck["missing"] == ["bizstats_alerts"]  # no alert raised yet
+    assert spark["last_built_day"] == duck["last_built_day"] == END
+    assert spark["last_build"]["outcome"] == "success"
+    assert (spark["last_build"]["start_date"], spark["last_build"]["end_date"]) == (START, END)
+    assert [m["monitor"] for m in spark["monitors"]] == [m["monitor"] for m in duck["monitors"]]
+    assert len(spark["monitors"]) == 5
+    assert spark["cross_checks"] == duck["cross_checks"]
+    for text in scraped.values():
+        assert "bizstats_warehouse_readable 1.0" in text
+        assert 'bizstats_job_last_duration_seconds{job_name="daily"} 300.25' in text
+        assert 'bizstats_monitor_flagged{monitor="job_duration"}' in text
