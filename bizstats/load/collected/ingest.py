@@ -48,7 +48,16 @@ def ingest_spool(target: Target, con: Any | None = None) -> int:
     """Move the spooled events into the DuckDB raw `event_logs`, under the warehouse lock;
     returns the rows ingested. Call it before a build plans its range (the build then sees
     the rows through their `_loaded_at` like any load), passing the build's connection `con`
-    (None: a connection of its own). A no-op on MySQL."""
+    (None: a connection of its own). A no-op on MySQL. On Spark (`bizstats collect ingest
+    --target spark`): into its control database, then the lake synced (bizstats.spark.lake; a
+    build ingests into the control database itself and syncs once it has planned)."""
+    if target.is_spark:
+        from bizstats.spark.lake import sync_lake
+
+        with warehouse_lock(target.control, "ingest"):
+            ingested = ingest_spool(target.control, con)
+            sync_lake(target, con)
+        return ingested
     if target.name != "duckdb":
         return 0
     path = spool_path(target)
