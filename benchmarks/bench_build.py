@@ -1,35 +1,46 @@
-"""Benchmark: what a nightly build costs beside the engine's floor, on DuckDB and MariaDB/MySQL.
+"""Benchmark: what a nightly build costs beside the engine's floor, on DuckDB, MariaDB/MySQL and Spark.
 
 Every build is the documented command, `bizstats build`, run as its own process the way cron
 or a Prefect worker runs it (dbt's parse, the wrapper and dbt's tests included); wall seconds
 and the process's peak RSS are measured. The floor is the one query a person would write for
 that day's numbers: PV and UV by channel and device with every subtotal
-(`group by cube(channel, device_type)` on DuckDB; MariaDB has no CUBE, so `with rollup` plus
-the by-device subtotals), over the raw events of the day, best of 3.
+(`group by cube(channel, device_type)` on DuckDB and Spark; MariaDB has no CUBE, so `with
+rollup` plus the by-device subtotals), over the raw events of the day, best of 3 (on Spark
+through the Thrift server, over the raw table the lake sync published).
 
 Scenarios (each prints its figures beside the floor and the ratio):
 - history H (default 10 and 40 days x 20,000 events/day): load H days, first build (timed),
   load day H+1, nightly build for it (timed), then the same nightly again with no new data;
   then nightly(40) / nightly(10) and first build(40) / first build(10).
 - big day (--big-day N events on one day): load it, build it (the nightly of that day).
+  On Spark the load is the landing plus the lake sync (湖同步), whose seconds are printed.
 
     python benchmarks/bench_build.py [--events-per-day 20000] [--history 10 40]
-        [--big-day 1000000] [--big-day-mysql 200000] [--targets duckdb mysql]
+        [--big-day 1000000] [--big-day-mysql 200000] [--big-day-spark N]
+        [--targets duckdb mysql spark]
 
 MySQL/MariaDB from BIZSTATS_MYSQL_* (databases <BIZSTATS_MYSQL_SCHEMA>_bench_*, dropped
-afterwards); DuckDB files in a temporary folder.
+afterwards); DuckDB files in a temporary folder. Spark: the Thrift server of BIZSTATS_SPARK_*
+(`bizstats spark up`; a cluster's works the same), databases <schema>_bench_* and their _raw
+(dropped afterwards), the landing and the lake under the temporary folder (the lake must be a
+path the server sees: on another machine, --keep DIR on a shared mount). Besides the build
+process's peak RSS, the Spark rows give the peak RSS of the local server's processes and their
+children (executors) during the build, from BIZSTATS_SPARK_HOME_DIR's pid file (none for a
+remote server).
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import os
 import re
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -42,6 +53,7 @@ from bizstats.demo.generator import DemoConfig, generate
 from bizstats.load.loader import load_dir
 from bizstats.project_vars import project_vars
 from bizstats.settings import settings
+from bizstats.spark.server import read_server
 
 OFFSET = timedelta(hours=project_vars().utc_offset_hours)
 # The nightly's day: the 10th, so that 10 and 40 days of history hold the same days of its
@@ -63,13 +75,78 @@ class Run:
     seconds: float
     dbt_seconds: float
     rss_mb: float
+    server_rss_mb: float | None = None  # spark: the local server's processes and children
 
     def __str__(self) -> str:
         outside = self.seconds - self.dbt_seconds
+        server = "" if self.server_rss_mb is None else f", Spark server {self.server_rss_mb:,.0f} MB"
         return (
             f"{self.seconds:6.1f} s (dbt {self.dbt_seconds:.1f}, outside dbt {outside:.1f}; "
-            f"{self.rss_mb:,.0f} MB)"
+            f"{self.rss_mb:,.0f} MB{server})"
         )
+
+
+def _children() -> dict[int, list[int]]:
+    """Every live process's children, from /proc."""
+    tree: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        tree.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    return tree
+
+
+def _rss_kb(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+class ServerMemory:
+    """Samples, every half second while open, the summed RSS of the local Spark server's
+    processes (the pid file under BIZSTATS_SPARK_HOME_DIR: Thrift server, master, workers)
+    and all their descendants (a worker's executors); `peak_mb` is the highest sum (None
+    without a pid file)."""
+
+    def __init__(self) -> None:
+        server = read_server(settings().spark.home)
+        self.roots = [p.pid for p in server.processes] if server else []
+        self.peak_kb = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        while True:
+            tree = _children()
+            pids, seen = list(self.roots), set()
+            while pids:
+                pid = pids.pop()
+                if pid not in seen:
+                    seen.add(pid)
+                    pids.extend(tree.get(pid, ()))
+            self.peak_kb = max(self.peak_kb, sum(_rss_kb(pid) for pid in seen))
+            if self._stop.wait(0.5):
+                return
+
+    def __enter__(self) -> ServerMemory:
+        if self.roots:
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.roots:
+            self._stop.set()
+            self._thread.join()
+
+    @property
+    def peak_mb(self) -> float | None:
+        return self.peak_kb / 1024 if self.roots else None
 
 
 @dataclass(frozen=True)
@@ -84,7 +161,9 @@ class Warehouse:
         run_results.json is kept as run_results-LABEL.json."""
         # GNU time reports the peak RSS of the command alone: a child forked from this
         # (large) process would inherit its high-water mark in ru_maxrss
-        with tempfile.NamedTemporaryFile("r", suffix=".rss") as rss:
+        os.environ.update(self.env)
+        server = ServerMemory() if self.target.is_spark else contextlib.nullcontext()
+        with tempfile.NamedTemporaryFile("r", suffix=".rss") as rss, server:
             started = time.perf_counter()
             proc = subprocess.run(
                 ["/usr/bin/time", "-f", "%M", "-o", rss.name, BIZSTATS, "build", "--target",
@@ -104,11 +183,26 @@ class Warehouse:
         if results.is_file():
             shutil.copy(results, results.with_name(f"run_results-{label}.json"))
         dbt = re.search(r"\(dbt ([0-9.]+) s\)", output)
-        return Run(seconds, float(dbt.group(1)) if dbt else float("nan"), peak_kb / 1024)
+        server_mb = server.peak_mb if isinstance(server, ServerMemory) else None
+        return Run(seconds, float(dbt.group(1)) if dbt else float("nan"), peak_kb / 1024, server_mb)
 
     def load(self, folder: Path) -> int:
         os.environ.update(self.env)
         return load_dir(self.target, folder).loaded
+
+    def load_timed(self, folder: Path) -> tuple[int, float, float | None]:
+        """Load `folder` in this process: rows loaded, wall seconds, and on Spark the lake
+        sync's own seconds (its progress line "lake: ... in X s"; None elsewhere)."""
+        os.environ.update(self.env)
+        lines: list[str] = []
+        started = time.perf_counter()
+        rows = load_dir(self.target, folder, progress=lines.append).loaded
+        seconds = time.perf_counter() - started
+        sync = next(
+            (float(m.group(1)) for line in lines if (m := re.match(r"lake: .* \(?([0-9.]+) s\)?$", line))),
+            None,
+        )
+        return rows, seconds, sync
 
 
 def day_bounds(day: date) -> tuple[str, str]:
@@ -117,17 +211,18 @@ def day_bounds(day: date) -> tuple[str, str]:
 
 
 def floor_sql(target: Target, day: date) -> str:
-    """PV and UV of the day by channel and device with every subtotal, from raw events."""
+    """PV and UV of the day by channel and device with every subtotal, from raw events.
+    Spark: over the raw table, sessions in UTC as every bizstats session."""
     start, end = day_bounds(day)
     table = qualified(target, target.raw_schema, "event_logs")
     visitor = (
         "coalesce(user_id, 'd:' || device_id)"
-        if target.name == "duckdb"
+        if target.name in ("duckdb", "spark")
         else "coalesce(user_id, concat('d:', device_id))"
     )
     where = f"event_type = 'page_view' and event_time >= '{start}' and event_time < '{end}'"
     select = f"count(*) as pv, count(distinct {visitor}) as uv from {table} where {where}"
-    if target.name == "duckdb":
+    if target.name in ("duckdb", "spark"):
         return f"select channel, device_type, {select} group by cube (channel, device_type)"
     return (
         f"select channel, device_type, {select} group by channel, device_type with rollup "
@@ -168,12 +263,42 @@ def full_scans(wh: Warehouse) -> list[str]:
     return found
 
 
+@functools.cache
+def spark_base_schema() -> str:
+    """BIZSTATS_SPARK_SCHEMA (or its default) as the bench started, before any bench schema."""
+    return settings().spark.schema
+
+
+def drop_spark_warehouse(schema: str) -> None:
+    """Drop the Spark databases `schema` and `schema`_raw with their tables (the lake's files
+    are the temporary folder's)."""
+    os.environ["BIZSTATS_SPARK_SCHEMA"] = schema
+    with connect(Target("spark")) as con:
+        cur = con.cursor()
+        for name in (schema, f"{schema}_raw"):
+            cur.execute(f"drop database if exists `{name}` cascade")
+
+
+def drop_warehouse(wh: Warehouse) -> None:
+    if wh.target.is_spark:
+        drop_spark_warehouse(wh.env["BIZSTATS_SPARK_SCHEMA"])
+    elif wh.target.name != "duckdb":
+        drop_mysql_warehouse(wh.env["BIZSTATS_MYSQL_SCHEMA"])
+
+
 def new_warehouse(target_name: str, tag: str, workdir: Path) -> Warehouse:
     env = dict(os.environ)
     env["DBT_TARGET_PATH"] = str(workdir / f"target-{tag}")  # dbt's saved parse, per warehouse
     env["DBT_LOG_PATH"] = str(workdir / f"logs-{tag}")
     if target_name == "duckdb":
         env["BIZSTATS_DUCKDB_PATH"] = str(workdir / f"{tag}.duckdb")
+    elif target_name == "spark":
+        base = spark_base_schema()
+        schema = re.sub(r"[^a-z0-9_]", "_", f"{base}_bench_{tag}".lower())  # Spark's database names
+        env["BIZSTATS_SPARK_SCHEMA"] = schema
+        env["BIZSTATS_SPARK_LANDING"] = str(workdir / f"{tag}-landing.duckdb")
+        env["BIZSTATS_SPARK_LAKE_DIR"] = str(workdir / f"{tag}-lake")
+        drop_spark_warehouse(schema)
     else:
         schema = f"{os.environ.get('BIZSTATS_MYSQL_SCHEMA', 'bizstats')}_bench_{tag}"
         env["BIZSTATS_MYSQL_SCHEMA"] = schema
@@ -219,10 +344,10 @@ def history_scenario(target_name: str, days: int, per_day: int, workdir: Path) -
     nightly = wh.build("--date", str(LAST_DAY), label="nightly")
     idle = wh.build("--date", str(LAST_DAY), label="idle")
     floor = floor_seconds(wh, LAST_DAY)
-    if target_name != "duckdb":
+    if target_name == "mysql":
         scans = "; ".join(full_scans(wh)) or "no full scan of an event table"
         print(f"{target_name:7} | {days:3} days | EXPLAIN of the nightly's models: {scans}")
-        drop_mysql_warehouse(wh.env["BIZSTATS_MYSQL_SCHEMA"])
+    drop_warehouse(wh)
     print(
         f"{target_name:7} | {days:3} days | first build {first} | nightly {nightly} | "
         f"no new rows {idle} | floor {floor:.3f} s | nightly / floor {nightly.seconds / floor:,.0f}x",
@@ -231,18 +356,37 @@ def history_scenario(target_name: str, days: int, per_day: int, workdir: Path) -
     return {"first": first.seconds, "nightly": nightly.seconds, "idle": idle.seconds}
 
 
+def big_day_data(events: int, workdir: Path) -> Path:
+    """One day of `events` demo events (seed 7), generated once per size and shared by the
+    targets (loading reads the files and leaves them)."""
+    data = workdir / f"big-{events}"
+    if not (data / "event_logs.csv").is_file():
+        shutil.rmtree(data, ignore_errors=True)
+        generate(DemoConfig(days=1, events_per_day=events, end_date=LAST_DAY, seed=7, dirty=False), data)
+    return data
+
+
+def spark_master() -> str:
+    """The local server's master (pid file), for the printed label: local[2], spark://..."""
+    server = read_server(settings().spark.home)
+    return f" on {server.master}" if server else ""
+
+
 def big_day_scenario(target_name: str, events: int, workdir: Path) -> None:
-    data = workdir / f"big-{target_name}"
-    generate(DemoConfig(days=1, events_per_day=events, end_date=LAST_DAY, seed=7, dirty=False), data)
+    data = big_day_data(events, workdir)
     wh = new_warehouse(target_name, f"{target_name}big", workdir)
-    rows = wh.load(data)
-    nightly = wh.build("--date", str(LAST_DAY), label="big-day")
-    floor = floor_seconds(wh, LAST_DAY)
-    if target_name != "duckdb":
-        drop_mysql_warehouse(wh.env["BIZSTATS_MYSQL_SCHEMA"])
+    try:
+        rows, load_s, sync_s = wh.load_timed(data)
+        nightly = wh.build("--date", str(LAST_DAY), label="big-day")
+        floor = floor_seconds(wh, LAST_DAY)
+    finally:
+        drop_warehouse(wh)
+    label = target_name + (spark_master() if wh.target.is_spark else "")
+    lake = "" if sync_s is None else f" (of which lake sync {sync_s:.1f} s)"
     print(
-        f"{target_name:7} | one day of {rows:,} rows | nightly {nightly} | cube floor {floor:.3f} s | "
-        f"nightly / floor {nightly.seconds / floor:,.1f}x (goal <= 20x, <= 1,024 MB)",
+        f"{label:7} | one day of {rows:,} rows | load {load_s:.1f} s{lake} | nightly {nightly} | "
+        f"cube floor {floor:.3f} s | nightly / floor {nightly.seconds / floor:,.1f}x "
+        "(goal <= 20x, <= 1,024 MB)",
         flush=True,
     )
 
@@ -282,7 +426,12 @@ def main() -> None:
     parser.add_argument(
         "--big-day-mysql", type=int, default=200_000, help="events of the big day on MySQL/MariaDB (0: skip)"
     )
-    parser.add_argument("--targets", nargs="+", default=["duckdb", "mysql"])
+    parser.add_argument(
+        "--big-day-spark", type=int, help="events of the big day on Spark (default: --big-day; 0: skip)"
+    )
+    parser.add_argument(
+        "--targets", nargs="+", choices=["duckdb", "mysql", "spark"], default=["duckdb", "mysql"]
+    )
     parser.add_argument(
         "--mysql-buffer-pool", metavar="BYTES", type=int,
         help="set the server's innodb_buffer_pool_size for the run (SET GLOBAL, restored "
@@ -311,7 +460,11 @@ def main() -> None:
                     f"{runs[long]['first'] / runs[short]['first']:.2f} (goal <= 4)",
                     flush=True,
                 )
-            events = args.big_day if target_name == "duckdb" else args.big_day_mysql
+            events = {
+                "duckdb": args.big_day,
+                "mysql": args.big_day_mysql,
+                "spark": args.big_day if args.big_day_spark is None else args.big_day_spark,
+            }[target_name]
             if events:
                 big_day_scenario(target_name, events, workdir)
 
