@@ -32,13 +32,15 @@ import duckdb
 import pymysql
 
 from bizstats.config import Target
-from bizstats.db import DB_ERRORS, database_error, mysql_connect, placeholder, spark_connect
+from bizstats.db import DB_ERRORS, database_error, describe, mysql_connect, placeholder, spark_connect
+from bizstats.errors import BizstatsError
 from bizstats.publish.snapshot import current_snapshot, ensure_snapshot
 from bizstats.settings import settings
 from bizstats.spark import sql as spark_sql
 
 REFRESH_SECONDS = 30.0
 POOL_SIZE = 4  # Spark: sessions open at once per API process
+SESSION_WAIT_SECONDS = 30.0  # Spark: how long a request waits for a free session (then a 503)
 T = TypeVar("T")
 
 
@@ -151,28 +153,38 @@ class SparkReader:
         self._slots = threading.BoundedSemaphore(size)
 
     def _run(self, work: Callable[[Any], T]) -> T:
-        with self._slots:
+        if not self._slots.acquire(timeout=SESSION_WAIT_SECONDS):  # a server that hangs: not forever
+            raise BizstatsError(
+                f"{describe(self.target)}: all {POOL_SIZE} sessions of the query API were busy for "
+                f"{SESSION_WAIT_SECONDS:.0f} s; is the Spark Thrift server overloaded or hanging?"
+            )
+        try:
+            return self._run_on_a_session(work)
+        finally:
+            self._slots.release()
+
+    def _run_on_a_session(self, work: Callable[[Any], T]) -> T:
+        try:
+            con, reused = self._idle.get_nowait(), True
+        except queue.Empty:
+            con, reused = None, False
+        for attempt in (1, 2):
+            if con is None:
+                con = spark_connect(settings().spark)  # a BizstatsError when the server is down
             try:
-                con, reused = self._idle.get_nowait(), True
-            except queue.Empty:
-                con, reused = None, False
-            for attempt in (1, 2):
-                if con is None:
-                    con = spark_connect(settings().spark)  # a BizstatsError when the server is down
-                try:
-                    result = work(con)
-                except DB_ERRORS as exc:
-                    _close(con)
-                    con = None
-                    if reused and attempt == 1:
-                        continue
-                    raise database_error(self.target, exc) from exc
-                except BaseException:
-                    _close(con)
-                    raise
-                self._idle.put(con)
-                return result
-            raise AssertionError("unreachable")
+                result = work(con)
+            except DB_ERRORS as exc:
+                _close(con)
+                con = None
+                if reused and attempt == 1:
+                    continue
+                raise database_error(self.target, exc) from exc
+            except BaseException:
+                _close(con)
+                raise
+            self._idle.put(con)
+            return result
+        raise AssertionError("unreachable")
 
     def fetch(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         return self._run(lambda con: spark_sql.fetch(con, sql, params))
