@@ -50,8 +50,13 @@
             {#- fails the model, naming the command, when the columns differ -#}
             {%- do check_columns_unchanged(new_relation, existing_relation) -%}
         {%- endif -%}
-        {%- do spark_replace_partitions(
-            target_relation, new_relation, new_columns, stored_names, keys, partition_column, sync) -%}
+        {#- no new rows and no range to replace (stg_event_logs without new loads): nothing changes -#}
+        {%- set unchanged = not sync and not config.get('range_column')
+            and (run_query('select count(*) from ' ~ new_relation).columns[0].values()[0] | int) == 0 -%}
+        {%- if not unchanged -%}
+            {%- do spark_replace_partitions(
+                target_relation, new_relation, new_columns, stored_names, keys, partition_column, sync) -%}
+        {%- endif -%}
         {%- if sync -%}
             {{ log(target_relation.identifier ~ ": rewritten with the model's columns (added: "
                 ~ (new_names | reject('in', stored_names) | join(', ') or 'none') ~ "; removed: "
