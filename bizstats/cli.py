@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import getpass
+import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -665,6 +666,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     # the files a command creates (warehouse, its lock, the spool, key hashes, exports) are
     # its user's only: 0600, folders 0700
     os.umask(0o077)
+    # thrift's socket logs a failed connection to stderr before PyHive raises it: the command
+    # says it once, in its one-line error (the Spark target)
+    logging.getLogger("thrift.transport.TSocket").setLevel(logging.CRITICAL)
     parser = _parser()
     args = parser.parse_args(argv)
     from bizstats.commands.audit import record_command

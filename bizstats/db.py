@@ -92,8 +92,9 @@ def _translate(where: str, exc: BaseException) -> BizstatsError:
         else:
             hint = _MYSQL_HINTS.get(code or 0, _RETRY)
     elif isinstance(exc, TTransportException | hive_exc.Error):
-        first = _first_line(_hive_message(exc))
-        hint = _spark_hint(exc, first)
+        message = _hive_message(exc)
+        first = _first_line(message or str(exc)).removeprefix("Error running query: ")
+        hint = _spark_hint(message, first)
     else:
         first = _first_line(str(exc))
         hint = _duckdb_hint(exc, first)
@@ -101,16 +102,15 @@ def _translate(where: str, exc: BaseException) -> BizstatsError:
 
 
 def _hive_message(exc: BaseException) -> str:
-    """The server's own message of a PyHive error (its status's errorMessage), else str(exc)."""
+    """The server's own message of a PyHive error (its status's errorMessage); empty when the
+    server said nothing (the connection failed or was lost)."""
     status = getattr(exc.args[0], "status", None) if exc.args else None
     message = getattr(status, "errorMessage", None)
-    return str(message) if message else str(exc)
+    return str(message) if message else ""
 
 
-def _spark_hint(exc: BaseException, first: str) -> str:
-    if isinstance(exc, TTransportException | hive_exc.OperationalError) and not first.startswith(
-        ("[", "org.apache")
-    ):
+def _spark_hint(server_message: str, first: str) -> str:
+    if not server_message:  # no answer from a server: it is down, unreachable or went away
         return _SPARK_SERVER
     low = first.lower()
     if "table_or_view_not_found" in low or "schema_not_found" in low or "not found" in low:
