@@ -21,7 +21,8 @@ from bizstats.contract import TABLES
 from bizstats.db import connect, fetch_all, qualified
 from bizstats.errors import BizstatsError
 from bizstats.load.loader import load_dir
-from bizstats.spark.lake import DATA_FILE, lake_table_dir
+from bizstats.lock import warehouse_lock
+from bizstats.spark.lake import DATA_FILE, PARTITIONS, lake_table_dir, sync_lake
 from tests_py.support.raw_files import write_csvs
 from tests_py.support.sample_data import BUSINESS, TRAFFIC_EVENTS, view
 from tests_py.support.services import drop_mysql_schemas, mysql_schema, mysql_up, require
@@ -208,9 +209,36 @@ def test_a_build_failing_midway_is_repaired_by_the_next(spark, tmp_path_factory,
 def test_late_rows_and_a_nightly_equal_a_full_rebuild(spark, tmp_path_factory):
     spark.load(**LATER)
     result = spark.build(day=END)
-    # u3's registration (2024-03-01, local) is a day of the re-delivered users row
-    assert (result.start, result.end) == (date(2024, 3, 1), date(2024, 3, 12))
+    assert (result.start, result.end) == (date(2024, 3, 9), date(2024, 3, 12))
     counts = _counts(spark.target)
     assert counts["deductions"] == (8, 8) and counts["users"] == (4, 4)
     full = _reference(tmp_path_factory.mktemp("later"), FIRST, LATE, LATER)
     assert _differences(marts(spark.target), full) == []
+
+
+def test_a_killed_sync_is_finished_and_removed_rows_leave_the_lake(spark):
+    """A sync killed after a day's file was renamed in place (a temporary file left, the
+    partition not registered, the fingerprint not recorded) is finished by the next one;
+    rows removed from the landing (the archive) re-write their load day, and a load day left
+    empty loses its partition and folder."""
+    target = spark.target
+    raw = f"`{target.raw_schema}`"
+    [users_day] = [p for p in lake_table_dir("users").iterdir() if p.is_dir()]
+    (users_day / ".tmp-1-part-0.parquet").write_bytes(b"cut short")
+    column, day = users_day.name.split("=")
+    with connect(target) as lake:
+        lake.cursor().execute(f"alter table {raw}.`users` drop partition ({column} = '{day}')")
+    with connect(target.control) as control:
+        control.execute(f"delete from main.{PARTITIONS} where table_name = 'users'")
+        control.execute("delete from main_raw.orders where order_id = 'o9'")
+        control.execute("delete from main_raw.refunds")
+        control.commit()
+    with warehouse_lock(target.control, "test"):
+        done = sync_lake(target)
+    assert (done.written, done.rows, done.dropped, done.created) == (2, 4 + 4, 1, 0)
+    assert [p.name for p in users_day.iterdir()] == [DATA_FILE]
+    assert not [p for p in lake_table_dir("refunds").iterdir() if p.is_dir()]
+    counts = _counts(target)
+    assert (counts["users"], counts["orders"], counts["refunds"]) == ((4, 4), (4, 4), (0, 0))
+    with warehouse_lock(target.control, "test"):
+        assert sync_lake(target).written == 0
