@@ -318,14 +318,17 @@ def status(home: Path, user: str = "bizstats") -> Status:
 
 
 def thrift_argv(home: Path, host: str, port: int, master: str) -> list[str]:
-    """The spark-submit command of the Thrift server (UTC sessions; metastore and warehouse
-    under `home`)."""
+    """The spark-submit command of the Thrift server (UTC sessions, no cached table file lists;
+    metastore and warehouse under `home`)."""
     return [
         str(spark_home() / "bin" / "spark-submit"),
         "--class", THRIFT_CLASS,
         "--name", "bizstats-thrift",
         "--master", master,
         "--conf", "spark.sql.session.timeZone=UTC",
+        # no table's file list kept per session: a build's overwritten days would otherwise fail
+        # another session (the query API's, dbt's other thread) with "file not found"
+        "--conf", "spark.sql.filesourceTableRelationCacheSize=0",
         "--conf", f"spark.sql.warehouse.dir={home / 'warehouse'}",
         "--conf", f"spark.driver.extraJavaOptions=-Dderby.system.home={home}",
         "--hiveconf", f"hive.server2.thrift.port={port}",
