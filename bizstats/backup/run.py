@@ -8,6 +8,9 @@ What a backup holds, per target:
   (SQLite online backups: the collector may go on writing) and the warehouse's pseudonym
   secret file when there is one (the secret MySQL keeps as a table of the raw database), and
   the audit trail's SQLite file (an online backup too).
+- Spark: its control database (BIZSTATS_SPARK_LANDING, a DuckDB file: the bookkeeping and the
+  landed raw rows), backed up as a DuckDB warehouse is; the lake and Spark's tables are not
+  (their owner snapshots them, or a full build re-makes them from the restored landing).
 - MySQL/MariaDB: one `mariadb-dump --single-transaction` of the models and raw databases and
   the audit trail's `<schema>_audit` (one snapshot of all; the API keys are a table there),
   taken under the warehouse lock.
@@ -95,6 +98,15 @@ def run_backup(
     the backups older than its keep_days; (the new backup's manifest, the ids pruned)."""
     config = config or backup_settings()
     key = config.require_key()
+    if target.is_spark:
+        # spark: its control database (a DuckDB file: the bookkeeping and the landed raw rows)
+        # is backed up as a duckdb warehouse; the lake and Spark's tables are re-made from it by
+        # a full build, or snapshotted by their owner (docs/scaling-out.md)
+        say(f"spark: backing up its control database {target.control.duckdb_path} (bookkeeping and "
+            f"the landed raw rows); the lake {settings().spark.lake_dir} and Spark's tables are not "
+            "in the backup: snapshot them yourself, or re-make them from a restored control "
+            "database with `bizstats build --full-refresh --target spark`")
+        target = target.control
     store = BackupStore(config.directory)
     now = (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
     backup_id = new_id(target, now)

@@ -40,4 +40,8 @@ def run(args: argparse.Namespace) -> int:
         f"re-encrypted {rotation.reencrypted:,} values with the first key "
         f"({rotation.current:,} already under it) in {len(rotation.tables)} tables"
     )
+    if args.target == "spark":
+        print("spark: the control database's raw rows are re-encrypted and the lake synced; "
+              "Spark's models keep copies of extra_data (stg_event_logs): run `bizstats build "
+              "--full-refresh --target spark` before you drop the old key")
     return 0

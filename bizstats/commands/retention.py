@@ -4,8 +4,10 @@ over bizstats.retention (rules: bizstats/retention/rules.py; docs/operations.md)
 from __future__ import annotations
 
 import argparse
+import contextlib
+import dataclasses
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date
 from typing import Any
 
@@ -50,16 +52,25 @@ def run(args: argparse.Namespace) -> int:
 
     settings = current_settings().retention
     target = Target(args.target)
+    if target.is_spark:
+        # spark: the raw rows live in its control database (landing); the archive works there
+        # exactly as on duckdb, then the lake is synced (the days that lost rows rewritten);
+        # the marts are Spark's Parquet tables, never deleted from here
+        settings = dataclasses.replace(settings, stats_days=None)
+        if current_settings().retention.stats_days is not None and args.verb != "restore":
+            print("stats: BIZSTATS_RETENTION_STATS_DAYS is not applied on Spark: its marts are "
+                  "Parquet tables; drop their old partitions on Spark yourself", file=sys.stderr)
     if args.verb == "plan":
         from bizstats.retention.archive import plan
 
-        for line in plan(target, settings, before=args.before).lines(settings):
+        for line in plan(target.control, settings, before=args.before).lines(settings):
             print(line)
         return 0
     if args.verb == "run":
         from bizstats.retention.archive import run as archive_run
 
-        result = archive_run(target, settings, before=args.before, progress=_progress)
+        with _spark_sync(target, "retention run"):
+            result = archive_run(target.control, settings, before=args.before, progress=_progress)
         print(f"archived {result.archived} rows, deleted {result.deleted} raw rows "
               f"(before {result.plan.cutoff}) into {result.plan.archive_dir}"
               + (f"; deleted {result.stats_deleted} mart rows" if result.stats_deleted else ""))
@@ -68,8 +79,26 @@ def run(args: argparse.Namespace) -> int:
         raise BizstatsError(f"--start {args.start} is after --end {args.end}")
     from bizstats.retention.restore import restore
 
-    restored = restore(target, settings, args.start, args.end, progress=_progress)
+    with _spark_sync(target, "retention restore"):
+        restored = restore(target.control, settings, args.start, args.end, progress=_progress)
     total = sum(restored.restored.values())
     print(f"restored {total} rows ({restored.present} already in the tables); now run "
-          f"bizstats build --start {args.start} --end {args.end}")
+          f"bizstats build --start {args.start} --end {args.end}"
+          + (" --target spark" if target.is_spark else ""))
     return 0
+
+
+@contextlib.contextmanager
+def _spark_sync(target: Target, what: str) -> Iterator[None]:
+    """Spark: the block (an archive run or a restore on the control database) and then the
+    lake sync, under one hold of the control database's warehouse lock; other targets: the
+    block alone."""
+    if not target.is_spark:
+        yield
+        return
+    from bizstats.lock import warehouse_lock
+    from bizstats.spark.lake import sync_lake
+
+    with warehouse_lock(target.control, what, _progress):
+        yield
+        sync_lake(target, progress=_progress)

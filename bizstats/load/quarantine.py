@@ -302,11 +302,13 @@ def late_data_alerts(state: changes.BuildState, deferred: Sequence[date]) -> lis
     (`deferred`). Returns the alerts raised. The batch and its watermark are read and written
     over the build's connection (`state`); the alerts store opens its own when there is an
     alert to raise."""
-    target = state.target
+    target = state.target  # where the alerts are stored (spark: its control database)
+    # the target the user builds, named in the alerts' text (spark: not its control database's duckdb)
+    name = (state.marts or state.target).name
     horizon = settings().load.late_data_days
     alerts: list[Alert] = []
     batch = new_batch(state)
-    common: dict[str, Any] = {"slice": f"target={target.name}", "baseline": None}
+    common: dict[str, Any] = {"slice": f"target={name}", "baseline": None}
     if batch is not None:
         alerts.append(Alert(
             check="quarantined_events", severity="general", metric="event_logs",
@@ -314,7 +316,7 @@ def late_data_alerts(state: changes.BuildState, deferred: Sequence[date]) -> lis
             actual=Decimal(batch.count), threshold=f"browser events at most {horizon} days old on arrival",
             advice=f"{batch.count} browser events dated {batch.oldest_event:%Y-%m-%d %H:%M:%S} .. "
             f"{batch.newest_event:%Y-%m-%d %H:%M:%S} UTC were quarantined, not built: review them with "
-            f"`bizstats quarantine list --target {target.name}`, then `bizstats quarantine admit` (and "
+            f"`bizstats quarantine list --target {name}`, then `bizstats quarantine admit` (and "
             "the backfill it prints) or `bizstats quarantine drop` with --id, --before or --all",
             **common,
         ))
@@ -328,7 +330,7 @@ def late_data_alerts(state: changes.BuildState, deferred: Sequence[date]) -> lis
             advice=f"{len(deferred)} days from {first} to {last} have rows loaded since they were last "
             f"built, beyond the late-data horizon (BIZSTATS_LATE_DATA_DAYS={horizon}): builds leave them "
             f"pending; build them with `bizstats build --start {first} --end {last} --target "
-            f"{target.name}` (it carries the days built after them forward)",
+            f"{name}` (it carries the days built after them forward)",
             **common,
         ))
     if alerts:

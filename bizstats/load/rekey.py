@@ -185,6 +185,16 @@ def rotate_pii(
             "(NEW,OLD), to re-encrypt extra_data with the new key"
         )
     say = progress or (lambda _line: None)
+    if target.is_spark:
+        # spark: extra_data is rotated where its raw rows live, the control database's landing
+        # and quarantine, then the lake is synced (the load days that changed rewritten); the
+        # copies in Spark's models (stg_event_logs) are re-made by a full build
+        from bizstats.spark.lake import sync_lake
+
+        with warehouse_lock(target.control, "pii rotate", progress):
+            rotation = rotate_pii(target.control, text, progress, batch)
+            sync_lake(target, progress=progress)
+        return rotation
     rotation = Rotation()
     with warehouse_lock(target, "pii rotate", progress), connect(target) as con:
         for where in _tables(con, target):

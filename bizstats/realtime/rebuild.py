@@ -76,6 +76,7 @@ def rebuild_realtime(
     stored events; returns (the day, the events counted)."""
     if redis_url is None:
         raise BizstatsError("BIZSTATS_REDIS_URL is not set: no real-time counters to rebuild")
+    target = target.control  # spark: the stored events are its control database's (and spool's)
     offset = project_vars().utc_offset_hours
     if day is None:
         day = local_today(offset=offset)
