@@ -142,8 +142,9 @@ def loaded(spark_module_target, tmp_path_factory) -> Target:
 def _counts(target: Target) -> tuple[int, int]:
     """(event_logs rows in the landing, in Spark's raw table)."""
     control = target.control
+    raw = qualified(control, control.raw_schema, "event_logs")
     with connect(control) as con:
-        (landing,) = fetch_all(con, f"select count(*) from {qualified(control, control.raw_schema, 'event_logs')}")[0]
+        (landing,) = fetch_all(con, f"select count(*) from {raw}")[0]
     with connect(target) as con:
         (spark,) = fetch_all(con, f"select count(*) from `{target.raw_schema}`.`event_logs`")[0]
     return int(landing), int(spark)
@@ -159,18 +160,20 @@ def test_retention_archives_the_landing_and_the_lake_follows(loaded, capfd, monk
     archive = tmp_path_factory.mktemp("archive")
     monkeypatch.setenv("BIZSTATS_ARCHIVE_DIR", str(archive))
     assert _counts(loaded) == (len(TRAFFIC_EVENTS), len(TRAFFIC_EVENTS))
-    assert main(["retention", "plan", "--before", "2024-03-05", "--target", "spark"]) == 0
+    assert main(["retention", "plan", "--before", "2024-03-11", "--target", "spark"]) == 0
     plan = capfd.readouterr().out
     assert f"go to {archive}" in plan
     with connect(loaded.control) as con:
         raw = qualified(loaded.control, loaded.control.raw_schema, "event_logs")
-        (old,) = fetch_all(con, f"select count(*) from {raw} where event_time + interval 8 hour < '2024-03-05'")[0]
-    assert old > 0
-    assert main(["retention", "run", "--before", "2024-03-05", "--target", "spark"]) == 0
+        local = "event_time + interval 8 hour"  # the statistics' time zone, UTC+8
+        (old,) = fetch_all(con, f"select count(*) from {raw} where {local} < '2024-03-11'")[0]
+    assert 0 < old < len(TRAFFIC_EVENTS)
+    assert main(["retention", "run", "--before", "2024-03-11", "--target", "spark"]) == 0
     out, err = capfd.readouterr()
     assert "lake:" in err
     assert _counts(loaded) == (len(TRAFFIC_EVENTS) - old, len(TRAFFIC_EVENTS) - old)
-    assert main(["retention", "restore", "--start", "2024-03-01", "--end", "2024-03-04", "--target", "spark"]) == 0
+    restore = ["retention", "restore", "--start", "2024-03-01", "--end", "2024-03-10", "--target", "spark"]
+    assert main(restore) == 0
     out = capfd.readouterr().out
-    assert out.strip().endswith("bizstats build --start 2024-03-01 --end 2024-03-04 --target spark")
+    assert out.strip().endswith("bizstats build --start 2024-03-01 --end 2024-03-10 --target spark")
     assert _counts(loaded) == (len(TRAFFIC_EVENTS), len(TRAFFIC_EVENTS))
