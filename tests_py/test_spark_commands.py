@@ -177,3 +177,34 @@ def test_retention_archives_the_landing_and_the_lake_follows(loaded, capfd, monk
     out = capfd.readouterr().out
     assert out.strip().endswith("bizstats build --start 2024-03-01 --end 2024-03-10 --target spark")
     assert _counts(loaded) == (len(TRAFFIC_EVENTS), len(TRAFFIC_EVENTS))
+
+
+def test_pii_rotate_reencrypts_the_landing_and_the_lake_follows(loaded, capfd, monkeypatch, tmp_path):
+    """A phone number loaded under key A; with "B,A" `pii rotate --target spark` leaves it
+    under B in the landing and in Spark's raw event_logs, and names the full build Spark's
+    models need."""
+    import json
+
+    from cryptography.fernet import Fernet
+
+    key_a, key_b = Fernet.generate_key(), Fernet.generate_key()
+    monkeypatch.setenv("BIZSTATS_COLLECT_FERNET_KEY", key_a.decode())
+    event = {"event_id": "pii-1", "event_type": "page_view", "device_id": "d1",
+             "extra_data": json.dumps({"contact": "13812345678"}), "event_time": "2024-03-11 03:00:00"}
+    write_csvs(tmp_path / "files", {"event_logs": [event]})
+    load_dir(loaded, tmp_path / "files")
+    monkeypatch.setenv("BIZSTATS_COLLECT_FERNET_KEY", f"{key_b.decode()},{key_a.decode()}")
+    assert main(["pii", "rotate", "--target", "spark"]) == 0
+    out = capfd.readouterr().out
+    assert "re-encrypted 1 values with the first key" in out
+    assert "run `bizstats build --full-refresh --target spark` before you drop the old key" in out
+    control = loaded.control
+    raw = qualified(control, control.raw_schema, "event_logs")
+    with connect(control) as con:
+        (landing,) = fetch_all(con, f"select extra_data from {raw} where event_id = 'pii-1'")[0]
+    with connect(loaded) as con:
+        (lake,) = fetch_all(con, f"select extra_data from `{loaded.raw_schema}`.`event_logs` "
+                                 "where event_id = 'pii-1'")[0]
+    assert lake == landing
+    token = json.loads(landing)["contact"].removeprefix("enc:")
+    assert Fernet(key_b).decrypt(token.encode()) == b"13812345678"

@@ -39,6 +39,7 @@ from typing import Any
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
 from bizstats.config import Target
+from bizstats.contract import TABLES
 from bizstats.db import connect, fetch_all, placeholder, qualified, quote
 from bizstats.errors import BizstatsError
 from bizstats.load.quarantine import TABLE as QUARANTINE
@@ -189,10 +190,13 @@ def rotate_pii(
         # spark: extra_data is rotated where its raw rows live, the control database's landing
         # and quarantine, then the lake is synced (the load days that changed rewritten); the
         # copies in Spark's models (stg_event_logs) are re-made by a full build
-        from bizstats.spark.lake import sync_lake
+        from bizstats.spark.lake import forget_published, sync_lake
 
         with warehouse_lock(target.control, "pii rotate", progress):
             rotation = rotate_pii(target.control, text, progress, batch)
+            # rows changed in place keep their load day's fingerprint: re-write those tables
+            changed = {t.table.rsplit(".", 1)[-1] for t in rotation.tables if t.rows_rewritten}
+            forget_published(target, sorted(changed & set(TABLES)))
             sync_lake(target, progress=progress)
         return rotation
     rotation = Rotation()

@@ -18,7 +18,9 @@ Incremental: `main.bizstats_lake_partitions` of the control database remembers e
 (table, load day) by its fingerprint — row count, min and max row id, max `_loaded_at`. A
 sync re-writes only the load days whose fingerprint changed (rows added, or removed by the
 archive) or whose file is missing, and drops the partitions (folder and Spark partition) of
-load days the landing no longer holds. A sync with nothing new writes nothing.
+load days the landing no longer holds. A sync with nothing new writes nothing. A change of
+rows in place (a key rotation) keeps the fingerprints: `forget_published` makes the next sync
+re-write the tables it names.
 
 Safe to kill: a day's new file is written under a hidden temporary name (Spark skips names
 starting with `.`) and renamed over the old one (one atomic rename: Spark reads the old rows
@@ -124,6 +126,21 @@ def sync_lake(target: Target, con: Any | None = None, progress: Progress | None 
     if progress:
         progress(result.describe())
     return result
+
+
+def forget_published(target: Target, tables: Iterable[str], con: Any | None = None) -> None:
+    """Make the next sync re-write every load day of `tables`: for a change of the landing's
+    rows in place (`bizstats pii rotate` re-encrypting extra_data), which leaves a day's
+    fingerprint as it was. Over the control connection `con` (None: one of its own); the
+    caller holds the warehouse lock."""
+    names = list(tables)
+    if not names:
+        return
+    control = target.control
+    with using(control, con) as landing:
+        _ensure_partitions_table(landing)
+        landing.executemany(f"delete from main.{PARTITIONS} where table_name = ?", [(n,) for n in names])
+        landing.commit()
 
 
 def _ensure_partitions_table(con: Any) -> None:
