@@ -238,6 +238,52 @@ def test_changing_a_marts_columns_has_one_path_that_keeps_history(wh, monkeypatc
     assert wh.build(day="2024-03-12").start == date(2024, 3, 9)  # back to nightly
 
 
+# stg_event_logs as a version before its event_date column left it
+STAGED_BEFORE_EVENT_DATE = (
+    "event_id, event_type, user_id, device_id, session_id, page_url, page_title, order_id, amount, "
+    "page_view_id, extra_data, channel, device_type, ip_address, event_time, created_at, _loaded_at"
+)
+
+
+def test_a_warehouse_from_before_event_date_gets_it_from_one_command(wh, monkeypatch, tmp_path):
+    """stg_event_logs.event_date (the local day of event_time, Spark's partition column) is new:
+    an older warehouse's next build fails naming the one command (docs/builds.md, "Upgrading"),
+    which adds it to every staged event; the marts equal a fresh full build afterwards."""
+    wh.load(event_logs=TRAFFIC_EVENTS, **BUSINESS)
+    wh.build(day="2024-03-12")
+    pv = wh.daily("2024-03-12")["pv"]
+    staged = "select event_id, event_time, event_date from {schema}.stg_event_logs order by event_id"
+    fresh_staged = wh.query(staged)
+    # the local (UTC+8) day: v1 at 2024-03-09 16:00 UTC is on 03-10, v4 at 15:59:59 UTC too
+    days = {event_id: day for event_id, _time, day in fresh_staged}
+    assert (days["v1"], days["v4"]) == (date(2024, 3, 10), date(2024, 3, 10))
+    assert len(days) == 14 and None not in days.values()
+    wh.execute(
+        f"create table {{schema}}.stg_old as select {STAGED_BEFORE_EVENT_DATE} from {{schema}}.stg_event_logs"
+    )
+    wh.execute("drop table {schema}.stg_event_logs")
+    wh.execute("create table {schema}.stg_event_logs as select * from {schema}.stg_old")
+    wh.execute("drop table {schema}.stg_old")
+    late = {"event_logs": [view("late1", "2024-03-11 17:00:00", user="u7", session="s70", channel="h5")]}
+    wh.load(**late)
+    with pytest.raises(BizstatsError) as failed:
+        wh.build(day="2024-03-12")
+    assert (
+        "stg_event_logs: the model's columns changed (added: event_date; removed: none). It is "
+        "incremental and keeps its history, so it is not altered in place: rebuild it over all days "
+        "with data with `bizstats build --full-refresh --select stg_event_logs`"
+    ) in str(failed.value)
+    build(wh.target, day=date(2024, 3, 12), full_refresh=True, select="stg_event_logs", with_tests=False)
+    upgraded = wh.query(staged)
+    assert [row for row in upgraded if row[0] != "late1"] == fresh_staged  # the same events and days
+    assert {event_id: day for event_id, _time, day in upgraded} == {**days, "late1": date(2024, 3, 12)}
+    wh.build(day="2024-03-12")
+    assert wh.daily("2024-03-12")["pv"] == pv + 1  # late1 counted
+    assert marts(wh) == full_rebuild(
+        wh, monkeypatch, tmp_path, [{"event_logs": TRAFFIC_EVENTS, **BUSINESS}, late], "2024-03-12"
+    )
+
+
 def test_plain_dbt_full_refresh_rebuilds_all_history(wh):
     wh.load(event_logs=TRAFFIC_EVENTS, **BUSINESS)
     wh.build(day="2024-03-12")

@@ -1,4 +1,6 @@
-{#- MariaDB/MySQL indexes: (event_type, event_time, ...) finds a range's views and, with
+{#- On Spark a Parquet table partitioned by `event_date` (dbt_project.yml, spark_partition_by):
+    a run replaces only the days of its new events and of the stored events they re-deliver.
+    MariaDB/MySQL indexes: (event_type, event_time, ...) finds a range's views and, with
     session_id and event_id, covers the window of next views; (page_view_id, event_type,
     event_time) covers the leave lookups: neither reads the rows. -#}
 {{
@@ -89,7 +91,9 @@ select
     {{ as_string('first_deliveries.ip_address', 50) }} as ip_address,
     first_deliveries.event_time,
     first_deliveries.created_at,
-    first_deliveries.newest_loaded_at as _loaded_at
+    first_deliveries.newest_loaded_at as _loaded_at,
+    -- last: Spark stores its partition column last, so every target has one column order
+    {{ local_date('first_deliveries.event_time') }} as event_date
 from first_deliveries
 left join channels on first_deliveries.channel_key = channels.channel
 left join device_types on first_deliveries.device_key = device_types.device_type
