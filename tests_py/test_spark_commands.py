@@ -120,6 +120,20 @@ def test_a_builds_alerts_name_the_spark_target(no_server):
     assert "`bizstats build --start 2024-03-01 --end 2024-03-02 --target spark`" in deferred.advice
 
 
+def test_a_failed_jobs_alert_names_the_spark_target(no_server):
+    """The job_failed alert of a scheduled run on Spark says how to re-run it on Spark."""
+    from datetime import datetime
+
+    from bizstats.ops.job_runs import JobRun
+    from bizstats.ops.steps import job_alerts
+
+    run = JobRun("r1", "daily", "daily-flow", date(2024, 3, 10), date(2024, 3, 10),
+                 datetime(2024, 3, 11, 1, 0), outcome="failed", error="boom")
+    (failed,) = job_alerts(no_server, run)
+    assert failed.slice == "target=spark"
+    assert "`bizstats run daily --date 2024-03-10 --target spark`" in failed.advice
+
+
 # --- with a Spark server: the sample data loaded (landing and lake), never built
 
 
