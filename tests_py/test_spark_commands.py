@@ -21,7 +21,7 @@ import pytest
 
 from bizstats.cli import main
 from bizstats.config import Target
-from bizstats.db import connect, fetch_all, qualified
+from bizstats.db import connect, describe, fetch_all, qualified
 from bizstats.load.loader import load_dir
 from bizstats.settings import settings
 from tests_py.support.raw_files import write_csvs
@@ -77,7 +77,8 @@ def test_db_init_refuses_on_spark(no_server, capfd):
 
 
 def test_bookkeeping_commands_work_without_spark(no_server, capfd):
-    """keys, alerts, runs, audit and quarantine read and write the control database only."""
+    """keys, alerts, runs, audit, quarantine and the retention plan read and write the control
+    database only."""
     assert main(["keys", "create", "--name", "ops", "--target", "spark"]) == 0
     assert main(["keys", "list", "--target", "spark"]) == 0
     out = capfd.readouterr().out
@@ -87,6 +88,10 @@ def test_bookkeeping_commands_work_without_spark(no_server, capfd):
     assert main(["runs", "--target", "spark"]) == 0
     assert main(["quarantine", "list", "--target", "spark"]) == 0
     assert capfd.readouterr().out.strip().endswith("0 quarantined events on spark")
+    assert main(["retention", "plan", "--target", "spark"]) == 0
+    first = capfd.readouterr().out.splitlines()[0]
+    assert first.startswith(f"retention on {describe(no_server)} (control database "
+                            f"{no_server.control.duckdb_path}): raw rows of local days before "), first
     assert main(["audit", "list", "--target", "spark"]) == 0
     trail = capfd.readouterr().out
     assert "keys create" in trail

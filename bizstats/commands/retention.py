@@ -63,7 +63,14 @@ def run(args: argparse.Namespace) -> int:
     if args.verb == "plan":
         from bizstats.retention.archive import plan
 
-        for line in plan(target.control, settings, before=args.before).lines(settings):
+        lines = plan(target.control, settings, before=args.before).lines(settings)
+        if target.is_spark:  # the rows are its control database's: say whose warehouse it is
+            from bizstats.db import describe
+
+            lines[0] = lines[0].replace(f"on {describe(target.control)}",
+                                        f"on {describe(target)} (control database "
+                                        f"{target.control.duckdb_path})", 1)
+        for line in lines:
             print(line)
         return 0
     if args.verb == "run":
