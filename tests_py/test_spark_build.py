@@ -242,3 +242,85 @@ def test_a_killed_sync_is_finished_and_removed_rows_leave_the_lake(spark):
     assert (counts["users"], counts["orders"], counts["refunds"]) == ((4, 4), (4, 4), (0, 0))
     with warehouse_lock(target.control, "test"):
         assert sync_lake(target).written == 0
+
+
+def _staged_files(target: Target) -> dict[str, set[str]]:
+    """stg_event_logs' Parquet files on Spark, by partition folder (event_date=YYYY-MM-DD)."""
+    with connect(target) as con:
+        rows = fetch_all(con, f"describe table extended `{target.models_schema}`.`stg_event_logs`")
+    [location] = [str(value).strip() for name, value, *_ in rows if str(name).strip() == "Location"]
+    root = Path(location.removeprefix("file:"))
+    return {
+        folder.name: {p.name for p in folder.iterdir() if p.suffix == ".parquet"}
+        for folder in sorted(root.iterdir())
+        if folder.is_dir() and folder.name.startswith("event_date=")
+    }
+
+
+def _staged_rows(wh: Warehouse) -> list[tuple]:
+    """stg_event_logs' (event_id, event_time, event_date), comparable across targets."""
+    sql = "select event_id, event_time, event_date from {schema}.stg_event_logs order by event_id"
+    return [tuple(_cell(v) for v in row) for row in wh.query(sql)]
+
+
+def test_a_nightly_rewrites_only_the_days_of_its_new_events(spark, tmp_path_factory):
+    """stg_event_logs on Spark is partitioned by event_date (the local day of event_time): a
+    nightly with a new event and a re-delivered one rewrites those two days' folders, no other;
+    its event_date equals DuckDB's and the marts a full rebuild's."""
+    before = _staged_files(spark.target)
+    assert sorted(before) == [f"event_date=2024-03-{d}" for d in ("10", "11", "12")]
+    newest = {
+        "event_logs": [
+            view("new1", "2024-03-12 02:00:00", user="u8", session="s8", channel="app", dtype="pc"),
+            # v1 (local 03-10) delivered again, later: the first delivery stays, its day is re-ranked
+            view("v1", "2024-03-09 16:00:00", user="u1", session="s1", channel="official", dtype="pc",
+                 created="2024-03-12 05:00:00"),
+        ]
+    }  # fmt: skip
+    spark.load(**newest)
+    spark.build(day=END)
+    after = _staged_files(spark.target)
+    assert sorted(after) == sorted(before)
+    changed = [day for day in after if after[day] != before[day]]
+    assert changed == ["event_date=2024-03-10", "event_date=2024-03-12"]
+    folder = tmp_path_factory.mktemp("staged")
+    reference = Warehouse(Target("duckdb", folder / "reference.duckdb"), folder)
+    for tables in (FIRST, LATE, LATER, newest):
+        reference.load(**tables)
+    reference.build(start=START, end=END)
+    assert _staged_rows(spark) == _staged_rows(reference)
+    assert _differences(marts(spark.target), marts(reference.target)) == []
+
+
+def test_a_table_from_before_event_date_gets_it_from_one_command(spark):
+    """A Spark warehouse built before stg_event_logs had event_date (one unpartitioned table):
+    the nightly fails naming the command (docs/builds.md, "Upgrading"), which recreates the
+    table partitioned by event_date with the same events."""
+    target = spark.target
+    want = _staged_rows(spark)
+    table = f"`{target.models_schema}`.`stg_event_logs`"
+    old = f"`{target.models_schema}`.`stg_old`"
+    columns = (
+        "event_id, event_type, user_id, device_id, session_id, page_url, page_title, order_id, amount, "
+        "page_view_id, extra_data, channel, device_type, ip_address, event_time, created_at, _loaded_at"
+    )
+    with connect(target) as con:
+        cur = con.cursor()
+        cur.execute(f"create table {old} using parquet as select {columns} from {table}")
+        cur.execute(f"drop table {table}")
+        cur.execute(f"alter table {old} rename to {table}")
+    spark.load(event_logs=[view("new2", "2024-03-12 03:00:00", user="u8", session="s9")])
+    with pytest.raises(BizstatsError) as failed:
+        spark.build(day=END)
+    assert str(failed.value).startswith(
+        "stg_event_logs: the model's columns changed (added: event_date; removed: none)."
+    ), str(failed.value)
+    assert "`bizstats build --full-refresh --select stg_event_logs`" in str(failed.value)
+    from bizstats.build import build
+
+    build(target, day=date(2024, 3, 12), full_refresh=True, select="stg_event_logs", with_tests=False)
+    got = _staged_rows(spark)
+    assert [row for row in got if row[0] != "new2"] == want
+    assert [row[2] for row in got if row[0] == "new2"] == ["2024-03-12"]
+    assert sorted(_staged_files(target)) == [f"event_date=2024-03-{d}" for d in ("10", "11", "12")]
+    spark.build(day=END)  # the nightly runs again
