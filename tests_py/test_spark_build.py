@@ -236,6 +236,9 @@ def test_a_killed_sync_is_finished_and_removed_rows_leave_the_lake(spark):
             "select count(*) - 1 from main_raw.orders where cast(_loaded_at as date) = "
             "(select cast(_loaded_at as date) from main_raw.orders where order_id = 'o9')"
         ).fetchone()
+        # kept, to be put back as they were at the end: the later tests build on the module's data
+        o9_rows = control.execute("select * from main_raw.orders where order_id = 'o9'").fetchall()
+        refund_rows = control.execute("select * from main_raw.refunds").fetchall()
         control.execute(f"delete from main.{PARTITIONS} where table_name = 'users'")
         control.execute("delete from main_raw.orders where order_id = 'o9'")
         control.execute("delete from main_raw.refunds")
@@ -251,6 +254,15 @@ def test_a_killed_sync_is_finished_and_removed_rows_leave_the_lake(spark):
     assert (counts["users"], counts["orders"], counts["refunds"]) == ((4, 4), (4, 4), (0, 0))
     with warehouse_lock(target.control, "test"):
         assert sync_lake(target).written == 0
+    with connect(target.control) as control:  # the rows back, their _loaded_at unchanged
+        for table, rows in (("orders", o9_rows), ("refunds", refund_rows)):
+            assert rows, table
+            marks = ", ".join(["?"] * len(rows[0]))
+            control.executemany(f"insert into main_raw.{table} values ({marks})", rows)
+        control.commit()
+    with warehouse_lock(target.control, "test"):
+        assert sync_lake(target).written == 1 + len(refund_days)
+    assert _counts(target)["refunds"] == (len(refund_rows), len(refund_rows))
 
 
 def _staged_files(target: Target) -> dict[str, set[str]]:
@@ -321,9 +333,9 @@ def test_a_table_from_before_event_date_gets_it_from_one_command(spark):
     spark.load(event_logs=[view("new2", "2024-03-12 03:00:00", user="u8", session="s9")])
     with pytest.raises(BizstatsError) as failed:
         spark.build(day=END)
-    assert str(failed.value).startswith(
-        "stg_event_logs: the model's columns changed (added: event_date; removed: none)."
-    ), str(failed.value)
+    assert "stg_event_logs: the model's columns changed (added: event_date; removed: none)." in str(
+        failed.value
+    )
     assert "`bizstats build --full-refresh --select stg_event_logs`" in str(failed.value)
     from bizstats.build import build
 
