@@ -92,8 +92,12 @@ select
     first_deliveries.event_time,
     first_deliveries.created_at,
     first_deliveries.newest_loaded_at as _loaded_at,
-    -- last: Spark stores its partition column last, so every target has one column order
-    {{ local_date('first_deliveries.event_time') }} as event_date
+    -- last: Spark stores its partition column last, so every target has one column order;
+    -- NULL for an absurd stored time whose local day would overflow (no build range holds it)
+    case
+        when first_deliveries.event_time between date '0001-01-02' and date '9999-12-30'
+            then {{ local_date('first_deliveries.event_time') }}
+    end as event_date
 from first_deliveries
 left join channels on first_deliveries.channel_key = channels.channel
 left join device_types on first_deliveries.device_key = device_types.device_type
